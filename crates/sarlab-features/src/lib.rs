@@ -1,0 +1,136 @@
+//! Feature banks for SAR chips: raw pixels and HOG (identical to
+//! `skimage.feature.hog`), a common [`FeatureMethod`] interface, parallel extraction
+//! over chips, and the standard scaler applied before the SVM.
+//!
+//! Compute only: everything takes and returns in-memory arrays, and results do not
+//! depend on the number of threads.
+
+mod error;
+mod hog;
+mod raw;
+mod scale;
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+pub use error::{Error, Result};
+pub use hog::{BlockNorm, HogParams, hog};
+pub use raw::{RawParams, raw_pixels};
+pub use scale::StandardScaler;
+
+/// A feature extractor with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureMethod {
+    Raw(RawParams),
+    Hog(HogParams),
+}
+
+impl FeatureMethod {
+    /// The method's name as used in experiment specs and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FeatureMethod::Raw(_) => "raw",
+            FeatureMethod::Hog(_) => "hog",
+        }
+    }
+
+    /// Checks the parameters on their own (not against an image size).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            FeatureMethod::Raw(p) => p.validate(),
+            FeatureMethod::Hog(p) => p.validate(),
+        }
+    }
+
+    /// Length of the feature vector for a `rows × cols` image, or why the image does not fit.
+    pub fn output_len(&self, rows: usize, cols: usize) -> Result<usize> {
+        match self {
+            FeatureMethod::Raw(p) => p.output_len(rows, cols),
+            FeatureMethod::Hog(p) => p.output_len(rows, cols),
+        }
+    }
+
+    /// Feature vector of one image.
+    pub fn extract(&self, image: ArrayView2<'_, f32>) -> Result<Vec<f64>> {
+        match self {
+            FeatureMethod::Raw(p) => raw_pixels(image, p),
+            FeatureMethod::Hog(p) => hog(image.mapv(f64::from).view(), p),
+        }
+    }
+
+    /// Features of every image, one row per image, computed in parallel. All images must
+    /// have the same size; `on_chip` is called once per image (from worker threads).
+    pub fn extract_all(
+        &self,
+        images: &[ArrayView2<'_, f32>],
+        on_chip: &(dyn Fn() + Sync),
+    ) -> Result<Array2<f64>> {
+        let first = images.first().ok_or(Error::NoChips)?;
+        let (rows0, cols0) = first.dim();
+        if let Some((index, img)) = images
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.dim() != (rows0, cols0))
+        {
+            return Err(Error::SizeMismatch {
+                index,
+                rows: img.nrows(),
+                cols: img.ncols(),
+                rows0,
+                cols0,
+            });
+        }
+        let dim = self.output_len(rows0, cols0)?;
+        let rows: Vec<Vec<f64>> = images
+            .par_iter()
+            .map(|img| {
+                let features = self.extract(*img)?;
+                on_chip();
+                Ok(features)
+            })
+            .collect::<Result<_>>()?;
+        let flat: Vec<f64> = rows.into_iter().flatten().collect();
+        let out = Array2::from_shape_vec((images.len(), dim), flat).map_err(|_| {
+            Error::DimensionMismatch {
+                expected: dim,
+                got: 0,
+            }
+        })?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extract_all_is_row_per_image_in_order() {
+        let images: Vec<Array2<f32>> = (0..5)
+            .map(|k| Array2::from_shape_fn((16, 16), |(r, c)| ((r * 3 + c * k) % 7) as f32))
+            .collect();
+        let views: Vec<_> = images.iter().map(|i| i.view()).collect();
+        let method = FeatureMethod::Hog(HogParams {
+            pixels_per_cell: (4, 4),
+            cells_per_block: (2, 2),
+            ..HogParams::default()
+        });
+        let all = method.extract_all(&views, &|| {}).expect("extract");
+        assert_eq!(all.dim(), (5, method.output_len(16, 16).expect("fits")));
+        for (k, img) in images.iter().enumerate() {
+            let one = method.extract(img.view()).expect("extract");
+            assert_eq!(all.row(k).to_vec(), one);
+        }
+    }
+
+    #[test]
+    fn mixed_sizes_are_rejected_with_the_chip_index() {
+        let a = Array2::<f32>::zeros((16, 16));
+        let b = Array2::<f32>::zeros((16, 17));
+        let method = FeatureMethod::Raw(RawParams::default());
+        let err = method
+            .extract_all(&[a.view(), b.view()], &|| {})
+            .unwrap_err();
+        assert!(matches!(err, Error::SizeMismatch { index: 1, .. }), "{err}");
+    }
+}

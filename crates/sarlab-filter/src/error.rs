@@ -1,0 +1,18 @@
+/// Errors of the preprocessing stages.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("crop of {size}x{size} does not fit a {rows}x{cols} image")]
+    CropTooLarge {
+        size: usize,
+        rows: usize,
+        cols: usize,
+    },
+
+    #[error("crop size must be at least 1 pixel")]
+    ZeroCrop,
+
+    #[error("unknown intensity transform `{0}` (expected one of: linear, db, sqrt)")]
+    UnknownIntensity(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,173 @@
+//! HTML and Markdown rendering of a report.
+
+use std::fmt::Write as _;
+
+use crate::StudyReport;
+use crate::error::Result;
+use crate::tables::{Cell, Tables, comparison_cells, config_cells, render};
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn html_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = String::from("<table>\n<thead><tr>");
+    for h in headers {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n", headers.join(" | "));
+    out.push_str(&format!("|{}\n", "---|".repeat(headers.len())));
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+fn headers(cells: &[(&'static str, Cell)]) -> Vec<&'static str> {
+    cells.iter().map(|(h, _)| *h).collect()
+}
+
+fn confusion_html(report: &StudyReport) -> String {
+    let mut out = String::new();
+    for m in &report.methods {
+        let _ = write!(
+            out,
+            "<h3>{} <small>(rows: true class, columns: predicted)</small></h3>\n<table class=\"cm\"><tr><th></th>",
+            escape(&m.method)
+        );
+        for c in &report.classes {
+            let _ = write!(out, "<th>{}</th>", escape(c));
+        }
+        out.push_str("</tr>\n");
+        for (t, row) in m.confusion.iter().enumerate() {
+            let total: usize = row.iter().sum::<usize>().max(1);
+            let _ = write!(
+                out,
+                "<tr><th>{}</th>",
+                escape(report.classes.get(t).map_or("?", |s| s.as_str()))
+            );
+            for (p, &count) in row.iter().enumerate() {
+                let share = count as f64 / total as f64;
+                let shade = if p == t {
+                    format!("rgba(49,130,189,{share:.2})")
+                } else {
+                    format!("rgba(222,45,38,{share:.2})")
+                };
+                let _ = write!(out, "<td style=\"background:{shade}\">{count}</td>");
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+    }
+    out
+}
+
+/// The self-contained `index.html`: styles inline, the figure inlined as SVG.
+pub(crate) fn page(report: &StudyReport, tables: &Tables, chart_svg: &str) -> Result<String> {
+    let comparison = render(&tables.comparison, &comparison_cells())?;
+    let configs = render(&tables.configs, &config_cells())?;
+    let best = &comparison[0];
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>sarlab report: {study}</title>
+<style>
+body {{ font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }}
+th {{ background: #f0f0f0; }}
+td:first-child, th:first-child {{ text-align: left; }}
+table.cm td {{ min-width: 2.5em; text-align: center; }}
+.meta td {{ text-align: left; }}
+figure {{ margin: 1em 0; }}
+small {{ color: #666; font-weight: normal; }}
+</style></head><body>
+<h1>Study <code>{study}</code></h1>
+<p>Best feature method: <b>{best_method}</b> with test macro-F1 <b>{best_f1} %</b>.</p>
+<table class="meta">
+<tr><th>spec</th><td><code>{spec}</code> (seed {seed})</td></tr>
+<tr><th>dataset</th><td><code>{dataset}</code>: {n_classes} classes, {train} train / {test} test chips</td></tr>
+<tr><th>dataset digest</th><td><code>{digest}</code></td></tr>
+<tr><th>cross-validation</th><td>stratified {folds}-fold on the train split; best configuration per method refit on train, scored on test</td></tr>
+<tr><th>runs</th><td><code>{db}</code>, study run <code>{parent}</code></td></tr>
+<tr><th>git commit</th><td><code>{commit}</code></td></tr>
+</table>
+<h2>Feature methods compared</h2>
+"#,
+        study = escape(&report.study),
+        best_method = escape(&best[0]),
+        best_f1 = escape(&best[8]),
+        spec = escape(&report.spec_path),
+        seed = report.seed,
+        dataset = escape(&report.dataset_path),
+        n_classes = report.classes.len(),
+        train = report.train_chips,
+        test = report.test_chips,
+        digest = escape(&report.dataset_digest),
+        folds = report.folds,
+        db = escape(&report.db_path),
+        parent = escape(&report.parent_run),
+        commit = escape(&report.git_commit),
+    );
+    out.push_str(&html_table(&headers(&comparison_cells()), &comparison));
+    let _ = write!(
+        out,
+        "<figure>{chart_svg}<figcaption>Metrics of each method's best configuration \
+         (<a href=\"metrics.png\">PNG</a>, <a href=\"metrics.svg\">SVG</a>).</figcaption></figure>\n"
+    );
+    out.push_str("<h2>Test confusion matrices</h2>\n");
+    out.push_str(&confusion_html(report));
+    out.push_str("<h2>Every configuration (cross-validation on train)</h2>\n");
+    out.push_str(&html_table(&headers(&config_cells()), &configs));
+    out.push_str("<p><small>Generated by sarlab. CV values are mean ± population standard deviation over folds. \
+                  See <a href=\"summary.md\">summary.md</a>.</small></p>\n</body></html>\n");
+    Ok(out)
+}
+
+/// `summary.md`: the comparison and every configuration as Markdown tables.
+pub(crate) fn markdown(report: &StudyReport, tables: &Tables) -> Result<String> {
+    let comparison = render(&tables.comparison, &comparison_cells())?;
+    let configs = render(&tables.configs, &config_cells())?;
+    let mut out = format!(
+        "# Study `{}`\n\nSpec `{}` (seed {}), dataset `{}` ({} classes, {} train / {} test chips, digest `{}`), \
+         stratified {}-fold CV, runs in `{}` (study run `{}`), git commit `{}`.\n\n\
+         Best feature method: **{}**, test macro-F1 **{} %**.\n\n## Feature methods compared\n\n",
+        report.study,
+        report.spec_path,
+        report.seed,
+        report.dataset_path,
+        report.classes.len(),
+        report.train_chips,
+        report.test_chips,
+        report.dataset_digest,
+        report.folds,
+        report.db_path,
+        report.parent_run,
+        report.git_commit,
+        comparison[0][0],
+        comparison[0][8],
+    );
+    out.push_str(&markdown_table(&headers(&comparison_cells()), &comparison));
+    out.push_str("\n![metrics](metrics.png)\n\n## Every configuration\n\n");
+    out.push_str(&markdown_table(&headers(&config_cells()), &configs));
+    Ok(out)
+}

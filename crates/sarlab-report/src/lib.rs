@@ -1,0 +1,200 @@
+//! Reports of sarlab studies: a comparison of feature methods (cross-validated and
+//! test metrics, best parameters, timings), every configuration's CV scores, confusion
+//! matrices, and figures — written as a self-contained `index.html` (figures inlined
+//! as SVG, viewable offline), `summary.md`, and PNG/SVG figure files.
+//!
+//! Tables are built with polars; figures are drawn with plotters using an embedded
+//! font, so reports look the same on every machine.
+
+mod chart;
+mod error;
+mod html;
+mod tables;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub use error::{Error, Result};
+
+/// Best configuration of one feature method, refit on train and scored on test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodResult {
+    pub method: String,
+    /// Human-readable best parameters, e.g. `orientations=9 C=10 gamma=scale`.
+    pub best_params: String,
+    pub feature_dim: usize,
+    /// Mean and population standard deviation over folds.
+    pub cv_accuracy: (f64, f64),
+    pub cv_f1_macro: (f64, f64),
+    pub test_accuracy: f64,
+    pub test_precision_macro: f64,
+    pub test_recall_macro: f64,
+    pub test_f1_macro: f64,
+    /// Seconds spent extracting features (all parameter settings of the method).
+    pub feature_seconds: f64,
+    /// `confusion[true][predicted]` on the test split.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// Cross-validation scores of one configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigResult {
+    pub method: String,
+    pub params: String,
+    pub cv_accuracy: (f64, f64),
+    pub cv_f1_macro: (f64, f64),
+    /// Total fit time over folds, seconds.
+    pub fit_seconds: f64,
+}
+
+/// Everything a study report shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyReport {
+    pub study: String,
+    pub spec_path: String,
+    pub seed: u64,
+    pub dataset_path: String,
+    pub dataset_digest: String,
+    pub classes: Vec<String>,
+    pub train_chips: usize,
+    pub test_chips: usize,
+    pub folds: usize,
+    pub db_path: String,
+    pub parent_run: String,
+    pub git_commit: String,
+    pub methods: Vec<MethodResult>,
+    pub configs: Vec<ConfigResult>,
+}
+
+/// Paths of the files a report consists of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFiles {
+    pub index_html: PathBuf,
+    pub summary_md: PathBuf,
+    pub figures: Vec<PathBuf>,
+}
+
+/// Writes the report into `dir` (created if needed), replacing an earlier one.
+pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
+    if report.methods.is_empty() {
+        return Err(Error::Empty);
+    }
+    fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let tables = tables::build(report)?;
+    let chart = chart::metrics_chart(report)?;
+    let png_path = dir.join("metrics.png");
+    let svg_path = dir.join("metrics.svg");
+    write_file(&svg_path, chart.svg.as_bytes())?;
+    chart::save_png(&chart, &png_path)?;
+
+    let summary_md = dir.join("summary.md");
+    write_file(&summary_md, html::markdown(report, &tables)?.as_bytes())?;
+    let index_html = dir.join("index.html");
+    write_file(
+        &index_html,
+        html::page(report, &tables, &chart.svg)?.as_bytes(),
+    )?;
+    Ok(ReportFiles {
+        index_html,
+        summary_md,
+        figures: vec![png_path, svg_path],
+    })
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::write(path, bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+pub(crate) fn sample_report() -> StudyReport {
+    let method = |name: &str, f1: f64| MethodResult {
+        method: name.to_owned(),
+        best_params: "C=10 gamma=scale".to_owned(),
+        feature_dim: 900,
+        cv_accuracy: (f1 + 0.05, 0.01),
+        cv_f1_macro: (f1 + 0.04, 0.012),
+        test_accuracy: f1 + 0.01,
+        test_precision_macro: f1 + 0.02,
+        test_recall_macro: f1 + 0.01,
+        test_f1_macro: f1,
+        feature_seconds: 0.5,
+        confusion: vec![vec![9, 1], vec![2, 8]],
+    };
+    let config = |name: &str, c: f64, f1: f64| ConfigResult {
+        method: name.to_owned(),
+        params: format!("C={c} gamma=scale"),
+        cv_accuracy: (f1 + 0.01, 0.02),
+        cv_f1_macro: (f1, 0.02),
+        fit_seconds: 0.3,
+    };
+    StudyReport {
+        study: "demo".to_owned(),
+        spec_path: "experiments/demo.toml".to_owned(),
+        seed: 7,
+        dataset_path: "datasets/synthetic".to_owned(),
+        dataset_digest: "abc123".to_owned(),
+        classes: vec!["tank".to_owned(), "truck".to_owned()],
+        train_chips: 20,
+        test_chips: 20,
+        folds: 3,
+        db_path: "sarlab.db".to_owned(),
+        parent_run: "run-1".to_owned(),
+        git_commit: "deadbeef".to_owned(),
+        methods: vec![method("raw", 0.71), method("hog", 0.86)],
+        configs: vec![
+            config("raw", 1.0, 0.70),
+            config("raw", 10.0, 0.74),
+            config("hog", 1.0, 0.85),
+            config("hog", 10.0, 0.90),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_every_file_and_names_every_method() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = write_report(&sample_report(), dir.path()).expect("report");
+        let html = fs::read_to_string(&files.index_html).expect("html");
+        for needle in ["raw", "hog", "<svg", "86.00", "C=10 gamma=scale", "tank"] {
+            assert!(html.contains(needle), "index.html lacks {needle}");
+        }
+        assert!(
+            !html.contains("src=\"http"),
+            "report must not load remote resources"
+        );
+        let md = fs::read_to_string(&files.summary_md).expect("md");
+        assert!(md.contains("| hog |"), "{md}");
+        for fig in &files.figures {
+            assert!(
+                fs::metadata(fig).expect("figure").len() > 1000,
+                "{}",
+                fig.display()
+            );
+        }
+        let png = image::open(dir.path().join("metrics.png")).expect("png decodes");
+        assert!(png.width() >= 600);
+    }
+
+    #[test]
+    fn empty_report_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let report = StudyReport {
+            methods: vec![],
+            ..sample_report()
+        };
+        assert!(matches!(
+            write_report(&report, dir.path()),
+            Err(Error::Empty)
+        ));
+    }
+}

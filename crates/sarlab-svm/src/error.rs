@@ -1,0 +1,42 @@
+/// Errors of SVM training, cross-validation and scoring.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid SVM parameter `{name}`: {message}")]
+    InvalidParameter { name: &'static str, message: String },
+
+    #[error(
+        "{folds}-fold cross-validation needs at least {folds} samples of every class, but class {class} has {count}"
+    )]
+    TooFewSamplesForFolds {
+        folds: usize,
+        class: usize,
+        count: usize,
+    },
+
+    #[error("training data holds a single class ({class}); a classifier needs at least two")]
+    SingleClass { class: usize },
+
+    #[error("{records} feature rows but {labels} labels")]
+    LengthMismatch { records: usize, labels: usize },
+
+    #[error("label {label} is out of range for {n_classes} classes")]
+    LabelOutOfRange { label: usize, n_classes: usize },
+
+    #[error("no training samples")]
+    Empty,
+
+    #[error(transparent)]
+    Features(#[from] sarlab_features::Error),
+
+    #[error("linfa-svm failed on classes {pos} vs {neg}: {message}")]
+    Solver {
+        pos: usize,
+        neg: usize,
+        message: String,
+    },
+
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,36 @@
+use std::path::PathBuf;
+
+/// Errors of the run store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open run database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "run database {path} has schema version {found}; this sarlab knows versions up to {supported}: upgrade sarlab"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("run database {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error("no run with id {0}")]
+    NoSuchRun(String),
+
+    #[error("metric `{key}` has a non-finite value ({value}); refusing to record it")]
+    NonFiniteMetric { key: String, value: f64 },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,22 @@
+//! Experiment tracking for sarlab in SQLite: experiments, runs (with parent runs for
+//! studies), typed parameters, per-step metrics, tags and artifacts, in the spirit of
+//! MLflow's tables.
+//!
+//! Guarantees:
+//! * a finished run is written in one `BEGIN IMMEDIATE` transaction with its
+//!   parameters, metrics and tags, so a crash never leaves half a run;
+//! * the database runs in WAL mode with a busy timeout, so several processes can write
+//!   to it at once;
+//! * a run's configuration hash (dataset digest + canonical parameters) is unique per
+//!   experiment, so rerunning a study never duplicates a finished configuration;
+//! * parameters keep their type: numbers are stored as SQL numbers, so
+//!   `WHERE value > 1` compares numerically.
+
+mod error;
+mod store;
+
+pub use error::{Error, Result};
+pub use store::{
+    Metric, NewRun, ParamValue, RunStatus, SCHEMA_VERSION, Store, StoredRun, config_hash,
+    environment_tags, now_ms,
+};

@@ -1,0 +1,50 @@
+//! Command implementations.
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{Command, DatasetCommand, SynthArgs};
+use crate::{progress, study};
+use sarlab_io::synth::{self, SynthConfig};
+
+pub fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Run(args) => study::run(&args),
+        Command::Dataset(DatasetCommand::Synth(args)) => synth_command(&args),
+    }
+}
+
+fn synth_command(args: &SynthArgs) -> Result<()> {
+    if args.out.exists() {
+        bail!(
+            "{} already exists: choose a new folder for the synthetic dataset",
+            args.out.display()
+        );
+    }
+    let defaults = SynthConfig::default();
+    let config = SynthConfig {
+        seed: args.seed,
+        train_per_class: args.train_per_class.unwrap_or(defaults.train_per_class),
+        test_per_class: args.test_per_class.unwrap_or(defaults.test_per_class),
+        chip_size: args.chip_size.unwrap_or(defaults.chip_size),
+        ..defaults
+    };
+    let spinner = progress::bar(0, "generating chips");
+    let count = synth::write_dataset(&args.out, &config).with_context(|| {
+        format!(
+            "cannot generate the synthetic dataset in {}",
+            args.out.display()
+        )
+    })?;
+    spinner.finish_and_clear();
+    println!(
+        "wrote {count} synthetic SAR chips ({} classes, {} train + {} test per class, {}x{} px, seed {}) to {}",
+        synth::CLASS_NAMES.len(),
+        config.train_per_class,
+        config.test_per_class,
+        config.chip_size,
+        config.chip_size,
+        config.seed,
+        args.out.display()
+    );
+    Ok(())
+}

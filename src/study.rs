@@ -1,0 +1,723 @@
+//! `sarlab run`: a study from spec to database and report.
+//!
+//! 1. read and expand the spec (no side effects yet; spec errors stop here);
+//! 2. open the run database and start (or resume) the study's parent run;
+//! 3. load the dataset (generating the synthetic default if it is missing);
+//! 4. for every feature setting with configurations not yet finished: preprocess,
+//!    extract train features, cross-validate the pending SVM grid points, and record
+//!    each configuration as one finished run;
+//! 5. per feature method, take the configuration with the best mean CV macro-F1, refit
+//!    it on the whole train split and score it on the test split (a run of its own);
+//! 6. write the report from what the database holds, end the parent run.
+//!
+//! Any error after step 2 marks the parent run FAILED with the reason. Configuration
+//! runs are written whole or not at all, so a failed or interrupted study leaves only
+//! complete runs, and a rerun skips them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use sarlab_filter::Preprocess;
+use sarlab_io::synth::{self, SynthConfig};
+use sarlab_io::{ChipDataset, DatasetIndex, FolderLayout, Split};
+use sarlab_report::{ConfigResult, MethodResult, StudyReport};
+use sarlab_svm::{CvSettings, confusion_matrix, cross_validate_grid, refit_and_test};
+use sarlab_track::{
+    Metric, NewRun, ParamValue, RunStatus, Store, StoredRun, config_hash, environment_tags, now_ms,
+};
+use sha2::{Digest, Sha256};
+
+use crate::cli::RunArgs;
+use crate::progress;
+use crate::spec::{self, DatasetSource, FeatureConfig, Plan};
+
+const METRICS: [&str; 4] = ["accuracy", "precision_macro", "recall_macro", "f1_macro"];
+
+pub fn run(args: &RunArgs) -> Result<()> {
+    let started = Instant::now();
+    let plan = spec::load_plan(&args.spec, args.data.as_deref())?;
+    let mut store = Store::open(&args.db)?;
+    let experiment = store.experiment(&plan.spec.name)?;
+
+    let study_params: Vec<(String, ParamValue)> = vec![
+        ("seed".to_owned(), ParamValue::Int(plan.spec.seed as i64)),
+        (
+            "spec".to_owned(),
+            plan.spec_path.display().to_string().into(),
+        ),
+        (
+            "dataset.path".to_owned(),
+            plan.spec.dataset.path.display().to_string().into(),
+        ),
+        ("folds".to_owned(), plan.spec.svm.folds.into()),
+        ("configurations".to_owned(), plan.configurations().into()),
+    ];
+    let study_hash = config_hash(
+        "study",
+        &[
+            ("spec_text".to_owned(), plan.spec_text.clone().into()),
+            (
+                "dataset.path".to_owned(),
+                plan.spec.dataset.path.display().to_string().into(),
+            ),
+        ],
+    );
+    let spec_dir = plan
+        .spec_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tags = environment_tags(env!("CARGO_PKG_VERSION"), spec_dir);
+    tags.push(("stage".to_owned(), "study".to_owned()));
+    tags.push(("spec_toml".to_owned(), plan.spec_text.clone()));
+    tags.push((
+        "threads".to_owned(),
+        rayon::current_num_threads().to_string(),
+    ));
+    let parent = store.start_run(
+        experiment,
+        None,
+        &format!("study {}", plan.spec.name),
+        &study_hash,
+        &study_params,
+        &tags,
+    )?;
+
+    let mut study = Study {
+        plan: &plan,
+        args,
+        store: &mut store,
+        experiment,
+        parent: &parent,
+        git_commit: tags
+            .iter()
+            .find(|(k, _)| k == "git_commit")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+    };
+    match study.execute() {
+        Ok(outcome) => {
+            store.end_run(&parent, RunStatus::Finished, None)?;
+            print_summary(
+                &plan,
+                args,
+                &parent,
+                &outcome,
+                started.elapsed().as_secs_f64(),
+            );
+            Ok(())
+        }
+        Err(err) => {
+            let reason = format!("{err:#}");
+            if let Err(db_err) = store.end_run(&parent, RunStatus::Failed, Some(&reason)) {
+                tracing::error!("could not mark study run {parent} FAILED: {db_err}");
+            }
+            Err(err)
+        }
+    }
+}
+
+struct Study<'a> {
+    plan: &'a Plan,
+    args: &'a RunArgs,
+    store: &'a mut Store,
+    experiment: i64,
+    parent: &'a str,
+    git_commit: String,
+}
+
+/// What a finished study reports on the terminal.
+struct Outcome {
+    report: StudyReport,
+    report_index: PathBuf,
+    ran: usize,
+    skipped: usize,
+}
+
+/// Preprocessed chips of both splits for one preprocessing setting.
+struct Prepared {
+    train: Vec<Array2<f32>>,
+    test: Vec<Array2<f32>>,
+}
+
+/// Cross-validation summary of one recorded configuration.
+struct CvRecord {
+    feature: usize,
+    grid: usize,
+    uuid: String,
+    cv_accuracy: (f64, f64),
+    cv_f1_macro: (f64, f64),
+    fit_seconds: f64,
+}
+
+fn mean_std_of(run: &StoredRun, key: &str) -> (f64, f64) {
+    (
+        run.metric(&format!("{key}_mean"), 0).unwrap_or(f64::NAN),
+        run.metric(&format!("{key}_std"), 0).unwrap_or(f64::NAN),
+    )
+}
+
+impl Study<'_> {
+    fn execute(&mut self) -> Result<Outcome> {
+        let dataset = self.load_dataset()?;
+        self.store.set_tags(
+            self.parent,
+            &[
+                ("dataset_digest".to_owned(), dataset.digest.clone()),
+                (
+                    "dataset_path".to_owned(),
+                    dataset.root.display().to_string(),
+                ),
+            ],
+        )?;
+        let folds = self.plan.spec.svm.folds;
+        let train_counts = dataset.class_counts(Split::Train);
+        if let Some((class, &count)) = train_counts.iter().enumerate().min_by_key(|(_, c)| **c) {
+            if folds > count {
+                bail!(
+                    "`svm.folds` = {folds} is larger than class `{}`, which has {count} train chips in {}",
+                    dataset.classes[class],
+                    dataset.root.display()
+                );
+            }
+        }
+        let y_train: Vec<usize> = dataset
+            .chips_in(Split::Train)
+            .map(|c| c.class_index)
+            .collect();
+        let y_test: Vec<usize> = dataset
+            .chips_in(Split::Test)
+            .map(|c| c.class_index)
+            .collect();
+
+        let mut prepared: HashMap<Preprocess, Prepared> = HashMap::new();
+        let (ran, skipped) = self.cross_validate(&dataset, &y_train, &mut prepared)?;
+        let records = self.cv_records(&dataset.digest)?;
+        let mut methods = Vec::new();
+        for method in self.plan.methods() {
+            methods.push(self.test_best(
+                method,
+                &records,
+                &dataset,
+                &y_train,
+                &y_test,
+                &mut prepared,
+            )?);
+        }
+        let configs = records
+            .iter()
+            .map(|r| ConfigResult {
+                method: self.plan.features[r.feature].method.name().to_owned(),
+                params: format!(
+                    "{} {}",
+                    self.plan.features[r.feature].describe(),
+                    spec::describe(&self.plan.grid[r.grid].params)
+                ),
+                cv_accuracy: r.cv_accuracy,
+                cv_f1_macro: r.cv_f1_macro,
+                fit_seconds: r.fit_seconds,
+            })
+            .collect();
+        let report = StudyReport {
+            study: self.plan.spec.name.clone(),
+            spec_path: self.plan.spec_path.display().to_string(),
+            seed: self.plan.spec.seed,
+            dataset_path: dataset.root.display().to_string(),
+            dataset_digest: dataset.digest.clone(),
+            classes: dataset.classes.clone(),
+            train_chips: y_train.len(),
+            test_chips: y_test.len(),
+            folds,
+            db_path: self.args.db.display().to_string(),
+            parent_run: self.parent.to_owned(),
+            git_commit: self.git_commit.clone(),
+            methods,
+            configs,
+        };
+        let dir = self.args.reports.join(&self.plan.spec.name);
+        let files = sarlab_report::write_report(&report, &dir)
+            .with_context(|| format!("cannot write the report in {}", dir.display()))?;
+        let mut artifacts = vec![
+            (files.index_html.clone(), "report-html"),
+            (files.summary_md.clone(), "report-markdown"),
+        ];
+        artifacts.extend(files.figures.iter().map(|f| (f.clone(), "figure")));
+        for (path, kind) in artifacts {
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read back {}", path.display()))?;
+            let sha = Sha256::digest(&bytes);
+            let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+            self.store
+                .add_artifact(self.parent, &path.display().to_string(), kind, &hex)?;
+        }
+        Ok(Outcome {
+            report,
+            report_index: files.index_html,
+            ran,
+            skipped,
+        })
+    }
+
+    /// Loads the dataset, generating the synthetic default first if it is missing.
+    fn load_dataset(&self) -> Result<ChipDataset> {
+        let ds = &self.plan.spec.dataset;
+        let path = &ds.path;
+        if ds.source == DatasetSource::Synthetic {
+            let config = self.plan.synth_config()?;
+            if path.exists() {
+                check_synthetic_matches(path, &config)?;
+            } else {
+                let bar = progress::bar(0, "generating dataset");
+                let count = synth::write_dataset(path, &config).with_context(|| {
+                    format!(
+                        "cannot generate the synthetic dataset in {}",
+                        path.display()
+                    )
+                })?;
+                bar.finish_and_clear();
+                eprintln!(
+                    "generated the synthetic SAR dataset: {count} chips in {} (seed {})",
+                    path.display(),
+                    config.seed
+                );
+            }
+        }
+        let layout = FolderLayout {
+            train: ds.train.clone(),
+            test: ds.test.clone(),
+        };
+        let index = DatasetIndex::scan(path, &layout).with_context(|| {
+            format!(
+                "cannot use dataset {} (from `dataset.path` or --data)",
+                path.display()
+            )
+        })?;
+        let bar = progress::bar(index.entries.len(), "loading chips");
+        let dataset = index.load(&|| bar.inc(1))?;
+        bar.finish_and_clear();
+        tracing::info!(
+            chips = dataset.chips.len(),
+            classes = dataset.classes.len(),
+            skipped = dataset.skipped_files,
+            digest = %dataset.digest,
+            "loaded dataset {}",
+            path.display()
+        );
+        Ok(dataset)
+    }
+
+    /// Parameters shared by every configuration run of the study.
+    fn common_params(&self, stage: &str) -> Vec<(String, ParamValue)> {
+        let svm = &self.plan.spec.svm;
+        vec![
+            ("folds".to_owned(), svm.folds.into()),
+            (
+                "seed".to_owned(),
+                ParamValue::Int(self.plan.spec.seed as i64),
+            ),
+            ("standardize".to_owned(), svm.standardize.into()),
+            ("tolerance".to_owned(), svm.tolerance.into()),
+            ("stage".to_owned(), stage.into()),
+        ]
+    }
+
+    fn params_of(&self, feature: usize, grid: usize, stage: &str) -> Vec<(String, ParamValue)> {
+        let mut params = self.plan.features[feature].params.clone();
+        params.extend(self.plan.grid[grid].params.iter().cloned());
+        params.extend(self.common_params(stage));
+        params
+    }
+
+    fn run_name(&self, feature: usize, grid: usize) -> String {
+        let f = &self.plan.features[feature];
+        format!(
+            "{} {} {}",
+            f.method.name(),
+            f.describe(),
+            spec::describe(&self.plan.grid[grid].params)
+        )
+    }
+
+    fn settings(&self) -> CvSettings {
+        CvSettings {
+            folds: self.plan.spec.svm.folds,
+            seed: self.plan.spec.seed,
+            standardize: self.plan.spec.svm.standardize,
+        }
+    }
+
+    /// Step 4: cross-validates every configuration not yet finished; returns how many
+    /// were run and how many skipped.
+    fn cross_validate(
+        &mut self,
+        dataset: &ChipDataset,
+        y_train: &[usize],
+        prepared: &mut HashMap<Preprocess, Prepared>,
+    ) -> Result<(usize, usize)> {
+        let (mut ran, mut skipped) = (0, 0);
+        for (fi, feature) in self.plan.features.iter().enumerate() {
+            let mut pending = Vec::new();
+            for gi in 0..self.plan.grid.len() {
+                let hash = config_hash(&dataset.digest, &self.params_of(fi, gi, "cv"));
+                match self.store.run_by_hash(self.experiment, &hash)? {
+                    Some((_, RunStatus::Finished)) => skipped += 1,
+                    _ => pending.push((gi, hash)),
+                }
+            }
+            if pending.is_empty() {
+                continue;
+            }
+            let chips = prepare(prepared, dataset, feature.preprocess)?;
+            let (x_train, feature_seconds) = extract(feature, &chips.train, Split::Train)?;
+            let grid: Vec<_> = pending
+                .iter()
+                .map(|(gi, _)| self.plan.grid[*gi].svm)
+                .collect();
+            let bar = progress::bar(
+                grid.len() * self.settings().folds,
+                format!("grid {}", feature.method.name()),
+            );
+            let start_ms = now_ms();
+            let outcomes = cross_validate_grid(
+                x_train.view(),
+                y_train,
+                dataset.classes.len(),
+                &grid,
+                &self.settings(),
+                &|| bar.inc(1),
+            )
+            .with_context(|| format!("cross-validating {}", feature.method.name()))?;
+            bar.finish_and_clear();
+            let end_ms = now_ms();
+            for ((gi, hash), outcome) in pending.iter().zip(outcomes) {
+                let mut metrics = Vec::new();
+                for (fold, evaluation) in outcome.folds.iter().enumerate() {
+                    let step = fold as i64;
+                    for (name, value) in evaluation.metrics.named() {
+                        metrics.push(Metric::new(format!("cv_{name}"), value, step));
+                    }
+                    metrics.push(Metric::new("fit_seconds", evaluation.fit_seconds, step));
+                    metrics.push(Metric::new(
+                        "predict_seconds",
+                        evaluation.predict_seconds,
+                        step,
+                    ));
+                    metrics.push(Metric::new(
+                        "support_vectors",
+                        evaluation.support_vectors as f64,
+                        step,
+                    ));
+                    metrics.push(Metric::new("gamma_value", evaluation.gamma, step));
+                }
+                for name in METRICS {
+                    let (mean, std) = outcome.mean_std(|m| {
+                        m.named()
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .map_or(f64::NAN, |(_, v)| *v)
+                    });
+                    metrics.push(Metric::new(format!("cv_{name}_mean"), mean, 0));
+                    metrics.push(Metric::new(format!("cv_{name}_std"), std, 0));
+                }
+                metrics.push(Metric::new("feature_seconds", feature_seconds, 0));
+                metrics.push(Metric::new("feature_dim", x_train.ncols() as f64, 0));
+                self.store.record_finished_run(&NewRun {
+                    experiment_id: self.experiment,
+                    parent: Some(self.parent),
+                    name: self.run_name(fi, *gi),
+                    config_hash: hash.clone(),
+                    params: self.params_of(fi, *gi, "cv"),
+                    metrics,
+                    tags: vec![
+                        ("stage".to_owned(), "cv".to_owned()),
+                        ("dataset_digest".to_owned(), dataset.digest.clone()),
+                    ],
+                    start_ms,
+                    end_ms,
+                })?;
+                ran += 1;
+            }
+        }
+        Ok((ran, skipped))
+    }
+
+    /// CV summaries of every configuration of the plan, read back from the database.
+    fn cv_records(&self, digest: &str) -> Result<Vec<CvRecord>> {
+        let mut records = Vec::with_capacity(self.plan.configurations());
+        for fi in 0..self.plan.features.len() {
+            for gi in 0..self.plan.grid.len() {
+                let hash = config_hash(digest, &self.params_of(fi, gi, "cv"));
+                let Some((uuid, RunStatus::Finished)) =
+                    self.store.run_by_hash(self.experiment, &hash)?
+                else {
+                    bail!(
+                        "configuration `{}` has no finished run after cross-validation",
+                        self.run_name(fi, gi)
+                    );
+                };
+                let run = self.store.run(&uuid)?;
+                records.push(CvRecord {
+                    feature: fi,
+                    grid: gi,
+                    cv_accuracy: mean_std_of(&run, "cv_accuracy"),
+                    cv_f1_macro: mean_std_of(&run, "cv_f1_macro"),
+                    fit_seconds: run.metric_steps("fit_seconds").iter().sum(),
+                    uuid,
+                });
+            }
+        }
+        Ok(records)
+    }
+
+    /// Step 5 for one method: the best CV configuration, refit on train, scored on test.
+    fn test_best(
+        &mut self,
+        method: &str,
+        records: &[CvRecord],
+        dataset: &ChipDataset,
+        y_train: &[usize],
+        y_test: &[usize],
+        prepared: &mut HashMap<Preprocess, Prepared>,
+    ) -> Result<MethodResult> {
+        let mut best: Option<&CvRecord> = None;
+        for r in records
+            .iter()
+            .filter(|r| self.plan.features[r.feature].method.name() == method)
+        {
+            // Strictly greater: ties go to the configuration enumerated first.
+            if best.is_none_or(|b| r.cv_f1_macro.0 > b.cv_f1_macro.0) {
+                best = Some(r);
+            }
+        }
+        let best = best.context("a feature method without configurations")?;
+        let (fi, gi) = (best.feature, best.grid);
+        let feature = &self.plan.features[fi];
+        let params = self.params_of(fi, gi, "test");
+        let hash = config_hash(&dataset.digest, &params);
+        let uuid = match self.store.run_by_hash(self.experiment, &hash)? {
+            Some((uuid, RunStatus::Finished)) => uuid,
+            _ => {
+                let start_ms = now_ms();
+                let chips = prepare(prepared, dataset, feature.preprocess)?;
+                let (x_train, train_seconds) = extract(feature, &chips.train, Split::Train)?;
+                let (x_test, test_seconds) = extract(feature, &chips.test, Split::Test)?;
+                let bar = progress::bar(0, format!("refit {method}"));
+                let (evaluation, predicted) = refit_and_test(
+                    x_train.view(),
+                    y_train,
+                    x_test.view(),
+                    y_test,
+                    dataset.classes.len(),
+                    &self.plan.grid[gi].svm,
+                    self.plan.spec.svm.standardize,
+                )
+                .with_context(|| format!("refitting the best {method} configuration"))?;
+                bar.finish_and_clear();
+                let confusion = confusion_matrix(y_test, &predicted, dataset.classes.len());
+                let confusion: Vec<Vec<usize>> =
+                    confusion.outer_iter().map(|r| r.to_vec()).collect();
+                let mut metrics: Vec<Metric> = evaluation
+                    .metrics
+                    .named()
+                    .iter()
+                    .map(|(name, value)| Metric::new(format!("test_{name}"), *value, 0))
+                    .collect();
+                metrics.extend([
+                    Metric::new("feature_seconds", train_seconds + test_seconds, 0),
+                    Metric::new("feature_dim", x_train.ncols() as f64, 0),
+                    Metric::new("fit_seconds", evaluation.fit_seconds, 0),
+                    Metric::new("predict_seconds", evaluation.predict_seconds, 0),
+                    Metric::new("support_vectors", evaluation.support_vectors as f64, 0),
+                    Metric::new("gamma_value", evaluation.gamma, 0),
+                ]);
+                self.store.record_finished_run(&NewRun {
+                    experiment_id: self.experiment,
+                    parent: Some(self.parent),
+                    name: format!("test {}", self.run_name(fi, gi)),
+                    config_hash: hash,
+                    params,
+                    metrics,
+                    tags: vec![
+                        ("stage".to_owned(), "test".to_owned()),
+                        ("dataset_digest".to_owned(), dataset.digest.clone()),
+                        ("cv_run".to_owned(), best.uuid.clone()),
+                        (
+                            "confusion_matrix".to_owned(),
+                            serde_json::to_string(&confusion)?,
+                        ),
+                        (
+                            "classes".to_owned(),
+                            serde_json::to_string(&dataset.classes)?,
+                        ),
+                    ],
+                    start_ms,
+                    end_ms: now_ms(),
+                })?
+            }
+        };
+        let run = self.store.run(&uuid)?;
+        let metric = |key: &str| run.metric(key, 0).unwrap_or(f64::NAN);
+        let confusion: Vec<Vec<usize>> = run
+            .tags
+            .get("confusion_matrix")
+            .map(|s| serde_json::from_str(s))
+            .transpose()
+            .context("test run's confusion_matrix tag is not valid JSON")?
+            .unwrap_or_default();
+        Ok(MethodResult {
+            method: method.to_owned(),
+            best_params: format!(
+                "{} {}",
+                feature.describe(),
+                spec::describe(&self.plan.grid[gi].params)
+            ),
+            feature_dim: metric("feature_dim") as usize,
+            cv_accuracy: best.cv_accuracy,
+            cv_f1_macro: best.cv_f1_macro,
+            test_accuracy: metric("test_accuracy"),
+            test_precision_macro: metric("test_precision_macro"),
+            test_recall_macro: metric("test_recall_macro"),
+            test_f1_macro: metric("test_f1_macro"),
+            feature_seconds: metric("feature_seconds"),
+            confusion,
+        })
+    }
+}
+
+/// A synthetic dataset folder must have been generated with the spec's settings,
+/// or the study would silently run on other data.
+fn check_synthetic_matches(path: &Path, config: &SynthConfig) -> Result<()> {
+    match synth::read_config(path)? {
+        Some(found) if &found == config => Ok(()),
+        Some(found) => bail!(
+            "{} holds a synthetic dataset generated with other settings ({} in it, the spec asks for {}): \
+             delete the folder to regenerate it, or set `dataset.path` to another folder",
+            path.display(),
+            differing(&found, config),
+            differing(config, &found),
+        ),
+        None => bail!(
+            "{} exists but has no {}: it is not a synthetic dataset made by sarlab; \
+             use source = \"folder\" for your own data or point `dataset.path` elsewhere",
+            path.display(),
+            synth::CONFIG_FILE
+        ),
+    }
+}
+
+/// `key = value` of the settings of `a` that differ from `b`.
+fn differing(a: &SynthConfig, b: &SynthConfig) -> String {
+    let (ta, tb) = (
+        toml::Table::try_from(a).unwrap_or_default(),
+        toml::Table::try_from(b).unwrap_or_default(),
+    );
+    ta.iter()
+        .filter(|(k, v)| tb.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Applies a preprocessing setting to every chip once and caches the result.
+fn prepare<'c>(
+    cache: &'c mut HashMap<Preprocess, Prepared>,
+    dataset: &ChipDataset,
+    preprocess: Preprocess,
+) -> Result<&'c Prepared> {
+    if !cache.contains_key(&preprocess) {
+        let apply = |split: Split| -> Result<Vec<Array2<f32>>> {
+            let chips: Vec<_> = dataset.chips_in(split).collect();
+            chips
+                .par_iter()
+                .map(|chip| {
+                    preprocess.apply(chip.image.view()).with_context(|| {
+                        format!(
+                            "chip {} in {}",
+                            dataset.chip_label(chip),
+                            dataset.root.display()
+                        )
+                    })
+                })
+                .collect()
+        };
+        let prepared = Prepared {
+            train: apply(Split::Train)?,
+            test: apply(Split::Test)?,
+        };
+        cache.insert(preprocess, prepared);
+    }
+    Ok(&cache[&preprocess])
+}
+
+/// Features of a list of chips, with the seconds it took.
+fn extract(
+    feature: &FeatureConfig,
+    chips: &[Array2<f32>],
+    split: Split,
+) -> Result<(Array2<f64>, f64)> {
+    let views: Vec<ArrayView2<'_, f32>> = chips.iter().map(|c| c.view()).collect();
+    let bar = progress::bar(
+        views.len(),
+        format!("{} features ({split})", feature.method.name()),
+    );
+    let start = Instant::now();
+    let x = feature
+        .method
+        .extract_all(&views, &|| bar.inc(1))
+        .with_context(|| {
+            format!(
+                "extracting {} features ({})",
+                feature.method.name(),
+                feature.describe()
+            )
+        })?;
+    bar.finish_and_clear();
+    Ok((x, start.elapsed().as_secs_f64()))
+}
+
+fn print_summary(plan: &Plan, args: &RunArgs, parent: &str, outcome: &Outcome, seconds: f64) {
+    let r = &outcome.report;
+    println!(
+        "study {}: {} feature method(s), {} configuration(s) ({} run now, {} already finished) on {} train / {} test chips, {:.1} s",
+        plan.spec.name,
+        r.methods.len(),
+        plan.configurations(),
+        outcome.ran,
+        outcome.skipped,
+        r.train_chips,
+        r.test_chips,
+        seconds
+    );
+    println!(
+        "  {:<10} {:>16} {:>16} {:>9} {:>9}  best parameters",
+        "method", "CV acc %", "CV macro-F1 %", "test acc", "test F1"
+    );
+    let mut methods: Vec<&MethodResult> = r.methods.iter().collect();
+    methods.sort_by(|a, b| b.test_f1_macro.total_cmp(&a.test_f1_macro));
+    for m in &methods {
+        println!(
+            "  {:<10} {:>7.2} ± {:<6.2} {:>7.2} ± {:<6.2} {:>9.2} {:>9.2}  {}",
+            m.method,
+            100.0 * m.cv_accuracy.0,
+            100.0 * m.cv_accuracy.1,
+            100.0 * m.cv_f1_macro.0,
+            100.0 * m.cv_f1_macro.1,
+            100.0 * m.test_accuracy,
+            100.0 * m.test_f1_macro,
+            m.best_params
+        );
+    }
+    if let Some(best) = methods.first() {
+        println!(
+            "best method: {} (test macro-F1 {:.2} %)",
+            best.method,
+            100.0 * best.test_f1_macro
+        );
+    }
+    println!("runs:   {} (study run {parent})", args.db.display());
+    println!("report: {}", outcome.report_index.display());
+}
