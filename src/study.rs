@@ -176,14 +176,14 @@ impl Study<'_> {
         )?;
         let folds = self.plan.spec.svm.folds;
         let train_counts = dataset.class_counts(Split::Train);
-        if let Some((class, &count)) = train_counts.iter().enumerate().min_by_key(|(_, c)| **c) {
-            if folds > count {
-                bail!(
-                    "`svm.folds` = {folds} is larger than class `{}`, which has {count} train chips in {}",
-                    dataset.classes[class],
-                    dataset.root.display()
-                );
-            }
+        if let Some((class, &count)) = train_counts.iter().enumerate().min_by_key(|(_, c)| **c)
+            && folds > count
+        {
+            bail!(
+                "`svm.folds` = {folds} is larger than class `{}`, which has {count} train chips in {}",
+                dataset.classes[class],
+                dataset.root.display()
+            );
         }
         let y_train: Vec<usize> = dataset
             .chips_in(Split::Train)
@@ -628,29 +628,31 @@ fn prepare<'c>(
     dataset: &ChipDataset,
     preprocess: Preprocess,
 ) -> Result<&'c Prepared> {
-    if !cache.contains_key(&preprocess) {
-        let apply = |split: Split| -> Result<Vec<Array2<f32>>> {
-            let chips: Vec<_> = dataset.chips_in(split).collect();
-            chips
-                .par_iter()
-                .map(|chip| {
-                    preprocess.apply(chip.image.view()).with_context(|| {
-                        format!(
-                            "chip {} in {}",
-                            dataset.chip_label(chip),
-                            dataset.root.display()
-                        )
+    use std::collections::hash_map::Entry;
+    match cache.entry(preprocess) {
+        Entry::Occupied(entry) => Ok(entry.into_mut()),
+        Entry::Vacant(entry) => {
+            let apply = |split: Split| -> Result<Vec<Array2<f32>>> {
+                let chips: Vec<_> = dataset.chips_in(split).collect();
+                chips
+                    .par_iter()
+                    .map(|chip| {
+                        preprocess.apply(chip.image.view()).with_context(|| {
+                            format!(
+                                "chip {} in {}",
+                                dataset.chip_label(chip),
+                                dataset.root.display()
+                            )
+                        })
                     })
-                })
-                .collect()
-        };
-        let prepared = Prepared {
-            train: apply(Split::Train)?,
-            test: apply(Split::Test)?,
-        };
-        cache.insert(preprocess, prepared);
+                    .collect()
+            };
+            Ok(entry.insert(Prepared {
+                train: apply(Split::Train)?,
+                test: apply(Split::Test)?,
+            }))
+        }
     }
-    Ok(&cache[&preprocess])
 }
 
 /// Features of a list of chips, with the seconds it took.

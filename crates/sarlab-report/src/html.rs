@@ -129,10 +129,10 @@ small {{ color: #666; font-weight: normal; }}
         commit = escape(&report.git_commit),
     );
     out.push_str(&html_table(&headers(&comparison_cells()), &comparison));
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<figure>{chart_svg}<figcaption>Metrics of each method's best configuration \
-         (<a href=\"metrics.png\">PNG</a>, <a href=\"metrics.svg\">SVG</a>).</figcaption></figure>\n"
+         (<a href=\"metrics.png\">PNG</a>, <a href=\"metrics.svg\">SVG</a>).</figcaption></figure>"
     );
     out.push_str("<h2>Test confusion matrices</h2>\n");
     out.push_str(&confusion_html(report));

@@ -129,13 +129,13 @@ impl SvmParams {
                 message: format!("{} must be a positive number", self.c),
             });
         }
-        if let Gamma::Value(g) = self.gamma {
-            if !(g.is_finite() && g > 0.0) {
-                return Err(Error::InvalidParameter {
-                    name: "gamma",
-                    message: format!("{g} must be a positive number, \"scale\" or \"auto\""),
-                });
-            }
+        if let Gamma::Value(g) = self.gamma
+            && !(g.is_finite() && g > 0.0)
+        {
+            return Err(Error::InvalidParameter {
+                name: "gamma",
+                message: format!("{g} must be a positive number, \"scale\" or \"auto\""),
+            });
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
             return Err(Error::InvalidParameter {

@@ -1,0 +1,5 @@
+//! Integration tests of the `sarlab` command line: whole studies in temporary folders.
+
+mod bad_input;
+mod study;
+mod support;

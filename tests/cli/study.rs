@@ -1,0 +1,284 @@
+//! Whole studies: database contents, report files, determinism and reruns.
+
+use crate::support::*;
+
+const METRICS: [&str; 4] = ["accuracy", "precision_macro", "recall_macro", "f1_macro"];
+
+#[test]
+fn tiny_study_records_every_configuration_and_writes_the_report() {
+    let ws = Workspace::new();
+    ws.write("tiny.toml", TINY_SPEC);
+    let out = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains("8 run now, 0 already finished"),
+        "{}",
+        stdout(&out)
+    );
+
+    let db = ws.db("runs.db");
+    // 1 study run + 2 methods × 4 grid points + 2 test runs.
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM runs"), 11);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM runs WHERE status = 'FINISHED'"),
+        11
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NULL"),
+        1
+    );
+    let cv_runs = "SELECT run_uuid FROM tags WHERE key = 'stage' AND value = 'cv'";
+    assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM ({cv_runs})")), 8);
+
+    // Parameters are typed: numbers compare as numbers.
+    // C = 10 in half of the 8 CV runs, plus the test runs whose best C is 10.
+    let big_c = count(
+        &db,
+        "SELECT COUNT(*) FROM params WHERE key = 'C' AND value > 5",
+    );
+    assert!((4..=6).contains(&big_c), "{big_c} runs with C > 5");
+    for key in [
+        "feature",
+        "C",
+        "gamma",
+        "kernel",
+        "folds",
+        "seed",
+        "crop",
+        "intensity",
+    ] {
+        assert_eq!(
+            count(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) FROM params WHERE key = '{key}' AND run_uuid IN ({cv_runs})"
+                )
+            ),
+            8,
+            "every CV run records `{key}`"
+        );
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(DISTINCT value) FROM params WHERE key = 'feature'"
+        ),
+        2
+    );
+
+    // Per-fold metrics at steps 0..2, means and stds, all within [0, 1].
+    for metric in METRICS {
+        let key = format!("cv_{metric}");
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM metrics WHERE key = '{key}'")
+            ),
+            8 * 3,
+            "{key}: one value per fold"
+        );
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT COUNT(DISTINCT step) FROM metrics WHERE key = '{key}'")
+            ),
+            3
+        );
+        for suffix in ["mean", "std"] {
+            assert_eq!(
+                count(
+                    &db,
+                    &format!("SELECT COUNT(*) FROM metrics WHERE key = '{key}_{suffix}'")
+                ),
+                8
+            );
+        }
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM metrics WHERE key = 'test_{metric}'")
+            ),
+            2
+        );
+        assert_eq!(
+            count(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) FROM metrics WHERE key IN ('{key}', '{key}_mean', 'test_{metric}') \
+                     AND NOT (value BETWEEN 0 AND 1)"
+                )
+            ),
+            0,
+            "{metric} within [0, 1]"
+        );
+    }
+    // Timings, dataset digest and git commit are recorded.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM metrics WHERE key = 'fit_seconds' AND step = 2"
+        ),
+        8
+    );
+    for tag in [
+        "git_commit",
+        "git_dirty",
+        "dataset_digest",
+        "sarlab_version",
+        "command_line",
+        "host",
+    ] {
+        assert_eq!(
+            count(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) FROM tags t JOIN runs r ON r.uuid = t.run_uuid WHERE r.parent_uuid IS NULL AND t.key = '{tag}'"
+                )
+            ),
+            1,
+            "study run tagged `{tag}`"
+        );
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(DISTINCT value) FROM tags WHERE key = 'dataset_digest'"
+        ),
+        1
+    );
+
+    // The report.
+    let html = std::fs::read_to_string(ws.path("out/tiny/index.html")).expect("index.html");
+    for needle in ["raw", "hog", "<svg", "aa_gun", "truck"] {
+        assert!(html.contains(needle), "index.html lacks {needle}");
+    }
+    for file in [
+        "out/tiny/metrics.png",
+        "out/tiny/metrics.svg",
+        "out/tiny/summary.md",
+    ] {
+        assert!(file_len(&ws.path(file)) > 500, "{file} is missing or empty");
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM artifacts"), 4);
+}
+
+/// Every metric except wall-clock timings, keyed by run name.
+fn reproducible_metrics(db: &rusqlite::Connection) -> Vec<(String, String, i64, f64)> {
+    let mut stmt = db
+        .prepare(
+            "SELECT r.name, m.key, m.step, m.value FROM metrics m JOIN runs r ON r.uuid = m.run_uuid \
+             WHERE m.key NOT LIKE '%seconds' ORDER BY r.name, m.key, m.step",
+        )
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn same_spec_and_seed_give_identical_numbers() {
+    let a = Workspace::new();
+    let b = Workspace::new();
+    for ws in [&a, &b] {
+        ws.write("tiny.toml", TINY_SPEC);
+        assert_success(&ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]));
+    }
+    let (ma, mb) = (
+        reproducible_metrics(&a.db("runs.db")),
+        reproducible_metrics(&b.db("runs.db")),
+    );
+    assert!(ma.len() > 100, "only {} metric values", ma.len());
+    assert_eq!(ma, mb);
+    // The generated datasets themselves are identical.
+    let digest = |ws: &Workspace| -> String {
+        ws.db("runs.db")
+            .query_row(
+                "SELECT value FROM tags WHERE key = 'dataset_digest' LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("digest")
+    };
+    assert_eq!(digest(&a), digest(&b));
+}
+
+#[test]
+fn rerunning_a_finished_spec_adds_no_runs() {
+    let ws = Workspace::new();
+    ws.write("tiny.toml", TINY_SPEC);
+    assert_success(&ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]));
+    let before = reproducible_metrics(&ws.db("runs.db"));
+    let again = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]);
+    assert_success(&again);
+    assert!(
+        stdout(&again).contains("0 run now, 8 already finished"),
+        "{}",
+        stdout(&again)
+    );
+    let db = ws.db("runs.db");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM runs"), 11);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM runs WHERE status = 'FINISHED'"),
+        11
+    );
+    assert_eq!(reproducible_metrics(&db), before);
+
+    // Widening the sweep runs only the new configurations.
+    ws.write(
+        "tiny.toml",
+        &TINY_SPEC.replace("C = [1, 10]", "C = [1, 10, 100]"),
+    );
+    let wider = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]);
+    assert_success(&wider);
+    assert!(
+        stdout(&wider).contains("4 run now, 8 already finished"),
+        "{}",
+        stdout(&wider)
+    );
+}
+
+#[test]
+fn data_flag_overrides_the_dataset_path() {
+    let ws = Workspace::new();
+    let out = ws.sarlab(&[
+        "dataset",
+        "synth",
+        "--out",
+        "elsewhere",
+        "--seed",
+        "11",
+        "--train-per-class",
+        "8",
+        "--test-per-class",
+        "4",
+        "--chip-size",
+        "40",
+    ]);
+    assert_success(&out);
+    assert!(ws.path("elsewhere/train/tank").is_dir());
+    ws.write(
+        "tiny.toml",
+        &TINY_SPEC
+            .replace("source = \"synthetic\"", "source = \"folder\"")
+            .replace(
+                "[dataset.synthetic]\nchip_size = 40\ntrain_per_class = 8\ntest_per_class = 4\n",
+                "",
+            ),
+    );
+    let run = ws.sarlab(&[
+        "run",
+        "tiny.toml",
+        "--db",
+        "runs.db",
+        "--reports",
+        "out",
+        "--data",
+        "elsewhere",
+    ]);
+    assert_success(&run);
+    assert!(
+        !ws.path("data").exists(),
+        "the spec's own path must not be used"
+    );
+}

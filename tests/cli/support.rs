@@ -1,0 +1,116 @@
+//! Helpers: running the binary in a temporary folder and reading its database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rusqlite::Connection;
+
+/// A tiny synthetic study: 8 classes × 8 train / 4 test chips of 40×40 pixels,
+/// 2 feature methods × 4 SVM grid points, 3-fold CV. Runs in seconds.
+pub const TINY_SPEC: &str = r#"
+name = "tiny"
+seed = 11
+
+[dataset]
+source = "synthetic"
+path = "data"
+
+[dataset.synthetic]
+chip_size = 40
+train_per_class = 8
+test_per_class = 4
+
+[preprocess]
+crop = 32
+intensity = "db"
+
+[[features]]
+method = "raw"
+downsample = 2
+
+[[features]]
+method = "hog"
+pixels_per_cell = 8
+cells_per_block = 2
+
+[svm]
+C = [1, 10]
+gamma = ["scale", 0.001]
+folds = 3
+"#;
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary folder"),
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    pub fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    /// Runs `sarlab ARGS` with this folder as the working directory.
+    pub fn sarlab(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sarlab"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("sarlab runs")
+    }
+
+    pub fn db(&self, name: &str) -> Connection {
+        Connection::open(self.path(name)).expect("database opens")
+    }
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "sarlab failed\nstdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+#[track_caller]
+pub fn assert_failure_mentions(output: &Output, needles: &[&str]) {
+    assert!(
+        !output.status.success(),
+        "sarlab should have failed\nstdout:\n{}",
+        stdout(output)
+    );
+    let err = stderr(output);
+    for needle in needles {
+        assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "sarlab panicked:\n{err}");
+}
+
+pub fn count(db: &Connection, sql: &str) -> i64 {
+    db.query_row(sql, [], |r| r.get(0)).expect("count query")
+}
+
+pub fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
