@@ -35,7 +35,8 @@ pub struct RunArgs {
     /// Folder the report is written under (as <DIR>/<study name>/).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
-    /// Use this dataset folder instead of the spec's `dataset.path`.
+    /// Use this existing dataset folder (<DIR>/train/<class>/*, <DIR>/test/<class>/*)
+    /// instead of the spec's dataset; it is never generated.
     #[arg(long)]
     pub data: Option<PathBuf>,
 }

@@ -383,13 +383,17 @@ impl Spec {
     }
 }
 
-/// Reads, validates and expands a spec file. `data_override` replaces `dataset.path`.
+/// Reads, validates and expands a spec file. `data_override` replaces `dataset.path`
+/// with an existing folder dataset (so a study written for the synthetic default runs
+/// unchanged on real chips: the folder is read, never generated).
 pub fn load_plan(path: &Path, data_override: Option<&Path>) -> Result<Plan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read experiment spec {}", path.display()))?;
     let mut spec = Spec::parse(&text, path)?;
     if let Some(data) = data_override {
         spec.dataset.path = data.to_path_buf();
+        spec.dataset.source = DatasetSource::Folder;
+        spec.dataset.synthetic = None;
     }
     plan(spec, path, text).with_context(|| format!("invalid experiment spec {}", path.display()))
 }

@@ -257,15 +257,8 @@ fn data_flag_overrides_the_dataset_path() {
     ]);
     assert_success(&out);
     assert!(ws.path("elsewhere/train/tank").is_dir());
-    ws.write(
-        "tiny.toml",
-        &TINY_SPEC
-            .replace("source = \"synthetic\"", "source = \"folder\"")
-            .replace(
-                "[dataset.synthetic]\nchip_size = 40\ntrain_per_class = 8\ntest_per_class = 4\n",
-                "",
-            ),
-    );
+    // The spec asks for a synthetic dataset in `data`; --data points at a folder instead.
+    ws.write("tiny.toml", TINY_SPEC);
     let run = ws.sarlab(&[
         "run",
         "tiny.toml",
@@ -279,6 +272,15 @@ fn data_flag_overrides_the_dataset_path() {
     assert_success(&run);
     assert!(
         !ws.path("data").exists(),
-        "the spec's own path must not be used"
+        "the spec's own dataset must not be generated"
     );
+    let path: String = ws
+        .db("runs.db")
+        .query_row(
+            "SELECT value FROM tags WHERE key = 'dataset_path'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("dataset_path tag");
+    assert_eq!(path, "elsewhere");
 }
