@@ -294,6 +294,28 @@ pub fn environment_tags(sarlab_version: &str, dir: &Path) -> Vec<(String, String
     ]
 }
 
+/// Maps SQLite errors to [`Error::Sql`] naming the database file.
+fn sql_error(path: PathBuf) -> impl Fn(rusqlite::Error) -> Error {
+    move |source| Error::Sql {
+        path: path.clone(),
+        source,
+    }
+}
+
+/// Adds or replaces tags of a run inside a transaction.
+fn upsert_tags(
+    tx: &rusqlite::Transaction<'_>,
+    uuid: &str,
+    tags: &[(String, String)],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx
+        .prepare_cached("INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)")?;
+    for (key, value) in tags {
+        stmt.execute(params![uuid, key, value])?;
+    }
+    Ok(())
+}
+
 /// A connection to a run database.
 #[derive(Debug)]
 pub struct Store {
@@ -329,18 +351,11 @@ impl Store {
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Sql {
-            path: self.path.clone(),
-            source,
-        }
+        sql_error(self.path.clone())
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let path = self.path.clone();
-        let sql = move |source| Error::Sql {
-            path: path.clone(),
-            source,
-        };
+        let sql = sql_error(self.path.clone());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -413,11 +428,7 @@ impl Store {
         params_list: &[(String, ParamValue)],
         tags: &[(String, String)],
     ) -> Result<String> {
-        let path = self.path.clone();
-        let sql = move |source| Error::Sql {
-            path: path.clone(),
-            source,
-        };
+        let sql = sql_error(self.path.clone());
         let now = now_ms();
         let tx = self
             .conn
@@ -459,35 +470,19 @@ impl Store {
             )
             .map_err(&sql)?;
         }
-        for (key, value) in tags {
-            tx.execute(
-                "INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)",
-                params![uuid, key, value],
-            )
-            .map_err(&sql)?;
-        }
+        upsert_tags(&tx, &uuid, tags).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(uuid)
     }
 
     /// Adds or replaces tags of a run.
     pub fn set_tags(&mut self, uuid: &str, tags: &[(String, String)]) -> Result<()> {
-        let path = self.path.clone();
-        let sql = move |source| Error::Sql {
-            path: path.clone(),
-            source,
-        };
+        let sql = sql_error(self.path.clone());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&sql)?;
-        for (key, value) in tags {
-            tx.execute(
-                "INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)",
-                params![uuid, key, value],
-            )
-            .map_err(&sql)?;
-        }
+        upsert_tags(&tx, &uuid, tags).map_err(&sql)?;
         tx.commit().map_err(&sql)
     }
 
@@ -517,11 +512,7 @@ impl Store {
                 value: bad.value,
             });
         }
-        let path = self.path.clone();
-        let sql = move |source| Error::Sql {
-            path: path.clone(),
-            source,
-        };
+        let sql = sql_error(self.path.clone());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
