@@ -482,7 +482,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&sql)?;
-        upsert_tags(&tx, &uuid, tags).map_err(&sql)?;
+        upsert_tags(&tx, uuid, tags).map_err(&sql)?;
         tx.commit().map_err(&sql)
     }
 
