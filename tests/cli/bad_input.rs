@@ -5,20 +5,7 @@ use crate::support::*;
 
 /// A folder dataset made by the generator: 8 classes × 3 train / 2 test chips, 32 px.
 fn folder_dataset(ws: &Workspace) {
-    assert_success(&ws.sarlab(&[
-        "dataset",
-        "synth",
-        "--out",
-        "data",
-        "--seed",
-        "1",
-        "--train-per-class",
-        "3",
-        "--test-per-class",
-        "2",
-        "--chip-size",
-        "32",
-    ]));
+    assert_success(&ws.synth("data", 1, 3, 2, 32));
 }
 
 fn folder_spec(crop: usize, folds: usize) -> String {
@@ -88,20 +75,7 @@ fn empty_class_folder() {
 fn chip_smaller_than_the_crop() {
     let ws = Workspace::new();
     folder_dataset(&ws);
-    assert_success(&ws.sarlab(&[
-        "dataset",
-        "synth",
-        "--out",
-        "small",
-        "--seed",
-        "1",
-        "--train-per-class",
-        "1",
-        "--test-per-class",
-        "1",
-        "--chip-size",
-        "20",
-    ]));
+    assert_success(&ws.synth("small", 1, 1, 1, 20));
     std::fs::copy(
         ws.path("small/train/dozer/dozer_0000.png"),
         ws.path("data/train/dozer/dozer_0001.png"),
@@ -154,12 +128,12 @@ fn spec_errors_name_the_key_and_touch_no_database() {
 fn synthetic_folder_made_with_other_settings_is_refused() {
     let ws = Workspace::new();
     ws.write("tiny.toml", TINY_SPEC);
-    assert_success(&ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]));
+    assert_success(&ws.run_tiny(&[]));
     ws.write(
         "tiny.toml",
         &TINY_SPEC.replace("train_per_class = 8", "train_per_class = 9"),
     );
-    let out = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]);
+    let out = ws.run_tiny(&[]);
     assert_failure_mentions(
         &out,
         &[

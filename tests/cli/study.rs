@@ -8,7 +8,7 @@ const METRICS: [&str; 4] = ["accuracy", "precision_macro", "recall_macro", "f1_m
 fn tiny_study_records_every_configuration_and_writes_the_report() {
     let ws = Workspace::new();
     ws.write("tiny.toml", TINY_SPEC);
-    let out = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]);
+    let out = ws.run_tiny(&[]);
     assert_success(&out);
     assert!(
         stdout(&out).contains("8 run now, 0 already finished"),
@@ -182,7 +182,7 @@ fn same_spec_and_seed_give_identical_numbers() {
     let b = Workspace::new();
     for ws in [&a, &b] {
         ws.write("tiny.toml", TINY_SPEC);
-        assert_success(&ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]));
+        assert_success(&ws.run_tiny(&[]));
     }
     let (ma, mb) = (
         reproducible_metrics(&a.db("runs.db")),
@@ -207,9 +207,9 @@ fn same_spec_and_seed_give_identical_numbers() {
 fn rerunning_a_finished_spec_adds_no_runs() {
     let ws = Workspace::new();
     ws.write("tiny.toml", TINY_SPEC);
-    assert_success(&ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]));
+    assert_success(&ws.run_tiny(&[]));
     let before = reproducible_metrics(&ws.db("runs.db"));
-    let again = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]);
+    let again = ws.run_tiny(&[]);
     assert_success(&again);
     assert!(
         stdout(&again).contains("0 run now, 8 already finished"),
@@ -229,7 +229,7 @@ fn rerunning_a_finished_spec_adds_no_runs() {
         "tiny.toml",
         &TINY_SPEC.replace("C = [1, 10]", "C = [1, 10, 100]"),
     );
-    let wider = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"]);
+    let wider = ws.run_tiny(&[]);
     assert_success(&wider);
     assert!(
         stdout(&wider).contains("4 run now, 8 already finished"),
@@ -241,34 +241,12 @@ fn rerunning_a_finished_spec_adds_no_runs() {
 #[test]
 fn data_flag_overrides_the_dataset_path() {
     let ws = Workspace::new();
-    let out = ws.sarlab(&[
-        "dataset",
-        "synth",
-        "--out",
-        "elsewhere",
-        "--seed",
-        "11",
-        "--train-per-class",
-        "8",
-        "--test-per-class",
-        "4",
-        "--chip-size",
-        "40",
-    ]);
+    let out = ws.synth("elsewhere", 11, 8, 4, 40);
     assert_success(&out);
     assert!(ws.path("elsewhere/train/tank").is_dir());
     // The spec asks for a synthetic dataset in `data`; --data points at a folder instead.
     ws.write("tiny.toml", TINY_SPEC);
-    let run = ws.sarlab(&[
-        "run",
-        "tiny.toml",
-        "--db",
-        "runs.db",
-        "--reports",
-        "out",
-        "--data",
-        "elsewhere",
-    ]);
+    let run = ws.run_tiny(&["--data", "elsewhere"]);
     assert_success(&run);
     assert!(
         !ws.path("data").exists(),

@@ -70,6 +70,44 @@ impl Workspace {
             .expect("sarlab runs")
     }
 
+    /// `sarlab dataset synth` writing a small dataset to `out`.
+    pub fn synth(
+        &self,
+        out: &str,
+        seed: u64,
+        train_per_class: usize,
+        test_per_class: usize,
+        chip_size: usize,
+    ) -> Output {
+        let (seed, train, test, chip) = (
+            seed.to_string(),
+            train_per_class.to_string(),
+            test_per_class.to_string(),
+            chip_size.to_string(),
+        );
+        self.sarlab(&[
+            "dataset",
+            "synth",
+            "--out",
+            out,
+            "--seed",
+            &seed,
+            "--train-per-class",
+            &train,
+            "--test-per-class",
+            &test,
+            "--chip-size",
+            &chip,
+        ])
+    }
+
+    /// `sarlab run tiny.toml --db runs.db --reports out`, plus `extra` arguments.
+    pub fn run_tiny(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["run", "tiny.toml", "--db", "runs.db", "--reports", "out"];
+        args.extend_from_slice(extra);
+        self.sarlab(&args)
+    }
+
     pub fn db(&self, name: &str) -> Connection {
         Connection::open(self.path(name)).expect("database opens")
     }
