@@ -23,7 +23,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use sarlab_filter::Preprocess;
 use sarlab_io::synth::{self, SynthConfig};
-use sarlab_io::{ChipDataset, DatasetIndex, FolderLayout, Split};
+use sarlab_io::{Dataset, DatasetIndex, Split};
 use sarlab_report::{ConfigResult, MethodResult, StudyReport};
 use sarlab_svm::{CvSettings, confusion_matrix, cross_validate_grid, refit_and_test};
 use sarlab_track::{
@@ -263,7 +263,7 @@ impl Study<'_> {
     }
 
     /// Loads the dataset, generating the synthetic default first if it is missing.
-    fn load_dataset(&self) -> Result<ChipDataset> {
+    fn load_dataset(&self) -> Result<Dataset> {
         let ds = &self.plan.spec.dataset;
         let path = &ds.path;
         if ds.source == DatasetSource::Synthetic {
@@ -286,23 +286,24 @@ impl Study<'_> {
                 );
             }
         }
-        let layout = FolderLayout {
-            train: ds.train.clone(),
-            test: ds.test.clone(),
-        };
-        let index = DatasetIndex::scan(path, &layout).with_context(|| {
-            format!(
-                "cannot use dataset {} (from `dataset.path` or --data)",
-                path.display()
-            )
-        })?;
+        let options = self.plan.dataset_options()?;
+        let index = DatasetIndex::scan(path, &options)
+            .and_then(|index| index.require_both_splits().map(|()| index))
+            .with_context(|| {
+                format!(
+                    "cannot use dataset {} (from `dataset.path` or --data)",
+                    path.display()
+                )
+            })?;
         let bar = progress::bar(index.entries.len(), "loading chips");
         let dataset = index.load(&|| bar.inc(1))?;
         bar.finish_and_clear();
         tracing::info!(
             chips = dataset.chips.len(),
             classes = dataset.classes.len(),
-            skipped = dataset.skipped_files,
+            format = %dataset.format,
+            skipped = dataset.skipped.not_chips,
+            other_depression = dataset.skipped.other_depression,
             digest = %dataset.digest,
             "loaded dataset {}",
             path.display()
@@ -354,7 +355,7 @@ impl Study<'_> {
     /// were run and how many skipped.
     fn cross_validate(
         &mut self,
-        dataset: &ChipDataset,
+        dataset: &Dataset,
         y_train: &[usize],
         prepared: &mut HashMap<Preprocess, Prepared>,
     ) -> Result<(usize, usize)> {
@@ -478,7 +479,7 @@ impl Study<'_> {
         &mut self,
         method: &str,
         records: &[CvRecord],
-        dataset: &ChipDataset,
+        dataset: &Dataset,
         y_train: &[usize],
         y_test: &[usize],
         prepared: &mut HashMap<Preprocess, Prepared>,
@@ -625,7 +626,7 @@ fn differing(a: &SynthConfig, b: &SynthConfig) -> String {
 /// Applies a preprocessing setting to every chip once and caches the result.
 fn prepare<'c>(
     cache: &'c mut HashMap<Preprocess, Prepared>,
-    dataset: &ChipDataset,
+    dataset: &Dataset,
     preprocess: Preprocess,
 ) -> Result<&'c Prepared> {
     use std::collections::hash_map::Entry;

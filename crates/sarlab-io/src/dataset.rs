@@ -1,21 +1,31 @@
-//! Chip datasets laid out as `<root>/<split>/<class>/<chip>` image folders.
+//! Labelled chip datasets on disk: image folders (`<root>/<split>/<class>/<chip>`), a
+//! manifest CSV (`path,label,split`) for arbitrary layouts, or a tree of MSTAR Phoenix
+//! files labelled by their own headers.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use rayon::prelude::*;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::chip_file::{self, ChipFormat, ChipMeta, DecodeOptions};
 use crate::error::{Error, Result};
+use crate::phoenix::{self, Md5Status};
 
-/// File endings read as chips; anything else in a class folder is skipped and counted.
-const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "tif", "tiff"];
+/// File endings read as chips in image folders; anything else is skipped and counted.
+const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "tif", "tiff", "npy"];
+
+/// File name of the manifest looked for in a dataset folder.
+pub const MANIFEST_FILE: &str = "manifest.csv";
 
 /// Which half of a study a chip belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Split {
     Train,
     Test,
@@ -38,7 +48,57 @@ impl fmt::Display for Split {
     }
 }
 
-/// Names of the sub-folders that hold each split.
+/// How a dataset is laid out on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetFormat {
+    /// `<root>/<train>/<class>/*` and `<root>/<test>/<class>/*`: class = folder name.
+    ImageFolders,
+    /// A CSV with columns `path,label,split`; paths relative to the CSV's folder.
+    Manifest,
+    /// MSTAR Phoenix files anywhere below the root: class from `TargetType`, split from
+    /// the depression angle.
+    Phoenix,
+}
+
+impl DatasetFormat {
+    pub const ALL: [DatasetFormat; 3] = [
+        DatasetFormat::ImageFolders,
+        DatasetFormat::Manifest,
+        DatasetFormat::Phoenix,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetFormat::ImageFolders => "image-folders",
+            DatasetFormat::Manifest => "manifest",
+            DatasetFormat::Phoenix => "phoenix",
+        }
+    }
+}
+
+impl fmt::Display for DatasetFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for DatasetFormat {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| Error::InvalidArgument {
+                what: "dataset format",
+                message: format!("`{s}` is not one of image-folders, manifest, phoenix"),
+            })
+    }
+}
+
+/// Names of the sub-folders that hold each split (image folders) and the split names
+/// accepted in a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderLayout {
     pub train: String,
@@ -63,130 +123,197 @@ impl FolderLayout {
     }
 }
 
+/// Depression angles (degrees) that put a Phoenix chip in each split. MSTAR's SOC
+/// protocol trains on 17° and tests on 15°.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepressionSplits {
+    pub train: Vec<f64>,
+    pub test: Vec<f64>,
+}
+
+impl Default for DepressionSplits {
+    fn default() -> Self {
+        Self {
+            train: vec![17.0],
+            test: vec![15.0],
+        }
+    }
+}
+
+impl DepressionSplits {
+    /// Angles match within this many degrees (headers write `17` or `17.0`).
+    const TOLERANCE_DEG: f64 = 0.25;
+
+    /// The split of a chip imaged at `depression_deg`, or `None` when neither list has it.
+    pub fn split_of(&self, depression_deg: f64) -> Option<Split> {
+        let near = |angles: &[f64]| {
+            angles
+                .iter()
+                .any(|a| (a - depression_deg).abs() <= Self::TOLERANCE_DEG)
+        };
+        if near(&self.train) {
+            Some(Split::Train)
+        } else if near(&self.test) {
+            Some(Split::Test)
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything that decides how a dataset is found and read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DatasetOptions {
+    /// `None` detects the format: `<train>`/`<test>` folders → image folders; a `.csv`
+    /// file or a folder with `manifest.csv` → manifest; otherwise Phoenix files.
+    pub format: Option<DatasetFormat>,
+    pub layout: FolderLayout,
+    pub depression: DepressionSplits,
+    pub decode: DecodeOptions,
+}
+
 /// One chip file found by [`DatasetIndex::scan`], not yet read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChipEntry {
     pub class_index: usize,
     pub split: Split,
     pub path: PathBuf,
-    /// File name inside its class folder. File names repeat across classes (MSTAR
-    /// does this), so a chip is identified by (split, class, file name).
+    /// Name of the chip inside the dataset: the file name inside its class folder for
+    /// image folders (MSTAR repeats file names across classes, so a chip is identified
+    /// by split, class and name), the path relative to the root (with `/`) otherwise.
     pub file_name: String,
 }
 
-/// The chips of a dataset folder, listed and labelled but not decoded.
+/// Files seen while scanning that are not part of the dataset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// Files that are not chips (READMEs, thumbnails, ...).
+    pub not_chips: usize,
+    /// Phoenix chips whose depression angle belongs to neither split (e.g. 30°).
+    pub other_depression: usize,
+}
+
+/// The chips of a dataset, listed and labelled but not decoded.
 #[derive(Debug, Clone)]
 pub struct DatasetIndex {
     pub root: PathBuf,
+    pub format: DatasetFormat,
     /// Class names, sorted; a chip's label is its index in this list.
     pub classes: Vec<String>,
-    /// Sorted by (split, class, file name), so every machine sees the same order.
+    /// Sorted by (split, class, name), so every machine sees the same order.
     pub entries: Vec<ChipEntry>,
-    /// Files in class folders that are not images (READMEs, thumbnails databases, ...).
-    pub skipped_files: usize,
+    pub skipped: Skipped,
+    decode: DecodeOptions,
 }
 
-/// A decoded chip: intensity scaled to `[0, 1]` as the file stores it.
+/// A decoded chip with its label, split and metadata.
 #[derive(Debug, Clone)]
 pub struct Chip {
     pub class_index: usize,
     pub split: Split,
     pub file_name: String,
+    pub format: ChipFormat,
+    /// Pixel values (see [`chip_file::DecodedChip::image`] for their scale).
     pub image: Array2<f32>,
+    /// Phase in radians for complex chips (Phoenix).
+    pub phase: Option<Array2<f32>>,
+    pub meta: ChipMeta,
+    pub md5: Md5Status,
 }
 
-/// A loaded dataset: every chip of both splits with its label.
+/// A loaded dataset: every chip with its label, split, size and metadata, and a content
+/// digest that identifies it across runs and machines.
 #[derive(Debug, Clone)]
-pub struct ChipDataset {
+pub struct Dataset {
     pub root: PathBuf,
+    pub format: DatasetFormat,
     pub classes: Vec<String>,
     /// In the index's order: train chips first, then test chips, each sorted by class.
     pub chips: Vec<Chip>,
-    /// SHA-256 over every chip's split, class, file name and bytes (see [`DatasetIndex::load`]).
+    /// SHA-256 over every chip's split, class, name and bytes (see [`DatasetIndex::load`]).
     pub digest: String,
-    pub skipped_files: usize,
+    pub skipped: Skipped,
 }
 
 impl DatasetIndex {
-    /// Lists `<root>/<split>/<class>/*` for both splits.
-    ///
-    /// A class must have at least one chip in each split: a class folder without chips
-    /// or a class present in only one split is an error, since its metrics would be
-    /// undefined.
-    pub fn scan(root: &Path, layout: &FolderLayout) -> Result<Self> {
-        if !root.is_dir() {
+    /// Finds and labels the chips of a dataset (see [`DatasetOptions::format`] for how
+    /// the layout is recognised). A class folder without chips is an error; so is a
+    /// Phoenix file without `TargetType` or depression angle.
+    pub fn scan(root: &Path, options: &DatasetOptions) -> Result<Self> {
+        if !root.exists() {
             return Err(Error::MissingFolder {
                 path: root.to_path_buf(),
             });
         }
-        let mut per_split = Vec::new();
-        for split in Split::ALL {
-            let split_dir = root.join(layout.folder(split));
-            if !split_dir.is_dir() {
-                return Err(Error::MissingSplit {
-                    path: root.to_path_buf(),
-                    split: layout.folder(split).to_owned(),
-                });
-            }
-            let classes = sorted_subfolders(&split_dir)?;
-            if classes.is_empty() {
-                return Err(Error::NoClasses { path: split_dir });
-            }
-            per_split.push((split, split_dir, classes));
-        }
+        let format = match options.format {
+            Some(format) => format,
+            None => detect_format(root, &options.layout)?,
+        };
+        let mut index = match format {
+            DatasetFormat::ImageFolders => scan_image_folders(root, &options.layout)?,
+            DatasetFormat::Manifest => scan_manifest(root, &options.layout)?,
+            DatasetFormat::Phoenix => scan_phoenix(root, &options.depression)?,
+        };
+        index.decode = options.decode.clone();
+        Ok(index)
+    }
 
-        let all_classes: BTreeSet<&String> =
-            per_split.iter().flat_map(|(_, _, c)| c.iter()).collect();
-        for (split, split_dir, classes) in &per_split {
-            if let Some(missing) = all_classes.iter().find(|c| !classes.contains(c)) {
-                let other = if *split == Split::Train {
-                    Split::Test
-                } else {
-                    Split::Train
-                };
-                return Err(Error::ClassMissingFromSplit {
-                    class: (*missing).clone(),
-                    present: other.name().to_owned(),
-                    missing: split.name().to_owned(),
-                    path: split_dir.clone(),
-                });
-            }
-        }
-        let classes: Vec<String> = all_classes.into_iter().cloned().collect();
-
-        let mut entries = Vec::new();
-        let mut skipped_files = 0;
-        for (split, split_dir, _) in &per_split {
-            for (class_index, class) in classes.iter().enumerate() {
-                let class_dir = split_dir.join(class);
-                let (images, skipped) = list_images(&class_dir)?;
-                if images.is_empty() {
-                    return Err(Error::EmptyClass { path: class_dir });
+    /// Checks that every class has chips in both splits, as a study needs (a class with
+    /// no test chips has undefined recall; one with no train chips cannot be learnt).
+    pub fn require_both_splits(&self) -> Result<()> {
+        for (class_index, class) in self.classes.iter().enumerate() {
+            for split in Split::ALL {
+                let present = self
+                    .entries
+                    .iter()
+                    .any(|e| e.class_index == class_index && e.split == split);
+                if !present {
+                    let other = if split == Split::Train {
+                        Split::Test
+                    } else {
+                        Split::Train
+                    };
+                    return Err(Error::ClassMissingFromSplit {
+                        class: class.clone(),
+                        present: other.name().to_owned(),
+                        missing: split.name().to_owned(),
+                        path: self.root.clone(),
+                    });
                 }
-                skipped_files += skipped;
-                entries.extend(images.into_iter().map(|file_name| ChipEntry {
-                    class_index,
-                    split: *split,
-                    path: class_dir.join(&file_name),
-                    file_name,
-                }));
             }
         }
-        Ok(Self {
-            root: root.to_path_buf(),
-            classes,
-            entries,
-            skipped_files,
-        })
+        Ok(())
     }
 
     /// Reads and decodes every chip in parallel; `on_chip` is called once per chip read
-    /// (from worker threads) so callers can show progress.
+    /// (from worker threads) so callers can show progress. A chip whose MD5 check
+    /// fails is an error naming it.
     ///
-    /// The digest hashes, in index order, one line `split \t class \t file \t sha256(bytes)`
+    /// The digest hashes, in index order, one line `split \t class \t name \t sha256(bytes)`
     /// per chip: it changes when any chip's content, name, class or split changes, and
     /// does not depend on the root path, the machine or the read order.
-    pub fn load(&self, on_chip: &(dyn Fn() + Sync)) -> Result<ChipDataset> {
+    pub fn load(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
+        let dataset = self.load_keeping_md5_failures(on_chip)?;
+        if let Some(chip) = dataset
+            .chips
+            .iter()
+            .find(|c| matches!(c.md5, Md5Status::Failed { .. }))
+        {
+            let Md5Status::Failed { expected, actual } = &chip.md5 else {
+                unreachable!("filtered on Failed above")
+            };
+            return Err(Error::Md5Mismatch {
+                path: self.path_of(chip),
+                expected: expected.clone(),
+                actual: actual.clone(),
+            });
+        }
+        Ok(dataset)
+    }
+
+    /// Like [`load`](Self::load), but a failed MD5 check is only recorded in
+    /// [`Chip::md5`] (for `dataset info`, which counts failures).
+    pub fn load_keeping_md5_failures(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
         let decoded: Vec<(Chip, [u8; 32])> = self
             .entries
             .par_iter()
@@ -196,14 +323,18 @@ impl DatasetIndex {
                     source,
                 })?;
                 let file_hash: [u8; 32] = Sha256::digest(&bytes).into();
-                let image = decode_grayscale(&bytes, &entry.path)?;
+                let decoded = chip_file::decode(&bytes, &entry.path, &self.decode)?;
                 on_chip();
                 Ok((
                     Chip {
                         class_index: entry.class_index,
                         split: entry.split,
                         file_name: entry.file_name.clone(),
-                        image,
+                        format: decoded.format,
+                        image: decoded.image,
+                        phase: decoded.phase,
+                        meta: decoded.meta,
+                        md5: decoded.md5,
                     },
                     file_hash,
                 ))
@@ -222,17 +353,30 @@ impl DatasetIndex {
             hasher.update(b"\n");
         }
         let digest = hex(&hasher.finalize());
-        Ok(ChipDataset {
+        Ok(Dataset {
             root: self.root.clone(),
+            format: self.format,
             classes: self.classes.clone(),
             chips: decoded.into_iter().map(|(chip, _)| chip).collect(),
             digest,
-            skipped_files: self.skipped_files,
+            skipped: self.skipped,
         })
+    }
+
+    fn path_of(&self, chip: &Chip) -> PathBuf {
+        self.entries
+            .iter()
+            .find(|e| {
+                e.split == chip.split
+                    && e.class_index == chip.class_index
+                    && e.file_name == chip.file_name
+            })
+            .map(|e| e.path.clone())
+            .unwrap_or_else(|| self.root.join(&chip.file_name))
     }
 }
 
-impl ChipDataset {
+impl Dataset {
     pub fn chips_in(&self, split: Split) -> impl Iterator<Item = &Chip> {
         self.chips.iter().filter(move |c| c.split == split)
     }
@@ -246,7 +390,7 @@ impl ChipDataset {
         counts
     }
 
-    /// `split/class/file`, the name a chip is reported by in messages.
+    /// `split/class/name`, the name a chip is reported by in messages.
     pub fn chip_label(&self, chip: &Chip) -> String {
         format!(
             "{}/{}/{}",
@@ -264,6 +408,26 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+fn detect_format(root: &Path, layout: &FolderLayout) -> Result<DatasetFormat> {
+    if root.is_file() {
+        let is_csv = root
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        return if is_csv {
+            Ok(DatasetFormat::Manifest)
+        } else {
+            Ok(DatasetFormat::Phoenix)
+        };
+    }
+    if root.join(&layout.train).is_dir() || root.join(&layout.test).is_dir() {
+        Ok(DatasetFormat::ImageFolders)
+    } else if root.join(MANIFEST_FILE).is_file() {
+        Ok(DatasetFormat::Manifest)
+    } else {
+        Ok(DatasetFormat::Phoenix)
+    }
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<fs::DirEntry>> {
@@ -314,28 +478,339 @@ fn list_images(dir: &Path) -> Result<(Vec<String>, usize)> {
     Ok((images, skipped))
 }
 
-/// Decodes an image file's bytes to grayscale `f32` in `[0, 1]`: 8-bit values / 255,
-/// 16-bit values / 65535, colour images by their luma.
-fn decode_grayscale(bytes: &[u8], path: &Path) -> Result<Array2<f32>> {
-    let image = image::load_from_memory(bytes).map_err(|source| Error::Decode {
-        path: path.to_path_buf(),
+fn scan_image_folders(root: &Path, layout: &FolderLayout) -> Result<DatasetIndex> {
+    let mut per_split = Vec::new();
+    for split in Split::ALL {
+        let split_dir = root.join(layout.folder(split));
+        if !split_dir.is_dir() {
+            return Err(Error::MissingSplit {
+                path: root.to_path_buf(),
+                split: layout.folder(split).to_owned(),
+            });
+        }
+        let classes = sorted_subfolders(&split_dir)?;
+        if classes.is_empty() {
+            return Err(Error::NoClasses { path: split_dir });
+        }
+        per_split.push((split, split_dir, classes));
+    }
+    let classes: Vec<String> = per_split
+        .iter()
+        .flat_map(|(_, _, c)| c.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+
+    let mut entries = Vec::new();
+    let mut skipped = Skipped::default();
+    for (split, split_dir, split_classes) in &per_split {
+        for (class_index, class) in classes.iter().enumerate() {
+            if !split_classes.contains(class) {
+                continue;
+            }
+            let class_dir = split_dir.join(class);
+            let (images, not_chips) = list_images(&class_dir)?;
+            if images.is_empty() {
+                return Err(Error::EmptyClass { path: class_dir });
+            }
+            skipped.not_chips += not_chips;
+            entries.extend(images.into_iter().map(|file_name| ChipEntry {
+                class_index,
+                split: *split,
+                path: class_dir.join(&file_name),
+                file_name,
+            }));
+        }
+    }
+    let index = DatasetIndex {
+        root: root.to_path_buf(),
+        format: DatasetFormat::ImageFolders,
+        classes,
+        entries,
+        skipped,
+        decode: DecodeOptions::default(),
+    };
+    // In image folders a class missing from a split is a layout mistake worth
+    // reporting at once, whatever the caller does next.
+    index.require_both_splits()?;
+    Ok(index)
+}
+
+/// Splits one CSV line into fields (double quotes may enclose commas; `""` is a quote).
+fn csv_fields(line: &str) -> std::result::Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            (',', false) => fields.push(std::mem::take(&mut field).trim().to_owned()),
+            (c, _) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed".to_owned());
+    }
+    fields.push(field.trim().to_owned());
+    Ok(fields)
+}
+
+fn scan_manifest(root: &Path, layout: &FolderLayout) -> Result<DatasetIndex> {
+    let manifest = if root.is_dir() {
+        root.join(MANIFEST_FILE)
+    } else {
+        root.to_path_buf()
+    };
+    let base = manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let text = fs::read_to_string(&manifest).map_err(|source| Error::Read {
+        path: manifest.clone(),
         source,
     })?;
-    let luma = image.to_luma32f();
-    let (width, height) = luma.dimensions();
-    let array = Array2::from_shape_vec((height as usize, width as usize), luma.into_raw())
-        .map_err(|e| Error::Metadata {
-            path: path.to_path_buf(),
-            message: format!("decoded pixel buffer does not match {width}x{height}: {e}"),
-        })?;
-    if let Some(((row, col), _)) = array.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::NonFinite {
-            path: path.to_path_buf(),
-            row,
-            col,
+    let bad = |line: usize, message: String| Error::Manifest {
+        path: manifest.clone(),
+        line,
+        message,
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (header_line, header) = lines.next().ok_or_else(|| {
+        bad(
+            1,
+            "is empty, expected a header `path,label,split`".to_owned(),
+        )
+    })?;
+    let header = csv_fields(header).map_err(|m| bad(header_line, m))?;
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                bad(
+                    header_line,
+                    format!("header has no `{name}` column (expected `path,label,split`)"),
+                )
+            })
+    };
+    let (path_col, label_col, split_col) = (column("path")?, column("label")?, column("split")?);
+
+    let mut rows: Vec<(usize, PathBuf, String, Split, String)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (number, line) in lines {
+        let fields = csv_fields(line).map_err(|m| bad(number, m))?;
+        let field = |i: usize, name: &str| {
+            fields
+                .get(i)
+                .filter(|v| !v.is_empty())
+                .cloned()
+                .ok_or_else(|| bad(number, format!("`{name}` is empty or missing")))
+        };
+        let (rel, label, split) = (
+            field(path_col, "path")?,
+            field(label_col, "label")?,
+            field(split_col, "split")?,
+        );
+        let split = if split == layout.train {
+            Split::Train
+        } else if split == layout.test {
+            Split::Test
+        } else {
+            return Err(bad(
+                number,
+                format!(
+                    "split is `{split}`, expected `{}` or `{}`",
+                    layout.train, layout.test
+                ),
+            ));
+        };
+        let path = base.join(&rel);
+        if !path.is_file() {
+            return Err(bad(
+                number,
+                format!("chip {} does not exist", path.display()),
+            ));
+        }
+        if !seen.insert(rel.clone()) {
+            return Err(bad(number, format!("`{rel}` is listed twice")));
+        }
+        rows.push((number, path, label, split, rel));
+    }
+    if rows.is_empty() {
+        return Err(bad(header_line, "lists no chips".to_owned()));
+    }
+    let classes: Vec<String> = rows
+        .iter()
+        .map(|r| r.2.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut entries: Vec<ChipEntry> = rows
+        .into_iter()
+        .map(|(_, path, label, split, rel)| ChipEntry {
+            class_index: classes.binary_search(&label).unwrap_or_default(),
+            split,
+            path,
+            file_name: rel.replace('\\', "/"),
+        })
+        .collect();
+    entries.sort_by(|a, b| {
+        (a.split, a.class_index, &a.file_name).cmp(&(b.split, b.class_index, &b.file_name))
+    });
+    Ok(DatasetIndex {
+        root: base,
+        format: DatasetFormat::Manifest,
+        classes,
+        entries,
+        skipped: Skipped::default(),
+        decode: DecodeOptions::default(),
+    })
+}
+
+/// Every regular, non-hidden file below `dir`, sorted by path.
+fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in read_dir_sorted(dir)? {
+        if is_hidden(&entry) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            walk_files(&path, out)?;
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn scan_phoenix(root: &Path, depression: &DepressionSplits) -> Result<DatasetIndex> {
+    let (base, files) = if root.is_file() {
+        let base = root
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        (base, vec![root.to_path_buf()])
+    } else {
+        let mut files = Vec::new();
+        walk_files(root, &mut files)?;
+        (root.to_path_buf(), files)
+    };
+    // Headers are parsed in parallel: a raw MSTAR tree holds thousands of files.
+    let headers: Vec<Option<(PathBuf, phoenix::PhoenixHeader)>> = files
+        .into_par_iter()
+        .map(|path| {
+            let mut prefix = [0u8; 32];
+            let n = fs::File::open(&path)
+                .and_then(|mut f| f.read(&mut prefix))
+                .map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+            if !phoenix::is_phoenix(&prefix[..n]) {
+                return Ok(None);
+            }
+            let header = phoenix::read_header(&path)?;
+            Ok(Some((path, header)))
+        })
+        .collect::<Result<_>>()?;
+
+    let mut skipped = Skipped::default();
+    let mut found: Vec<(String, Split, PathBuf)> = Vec::new();
+    for item in headers {
+        let Some((path, header)) = item else {
+            skipped.not_chips += 1;
+            continue;
+        };
+        let missing = |key: &str| Error::Header {
+            path: path.clone(),
+            format: "Phoenix",
+            message: format!("has no `{key}`, which labels the chip"),
+        };
+        let class = header
+            .target_type
+            .clone()
+            .ok_or_else(|| missing("TargetType"))?;
+        let angle = header
+            .depression_deg
+            .or(header.measured_depression_deg)
+            .ok_or_else(|| missing("DesiredDepression"))?;
+        match depression.split_of(angle) {
+            Some(split) => found.push((class, split, path)),
+            None => skipped.other_depression += 1,
+        }
+    }
+    if found.is_empty() {
+        return Err(Error::NotADataset {
+            path: root.to_path_buf(),
+            skipped: skipped.not_chips,
+            other_depression: skipped.other_depression,
         });
     }
-    Ok(array)
+    let classes: Vec<String> = found
+        .iter()
+        .map(|f| f.0.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut entries: Vec<ChipEntry> = found
+        .into_iter()
+        .map(|(class, split, path)| {
+            let rel = path
+                .strip_prefix(&base)
+                .unwrap_or(&path)
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            ChipEntry {
+                class_index: classes.binary_search(&class).unwrap_or_default(),
+                split,
+                path,
+                file_name: rel,
+            }
+        })
+        .collect();
+    entries.sort_by(|a, b| {
+        (a.split, a.class_index, &a.file_name).cmp(&(b.split, b.class_index, &b.file_name))
+    });
+    Ok(DatasetIndex {
+        root: base,
+        format: DatasetFormat::Phoenix,
+        classes,
+        entries,
+        skipped,
+        decode: DecodeOptions::default(),
+    })
+}
+
+/// Chips per class and split, e.g. for `dataset info`.
+pub fn counts_by_class(dataset: &Dataset) -> BTreeMap<String, BTreeMap<Split, usize>> {
+    let mut counts: BTreeMap<String, BTreeMap<Split, usize>> = dataset
+        .classes
+        .iter()
+        .map(|c| (c.clone(), BTreeMap::new()))
+        .collect();
+    for chip in &dataset.chips {
+        *counts
+            .entry(dataset.classes[chip.class_index].clone())
+            .or_default()
+            .entry(chip.split)
+            .or_default() += 1;
+    }
+    counts
 }
 
 #[cfg(test)]
@@ -369,10 +844,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         tiny_dataset(dir.path());
         fs::write(dir.path().join("train/tank/README.txt"), "notes").expect("write");
-        let index = DatasetIndex::scan(dir.path(), &FolderLayout::default()).expect("scan");
+        let index = DatasetIndex::scan(dir.path(), &DatasetOptions::default()).expect("scan");
         assert_eq!(index.classes, ["tank", "truck"]);
         assert_eq!(index.entries.len(), 12);
-        assert_eq!(index.skipped_files, 1);
+        assert_eq!(index.skipped.not_chips, 1);
         let data = index.load(&|| {}).expect("load");
         assert_eq!(data.class_counts(Split::Train), [3, 3]);
         assert_eq!(data.class_counts(Split::Test), [3, 3]);
@@ -391,7 +866,7 @@ mod tests {
         let b = tempfile::tempdir().expect("tempdir");
         tiny_dataset(a.path());
         tiny_dataset(b.path());
-        let layout = FolderLayout::default();
+        let layout = DatasetOptions::default();
         let digest = |root: &Path| {
             DatasetIndex::scan(root, &layout)
                 .and_then(|i| i.load(&|| {}))
@@ -413,7 +888,7 @@ mod tests {
         tiny_dataset(dir.path());
         fs::create_dir_all(dir.path().join("test/jeep")).expect("mkdir");
         fs::create_dir_all(dir.path().join("train/jeep")).expect("mkdir");
-        let err = DatasetIndex::scan(dir.path(), &FolderLayout::default()).unwrap_err();
+        let err = DatasetIndex::scan(dir.path(), &DatasetOptions::default()).unwrap_err();
         assert!(matches!(err, Error::EmptyClass { .. }), "{err}");
         assert!(err.to_string().contains("jeep"), "{err}");
     }
@@ -423,7 +898,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         tiny_dataset(dir.path());
         write_chip(&dir.path().join("train/jeep/0.png"), 5, 8);
-        let err = DatasetIndex::scan(dir.path(), &FolderLayout::default()).unwrap_err();
+        let err = DatasetIndex::scan(dir.path(), &DatasetOptions::default()).unwrap_err();
         assert!(err.to_string().contains("`jeep`"), "{err}");
         assert!(err.to_string().contains("test"), "{err}");
     }
@@ -432,10 +907,10 @@ mod tests {
     fn missing_root_and_split_are_errors() {
         let dir = tempfile::tempdir().expect("tempdir");
         let err =
-            DatasetIndex::scan(&dir.path().join("nope"), &FolderLayout::default()).unwrap_err();
+            DatasetIndex::scan(&dir.path().join("nope"), &DatasetOptions::default()).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
         fs::create_dir_all(dir.path().join("train/a")).expect("mkdir");
-        let err = DatasetIndex::scan(dir.path(), &FolderLayout::default()).unwrap_err();
+        let err = DatasetIndex::scan(dir.path(), &DatasetOptions::default()).unwrap_err();
         assert!(err.to_string().contains("`test`"), "{err}");
     }
 
@@ -444,7 +919,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         tiny_dataset(dir.path());
         fs::write(dir.path().join("train/tank/1.png"), b"not a png").expect("write");
-        let index = DatasetIndex::scan(dir.path(), &FolderLayout::default()).expect("scan");
+        let index = DatasetIndex::scan(dir.path(), &DatasetOptions::default()).expect("scan");
         let err = index.load(&|| {}).unwrap_err();
         assert!(err.to_string().contains("1.png"), "{err}");
     }
@@ -456,7 +931,160 @@ mod tests {
         let img = image::ImageBuffer::<Luma<u16>, Vec<u16>>::from_pixel(4, 4, Luma([32768]));
         img.save(&path).expect("save");
         let bytes = fs::read(&path).expect("read");
-        let a = decode_grayscale(&bytes, &path).expect("decode");
+        let a = chip_file::decode(&bytes, &path, &DecodeOptions::default())
+            .expect("decode")
+            .image;
         assert!((a[[1, 1]] - 32768.0 / 65535.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn manifest_lists_arbitrary_layouts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_chip(&dir.path().join("a/x.png"), 10, 8);
+        write_chip(&dir.path().join("b/x.png"), 20, 8);
+        write_chip(&dir.path().join("c/y, z.png"), 30, 8);
+        fs::write(
+            dir.path().join(MANIFEST_FILE),
+            "path,label,split\na/x.png,tank,train\n\"c/y, z.png\",truck,train\nb/x.png,tank,test\n",
+        )
+        .expect("write");
+        let index = DatasetIndex::scan(dir.path(), &DatasetOptions::default()).expect("scan");
+        assert_eq!(index.format, DatasetFormat::Manifest);
+        assert_eq!(index.classes, ["tank", "truck"]);
+        let names: Vec<_> = index.entries.iter().map(|e| e.file_name.as_str()).collect();
+        assert_eq!(names, ["a/x.png", "c/y, z.png", "b/x.png"]);
+        let err = index.require_both_splits().unwrap_err();
+        assert!(err.to_string().contains("`truck`"), "{err}");
+        let data = index.load(&|| {}).expect("load");
+        assert!((data.chips[1].image[[0, 0]] - 30.0 / 255.0).abs() < 1e-6);
+
+        for (body, needle) in [
+            ("path,label\na/x.png,tank\n", "no `split` column"),
+            (
+                "path,label,split\na/x.png,tank,val\n",
+                "line 2: split is `val`",
+            ),
+            ("path,label,split\nmissing.png,tank,train\n", "line 2: chip"),
+            ("path,label,split\na/x.png,,train\n", "`label` is empty"),
+            (
+                "path,label,split\na/x.png,tank,train\na/x.png,tank,test\n",
+                "line 3: `a/x.png` is listed twice",
+            ),
+            ("path,label,split\n", "lists no chips"),
+        ] {
+            fs::write(dir.path().join(MANIFEST_FILE), body).expect("write");
+            let err = DatasetIndex::scan(dir.path(), &DatasetOptions::default()).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains(MANIFEST_FILE) && text.contains(needle),
+                "{needle}: {text}"
+            );
+        }
+    }
+
+    fn write_phoenix(path: &Path, target: &str, depression: &str, value: f32) {
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let magnitude = Array2::from_elem((6, 6), value);
+        let phase = Array2::zeros((6, 6));
+        let fields = [
+            ("TargetType", target),
+            ("DesiredDepression", depression),
+            ("TargetAz", "30.5"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        phoenix::write(
+            path,
+            &fields,
+            phoenix::PhoenixSamples::Chip {
+                magnitude: &magnitude,
+                phase: &phase,
+            },
+        )
+        .expect("write phoenix");
+    }
+
+    #[test]
+    fn phoenix_tree_is_labelled_by_headers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write_phoenix(&root.join("17_DEG/T72/HB1.015"), "t72_tank", "17", 0.5);
+        write_phoenix(&root.join("15_DEG/T72/HB2.015"), "t72_tank", "15", 0.25);
+        write_phoenix(&root.join("15_DEG/BMP2/HB3.000"), "bmp2_tank", "15.0", 0.75);
+        write_phoenix(&root.join("17_DEG/BMP2/HB4.000"), "bmp2_tank", "17", 1.0);
+        write_phoenix(&root.join("30_DEG/BMP2/HB5.000"), "bmp2_tank", "30", 1.0);
+        fs::write(root.join("README.txt"), "notes").expect("write");
+        let index = DatasetIndex::scan(root, &DatasetOptions::default()).expect("scan");
+        assert_eq!(index.format, DatasetFormat::Phoenix);
+        assert_eq!(index.classes, ["bmp2_tank", "t72_tank"]);
+        assert_eq!(
+            index.skipped,
+            Skipped {
+                not_chips: 1,
+                other_depression: 1
+            }
+        );
+        index.require_both_splits().expect("both splits");
+        let data = index.load(&|| {}).expect("load");
+        assert_eq!(data.class_counts(Split::Train), [1, 1]);
+        let t72_test = data
+            .chips
+            .iter()
+            .find(|c| c.split == Split::Test && c.class_index == 1)
+            .expect("chip");
+        assert_eq!(t72_test.file_name, "15_DEG/T72/HB2.015");
+        assert_eq!(t72_test.image[[0, 0]], 0.25);
+        assert_eq!(t72_test.meta.azimuth_deg, Some(30.5));
+        assert!(t72_test.phase.is_some());
+
+        // A custom protocol: 30° chips become the test split.
+        let options = DatasetOptions {
+            depression: DepressionSplits {
+                train: vec![17.0],
+                test: vec![30.0],
+            },
+            ..Default::default()
+        };
+        let index = DatasetIndex::scan(root, &options).expect("scan");
+        assert_eq!(index.skipped.other_depression, 2);
+        assert!(index.require_both_splits().is_err(), "t72 has no 30° chip");
+
+        // A damaged chip fails the MD5 check on load, and names the file.
+        let victim = root.join("17_DEG/T72/HB1.015");
+        let mut bytes = fs::read(&victim).expect("read");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        fs::write(&victim, bytes).expect("write");
+        let strict = DatasetOptions {
+            decode: DecodeOptions {
+                verify_md5: true,
+                band: None,
+            },
+            ..Default::default()
+        };
+        let index = DatasetIndex::scan(root, &strict).expect("scan");
+        let err = index.load(&|| {}).unwrap_err().to_string();
+        assert!(err.contains("HB1.015") && err.contains("MD5"), "{err}");
+        let lenient = index.load_keeping_md5_failures(&|| {}).expect("load");
+        assert_eq!(
+            lenient
+                .chips
+                .iter()
+                .filter(|c| matches!(c.md5, Md5Status::Failed { .. }))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn folder_without_any_dataset_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("notes.txt"), "x").expect("write");
+        let err = DatasetIndex::scan(dir.path(), &DatasetOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("manifest.csv") && err.contains("Phoenix"),
+            "{err}"
+        );
     }
 }

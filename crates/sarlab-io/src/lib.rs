@@ -1,14 +1,27 @@
-//! Data layer of sarlab: finds SAR chips on disk, reads them into `f32` arrays with
-//! their class label and train/test split, computes a content digest that identifies
-//! a dataset across runs and machines, and generates the synthetic SAR dataset that
-//! is sarlab's embedded default.
+//! Data layer of sarlab: reads SAR data in the formats labs have — MSTAR Phoenix chips
+//! and scenes, folders of PNG/JPEG/TIFF/`.npy` chips (split by folder or by a manifest
+//! CSV), and ENVI raw rasters far larger than memory — into `f32` arrays with their
+//! class label, split and metadata; computes a content digest that identifies a dataset
+//! across runs and machines; converts between sample representations; and generates
+//! the synthetic SAR dataset that is sarlab's embedded default.
 //!
 //! This crate and its siblings `sarlab-track` and `sarlab-report` are the only ones
 //! that touch the file system; the compute crates take the arrays produced here.
 
+pub mod chip_file;
+pub mod convert;
 mod dataset;
+pub mod envi;
 mod error;
+pub mod info;
+pub mod npy;
+pub mod phoenix;
 pub mod synth;
 
-pub use dataset::{Chip, ChipDataset, ChipEntry, DatasetIndex, FolderLayout, Split};
+pub use chip_file::{ChipFormat, ChipMeta, DecodeOptions};
+pub use dataset::{
+    Chip, ChipEntry, Dataset, DatasetFormat, DatasetIndex, DatasetOptions, DepressionSplits,
+    FolderLayout, MANIFEST_FILE, Skipped, Split, counts_by_class,
+};
 pub use error::{Error, Result};
+pub use phoenix::Md5Status;

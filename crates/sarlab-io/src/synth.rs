@@ -75,8 +75,20 @@ pub struct SynthConfig {
     pub size_jitter: f64,
     /// Probability that a scatterer is missing on one vehicle (damage, stowage, clutter).
     pub scatterer_dropout: f64,
-    /// Magnitude mapped to the largest 16-bit value when chips are written.
+    /// Magnitude mapped to the largest 16-bit value when chips are written as PNG.
     pub full_scale_magnitude: f64,
+    /// How chips are written: 16-bit PNG in `<split>/<class>/` folders, or MSTAR-like
+    /// Phoenix files (f32 magnitude and phase, full header) in `<deg>_DEG/<class>/`.
+    pub file_format: SynthFileFormat,
+}
+
+/// File format of a generated dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SynthFileFormat {
+    #[default]
+    Png,
+    Phoenix,
 }
 
 impl Default for SynthConfig {
@@ -100,6 +112,7 @@ impl Default for SynthConfig {
             size_jitter: 0.03,
             scatterer_dropout: 0.05,
             full_scale_magnitude: 8.0,
+            file_format: SynthFileFormat::Png,
         }
     }
 }
@@ -200,8 +213,22 @@ pub struct SynthChip {
 }
 
 impl SynthChip {
+    /// File name of the chip as a PNG.
     pub fn file_name(&self) -> String {
         format!("{}_{:04}.png", CLASS_NAMES[self.class_index], self.index)
+    }
+
+    /// Path of the chip inside a dataset folder written in `format`.
+    pub fn relative_path(&self, format: SynthFileFormat) -> PathBuf {
+        let class = CLASS_NAMES[self.class_index];
+        match format {
+            SynthFileFormat::Png => Path::new(self.split.name())
+                .join(class)
+                .join(self.file_name()),
+            SynthFileFormat::Phoenix => Path::new(&format!("{:.0}_DEG", self.depression_deg))
+                .join(class)
+                .join(format!("{class}_{:04}.phx", self.index)),
+        }
     }
 }
 
@@ -283,36 +310,15 @@ fn write_chips(dir: &Path, config: &SynthConfig, chips: &[SynthChip]) -> Result<
         let path = path.to_path_buf();
         move |source| Error::Write { path, source }
     };
-    for split in Split::ALL {
-        for class in CLASS_NAMES {
-            let d = dir.join(split.name()).join(class);
-            fs::create_dir_all(&d).map_err(write_err(&d))?;
-        }
-    }
     chips.par_iter().try_for_each(|chip| {
-        let path: PathBuf = dir
-            .join(chip.split.name())
-            .join(CLASS_NAMES[chip.class_index])
-            .join(chip.file_name());
-        let scale = 65535.0 / config.full_scale_magnitude;
-        let (rows, cols) = chip.magnitude.dim();
-        let pixels: Vec<u16> = chip
-            .magnitude
-            .iter()
-            .map(|&m| (f64::from(m) * scale).round().clamp(0.0, 65535.0) as u16)
-            .collect();
-        let buffer = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(
-            cols as u32,
-            rows as u32,
-            pixels,
-        )
-        .ok_or_else(|| Error::Metadata {
-            path: path.clone(),
-            message: "pixel buffer does not match the chip size".to_owned(),
-        })?;
-        buffer
-            .save(&path)
-            .map_err(|source| Error::Encode { path, source })
+        let path: PathBuf = dir.join(chip.relative_path(config.file_format));
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(write_err(parent))?;
+        }
+        match config.file_format {
+            SynthFileFormat::Png => write_png_chip(&path, config, chip),
+            SynthFileFormat::Phoenix => write_phoenix_chip(&path, config, chip),
+        }
     })?;
 
     let meta_path = dir.join(METADATA_FILE);
@@ -322,7 +328,10 @@ fn write_chips(dir: &Path, config: &SynthConfig, chips: &[SynthChip]) -> Result<
             "{},{},{},{:.3},{:.1},{:.3}\n",
             chip.split,
             CLASS_NAMES[chip.class_index],
-            chip.file_name(),
+            chip.relative_path(config.file_format)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             chip.azimuth_deg,
             chip.depression_deg,
             chip.turret_deg
@@ -639,6 +648,86 @@ fn build_model(class: usize) -> TargetModel {
 // ---------------------------------------------------------------------------------
 // Rendering
 // ---------------------------------------------------------------------------------
+
+fn write_png_chip(path: &Path, config: &SynthConfig, chip: &SynthChip) -> Result<()> {
+    let scale = 65535.0 / config.full_scale_magnitude;
+    let (rows, cols) = chip.magnitude.dim();
+    let pixels: Vec<u16> = chip
+        .magnitude
+        .iter()
+        .map(|&m| (f64::from(m) * scale).round().clamp(0.0, 65535.0) as u16)
+        .collect();
+    let buffer = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(
+        cols as u32,
+        rows as u32,
+        pixels,
+    )
+    .ok_or_else(|| Error::Metadata {
+        path: path.to_path_buf(),
+        message: "pixel buffer does not match the chip size".to_owned(),
+    })?;
+    buffer.save(path).map_err(|source| Error::Encode {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a chip as an MSTAR-like Phoenix file. The renderer models magnitude only, so
+/// the phase is drawn uniform on `[0, 2π)` (fully developed speckle) from the chip's
+/// own seed: the PNG and Phoenix forms of a dataset have identical magnitudes.
+fn write_phoenix_chip(path: &Path, config: &SynthConfig, chip: &SynthChip) -> Result<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(mix(chip_seed(
+        config.seed,
+        chip.split,
+        chip.class_index,
+        chip.index,
+    ) ^ 0x5048_4153));
+    let phase =
+        Array2::from_shape_simple_fn(chip.magnitude.dim(), || rng.gen_range(0.0..TAU) as f32);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let fields: Vec<(String, String)> = [
+        ("PhoenixHeaderCallingSequence", String::new()),
+        ("HeaderVersionNumber", "sarlab".to_owned()),
+        ("Filename", name),
+        ("TargetType", CLASS_NAMES[chip.class_index].to_owned()),
+        ("TargetSerNum", format!("synth{:04}", chip.index)),
+        ("TargetAz", format!("{:.6}", chip.azimuth_deg)),
+        ("DesiredDepression", format!("{:.0}", chip.depression_deg)),
+        ("MeasuredDepression", format!("{:.6}", chip.depression_deg)),
+        ("RangeResolution", format!("{:.6}", config.resolution_m)),
+        (
+            "CrossRangeResolution",
+            format!("{:.6}", config.resolution_m),
+        ),
+        (
+            "RangePixelSpacing",
+            format!("{:.6}", config.pixel_spacing_m),
+        ),
+        (
+            "CrossRangePixelSpacing",
+            format!("{:.6}", config.pixel_spacing_m),
+        ),
+        ("Polarization", "HH".to_owned()),
+        ("SensorName", "sarlab synthetic".to_owned()),
+        (
+            "DataCollectors",
+            format!("sarlab synth seed {}", config.seed),
+        ),
+    ]
+    .map(|(k, v)| (k.to_owned(), v))
+    .to_vec();
+    crate::phoenix::write(
+        path,
+        &fields,
+        crate::phoenix::PhoenixSamples::Chip {
+            magnitude: &chip.magnitude,
+            phase: &phase,
+        },
+    )
+}
 
 /// splitmix64: decorrelates the per-chip seeds derived from consecutive indices.
 fn mix(mut z: u64) -> u64 {
@@ -980,13 +1069,61 @@ mod tests {
         let n = write_dataset(&out, &small()).expect("write");
         assert_eq!(n, 24);
         assert_eq!(read_config(&out).expect("read"), Some(small()));
-        let index = crate::DatasetIndex::scan(&out, &crate::FolderLayout::default()).expect("scan");
+        let index =
+            crate::DatasetIndex::scan(&out, &crate::DatasetOptions::default()).expect("scan");
         assert_eq!(index.classes.len(), CLASS_NAMES.len());
         let data = index.load(&|| {}).expect("load");
         assert_eq!(data.class_counts(Split::Train), vec![2; CLASS_NAMES.len()]);
         // Nothing but the dataset itself is left in the parent folder.
         let leftovers: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn phoenix_form_has_the_same_labels_and_magnitudes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let png = dir.path().join("png");
+        let phx = dir.path().join("phx");
+        write_dataset(&png, &small()).expect("png");
+        let config = SynthConfig {
+            file_format: SynthFileFormat::Phoenix,
+            ..small()
+        };
+        write_dataset(&phx, &config).expect("phoenix");
+        assert_eq!(read_config(&phx).expect("read"), Some(config));
+        let options = crate::DatasetOptions {
+            decode: crate::DecodeOptions {
+                verify_md5: true,
+                band: None,
+            },
+            ..Default::default()
+        };
+        let load = |dir: &Path| {
+            crate::DatasetIndex::scan(dir, &options)
+                .and_then(|i| i.load(&|| {}))
+                .expect("load")
+        };
+        let (a, b) = (load(&png), load(&phx));
+        assert_eq!(b.format, crate::DatasetFormat::Phoenix);
+        assert_eq!(b.skipped.not_chips, 2, "synth.toml and chips.csv");
+        assert_eq!(a.classes, b.classes);
+        assert_eq!(a.chips.len(), b.chips.len());
+        let full_scale = small().full_scale_magnitude as f32;
+        for (x, y) in a.chips.iter().zip(&b.chips) {
+            assert_eq!((x.split, x.class_index), (y.split, y.class_index));
+            assert_eq!(y.md5, crate::Md5Status::Ok);
+            assert_eq!(
+                y.meta.depression_deg,
+                Some(if x.split == Split::Train { 17.0 } else { 15.0 })
+            );
+            // PNG stores magnitude / full scale in 16 bits; Phoenix stores it exactly.
+            for (p, q) in x.image.iter().zip(&y.image) {
+                assert!(
+                    (p * full_scale - q.min(full_scale)).abs() <= full_scale / 65535.0,
+                    "{p} vs {q}"
+                );
+            }
+        }
     }
 
     #[test]

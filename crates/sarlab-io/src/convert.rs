@@ -1,0 +1,346 @@
+//! Conversions between SAR sample representations, and writers for the formats other
+//! tools read: magnitude ↔ dB, 16-bit or float → 8-bit by min–max or percentile
+//! stretch, and PNG (8/16-bit), float TIFF and `.npy` output.
+
+use std::fmt;
+use std::fs;
+use std::io::Cursor;
+use std::path::Path;
+use std::str::FromStr;
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::npy;
+
+/// `20·log10(max(x, floor))`: decibels of a magnitude image.
+pub fn magnitude_to_db(magnitude: ArrayView2<'_, f32>, floor: f32) -> Array2<f32> {
+    magnitude.mapv(|x| 20.0 * x.max(floor).log10())
+}
+
+/// `10^(dB/20)`: the inverse of [`magnitude_to_db`] above its floor.
+pub fn db_to_magnitude(db: ArrayView2<'_, f32>) -> Array2<f32> {
+    db.mapv(|x| 10f32.powf(x / 20.0))
+}
+
+/// How a range of values is mapped onto the integer range of an output image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stretch {
+    /// Minimum → 0, maximum → full scale.
+    MinMax,
+    /// The `low`-th percentile → 0, the `high`-th → full scale, values beyond clipped
+    /// (percentiles interpolate linearly, as `numpy.percentile` does by default).
+    Percentile { low: f64, high: f64 },
+    /// Fixed bounds, e.g. `0..1` for data already scaled to the unit range.
+    Fixed { low: f32, high: f32 },
+}
+
+impl Stretch {
+    /// The values mapped to 0 and to full scale.
+    pub fn bounds(self, values: ArrayView2<'_, f32>) -> (f32, f32) {
+        match self {
+            Stretch::Fixed { low, high } => (low, high),
+            Stretch::MinMax => values
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                }),
+            Stretch::Percentile { low, high } => {
+                let mut sorted: Vec<f32> = values.iter().copied().collect();
+                sorted.sort_by(f32::total_cmp);
+                (percentile(&sorted, low), percentile(&sorted, high))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Stretch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stretch::MinMax => f.write_str("minmax"),
+            Stretch::Percentile { low, high } => write!(f, "p{low}-{high}"),
+            Stretch::Fixed { low, high } => write!(f, "fixed:{low}:{high}"),
+        }
+    }
+}
+
+impl FromStr for Stretch {
+    type Err = Error;
+
+    /// `minmax`, `pLOW-HIGH` (e.g. `p1-99`) or `fixed:LOW:HIGH`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::InvalidArgument {
+            what: "stretch",
+            message: format!("`{s}` is not minmax, pLOW-HIGH (e.g. p1-99) or fixed:LOW:HIGH"),
+        };
+        if s == "minmax" {
+            return Ok(Stretch::MinMax);
+        }
+        if let Some(range) = s.strip_prefix('p') {
+            let (low, high) = range.split_once('-').ok_or_else(bad)?;
+            let (low, high): (f64, f64) = (
+                low.parse().map_err(|_| bad())?,
+                high.parse().map_err(|_| bad())?,
+            );
+            if !(0.0..high).contains(&low) || high > 100.0 {
+                return Err(bad());
+            }
+            return Ok(Stretch::Percentile { low, high });
+        }
+        if let Some(range) = s.strip_prefix("fixed:") {
+            let (low, high) = range.split_once(':').ok_or_else(bad)?;
+            let (low, high): (f32, f32) = (
+                low.parse().map_err(|_| bad())?,
+                high.parse().map_err(|_| bad())?,
+            );
+            if !(low < high) || !low.is_finite() || !high.is_finite() {
+                return Err(bad());
+            }
+            return Ok(Stretch::Fixed { low, high });
+        }
+        Err(bad())
+    }
+}
+
+/// Linear-interpolation percentile of sorted values (numpy's default method).
+fn percentile(sorted: &[f32], q: f64) -> f32 {
+    if sorted.is_empty() {
+        return f32::NAN;
+    }
+    let position = q / 100.0 * (sorted.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    let weight = position - below as f64;
+    (f64::from(sorted[below]) * (1.0 - weight) + f64::from(sorted[above]) * weight) as f32
+}
+
+/// Maps values onto `0..=full_scale` with `stretch`, rounding to nearest. A constant
+/// image maps to 0.
+fn quantize(values: ArrayView2<'_, f32>, stretch: Stretch, full_scale: f32) -> Array2<f32> {
+    let (low, high) = stretch.bounds(values);
+    let span = high - low;
+    values.mapv(|v| {
+        if span > 0.0 {
+            ((v - low) / span * full_scale)
+                .round()
+                .clamp(0.0, full_scale)
+        } else {
+            0.0
+        }
+    })
+}
+
+/// 8-bit image of `values` under `stretch`.
+pub fn to_u8(values: ArrayView2<'_, f32>, stretch: Stretch) -> Array2<u8> {
+    quantize(values, stretch, 255.0).mapv(|v| v as u8)
+}
+
+/// 16-bit image of `values` under `stretch`.
+pub fn to_u16(values: ArrayView2<'_, f32>, stretch: Stretch) -> Array2<u16> {
+    quantize(values, stretch, 65535.0).mapv(|v| v as u16)
+}
+
+/// File formats `sarlab dataset convert` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    /// 8-bit grey PNG (stretched).
+    Png8,
+    /// 16-bit grey PNG (stretched).
+    Png16,
+    /// 32-bit float grey TIFF (values as they are).
+    TiffF32,
+    /// Little-endian `f32` `.npy` (values as they are).
+    NpyF32,
+}
+
+impl OutputFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Png8 | OutputFormat::Png16 => "png",
+            OutputFormat::TiffF32 => "tif",
+            OutputFormat::NpyF32 => "npy",
+        }
+    }
+
+    /// Whether the format stores integers (and so needs a stretch).
+    pub fn is_quantized(self) -> bool {
+        matches!(self, OutputFormat::Png8 | OutputFormat::Png16)
+    }
+}
+
+/// Encodes `values` in `format` (PNG stretched with `stretch`; float formats exact).
+pub fn encode(
+    values: ArrayView2<'_, f32>,
+    format: OutputFormat,
+    stretch: Stretch,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    let (rows, cols) = values.dim();
+    if let Some(((row, col), _)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFinite {
+            path: path.to_path_buf(),
+            row,
+            col,
+            what: "image to write",
+        });
+    }
+    let encode_err = |source| Error::Encode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (width, height) = (cols as u32, rows as u32);
+    let mut out = Cursor::new(Vec::new());
+    match format {
+        OutputFormat::Png8 => {
+            let pixels: Vec<u8> = to_u8(values, stretch).iter().copied().collect();
+            image::GrayImage::from_raw(width, height, pixels)
+                .ok_or_else(|| size_mismatch(path, rows, cols))?
+                .write_to(&mut out, image::ImageFormat::Png)
+                .map_err(encode_err)?;
+        }
+        OutputFormat::Png16 => {
+            let pixels: Vec<u16> = to_u16(values, stretch).iter().copied().collect();
+            image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(width, height, pixels)
+                .ok_or_else(|| size_mismatch(path, rows, cols))?
+                .write_to(&mut out, image::ImageFormat::Png)
+                .map_err(encode_err)?;
+        }
+        OutputFormat::TiffF32 => {
+            let pixels: Vec<f32> = values.iter().copied().collect();
+            tiff::encoder::TiffEncoder::new(&mut out)
+                .and_then(|mut e| {
+                    e.write_image::<tiff::encoder::colortype::Gray32Float>(width, height, &pixels)
+                })
+                .map_err(|e| Error::Header {
+                    path: path.to_path_buf(),
+                    format: "TIFF",
+                    message: format!("cannot encode: {e}"),
+                })?;
+        }
+        OutputFormat::NpyF32 => return Ok(npy::encode_f32(&values.to_owned())),
+    }
+    Ok(out.into_inner())
+}
+
+fn size_mismatch(path: &Path, rows: usize, cols: usize) -> Error {
+    Error::InvalidArgument {
+        what: "image writer",
+        message: format!(
+            "{rows}x{cols} pixels do not fit an image buffer for {}",
+            path.display()
+        ),
+    }
+}
+
+/// Writes `values` to `path` in `format` (see [`encode`]).
+pub fn write(
+    values: ArrayView2<'_, f32>,
+    format: OutputFormat,
+    stretch: Stretch,
+    path: &Path,
+) -> Result<()> {
+    let bytes = encode(values, format, stretch, path)?;
+    fs::write(path, bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chip_file::{DecodeOptions, decode};
+    use ndarray::array;
+
+    #[test]
+    fn db_round_trip_and_floor() {
+        let m = array![[1.0f32, 0.1, 0.0]];
+        let db = magnitude_to_db(m.view(), 1e-4);
+        assert_eq!(db, array![[0.0, -20.0, -80.0]]);
+        let back = db_to_magnitude(db.view());
+        assert!((back[[0, 1]] - 0.1).abs() < 1e-7 && (back[[0, 2]] - 1e-4).abs() < 1e-10);
+    }
+
+    #[test]
+    fn percentiles_match_numpy_linear() {
+        // numpy.percentile([1, 2, 3, 4, 10], [10, 50, 95]) == [1.4, 3.0, 8.8]
+        let sorted = [1.0f32, 2.0, 3.0, 4.0, 10.0];
+        assert!((percentile(&sorted, 10.0) - 1.4).abs() < 1e-6);
+        assert_eq!(percentile(&sorted, 50.0), 3.0);
+        assert!((percentile(&sorted, 95.0) - 8.8).abs() < 1e-5);
+    }
+
+    #[test]
+    fn stretches_quantize_and_clip() {
+        let v = array![[0.0f32, 0.5, 1.0, 100.0]];
+        assert_eq!(to_u8(v.view(), Stretch::MinMax), array![[0, 1, 3, 255]]);
+        assert_eq!(
+            to_u8(
+                v.view(),
+                Stretch::Fixed {
+                    low: 0.0,
+                    high: 1.0
+                }
+            ),
+            array![[0, 128, 255, 255]]
+        );
+        assert_eq!(
+            to_u16(
+                v.view(),
+                Stretch::Fixed {
+                    low: 0.0,
+                    high: 1.0
+                }
+            ),
+            array![[0, 32768, 65535, 65535]]
+        );
+        let p = "p0-50".parse::<Stretch>().expect("parse");
+        // 50th percentile of [0, .5, 1, 100] is 0.75: 1.0 and 100 clip to 255.
+        assert_eq!(to_u8(v.view(), p), array![[0, 170, 255, 255]]);
+        assert_eq!(
+            to_u8(array![[3.0f32, 3.0]].view(), Stretch::MinMax),
+            array![[0, 0]]
+        );
+        for bad in ["p99-1", "p1", "fixed:2:1", "max", "p-1-5"] {
+            assert!(bad.parse::<Stretch>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "fixed:0:1".parse::<Stretch>().expect("fixed"),
+            Stretch::Fixed {
+                low: 0.0,
+                high: 1.0
+            }
+        );
+    }
+
+    #[test]
+    fn every_output_format_reads_back() {
+        let v = array![[0.0f32, 0.25], [0.5, 1.0]];
+        let p = Path::new("out");
+        let unit = Stretch::Fixed {
+            low: 0.0,
+            high: 1.0,
+        };
+        for format in [
+            OutputFormat::Png8,
+            OutputFormat::Png16,
+            OutputFormat::TiffF32,
+            OutputFormat::NpyF32,
+        ] {
+            let bytes = encode(v.view(), format, unit, p).expect("encode");
+            let back = decode(&bytes, p, &DecodeOptions::default())
+                .expect("decode")
+                .image;
+            let tolerance = if format == OutputFormat::Png8 {
+                0.5 / 255.0 + 1e-6
+            } else {
+                1e-5
+            };
+            for (a, b) in back.iter().zip(&v) {
+                assert!((a - b).abs() <= tolerance, "{format:?}: {a} vs {b}");
+            }
+        }
+        let err = encode(array![[f32::NAN]].view(), OutputFormat::NpyF32, unit, p).unwrap_err();
+        assert!(err.to_string().contains("row 0, column 0"), "{err}");
+    }
+}

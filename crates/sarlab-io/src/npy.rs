@@ -1,0 +1,331 @@
+//! NumPy `.npy` arrays (format versions 1–3): 2-D real or complex arrays in, `f32` out.
+
+use std::path::Path;
+
+use ndarray::{Array2, ShapeBuilder};
+
+use crate::error::{Error, Result};
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// Whether `prefix` starts an `.npy` file.
+pub fn is_npy(prefix: &[u8]) -> bool {
+    prefix.starts_with(MAGIC)
+}
+
+/// The element types read from `.npy` files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Element {
+    U8,
+    I8,
+    U16,
+    I16,
+    U32,
+    I32,
+    I64,
+    U64,
+    F32,
+    F64,
+    C64,
+    C128,
+}
+
+impl Element {
+    fn parse(descr: &str) -> Option<(Element, bool)> {
+        let (order, code) = descr.split_at(1.min(descr.len()));
+        let big = match order {
+            "<" | "|" | "=" => false,
+            ">" => true,
+            _ => return None,
+        };
+        let element = match code {
+            "u1" | "b1" => Element::U8,
+            "i1" => Element::I8,
+            "u2" => Element::U16,
+            "i2" => Element::I16,
+            "u4" => Element::U32,
+            "i4" => Element::I32,
+            "i8" => Element::I64,
+            "u8" => Element::U64,
+            "f4" => Element::F32,
+            "f8" => Element::F64,
+            "c8" => Element::C64,
+            "c16" => Element::C128,
+            _ => return None,
+        };
+        Some((element, big))
+    }
+
+    fn size(self) -> usize {
+        match self {
+            Element::U8 | Element::I8 => 1,
+            Element::U16 | Element::I16 => 2,
+            Element::U32 | Element::I32 | Element::F32 => 4,
+            Element::I64 | Element::U64 | Element::F64 | Element::C64 => 8,
+            Element::C128 => 16,
+        }
+    }
+}
+
+/// A decoded `.npy` array.
+#[derive(Debug, Clone)]
+pub struct NpyImage {
+    /// The values, or the magnitude `|z|` of a complex array. 8- and 16-bit unsigned
+    /// arrays are divided by 255 and 65535 (they hold display-quantised images, as PNG
+    /// chips do); every other type is kept as stored.
+    pub values: Array2<f32>,
+    /// `arg z` in `(−π, π]` for complex arrays.
+    pub phase: Option<Array2<f32>>,
+    /// The NumPy type string, e.g. `<f4`.
+    pub descr: String,
+}
+
+/// Decodes an `.npy` file held in memory; `path` only names it in errors.
+pub fn decode(bytes: &[u8], path: &Path) -> Result<NpyImage> {
+    let bad = |message: String| Error::Header {
+        path: path.to_path_buf(),
+        format: "npy",
+        message,
+    };
+    if !is_npy(bytes) || bytes.len() < 10 {
+        return Err(bad("does not start with the `\\x93NUMPY` magic".to_owned()));
+    }
+    let major = bytes[6];
+    let (header_len, start) = match major {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return Err(bad(format!("unsupported format version {major}"))),
+    };
+    let data_start = start + header_len;
+    let header = bytes.get(start..data_start).ok_or_else(|| {
+        bad(format!(
+            "header of {header_len} bytes runs past the end of the file"
+        ))
+    })?;
+    let header = String::from_utf8_lossy(header);
+    let descr = dict_value(&header, "descr")
+        .map(|v| v.trim_matches(['\'', '"']).to_owned())
+        .ok_or_else(|| bad("header has no `descr`".to_owned()))?;
+    let fortran = match dict_value(&header, "fortran_order") {
+        Some("True") => true,
+        Some("False") => false,
+        other => {
+            return Err(bad(format!(
+                "`fortran_order` is {other:?}, expected True or False"
+            )));
+        }
+    };
+    let shape_text = header
+        .split_once("'shape':")
+        .and_then(|(_, rest)| rest.split_once('('))
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(inside, _)| inside)
+        .ok_or_else(|| bad("header has no `shape` tuple".to_owned()))?;
+    let shape = shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<usize>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| bad(format!("shape `({shape_text})` is not a tuple of integers")))?;
+    let (rows, cols) = match shape[..] {
+        [rows, cols] => (rows, cols),
+        [rows, cols, 1] => (rows, cols),
+        _ => {
+            return Err(bad(format!(
+                "shape is {shape:?}, expected a 2-D array (rows, cols)"
+            )));
+        }
+    };
+    let (element, big) = Element::parse(&descr).ok_or_else(|| {
+        bad(format!(
+            "dtype `{descr}` is not supported (expected an integer, float or complex type)"
+        ))
+    })?;
+    let count = rows
+        .checked_mul(cols)
+        .filter(|&n| n > 0 && n < (1 << 34))
+        .ok_or_else(|| {
+            bad(format!(
+                "shape {rows}x{cols} has no pixels or is implausibly large"
+            ))
+        })?;
+    let data = &bytes[data_start.min(bytes.len())..];
+    let expected = count * element.size();
+    if data.len() != expected {
+        return Err(Error::Size {
+            path: path.to_path_buf(),
+            expected: (data_start + expected) as u64,
+            actual: bytes.len() as u64,
+            what: format!("{data_start} header bytes + {rows}x{cols} `{descr}` values"),
+        });
+    }
+
+    macro_rules! read {
+        ($t:ty) => {
+            data.chunks_exact(std::mem::size_of::<$t>()).map(|b| {
+                let b = b.try_into().expect("chunk has the element's size");
+                if big {
+                    <$t>::from_be_bytes(b)
+                } else {
+                    <$t>::from_le_bytes(b)
+                }
+            })
+        };
+    }
+    let (values, phase): (Vec<f32>, Option<Vec<f32>>) = match element {
+        Element::U8 => (data.iter().map(|&v| f32::from(v) / 255.0).collect(), None),
+        Element::I8 => (data.iter().map(|&v| f32::from(v as i8)).collect(), None),
+        Element::U16 => (read!(u16).map(|v| f32::from(v) / 65535.0).collect(), None),
+        Element::I16 => (read!(i16).map(f32::from).collect(), None),
+        Element::U32 => (read!(u32).map(|v| v as f32).collect(), None),
+        Element::I32 => (read!(i32).map(|v| v as f32).collect(), None),
+        Element::I64 => (read!(i64).map(|v| v as f32).collect(), None),
+        Element::U64 => (read!(u64).map(|v| v as f32).collect(), None),
+        Element::F32 => (read!(f32).collect(), None),
+        Element::F64 => (read!(f64).map(|v| v as f32).collect(), None),
+        Element::C64 | Element::C128 => {
+            let parts: Vec<f64> = if element == Element::C64 {
+                read!(f32).map(f64::from).collect()
+            } else {
+                read!(f64).collect()
+            };
+            let (m, p) = parts
+                .chunks_exact(2)
+                .map(|z| (z[0].hypot(z[1]) as f32, z[1].atan2(z[0]) as f32))
+                .unzip();
+            (m, Some(p))
+        }
+    };
+    let shape = (rows, cols).set_f(fortran);
+    let to_array = |v: Vec<f32>| {
+        Array2::from_shape_vec(shape, v)
+            .map(|a| a.as_standard_layout().into_owned())
+            .map_err(|e| bad(format!("data does not fit shape {rows}x{cols}: {e}")))
+    };
+    let values = to_array(values)?;
+    if let Some(((row, col), _)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFinite {
+            path: path.to_path_buf(),
+            row,
+            col,
+            what: "array",
+        });
+    }
+    Ok(NpyImage {
+        values,
+        phase: phase.map(to_array).transpose()?,
+        descr,
+    })
+}
+
+/// The value of `key` in the header's Python dict literal (up to the next `,` or `}`
+/// outside parentheses).
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let rest = header
+        .split_once(&format!("'{key}':"))
+        .or_else(|| header.split_once(&format!("\"{key}\":")))?
+        .1
+        .trim_start();
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    Some(rest[..end].trim())
+}
+
+/// Encodes a little-endian `f32` array as an `.npy` file (format version 1.0).
+pub fn encode_f32(values: &Array2<f32>) -> Vec<u8> {
+    let (rows, cols) = values.dim();
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    // Header (magic + version + length + dict + newline) is padded to a multiple of 64.
+    let unpadded = MAGIC.len() + 4 + dict.len() + 1;
+    let padding = (64 - unpadded % 64) % 64;
+    let header = format!("{dict}{}\n", " ".repeat(padding));
+    let mut out = Vec::with_capacity(unpadded + padding + 4 * rows * cols);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in values.iter() {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(descr: &str, shape: &str, fortran: bool, data: &[u8]) -> Vec<u8> {
+        let dict = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}\n",
+            if fortran { "True" } else { "False" }
+        );
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        out.extend_from_slice(dict.as_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn f32_round_trip_and_header_alignment() {
+        let a = Array2::from_shape_fn((3, 5), |(r, c)| r as f32 * 10.0 + c as f32 - 0.5);
+        let bytes = encode_f32(&a);
+        assert_eq!((bytes.len() - 4 * 15) % 64, 0);
+        let back = decode(&bytes, Path::new("a.npy")).expect("decode");
+        assert_eq!(back.values, a);
+        assert_eq!(back.descr, "<f4");
+    }
+
+    #[test]
+    fn types_orders_and_fortran_layout() {
+        let be: Vec<u8> = [1.5f64, -2.0, 3.0, 4.25]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let a = decode(&npy(">f8", "(2, 2)", false, &be), Path::new("b.npy")).expect("decode");
+        assert_eq!(a.values, ndarray::array![[1.5, -2.0], [3.0, 4.25]]);
+        let f = decode(&npy(">f8", "(2, 2)", true, &be), Path::new("f.npy")).expect("decode");
+        assert_eq!(f.values, ndarray::array![[1.5, 3.0], [-2.0, 4.25]]);
+        let u16s: Vec<u8> = [0u16, 65535].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let u = decode(&npy("<u2", "(1, 2)", false, &u16s), Path::new("u.npy")).expect("decode");
+        assert_eq!(u.values, ndarray::array![[0.0, 1.0]]);
+        let c: Vec<u8> = [3.0f32, 4.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let z = decode(&npy("<c8", "(1, 1)", false, &c), Path::new("z.npy")).expect("decode");
+        assert_eq!(z.values[[0, 0]], 5.0);
+        assert!((z.phase.expect("complex")[[0, 0]] - 4f32.atan2(3.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_arrays_are_named() {
+        let p = Path::new("bad.npy");
+        let data = [0u8; 16];
+        let err = decode(&npy("<f4", "(2, 2, 2)", false, &data), p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bad.npy") && err.contains("2-D"), "{err}");
+        let err = decode(&npy("<U8", "(2, 2)", false, &data), p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`<U8`"), "{err}");
+        let err = decode(&npy("<f4", "(2, 3)", false, &data), p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected"), "{err}");
+        let nan: Vec<u8> = [1.0f32, f32::NAN]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let err = decode(&npy("<f4", "(1, 2)", false, &nan), p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("row 0, column 1"), "{err}");
+        let err = decode(b"\x93NUMPY\x01\x00\xff\xff{", p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("past the end"), "{err}");
+    }
+}
