@@ -45,6 +45,86 @@ pub struct RunArgs {
 pub enum DatasetCommand {
     /// Generate the synthetic SAR dataset (sarlab's embedded default).
     Synth(SynthArgs),
+    /// Describe a dataset folder, manifest, chip file or ENVI raster: format, classes,
+    /// counts per class and split, chip sizes, MD5 status, header summary.
+    Info(InfoArgs),
+    /// Convert a chip file, an ENVI raster band or a whole dataset to PNG, float TIFF
+    /// or .npy (a dataset becomes <OUT>/<split>/<class>/<chip>.<ext>).
+    Convert(ConvertArgs),
+}
+
+/// How a dataset is read: shared by `info` and `convert`.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Dataset layout: image-folders, manifest or phoenix (default: detected).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Band of multi-band images (TIFF, ENVI) to read, from 0.
+    #[arg(long)]
+    pub band: Option<usize>,
+    /// Depression angle(s) of Phoenix train chips, degrees.
+    #[arg(long, value_delimiter = ',', default_value = "17")]
+    pub train_depression: Vec<f64>,
+    /// Depression angle(s) of Phoenix test chips, degrees.
+    #[arg(long, value_delimiter = ',', default_value = "15")]
+    pub test_depression: Vec<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// A dataset folder, a manifest CSV, a chip file or an ENVI .hdr/data file.
+    pub path: PathBuf,
+    /// Print JSON for scripts (keys format, classes, counts, sizes, md5, ...).
+    #[arg(long)]
+    pub json: bool,
+    /// Skip MSTAR MD5 verification (on by default).
+    #[arg(long)]
+    pub no_md5: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConvertTo {
+    /// 8-bit grey PNG, stretched.
+    Png,
+    /// 16-bit grey PNG, stretched.
+    Png16,
+    /// 32-bit float TIFF, values as they are.
+    Tiff,
+    /// Little-endian f32 .npy, values as they are.
+    Npy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConvertIntensity {
+    /// Values as read (linear magnitude).
+    Linear,
+    /// Decibels: 20·log10(max(x, --db-floor)).
+    Db,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input: a chip file (Phoenix, PNG, JPEG, TIFF, .npy), an ENVI raster, or a dataset.
+    pub input: PathBuf,
+    /// Output file (for one chip or raster) or folder (for a dataset); must not exist.
+    pub output: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub to: ConvertTo,
+    /// Intensity mapping applied before writing.
+    #[arg(long, value_enum, default_value = "linear")]
+    pub intensity: ConvertIntensity,
+    /// Smallest magnitude before taking decibels.
+    #[arg(long, default_value_t = 1e-4)]
+    pub db_floor: f32,
+    /// Stretch to the integer range of PNG: minmax, pLOW-HIGH (e.g. p1-99, clips the
+    /// tails) or fixed:LOW:HIGH. Per chip.
+    #[arg(long, default_value = "minmax")]
+    pub stretch: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]
@@ -64,4 +144,14 @@ pub struct SynthArgs {
     /// Chip size in pixels.
     #[arg(long)]
     pub chip_size: Option<usize>,
+    /// File format of the chips: png (16-bit, in <split>/<class>/) or phoenix
+    /// (MSTAR-like raw files with magnitude, phase and header, in <deg>_DEG/<class>/).
+    #[arg(long, value_enum, default_value = "png")]
+    pub file_format: SynthFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SynthFormatArg {
+    Png,
+    Phoenix,
 }

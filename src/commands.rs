@@ -2,14 +2,16 @@
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Command, DatasetCommand, SynthArgs};
-use crate::{progress, study};
-use sarlab_io::synth::{self, SynthConfig};
+use crate::cli::{Command, DatasetCommand, SynthArgs, SynthFormatArg};
+use crate::{dataset_commands, progress, study};
+use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
 pub fn dispatch(command: Command) -> Result<()> {
     match command {
         Command::Run(args) => study::run(&args),
         Command::Dataset(DatasetCommand::Synth(args)) => synth_command(&args),
+        Command::Dataset(DatasetCommand::Info(args)) => dataset_commands::info(&args),
+        Command::Dataset(DatasetCommand::Convert(args)) => dataset_commands::convert(&args),
     }
 }
 
@@ -26,6 +28,10 @@ fn synth_command(args: &SynthArgs) -> Result<()> {
         train_per_class: args.train_per_class.unwrap_or(defaults.train_per_class),
         test_per_class: args.test_per_class.unwrap_or(defaults.test_per_class),
         chip_size: args.chip_size.unwrap_or(defaults.chip_size),
+        file_format: match args.file_format {
+            SynthFormatArg::Png => SynthFileFormat::Png,
+            SynthFormatArg::Phoenix => SynthFileFormat::Phoenix,
+        },
         ..defaults
     };
     let spinner = progress::bar(0, "generating chips");

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod dataset_commands;
 mod progress;
 mod spec;
 mod study;

@@ -331,7 +331,10 @@ impl Plan {
         let format = ds
             .format
             .as_deref()
-            .map(|f| f.parse::<DatasetFormat>().map_err(|e| anyhow!("`dataset.format`: {e}")))
+            .map(|f| {
+                f.parse::<DatasetFormat>()
+                    .map_err(|e| anyhow!("`dataset.format`: {e}"))
+            })
             .transpose()?;
         let depression = match &ds.depression {
             Some(d) => DepressionSplits {
@@ -470,8 +473,14 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
     }
     if let Some(d) = &spec.dataset.depression {
         for (key, angles) in [("train", &d.train), ("test", &d.test)] {
-            if angles.is_empty() || angles.iter().any(|a| !a.is_finite() || !(0.0..=90.0).contains(a)) {
-                bail!("`dataset.depression.{key}` = {angles:?}: give one or more angles in degrees within 0..=90");
+            if angles.is_empty()
+                || angles
+                    .iter()
+                    .any(|a| !a.is_finite() || !(0.0..=90.0).contains(a))
+            {
+                bail!(
+                    "`dataset.depression.{key}` = {angles:?}: give one or more angles in degrees within 0..=90"
+                );
             }
         }
     }

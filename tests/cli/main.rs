@@ -1,5 +1,6 @@
 //! Integration tests of the `sarlab` command line: whole studies in temporary folders.
 
 mod bad_input;
+mod dataset;
 mod study;
 mod support;

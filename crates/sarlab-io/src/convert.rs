@@ -10,6 +10,9 @@ use std::str::FromStr;
 
 use ndarray::{Array2, ArrayView2};
 
+use rayon::prelude::*;
+
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::npy;
 
@@ -246,6 +249,107 @@ pub fn write(
     })
 }
 
+/// How sample values are mapped before they are written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IntensityMap {
+    /// Values as read (linear magnitude for SAR data).
+    Linear,
+    /// Decibels, `20·log10(max(x, floor))`.
+    Db { floor: f32 },
+}
+
+impl IntensityMap {
+    pub fn apply(self, values: ArrayView2<'_, f32>) -> Array2<f32> {
+        match self {
+            IntensityMap::Linear => values.to_owned(),
+            IntensityMap::Db { floor } => magnitude_to_db(values, floor),
+        }
+    }
+}
+
+/// Everything `sarlab dataset convert` needs to write one chip.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConvertOptions {
+    pub format: OutputFormat,
+    pub intensity: IntensityMap,
+    /// Used by the integer formats only.
+    pub stretch: Stretch,
+}
+
+/// Output file name for a chip named `name` inside its dataset: path separators become
+/// `_` and a known image extension is replaced; other endings (MSTAR's `.015`) are kept.
+pub fn output_name(name: &str, format: OutputFormat) -> String {
+    let flat = name.replace(['/', '\\'], "_");
+    let stem = match flat.rsplit_once('.') {
+        Some((stem, ext))
+            if ["png", "jpg", "jpeg", "tif", "tiff", "npy"]
+                .contains(&ext.to_ascii_lowercase().as_str()) =>
+        {
+            stem.to_owned()
+        }
+        _ => flat,
+    };
+    format!("{stem}.{}", format.extension())
+}
+
+/// Writes every chip of `dataset` as `<out>/<split>/<class>/<name>.<ext>`: an image-folder
+/// dataset any tool (and sarlab) can read. `out` must not exist; chips are written to a
+/// staging folder renamed into place at the end, so a failure leaves nothing behind.
+/// Returns the number of chips written.
+pub fn convert_dataset(
+    dataset: &Dataset,
+    out: &Path,
+    options: ConvertOptions,
+    on_chip: &(dyn Fn() + Sync),
+) -> Result<usize> {
+    if out.exists() {
+        return Err(Error::InvalidArgument {
+            what: "output folder",
+            message: format!("{} already exists: choose a new folder", out.display()),
+        });
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staging = parent.join(format!(
+        ".{}.partial-{}",
+        out.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("converted"),
+        std::process::id()
+    ));
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    let result = dataset
+        .chips
+        .par_iter()
+        .try_for_each(|chip| {
+            let dir = staging
+                .join(chip.split.name())
+                .join(&dataset.classes[chip.class_index]);
+            fs::create_dir_all(&dir).map_err(write_err(&dir))?;
+            let path = dir.join(output_name(&chip.file_name, options.format));
+            if path.exists() {
+                return Err(Error::InvalidArgument {
+                    what: "output name",
+                    message: format!("two chips map to {}", path.display()),
+                });
+            }
+            let values = options.intensity.apply(chip.image.view());
+            write(values.view(), options.format, options.stretch, &path)?;
+            on_chip();
+            Ok(())
+        })
+        .and_then(|()| fs::rename(&staging, out).map_err(write_err(out)));
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result.map(|()| dataset.chips.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +415,19 @@ mod tests {
                 high: 1.0
             }
         );
+    }
+
+    #[test]
+    fn output_names_keep_mstar_endings() {
+        assert_eq!(
+            output_name("17_DEG/T72/HB03787.015", OutputFormat::Png8),
+            "17_DEG_T72_HB03787.015.png"
+        );
+        assert_eq!(
+            output_name("hb19377.JPG", OutputFormat::TiffF32),
+            "hb19377.tif"
+        );
+        assert_eq!(output_name("a.png", OutputFormat::NpyF32), "a.npy");
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub struct DatasetInfo {
     pub classes: Vec<String>,
     /// Class → split → chips.
     pub counts: BTreeMap<String, BTreeMap<String, usize>>,
-    /// `ROWSxCOLS` → chips.
+    /// `ROWSxCOLS` (rows first, as in numpy's `shape`) → chips.
     pub sizes: BTreeMap<String, usize>,
     /// Class → `ROWSxCOLS` → chips.
     pub sizes_by_class: BTreeMap<String, BTreeMap<String, usize>>,
@@ -262,13 +262,12 @@ fn summarise(path: &Path, index: &DatasetIndex, dataset: &Dataset) -> DatasetInf
     info.counts = counts_by_class(dataset)
         .into_iter()
         .map(|(class, per_split)| {
-            (
-                class,
-                per_split
-                    .into_iter()
-                    .map(|(s, n)| (s.name().to_owned(), n))
-                    .collect(),
-            )
+            // Both splits always appear, so scripts can index counts[class]["test"].
+            let counts = crate::dataset::Split::ALL
+                .into_iter()
+                .map(|s| (s.name().to_owned(), per_split.get(&s).copied().unwrap_or(0)))
+                .collect();
+            (class, counts)
         })
         .collect();
     info.skipped = dataset.skipped;
@@ -332,7 +331,7 @@ fn warnings(info: &DatasetInfo) -> Vec<String> {
     }
     for (class, per_split) in &info.counts {
         for split in ["train", "test"] {
-            if !per_split.contains_key(split) {
+            if per_split.get(split).copied().unwrap_or(0) == 0 {
                 warnings.push(format!(
                     "class `{class}` has no {split} chips: a study needs both splits"
                 ));

@@ -220,7 +220,13 @@ fn mstar_jpeg_set_decodes_with_sizes_that_differ_by_class() {
     assert_eq!(chips, 5171);
     assert_eq!(info.chip_formats["jpeg"], 5171);
     assert!(info.sizes.contains_key("128x128"), "{:?}", info.sizes);
-    assert!(info.sizes.contains_key("192x193"), "{:?}", info.sizes);
+    // ZIL131 chips are 193 rows x 192 columns (192x193 as width x height).
+    assert_eq!(
+        info.sizes_by_class["ZIL131"]["193x192"], 573,
+        "{:?}",
+        info.sizes
+    );
+    assert_eq!(info.counts["T72"]["test"], 196);
     assert!(
         info.warnings.iter().any(|w| w.contains("differ by class")),
         "{:?}",

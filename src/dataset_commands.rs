@@ -1,0 +1,305 @@
+//! `sarlab dataset info` and `sarlab dataset convert`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use sarlab_io::convert::{self, ConvertOptions, IntensityMap, OutputFormat, Stretch};
+use sarlab_io::envi::{ComplexPart, EnviRaster};
+use sarlab_io::info::{self, DatasetInfo};
+use sarlab_io::{
+    ChipFormat, DatasetFormat, DatasetIndex, DatasetOptions, DecodeOptions, DepressionSplits,
+    FolderLayout, chip_file,
+};
+
+use crate::cli::{ConvertArgs, ConvertIntensity, ConvertTo, InfoArgs, ReadArgs};
+use crate::progress;
+
+fn dataset_options(read: &ReadArgs, verify_md5: bool) -> Result<DatasetOptions> {
+    let format = read
+        .format
+        .as_deref()
+        .map(str::parse::<DatasetFormat>)
+        .transpose()
+        .context("--format")?;
+    for (flag, angles) in [
+        ("--train-depression", &read.train_depression),
+        ("--test-depression", &read.test_depression),
+    ] {
+        if angles.is_empty() || angles.iter().any(|a| !(0.0..=90.0).contains(a)) {
+            bail!("{flag} {angles:?}: give one or more angles in degrees within 0..=90");
+        }
+    }
+    Ok(DatasetOptions {
+        format,
+        layout: FolderLayout::default(),
+        depression: DepressionSplits {
+            train: read.train_depression.clone(),
+            test: read.test_depression.clone(),
+        },
+        decode: DecodeOptions {
+            band: read.band,
+            verify_md5,
+        },
+    })
+}
+
+pub fn info(args: &InfoArgs) -> Result<()> {
+    let options = dataset_options(&args.read, !args.no_md5)?;
+    let bar = progress::bar(0, "reading chips");
+    let info = info::inspect(&args.path, &options, &|| bar.inc(1))
+        .with_context(|| format!("cannot describe {}", args.path.display()))?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        print!("{}", render(&info));
+    }
+    if info.md5.failed > 0 {
+        bail!(
+            "{} chip(s) failed the MD5 check: {}",
+            info.md5.failed,
+            info.md5_failures.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The human-readable form of `dataset info`.
+fn render(info: &DatasetInfo) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", info.path);
+    let _ = writeln!(out, "  format: {}", info.format);
+    if let Some(envi) = &info.envi {
+        let _ = writeln!(out, "  header: {}", envi.header);
+        let _ = writeln!(
+            out,
+            "  data:   {} ({} bytes used)",
+            envi.data, envi.data_bytes
+        );
+        let _ = writeln!(
+            out,
+            "  {} samples x {} lines x {} band(s), {}, {}, {} interleave, header offset {}",
+            envi.samples,
+            envi.lines,
+            envi.bands,
+            envi.data_type,
+            envi.byte_order,
+            envi.interleave,
+            envi.header_offset
+        );
+        if !envi.band_names.is_empty() {
+            let _ = writeln!(out, "  bands: {}", envi.band_names.join(", "));
+        }
+        return out;
+    }
+    if !info.classes.is_empty() {
+        let _ = writeln!(out, "  classes: {}", info.classes.len());
+        let width = info
+            .classes
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            out,
+            "    {:<width$} {:>7} {:>7}  sizes (rows x cols)",
+            "class", "train", "test"
+        );
+        let (mut train, mut test) = (0, 0);
+        for class in &info.classes {
+            let counts = &info.counts[class];
+            let n = |s: &str| counts.get(s).copied().unwrap_or(0);
+            train += n("train");
+            test += n("test");
+            let sizes: Vec<String> = info
+                .sizes_by_class
+                .get(class)
+                .map(|s| s.iter().map(|(size, k)| format!("{size} ({k})")).collect())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {class:<width$} {:>7} {:>7}  {}",
+                n("train"),
+                n("test"),
+                sizes.join(", ")
+            );
+        }
+        let _ = writeln!(out, "    {:<width$} {train:>7} {test:>7}", "total");
+    } else {
+        let sizes: Vec<String> = info.sizes.keys().cloned().collect();
+        let _ = writeln!(out, "  size (rows x cols): {}", sizes.join(", "));
+    }
+    let formats: Vec<String> = info
+        .chip_formats
+        .iter()
+        .map(|(f, n)| format!("{f} {n}"))
+        .collect();
+    let _ = writeln!(out, "  chip files: {}", formats.join(", "));
+    let m = &info.md5;
+    let _ = writeln!(
+        out,
+        "  md5: {} ok, {} failed, {} absent, {} not checked",
+        m.ok, m.failed, m.absent, m.not_checked
+    );
+    if info.skipped.not_chips + info.skipped.other_depression > 0 {
+        let _ = writeln!(
+            out,
+            "  skipped: {} non-chip file(s), {} Phoenix chip(s) at other depressions",
+            info.skipped.not_chips, info.skipped.other_depression
+        );
+    }
+    if let Some(p) = &info.phoenix {
+        let targets: Vec<String> = p
+            .target_types
+            .iter()
+            .map(|(t, n)| {
+                let serials: Vec<&str> = p
+                    .serials
+                    .get(t)
+                    .map(|s| s.iter().map(String::as_str).collect())
+                    .unwrap_or_default();
+                format!("{t} {n} (serial {})", serials.join("/"))
+            })
+            .collect();
+        let _ = writeln!(out, "  targets: {}", targets.join(", "));
+        let depressions: Vec<String> = p
+            .depressions
+            .iter()
+            .map(|(d, n)| format!("{d}° {n}"))
+            .collect();
+        let _ = writeln!(out, "  depression: {}", depressions.join(", "));
+        if let Some((lo, hi)) = p.azimuth_range_deg {
+            let _ = writeln!(out, "  azimuth: {lo:.1}° .. {hi:.1}°");
+        }
+        if let Some(fields) = &p.fields {
+            for key in [
+                "Filename",
+                "CollectionDate",
+                "SensorName",
+                "CenterFrequency",
+                "Polarization",
+                "RangeResolution",
+                "CrossRangeResolution",
+                "RangePixelSpacing",
+                "CrossRangePixelSpacing",
+            ] {
+                if let Some(v) = fields.get(key) {
+                    let _ = writeln!(out, "  {key}: {v}");
+                }
+            }
+        }
+    }
+    if let Some(digest) = &info.digest {
+        let _ = writeln!(out, "  digest: {digest}");
+    }
+    for warning in &info.warnings {
+        let _ = writeln!(out, "  warning: {warning}");
+    }
+    out
+}
+
+pub fn convert(args: &ConvertArgs) -> Result<()> {
+    if args.output.exists() {
+        bail!(
+            "{} already exists: choose a new output path",
+            args.output.display()
+        );
+    }
+    let options = ConvertOptions {
+        format: match args.to {
+            ConvertTo::Png => OutputFormat::Png8,
+            ConvertTo::Png16 => OutputFormat::Png16,
+            ConvertTo::Tiff => OutputFormat::TiffF32,
+            ConvertTo::Npy => OutputFormat::NpyF32,
+        },
+        intensity: match args.intensity {
+            ConvertIntensity::Linear => IntensityMap::Linear,
+            ConvertIntensity::Db => {
+                if !(args.db_floor > 0.0 && args.db_floor.is_finite()) {
+                    bail!("--db-floor {}: must be a positive number", args.db_floor);
+                }
+                IntensityMap::Db {
+                    floor: args.db_floor,
+                }
+            }
+        },
+        stretch: args.stretch.parse::<Stretch>().context("--stretch")?,
+    };
+    let read = dataset_options(&args.read, true)?;
+    let input = &args.input;
+    if input.is_file()
+        && let Some(values) = read_single(input, &read)?
+    {
+        let values = options.intensity.apply(values.view());
+        convert::write(values.view(), options.format, options.stretch, &args.output)
+            .with_context(|| format!("cannot write {}", args.output.display()))?;
+        println!(
+            "wrote {} ({}x{}) from {}",
+            args.output.display(),
+            values.nrows(),
+            values.ncols(),
+            input.display()
+        );
+        return Ok(());
+    }
+    let index = DatasetIndex::scan(input, &read)
+        .with_context(|| format!("cannot read dataset {}", input.display()))?;
+    let bar = progress::bar(index.entries.len(), "reading chips");
+    let dataset = index.load(&|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let bar = progress::bar(dataset.chips.len(), "writing chips");
+    let count = convert::convert_dataset(&dataset, &args.output, options, &|| bar.inc(1))
+        .with_context(|| {
+            format!(
+                "cannot convert {} to {}",
+                input.display(),
+                args.output.display()
+            )
+        })?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {count} chips ({} classes, {} dataset) to {}",
+        dataset.classes.len(),
+        dataset.format,
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// The values of a single chip file or ENVI band, or `None` when `path` is a dataset
+/// (a manifest CSV or a lone Phoenix file treated as a one-chip dataset is not: a
+/// single Phoenix file converts as one chip).
+fn read_single(path: &Path, options: &DatasetOptions) -> Result<Option<ndarray::Array2<f32>>> {
+    let is_hdr = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("hdr"));
+    let has_hdr = path.with_extension("hdr").is_file() || {
+        let mut beside = path.as_os_str().to_owned();
+        beside.push(".hdr");
+        Path::new(&beside).is_file()
+    };
+    if is_hdr || has_hdr {
+        let raster = EnviRaster::open(path)?;
+        let h = &raster.header;
+        let band = options.decode.band.unwrap_or(0);
+        let values = raster
+            .read_window(band, (0, 0), (h.lines, h.samples), ComplexPart::Magnitude)
+            .with_context(|| format!("cannot read band {band} of {}", path.display()))?;
+        return Ok(Some(values));
+    }
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if ChipFormat::sniff(&bytes).is_none() {
+        return Ok(None);
+    }
+    let chip = chip_file::decode(&bytes, path, &options.decode)?;
+    if let sarlab_io::Md5Status::Failed { expected, actual } = &chip.md5 {
+        bail!(
+            "{}: MD5 check failed (header {expected}, data {actual})",
+            path.display()
+        );
+    }
+    Ok(Some(chip.image))
+}
