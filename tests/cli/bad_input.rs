@@ -67,7 +67,7 @@ fn empty_class_folder() {
     }
     ws.write("bad.toml", &folder_spec(16, 2));
     let out = ws.sarlab(&["run", "bad.toml", "--db", "runs.db"]);
-    assert_failure_mentions(&out, &["train/tank", "no readable chips"]);
+    assert_failure_mentions(&out, &["train/tank", "holds no chips"]);
     assert_study_failed(&ws, "train/tank");
 }
 
@@ -112,6 +112,16 @@ fn spec_errors_name_the_key_and_touch_no_database() {
             "method = \"raw\"",
             "method = \"raw\"\ndownsampel = 2",
             vec!["downsampel"],
+        ),
+        (
+            "path = \"data\"",
+            "path = \"data\"\nformat = \"hdf5\"",
+            vec!["dataset.format", "hdf5", "phoenix"],
+        ),
+        (
+            "path = \"data\"",
+            "path = \"data\"\ndepression = { train = [17], test = [] }",
+            vec!["dataset.depression.test"],
         ),
     ] {
         ws.write("bad.toml", &folder_spec(16, 2).replace(from, to));

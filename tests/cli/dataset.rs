@@ -71,7 +71,10 @@ fn synthetic_phoenix_dataset_is_described_converted_and_studied() {
     assert_eq!(converted["counts"], info["counts"]);
     assert_eq!(converted["chip_formats"]["png"], 40);
     assert_ne!(converted["digest"], info["digest"]);
-    assert!(ws.path("png/train/tank/17_DEG_tank_tank_0000.phx.png").is_file());
+    assert!(
+        ws.path("png/train/tank/17_DEG_tank_tank_0000.phx.png")
+            .is_file()
+    );
 
     // The Phoenix folder itself feeds a study (labels from the headers).
     ws.write(

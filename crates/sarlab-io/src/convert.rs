@@ -96,7 +96,7 @@ impl FromStr for Stretch {
                 low.parse().map_err(|_| bad())?,
                 high.parse().map_err(|_| bad())?,
             );
-            if !(low < high) || !low.is_finite() || !high.is_finite() {
+            if low >= high || !low.is_finite() || !high.is_finite() {
                 return Err(bad());
             }
             return Ok(Stretch::Fixed { low, high });

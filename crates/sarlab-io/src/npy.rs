@@ -32,7 +32,9 @@ enum Element {
 
 impl Element {
     fn parse(descr: &str) -> Option<(Element, bool)> {
-        let (order, code) = descr.split_at(1.min(descr.len()));
+        // `get` rather than `split_at`: a damaged header may put a multi-byte character
+        // first (found by the fuzz tests).
+        let (order, code) = (descr.get(..1)?, descr.get(1..)?);
         let big = match order {
             "<" | "|" | "=" => false,
             ">" => true,

@@ -233,3 +233,66 @@ fn mstar_jpeg_set_decodes_with_sizes_that_differ_by_class() {
         info.warnings
     );
 }
+
+/// The five real chips read by numpy (`scripts/fixtures/mstar_raw_stats.py`) and by
+/// sarlab agree: same header length, checksum, sums and sample values.
+#[test]
+fn real_chips_match_an_independent_numpy_reader() {
+    let Some(dir) = shared("mstar-raw") else {
+        return;
+    };
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/mstar_raw_stats.json"))
+            .expect("fixture parses");
+    for (file, _, _) in RAW_CHIPS {
+        let reference = &fixture[file];
+        let image = phoenix::read(&dir.join(file), true).expect("read");
+        let number = |key: &str| reference[key].as_f64().expect("number");
+        assert_eq!(
+            image.header.header_length as f64,
+            number("header_length"),
+            "{file}"
+        );
+        assert_eq!(
+            image.header.md5.as_deref(),
+            reference["md5"].as_str(),
+            "{file}"
+        );
+        let sum: f64 = image.magnitude.iter().map(|&v| f64::from(v)).sum();
+        assert!(
+            (sum - number("magnitude_sum")).abs() < 1e-9 * sum.abs().max(1.0),
+            "{file}: {sum}"
+        );
+        let phase_mean =
+            image.phase.iter().map(|&v| f64::from(v)).sum::<f64>() / image.phase.len() as f64;
+        assert!((phase_mean - number("phase_mean")).abs() < 1e-12, "{file}");
+        assert_eq!(
+            f64::from(image.magnitude[[64, 64]]),
+            number("magnitude_64_64"),
+            "{file}"
+        );
+        assert_eq!(
+            f64::from(image.phase[[10, 20]]),
+            number("phase_10_20"),
+            "{file}"
+        );
+        let (argmax, max) =
+            image
+                .magnitude
+                .indexed_iter()
+                .fold(
+                    ((0, 0), f32::MIN),
+                    |best, (at, &v)| if v > best.1 { (at, v) } else { best },
+                );
+        assert_eq!(f64::from(max), number("magnitude_max"), "{file}");
+        let expected_at = &reference["magnitude_argmax"];
+        assert_eq!(
+            (argmax.0 as u64, argmax.1 as u64),
+            (
+                expected_at[0].as_u64().expect("row"),
+                expected_at[1].as_u64().expect("col")
+            ),
+            "{file}"
+        );
+    }
+}
