@@ -147,8 +147,8 @@ fn render(info: &DatasetInfo) -> String {
     if info.skipped.not_chips + info.skipped.other_depression > 0 {
         let _ = writeln!(
             out,
-            "  skipped: {} non-chip file(s), {} Phoenix chip(s) at other depressions",
-            info.skipped.not_chips, info.skipped.other_depression
+            "  skipped: {} file(s) that are not {} chips, {} Phoenix chip(s) at other depressions",
+            info.skipped.not_chips, info.format, info.skipped.other_depression
         );
     }
     if let Some(p) = &info.phoenix {
