@@ -298,6 +298,16 @@ impl Study<'_> {
         let bar = progress::bar(index.entries.len(), "loading chips");
         let dataset = index.load(&|| bar.inc(1))?;
         bar.finish_and_clear();
+        let skipped = dataset.skipped;
+        if skipped.not_chips + skipped.other_depression > 0 {
+            eprintln!(
+                "note: {} skipped {} file(s) that are not {} chips and {} Phoenix chip(s) at other depressions",
+                path.display(),
+                skipped.not_chips,
+                dataset.format,
+                skipped.other_depression
+            );
+        }
         tracing::info!(
             chips = dataset.chips.len(),
             classes = dataset.classes.len(),
