@@ -13,6 +13,15 @@ pub enum Error {
 
     #[error("unknown intensity transform `{0}` (expected one of: linear, db, sqrt)")]
     UnknownIntensity(String),
+
+    #[error("invalid filter {0}")]
+    InvalidFilter(String),
+
+    #[error("image is {actual:?} (rows, cols), expected {expected:?}")]
+    SizeMismatch {
+        expected: (usize, usize),
+        actual: (usize, usize),
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,6 +5,8 @@
 //! files. Every stage is deterministic.
 
 mod error;
+pub mod fft;
+pub mod frequency;
 
 use std::fmt;
 use std::str::FromStr;

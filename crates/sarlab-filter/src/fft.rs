@@ -1,0 +1,329 @@
+//! 2-D discrete Fourier transforms with numpy's conventions: unnormalised forward,
+//! `1/(M·N)` inverse, zero frequency at index 0 (`fftshift` moves it to `(M/2, N/2)`).
+//!
+//! Real images go through realfft along rows (half the work), complex ones through
+//! rustfft. Plans are built once per size and shared by every thread (`plans`), so
+//! transforming thousands of chips of one size plans once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ndarray::{Array2, ArrayView2, Axis};
+use num_complex::Complex64;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
+
+/// FFT plans of one length, shared across threads.
+struct Plans {
+    forward: Arc<dyn Fft<f64>>,
+    inverse: Arc<dyn Fft<f64>>,
+    real_forward: Arc<dyn RealToComplex<f64>>,
+    real_inverse: Arc<dyn ComplexToReal<f64>>,
+}
+
+fn plans(len: usize) -> Arc<Plans> {
+    static CACHE: OnceLock<
+        Mutex<(
+            FftPlanner<f64>,
+            RealFftPlanner<f64>,
+            HashMap<usize, Arc<Plans>>,
+        )>,
+    > = OnceLock::new();
+    let cache = CACHE
+        .get_or_init(|| Mutex::new((FftPlanner::new(), RealFftPlanner::new(), HashMap::new())));
+    // A poisoned lock only means another thread panicked while planning; the cache
+    // itself is still consistent (entries are inserted whole).
+    let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+    let (complex, real, map) = &mut *guard;
+    if let Some(p) = map.get(&len) {
+        return Arc::clone(p);
+    }
+    let p = Arc::new(Plans {
+        forward: complex.plan_fft_forward(len),
+        inverse: complex.plan_fft_inverse(len),
+        real_forward: real.plan_fft_forward(len),
+        real_inverse: real.plan_fft_inverse(len),
+    });
+    map.insert(len, Arc::clone(&p));
+    p
+}
+
+/// Complex FFT of every row of `data` (row-major, `cols` wide), in place.
+fn fft_rows(data: &mut [Complex64], cols: usize, inverse: bool) {
+    let p = plans(cols);
+    let fft = if inverse { &p.inverse } else { &p.forward };
+    let mut scratch = vec![Complex64::default(); fft.get_inplace_scratch_len()];
+    fft.process_with_scratch(data, &mut scratch);
+}
+
+/// Transposes a row-major `rows × cols` buffer.
+fn transpose(data: &[Complex64], rows: usize, cols: usize) -> Vec<Complex64> {
+    let mut out = vec![Complex64::default(); data.len()];
+    // Blocked so both sides stay in cache for the sizes of SAR chips and scenes.
+    const BLOCK: usize = 16;
+    for r0 in (0..rows).step_by(BLOCK) {
+        for c0 in (0..cols).step_by(BLOCK) {
+            for r in r0..(r0 + BLOCK).min(rows) {
+                for c in c0..(c0 + BLOCK).min(cols) {
+                    out[c * rows + r] = data[r * cols + c];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Column transform of a row-major buffer: transpose, transform rows, transpose back.
+fn fft_cols(data: &mut Vec<Complex64>, rows: usize, cols: usize, inverse: bool) {
+    let mut t = transpose(data, rows, cols);
+    fft_rows(&mut t, rows, inverse);
+    *data = transpose(&t, cols, rows);
+}
+
+/// Half spectrum of a real image: `rows × (cols/2 + 1)`, as `numpy.fft.rfft2`.
+pub fn rfft2(image: ArrayView2<'_, f64>) -> Array2<Complex64> {
+    let (rows, cols) = image.dim();
+    let half = cols / 2 + 1;
+    let p = plans(cols);
+    let mut input = vec![0.0; cols];
+    let mut scratch = vec![Complex64::default(); p.real_forward.get_scratch_len()];
+    let mut data = vec![Complex64::default(); rows * half];
+    for (r, row) in image.axis_iter(Axis(0)).enumerate() {
+        for (dst, src) in input.iter_mut().zip(row) {
+            *dst = *src;
+        }
+        p.real_forward
+            .process_with_scratch(
+                &mut input,
+                &mut data[r * half..(r + 1) * half],
+                &mut scratch,
+            )
+            .expect("buffer lengths match the plan");
+    }
+    fft_cols(&mut data, rows, half, false);
+    Array2::from_shape_vec((rows, half), data).expect("length is rows × half")
+}
+
+/// Inverse of [`rfft2`]: the real image of width `cols` whose half spectrum is `half`
+/// (normalised by `1/(rows·cols)`, as `numpy.fft.irfft2`). Only the Hermitian part of
+/// the input is used, as with numpy.
+pub fn irfft2(half_spectrum: ArrayView2<'_, Complex64>, cols: usize) -> Array2<f64> {
+    let (rows, half) = half_spectrum.dim();
+    assert_eq!(half, cols / 2 + 1, "half spectrum width must be cols/2 + 1");
+    let mut data: Vec<Complex64> = half_spectrum.iter().copied().collect();
+    fft_cols(&mut data, rows, half, true);
+    let p = plans(cols);
+    let mut scratch = vec![Complex64::default(); p.real_inverse.get_scratch_len()];
+    let mut out = Array2::<f64>::zeros((rows, cols));
+    let scale = 1.0 / (rows * cols) as f64;
+    let mut row_out = vec![0.0; cols];
+    for r in 0..rows {
+        let row = &mut data[r * half..(r + 1) * half];
+        // realfft requires exactly real DC and Nyquist bins; numpy drops their
+        // imaginary parts too.
+        row[0].im = 0.0;
+        if cols % 2 == 0 {
+            row[half - 1].im = 0.0;
+        }
+        p.real_inverse
+            .process_with_scratch(row, &mut row_out, &mut scratch)
+            .expect("buffer lengths match the plan");
+        for (dst, src) in out.row_mut(r).iter_mut().zip(&row_out) {
+            *dst = src * scale;
+        }
+    }
+    out
+}
+
+/// Full spectrum of a real image, identical to `numpy.fft.fft2` (computed from the
+/// half spectrum by Hermitian symmetry).
+pub fn fft2_real(image: ArrayView2<'_, f64>) -> Array2<Complex64> {
+    let (rows, cols) = image.dim();
+    let half = rfft2(image);
+    let width = half.ncols();
+    Array2::from_shape_fn((rows, cols), |(r, c)| {
+        if c < width {
+            half[[r, c]]
+        } else {
+            half[[(rows - r) % rows, cols - c]].conj()
+        }
+    })
+}
+
+/// Full spectrum of a complex image (`numpy.fft.fft2`).
+pub fn fft2(image: ArrayView2<'_, Complex64>) -> Array2<Complex64> {
+    transform(image, false)
+}
+
+/// Inverse transform with `1/(rows·cols)` normalisation (`numpy.fft.ifft2`).
+pub fn ifft2(spectrum: ArrayView2<'_, Complex64>) -> Array2<Complex64> {
+    let mut out = transform(spectrum, true);
+    let scale = 1.0 / out.len() as f64;
+    out.mapv_inplace(|z| z * scale);
+    out
+}
+
+fn transform(image: ArrayView2<'_, Complex64>, inverse: bool) -> Array2<Complex64> {
+    let (rows, cols) = image.dim();
+    let mut data: Vec<Complex64> = image.iter().copied().collect();
+    fft_rows(&mut data, cols, inverse);
+    fft_cols(&mut data, rows, cols, inverse);
+    Array2::from_shape_vec((rows, cols), data).expect("length is rows × cols")
+}
+
+/// Moves the zero frequency to the centre, `(rows/2, cols/2)`, as `numpy.fft.fftshift`
+/// (correct for odd sizes).
+pub fn fftshift<T: Clone>(a: ArrayView2<'_, T>) -> Array2<T> {
+    let (rows, cols) = a.dim();
+    roll(a, rows / 2, cols / 2)
+}
+
+/// Inverse of [`fftshift`] (`numpy.fft.ifftshift`; differs from it for odd sizes).
+pub fn ifftshift<T: Clone>(a: ArrayView2<'_, T>) -> Array2<T> {
+    let (rows, cols) = a.dim();
+    roll(a, rows - rows / 2, cols - cols / 2)
+}
+
+/// `numpy.roll` over both axes: element (r, c) moves to ((r+dr)%rows, (c+dc)%cols).
+fn roll<T: Clone>(a: ArrayView2<'_, T>, dr: usize, dc: usize) -> Array2<T> {
+    let (rows, cols) = a.dim();
+    Array2::from_shape_fn((rows, cols), |(r, c)| {
+        a[[
+            (r + rows - dr % rows.max(1)) % rows,
+            (c + cols - dc % cols.max(1)) % cols,
+        ]]
+        .clone()
+    })
+}
+
+/// `ln(1 + |F|)`: the log-magnitude spectrum shown in figures.
+pub fn log_magnitude(spectrum: ArrayView2<'_, Complex64>) -> Array2<f64> {
+    spectrum.mapv(|z| z.norm().ln_1p())
+}
+
+/// `arg F` in `(−π, π]`.
+pub fn phase(spectrum: ArrayView2<'_, Complex64>) -> Array2<f64> {
+    spectrum.mapv(|z| z.arg())
+}
+
+/// Smallest size ≥ `n` whose prime factors are 2, 3 and 5 only: FFTs of such sizes are
+/// fast (158 = 2·79 is not; 160 is).
+pub fn next_fast_size(n: usize) -> usize {
+    (n.max(1)..)
+        .find(|&m| {
+            let mut k = m;
+            for p in [2, 3, 5] {
+                while k % p == 0 {
+                    k /= p;
+                }
+            }
+            k == 1
+        })
+        .expect("5-smooth numbers are unbounded")
+}
+
+/// `image` zero-padded at the bottom and right to `rows × cols` (no smaller than it).
+pub fn zero_pad(image: ArrayView2<'_, f64>, rows: usize, cols: usize) -> Array2<f64> {
+    let (r, c) = image.dim();
+    let mut out = Array2::zeros((rows.max(r), cols.max(c)));
+    out.slice_mut(ndarray::s![..r, ..c]).assign(&image);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Direct O(N²M²) DFT, the definition.
+    fn dft(image: &Array2<Complex64>) -> Array2<Complex64> {
+        let (m, n) = image.dim();
+        Array2::from_shape_fn((m, n), |(k, l)| {
+            let mut sum = Complex64::default();
+            for ((r, c), v) in image.indexed_iter() {
+                let angle = -2.0
+                    * std::f64::consts::PI
+                    * ((k * r) as f64 / m as f64 + (l * c) as f64 / n as f64);
+                sum += v * Complex64::from_polar(1.0, angle);
+            }
+            sum
+        })
+    }
+
+    fn image(rows: usize, cols: usize) -> Array2<f64> {
+        Array2::from_shape_fn((rows, cols), |(r, c)| {
+            ((r * 7 + c * 3) % 11) as f64 - 0.3 * r as f64
+        })
+    }
+
+    #[test]
+    fn real_and_complex_paths_match_the_definition() {
+        for (rows, cols) in [(1, 1), (4, 6), (5, 7), (6, 5), (9, 9), (2, 3)] {
+            let x = image(rows, cols);
+            let expected = dft(&x.mapv(|v| Complex64::new(v, 0.0)));
+            let via_real = fft2_real(x.view());
+            let via_complex = fft2(x.mapv(|v| Complex64::new(v, 0.0)).view());
+            for ((a, b), e) in via_real.iter().zip(&via_complex).zip(&expected) {
+                assert!(
+                    (a - e).norm() < 1e-9 && (b - e).norm() < 1e-9,
+                    "{rows}x{cols}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shifts_match_numpy_for_odd_and_even_sizes() {
+        // numpy.fft.fftshift(np.arange(5)) == [3, 4, 0, 1, 2]; ifftshift == [2, 3, 4, 0, 1]
+        let a = Array2::from_shape_fn((1, 5), |(_, c)| c);
+        assert_eq!(fftshift(a.view()).row(0).to_vec(), [3, 4, 0, 1, 2]);
+        assert_eq!(ifftshift(a.view()).row(0).to_vec(), [2, 3, 4, 0, 1]);
+        let b = Array2::from_shape_fn((4, 1), |(r, _)| r);
+        assert_eq!(fftshift(b.view()).column(0).to_vec(), [2, 3, 0, 1]);
+        for (rows, cols) in [(5, 6), (7, 7), (4, 9)] {
+            let x = Array2::from_shape_fn((rows, cols), |(r, c)| r * 100 + c);
+            assert_eq!(ifftshift(fftshift(x.view()).view()), x);
+            // The zero frequency lands at (rows/2, cols/2).
+            assert_eq!(fftshift(x.view())[[rows / 2, cols / 2]], 0);
+        }
+    }
+
+    #[test]
+    fn fast_sizes() {
+        assert_eq!(next_fast_size(158), 160);
+        assert_eq!(next_fast_size(128), 128);
+        assert_eq!(next_fast_size(193), 200);
+        assert_eq!(next_fast_size(0), 1);
+        let padded = zero_pad(image(3, 2).view(), 4, 5);
+        assert_eq!(padded.dim(), (4, 5));
+        assert_eq!(padded[[3, 4]], 0.0);
+        assert_eq!(padded[[2, 1]], image(3, 2)[[2, 1]]);
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_and_parseval(rows in 1usize..20, cols in 1usize..20, seed in any::<u64>()) {
+            let mut state = seed | 1;
+            let x = Array2::from_shape_simple_fn((rows, cols), || {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                (state % 2001) as f64 / 1000.0 - 1.0
+            });
+            let spectrum = fft2_real(x.view());
+            prop_assert_eq!(spectrum.dim(), (rows, cols));
+            let back = ifft2(spectrum.view());
+            for (a, b) in back.iter().zip(&x) {
+                prop_assert!((a.re - b).abs() < 1e-10 && a.im.abs() < 1e-10);
+            }
+            let half = rfft2(x.view());
+            let back_real = irfft2(half.view(), cols);
+            prop_assert_eq!(back_real.dim(), (rows, cols));
+            for (a, b) in back_real.iter().zip(&x) {
+                prop_assert!((a - b).abs() < 1e-10);
+            }
+            // Parseval: Σ|x|² = Σ|X|² / (M·N).
+            let energy: f64 = x.iter().map(|v| v * v).sum();
+            let spectral: f64 = spectrum.iter().map(|z| z.norm_sqr()).sum::<f64>() / (rows * cols) as f64;
+            prop_assert!((energy - spectral).abs() <= 1e-9 * energy.max(1.0));
+        }
+    }
+}
