@@ -21,14 +21,15 @@ struct Plans {
     real_inverse: Arc<dyn ComplexToReal<f64>>,
 }
 
+/// The planners and the plans they made, by length.
+type PlanCache = (
+    FftPlanner<f64>,
+    RealFftPlanner<f64>,
+    HashMap<usize, Arc<Plans>>,
+);
+
 fn plans(len: usize) -> Arc<Plans> {
-    static CACHE: OnceLock<
-        Mutex<(
-            FftPlanner<f64>,
-            RealFftPlanner<f64>,
-            HashMap<usize, Arc<Plans>>,
-        )>,
-    > = OnceLock::new();
+    static CACHE: OnceLock<Mutex<PlanCache>> = OnceLock::new();
     let cache = CACHE
         .get_or_init(|| Mutex::new((FftPlanner::new(), RealFftPlanner::new(), HashMap::new())));
     // A poisoned lock only means another thread panicked while planning; the cache
@@ -122,7 +123,7 @@ pub fn irfft2(half_spectrum: ArrayView2<'_, Complex64>, cols: usize) -> Array2<f
         // realfft requires exactly real DC and Nyquist bins; numpy drops their
         // imaginary parts too.
         row[0].im = 0.0;
-        if cols % 2 == 0 {
+        if cols.is_multiple_of(2) {
             row[half - 1].im = 0.0;
         }
         p.real_inverse

@@ -4,9 +4,11 @@
 //! Compute only: functions take and return in-memory `ndarray` images and never touch
 //! files. Every stage is deterministic.
 
+pub mod amplitude_phase;
 mod error;
 pub mod fft;
 pub mod frequency;
+pub mod spatial;
 
 use std::fmt;
 use std::str::FromStr;
