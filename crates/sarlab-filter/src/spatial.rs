@@ -429,7 +429,10 @@ mod tests {
         // skimage.exposure.equalize_hist(np.array([[0., 1.], [2., 3.]]), nbins=4)
         // == [[0.25, 0.45833333], [0.79166667, 1.0]] (interpolated at bin centres)
         let e = equalize_hist(array![[0.0, 1.0], [2.0, 3.0]].view(), 4).expect("eq");
-        let expected = array![[0.25, 0.25 + 0.625 / 0.75 * 0.25], [0.75 + 0.125 / 0.75 * 0.25, 1.0]];
+        let expected = array![
+            [0.25, 0.25 + 0.625 / 0.75 * 0.25],
+            [0.75 + 0.125 / 0.75 * 0.25, 1.0]
+        ];
         assert!(
             e.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-12),
             "{e}"
