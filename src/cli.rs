@@ -23,6 +23,68 @@ pub enum Command {
     /// Dataset tools.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Filter one image in the frequency and/or spatial domain; writes the filtered
+    /// image, spectra, mask and a panel figure.
+    Filter(FilterArgs),
+    /// Write an image's log-magnitude and phase spectra and a panel figure.
+    Spectrum(SpectrumArgs),
+    /// Swap amplitude and phase spectra between two images of the same size.
+    Swap(SwapArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArrayFormat {
+    /// float64 values kept exactly (as f32 .npy).
+    Npy,
+    /// 32-bit float TIFF.
+    Tiff,
+    /// 8-bit PNG, min–max stretched (for viewing).
+    Png,
+}
+
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// The image: a chip file (Phoenix, PNG, JPEG, TIFF, .npy) or an ENVI raster.
+    pub image: PathBuf,
+    /// Frequency filter, e.g. butterworth:lowpass:cutoff=30:order=2 or
+    /// gaussian:bandpass:cutoff=20:width=10 (see `sarlab_filter::frequency`).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Speckle filter applied first, e.g. lee:window=5:looks=4, median:window=3.
+    #[arg(long)]
+    pub speckle: Option<String>,
+    /// Output folder (created; files in it are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Format of the image outputs (the panel is always PNG).
+    #[arg(long, value_enum, default_value = "npy")]
+    pub format: ArrayFormat,
+    /// Band of multi-band images, from 0.
+    #[arg(long)]
+    pub band: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SpectrumArgs {
+    pub image: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "npy")]
+    pub format: ArrayFormat,
+    #[arg(long)]
+    pub band: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SwapArgs {
+    pub a: PathBuf,
+    pub b: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "npy")]
+    pub format: ArrayFormat,
+    #[arg(long)]
+    pub band: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -272,7 +272,10 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
 /// The values of a single chip file or ENVI band, or `None` when `path` is a dataset
 /// (a manifest CSV or a lone Phoenix file treated as a one-chip dataset is not: a
 /// single Phoenix file converts as one chip).
-fn read_single(path: &Path, options: &DatasetOptions) -> Result<Option<ndarray::Array2<f32>>> {
+pub(crate) fn read_single(
+    path: &Path,
+    options: &DatasetOptions,
+) -> Result<Option<ndarray::Array2<f32>>> {
     let is_hdr = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("hdr"));

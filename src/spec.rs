@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams, RawParams};
+use sarlab_filter::frequency::FrequencyFilter;
+use sarlab_filter::spatial::SpeckleFilter;
 use sarlab_filter::{Intensity, Preprocess};
 use sarlab_io::synth::SynthConfig;
 use sarlab_io::{DatasetFormat, DatasetOptions, DecodeOptions, DepressionSplits, FolderLayout};
@@ -131,6 +133,13 @@ pub struct PreprocessSpec {
     pub crop: Option<Axis<usize>>,
     #[serde(default = "default_intensity")]
     pub intensity: Axis<String>,
+    /// Speckle filter: `"lee:window=5:looks=4"`, a list of such strings (a sweep;
+    /// `"none"` for no filter), or a table `{ kind = "lee", window = [3, 5] }` whose list
+    /// values sweep.
+    pub speckle: Option<toml::Value>,
+    /// Frequency filter, in the same forms: `"butterworth:lowpass:cutoff=30:order=2"` or
+    /// `{ kind = "butterworth", band = "lowpass", cutoff = [20, 30], order = 2 }`.
+    pub filter: Option<toml::Value>,
 }
 
 fn default_intensity() -> Axis<String> {
@@ -142,6 +151,8 @@ impl Default for PreprocessSpec {
         Self {
             crop: None,
             intensity: default_intensity(),
+            speckle: None,
+            filter: None,
         }
     }
 }
@@ -371,6 +382,80 @@ impl Plan {
     }
 }
 
+/// A filter sweep as canonical spec strings: a string, a list of strings, or a table
+/// (`kind` and, for frequency filters, `band` first; every other key in name order)
+/// whose list values are expanded as a cartesian product.
+fn filter_axis(key: &str, value: &toml::Value, frequency: bool) -> Result<Vec<String>> {
+    let scalar = |v: &toml::Value, at: &str| -> Result<String> {
+        match v {
+            toml::Value::String(s) => Ok(s.clone()),
+            toml::Value::Integer(i) => Ok(i.to_string()),
+            toml::Value::Float(f) => Ok(f.to_string()),
+            other => bail!("`{at}` = {other}: expected a string or a number"),
+        }
+    };
+    let values = |v: &toml::Value, at: &str| -> Result<Vec<String>> {
+        match v {
+            toml::Value::Array(items) if items.is_empty() => {
+                bail!("`{at}` is an empty list: give at least one value")
+            }
+            toml::Value::Array(items) => items.iter().map(|i| scalar(i, at)).collect(),
+            other => Ok(vec![scalar(other, at)?]),
+        }
+    };
+    let toml::Value::Table(table) = value else {
+        return values(value, key);
+    };
+    let kinds = values(
+        table
+            .get("kind")
+            .ok_or_else(|| anyhow!("`{key}` needs `kind` (e.g. kind = \"lee\")"))?,
+        &format!("{key}.kind"),
+    )?;
+    let mut axes: Vec<(String, Vec<String>)> = Vec::new();
+    if frequency {
+        let band = table
+            .get("band")
+            .ok_or_else(|| anyhow!("`{key}` needs `band` (e.g. band = \"lowpass\")"))?;
+        axes.push((String::new(), values(band, &format!("{key}.band"))?));
+    }
+    for (k, v) in table {
+        if k != "kind" && k != "band" {
+            axes.push((k.clone(), values(v, &format!("{key}.{k}"))?));
+        }
+    }
+    let mut specs = kinds;
+    for (name, options) in &axes {
+        specs = specs
+            .iter()
+            .flat_map(|prefix| {
+                options.iter().map(move |o| {
+                    if name.is_empty() {
+                        format!("{prefix}:{o}")
+                    } else {
+                        format!("{prefix}:{name}={o}")
+                    }
+                })
+            })
+            .collect();
+    }
+    Ok(specs)
+}
+
+fn parse_frequency_filter(key: &str, text: &str) -> Result<Option<FrequencyFilter>> {
+    if text == "none" {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|e| anyhow!("`{key}`: {e}"))
+}
+
+fn parse_speckle_filter(key: &str, text: &str) -> Result<Option<SpeckleFilter>> {
+    if text == "none" {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|e| anyhow!("`{key}`: {e}"))
+}
+
 /// `k=v k=v` for the parameters that vary between configurations (not `feature`).
 pub fn describe(params: &[(String, ParamValue)]) -> String {
     params
@@ -421,6 +506,16 @@ fn text_param<'a>(params: &'a [(String, ParamValue)], key: &str) -> &'a str {
         Some((_, ParamValue::Text(v))) => v,
         _ => unreachable!("parameter {key} is set by the expansion"),
     }
+}
+
+fn optional_text_param<'a>(params: &'a [(String, ParamValue)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| match v {
+            ParamValue::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
 }
 
 fn ints(axis: &Axis<usize>) -> Vec<ParamValue> {
@@ -509,6 +604,29 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
             .collect(),
     ));
 
+    // Filter axes are recorded only when the spec names them, so configurations of
+    // specs without filters keep the hashes they always had.
+    for (name, value) in [
+        ("speckle", &spec.preprocess.speckle),
+        ("filter", &spec.preprocess.filter),
+    ] {
+        if let Some(value) = value {
+            let key = format!("preprocess.{name}");
+            let specs = filter_axis(&key, value, name == "filter")?;
+            for text in &specs {
+                if name == "filter" {
+                    parse_frequency_filter(&key, text)?;
+                } else {
+                    parse_speckle_filter(&key, text)?;
+                }
+            }
+            pre_axes.push((
+                name.to_owned(),
+                specs.iter().map(|s| ParamValue::from(s.as_str())).collect(),
+            ));
+        }
+    }
+
     if spec.features.is_empty() {
         bail!("no [[features]] block: name at least one feature method");
     }
@@ -572,7 +690,20 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
                 intensity: text_param(&params, "intensity")
                     .parse()
                     .map_err(|e| anyhow!("{e}"))?,
+                speckle: optional_text_param(&params, "speckle")
+                    .map(|t| parse_speckle_filter("preprocess.speckle", t))
+                    .transpose()?
+                    .flatten(),
+                filter: optional_text_param(&params, "filter")
+                    .map(|t| parse_frequency_filter("preprocess.filter", t))
+                    .transpose()?
+                    .flatten(),
             };
+            if let (Some(filter), Some(crop)) = (&preprocess.filter, preprocess.crop) {
+                filter.validate(crop, crop).map_err(|e| {
+                    anyhow!("`preprocess.filter` with preprocess.crop = {crop}: {e}")
+                })?;
+            }
             let method = match feature {
                 FeatureSpec::Raw(_) => FeatureMethod::Raw(RawParams {
                     downsample: int_param(&params, "raw.downsample"),
@@ -775,6 +906,74 @@ gamma = ["scale", 0.01]
             ("name = \"t\"", "name = \"a b\"", "name"),
         ] {
             let err = plan_of(&MINIMAL.replace(from, to)).unwrap_err();
+            assert!(format!("{err:#}").contains(needle), "{to}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn filters_sweep_as_tables_or_strings() {
+        let text = MINIMAL.replace(
+            "intensity = \"db\"",
+            "intensity = \"db\"\nspeckle = [\"none\", \"lee:window=5:looks=4\"]\nfilter = { kind = \"butterworth\", band = \"lowpass\", cutoff = [8, 12], order = 2 }",
+        );
+        let p = plan_of(&text).expect("valid");
+        // raw: 2 crops x 2 speckle x 2 cutoffs; hog: twice that.
+        assert_eq!(p.features.len(), 8 + 16);
+        let f = &p.features[3];
+        assert_eq!(
+            f.preprocess.to_string(),
+            "crop=32 speckle=lee:window=5:looks=4 intensity=db filter=butterworth:lowpass:cutoff=12:order=2"
+        );
+        assert!(p.features[0].preprocess.speckle.is_none());
+        assert!(
+            f.describe()
+                .contains("filter=butterworth:lowpass:cutoff=12:order=2"),
+            "{}",
+            f.describe()
+        );
+        // Specs without filters record no filter parameters (their hashes are unchanged).
+        let plain = plan_of(MINIMAL).expect("valid");
+        assert!(
+            plain.features[0]
+                .params
+                .iter()
+                .all(|(k, _)| k != "filter" && k != "speckle")
+        );
+    }
+
+    #[test]
+    fn bad_filters_are_named() {
+        for (to, needle) in [
+            (
+                "filter = \"kaiser:lowpass:cutoff=3\"",
+                "unknown filter `kaiser`",
+            ),
+            (
+                "filter = { kind = \"gaussian\", cutoff = 3 }",
+                "needs `band`",
+            ),
+            (
+                "filter = \"butterworth:lowpass:cutoff=3:order=0\"",
+                "order 0",
+            ),
+            (
+                "filter = \"ideal:lowpass:cutoff=40\"",
+                "preprocess.crop = 32",
+            ),
+            (
+                "filter = \"gaussian:bandpass:cutoff=4:width=9\"",
+                "band width 9",
+            ),
+            (
+                "speckle = { kind = \"lee\", window = [] }",
+                "preprocess.speckle.window",
+            ),
+            ("speckle = \"wiener\"", "unknown speckle filter `wiener`"),
+        ] {
+            let err = plan_of(
+                &MINIMAL.replace("intensity = \"db\"", &format!("intensity = \"db\"\n{to}")),
+            )
+            .unwrap_err();
             assert!(format!("{err:#}").contains(needle), "{to}: {err:#}");
         }
     }

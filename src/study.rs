@@ -194,7 +194,7 @@ impl Study<'_> {
             .map(|c| c.class_index)
             .collect();
 
-        let mut prepared: HashMap<Preprocess, Prepared> = HashMap::new();
+        let mut prepared: HashMap<String, Prepared> = HashMap::new();
         let (ran, skipped) = self.cross_validate(&dataset, &y_train, &mut prepared)?;
         let records = self.cv_records(&dataset.digest)?;
         let mut methods = Vec::new();
@@ -367,7 +367,7 @@ impl Study<'_> {
         &mut self,
         dataset: &Dataset,
         y_train: &[usize],
-        prepared: &mut HashMap<Preprocess, Prepared>,
+        prepared: &mut HashMap<String, Prepared>,
     ) -> Result<(usize, usize)> {
         let (mut ran, mut skipped) = (0, 0);
         for (fi, feature) in self.plan.features.iter().enumerate() {
@@ -382,7 +382,7 @@ impl Study<'_> {
             if pending.is_empty() {
                 continue;
             }
-            let chips = prepare(prepared, dataset, feature.preprocess)?;
+            let chips = prepare(prepared, dataset, &feature.preprocess)?;
             let (x_train, feature_seconds) = extract(feature, &chips.train, Split::Train)?;
             let grid: Vec<_> = pending
                 .iter()
@@ -492,7 +492,7 @@ impl Study<'_> {
         dataset: &Dataset,
         y_train: &[usize],
         y_test: &[usize],
-        prepared: &mut HashMap<Preprocess, Prepared>,
+        prepared: &mut HashMap<String, Prepared>,
     ) -> Result<MethodResult> {
         let mut best: Option<&CvRecord> = None;
         for r in records
@@ -513,7 +513,7 @@ impl Study<'_> {
             Some((uuid, RunStatus::Finished)) => uuid,
             _ => {
                 let start_ms = now_ms();
-                let chips = prepare(prepared, dataset, feature.preprocess)?;
+                let chips = prepare(prepared, dataset, &feature.preprocess)?;
                 let (x_train, train_seconds) = extract(feature, &chips.train, Split::Train)?;
                 let (x_test, test_seconds) = extract(feature, &chips.test, Split::Test)?;
                 let bar = progress::bar(0, format!("refit {method}"));
@@ -635,12 +635,13 @@ fn differing(a: &SynthConfig, b: &SynthConfig) -> String {
 
 /// Applies a preprocessing setting to every chip once and caches the result.
 fn prepare<'c>(
-    cache: &'c mut HashMap<Preprocess, Prepared>,
+    cache: &'c mut HashMap<String, Prepared>,
     dataset: &Dataset,
-    preprocess: Preprocess,
+    preprocess: &Preprocess,
 ) -> Result<&'c Prepared> {
     use std::collections::hash_map::Entry;
-    match cache.entry(preprocess) {
+    // Keyed by the canonical description: every stage's parameters appear in it.
+    match cache.entry(preprocess.to_string()) {
         Entry::Occupied(entry) => Ok(entry.into_mut()),
         Entry::Vacant(entry) => {
             let apply = |split: Split| -> Result<Vec<Array2<f32>>> {

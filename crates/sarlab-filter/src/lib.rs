@@ -1,5 +1,9 @@
-//! Preprocessing of SAR chips before feature extraction: centre cropping to a common
-//! size and intensity transforms (linear, dB, square root).
+//! Preprocessing of SAR chips before feature extraction, and a frequency-filtering lab:
+//! centre cropping to a common size, intensity transforms (linear, dB, square root),
+//! 2-D FFTs with numpy's conventions (`fft`), Gonzalez & Woods frequency-domain masks
+//! (`frequency`), amplitude/phase experiments (`amplitude_phase`) and speckle filters
+//! (`spatial`: mean, median, Gaussian as in scipy.ndimage, Lee, Frost, histogram
+//! equalisation).
 //!
 //! Compute only: functions take and return in-memory `ndarray` images and never touch
 //! files. Every stage is deterministic.
@@ -85,12 +89,16 @@ pub fn center_crop(image: ArrayView2<'_, f32>, size: usize) -> Result<Array2<f32
     Ok(image.slice(s![r0..r0 + size, c0..c0 + size]).to_owned())
 }
 
-/// The preprocessing applied to every chip before feature extraction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The preprocessing applied to every chip before feature extraction, in this order:
+/// centre crop, speckle filter (on the stored linear values, which its multiplicative
+/// noise model assumes), intensity transform, frequency filter (on what features see).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Preprocess {
     /// Centre crop to this size; `None` keeps the chip as it is.
     pub crop: Option<usize>,
+    pub speckle: Option<spatial::SpeckleFilter>,
     pub intensity: Intensity,
+    pub filter: Option<frequency::FrequencyFilter>,
 }
 
 impl Preprocess {
@@ -99,8 +107,39 @@ impl Preprocess {
             Some(size) => center_crop(image, size)?,
             None => image.to_owned(),
         };
-        self.intensity.apply(&mut out);
-        Ok(out)
+        if self.speckle.is_none() && self.filter.is_none() {
+            self.intensity.apply(&mut out);
+            return Ok(out);
+        }
+        let mut wide = out.mapv(f64::from);
+        if let Some(speckle) = &self.speckle {
+            wide = speckle.apply(wide.view())?;
+        }
+        let mut narrow = wide.mapv(|v| v as f32);
+        self.intensity.apply(&mut narrow);
+        if let Some(filter) = &self.filter {
+            narrow = filter
+                .apply(narrow.mapv(f64::from).view())?
+                .mapv(|v| v as f32);
+        }
+        Ok(narrow)
+    }
+}
+
+impl fmt::Display for Preprocess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.crop {
+            Some(crop) => write!(f, "crop={crop}")?,
+            None => f.write_str("crop=none")?,
+        }
+        if let Some(speckle) = &self.speckle {
+            write!(f, " speckle={speckle}")?;
+        }
+        write!(f, " intensity={}", self.intensity)?;
+        if let Some(filter) = &self.filter {
+            write!(f, " filter={filter}")?;
+        }
+        Ok(())
     }
 }
 
@@ -165,9 +204,44 @@ mod tests {
         let p = Preprocess {
             crop: Some(4),
             intensity: Intensity::Sqrt,
+            ..Default::default()
         };
         let out = p.apply(img.view()).expect("fits");
         assert_eq!(out.dim(), (4, 4));
         assert!(out.iter().all(|&v| (v - 0.5).abs() < 1e-7));
+    }
+
+    #[test]
+    fn preprocess_stages_run_in_order() {
+        // A constant image: speckle filters and a low-pass keep it, dB maps it.
+        let img = Array2::from_elem((12, 12), 0.1f32);
+        let p = Preprocess {
+            crop: Some(8),
+            speckle: Some("lee:window=3:looks=4".parse().expect("speckle")),
+            intensity: Intensity::Db,
+            filter: Some("gaussian:lowpass:cutoff=2".parse().expect("filter")),
+        };
+        let out = p.apply(img.view()).expect("applies");
+        assert_eq!(out.dim(), (8, 8));
+        assert!(out.iter().all(|&v| (v + 20.0).abs() < 1e-4), "{out}");
+        assert_eq!(
+            p.to_string(),
+            "crop=8 speckle=lee:window=3:looks=4 intensity=db filter=gaussian:lowpass:cutoff=2"
+        );
+        // A high-pass removes the mean of a constant dB image entirely.
+        let high = Preprocess {
+            filter: Some(
+                "butterworth:highpass:cutoff=2:order=2"
+                    .parse()
+                    .expect("filter"),
+            ),
+            ..p
+        };
+        assert!(
+            high.apply(img.view())
+                .expect("applies")
+                .iter()
+                .all(|v| v.abs() < 1e-4)
+        );
     }
 }

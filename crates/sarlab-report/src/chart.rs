@@ -12,7 +12,7 @@ use crate::{MethodResult, StudyReport};
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 560;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// A figure rendered for both outputs.
 pub(crate) struct Chart {
@@ -41,7 +41,7 @@ const METRICS: [(&str, MetricOf, RGBColor); 5] = [
 
 /// plotters draws text through a process-wide font registry: register the embedded
 /// DejaVu Sans once, so figures do not depend on the fonts a machine has.
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static ONCE: Once = Once::new();
     let mut failed = false;
     ONCE.call_once(|| {

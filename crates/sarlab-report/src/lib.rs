@@ -9,12 +9,14 @@
 mod chart;
 mod error;
 mod html;
+mod panel;
 mod tables;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use error::{Error, Result};
+pub use panel::write_panel_figure;
 
 /// Best configuration of one feature method, refit on train and scored on test.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,122 @@
+//! Panel figures of images side by side (original | log spectrum | mask | filtered), as
+//! in the classic frequency-filtering tutorials.
+
+use std::path::Path;
+
+use ndarray::ArrayView2;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::chart::{FONT, register_font};
+use crate::error::{Error, Result};
+
+/// Height each panel is scaled to (nearest neighbour, whole factors only).
+const PANEL_PX: usize = 256;
+const MARGIN: usize = 12;
+const TITLE_PX: usize = 28;
+
+fn draw_error(e: impl std::fmt::Display) -> Error {
+    Error::Draw {
+        name: "panel".to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Writes `panels` (title, image) side by side as a PNG; each image is min–max
+/// stretched to grey on its own.
+pub fn write_panel_figure(panels: &[(&str, ArrayView2<'_, f64>)], path: &Path) -> Result<()> {
+    register_font()?;
+    if panels.is_empty() {
+        return Err(draw_error("no panels to draw"));
+    }
+    let scaled: Vec<(usize, usize, usize)> = panels
+        .iter()
+        .map(|(_, image)| {
+            let (rows, cols) = image.dim();
+            let factor = (PANEL_PX / rows.max(1)).max(1);
+            (rows, cols, factor)
+        })
+        .collect();
+    let height = scaled.iter().map(|(r, _, f)| r * f).max().unwrap_or(1) + TITLE_PX + 2 * MARGIN;
+    let width = scaled.iter().map(|(_, c, f)| c * f + MARGIN).sum::<usize>() + MARGIN;
+    let (width, height) = (width as u32, height as u32);
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let mut x0 = MARGIN;
+        for ((title, image), (rows, cols, factor)) in panels.iter().zip(&scaled) {
+            let (lo, hi) = image
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            let span = if hi > lo { hi - lo } else { 1.0 };
+            let y0 = MARGIN + TITLE_PX;
+            for r in 0..*rows {
+                for c in 0..*cols {
+                    let v = image[[r, c]];
+                    let g = if v.is_finite() {
+                        (((v - lo) / span) * 255.0).round().clamp(0.0, 255.0) as u8
+                    } else {
+                        0
+                    };
+                    for dy in 0..*factor {
+                        for dx in 0..*factor {
+                            let x = (x0 + c * factor + dx) as i32;
+                            let y = (y0 + r * factor + dy) as i32;
+                            root.draw_pixel((x, y), &RGBColor(g, g, g))
+                                .map_err(draw_error)?;
+                        }
+                    }
+                }
+            }
+            let style = (FONT, 16)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            root.draw_text(
+                title,
+                &style,
+                (
+                    (x0 + cols * factor / 2) as i32,
+                    (MARGIN + TITLE_PX / 2) as i32,
+                ),
+            )
+            .map_err(draw_error)?;
+            x0 += cols * factor + MARGIN;
+        }
+        root.present().map_err(draw_error)?;
+    }
+    image::save_buffer(path, &rgb, width, height, image::ExtendedColorType::Rgb8).map_err(
+        |source| Error::Encode {
+            path: path.to_path_buf(),
+            source,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn panels_are_drawn_side_by_side() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("panel.png");
+        let a = Array2::from_shape_fn((32, 32), |(r, c)| (r + c) as f64);
+        let b = Array2::from_shape_fn((64, 48), |(r, _)| r as f64);
+        write_panel_figure(&[("ramp", a.view()), ("rows", b.view())], &path).expect("draw");
+        let png = image::open(&path).expect("png").to_rgb8();
+        // 32 px scaled by 8 and 64x48 by 4: 256 px tall each.
+        assert_eq!(
+            png.dimensions(),
+            ((12 + 256 + 12 + 192 + 12) as u32, (256 + 28 + 24) as u32)
+        );
+        // Darkest and brightest corners of the first panel.
+        assert_eq!(png.get_pixel(12, 40).0, [0, 0, 0]);
+        assert_eq!(png.get_pixel(12 + 255, 40 + 255).0, [255, 255, 255]);
+    }
+}
