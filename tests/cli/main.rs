@@ -2,5 +2,6 @@
 
 mod bad_input;
 mod dataset;
+mod filter;
 mod study;
 mod support;

@@ -5,10 +5,11 @@
 //! rustfft. Plans are built once per size and shared by every thread (`plans`), so
 //! transforming thousands of chips of one size plans once.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use num_complex::Complex64;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
@@ -49,127 +50,249 @@ fn plans(len: usize) -> Arc<Plans> {
     p
 }
 
-/// Complex FFT of every row of `data` (row-major, `cols` wide), in place.
-fn fft_rows(data: &mut [Complex64], cols: usize, inverse: bool) {
-    let p = plans(cols);
-    let fft = if inverse { &p.inverse } else { &p.forward };
-    let mut scratch = vec![Complex64::default(); fft.get_inplace_scratch_len()];
-    fft.process_with_scratch(data, &mut scratch);
+/// Per-thread buffers, reused across calls: a chip's spectrum (133 KB at 128×128) is
+/// above the allocator's mmap threshold, so fresh buffers would cost page faults and
+/// zeroing on every transform.
+#[derive(Default)]
+struct Work {
+    /// Spectrum in column-major order (`width × rows`), for the column transforms.
+    columns: Vec<Complex64>,
+    /// Row-major staging for complex row transforms.
+    rows: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+    real_row: Vec<f64>,
+    complex_row: Vec<Complex64>,
 }
 
-/// Transposes a row-major `rows × cols` buffer.
-fn transpose(data: &[Complex64], rows: usize, cols: usize) -> Vec<Complex64> {
-    let mut out = vec![Complex64::default(); data.len()];
-    // Blocked so both sides stay in cache for the sizes of SAR chips and scenes.
+thread_local! {
+    static WORK: RefCell<Work> = RefCell::new(Work::default());
+}
+
+fn with_work<R>(f: impl FnOnce(&mut Work) -> R) -> R {
+    WORK.with(|w| f(&mut w.borrow_mut()))
+}
+
+fn resize<T: Default + Clone>(v: &mut Vec<T>, len: usize) {
+    if v.len() != len {
+        v.clear();
+        v.resize(len, T::default());
+    }
+}
+
+/// Complex FFT of every `len`-long row of `data`, in place.
+fn fft_rows(data: &mut [Complex64], len: usize, inverse: bool, scratch: &mut Vec<Complex64>) {
+    let p = plans(len);
+    let fft = if inverse { &p.inverse } else { &p.forward };
+    resize(scratch, fft.get_inplace_scratch_len());
+    fft.process_with_scratch(data, scratch);
+}
+
+/// Writes the transpose of the row-major `rows × cols` buffer `src` into `dst`.
+fn transpose_into(src: &[Complex64], rows: usize, cols: usize, dst: &mut [Complex64]) {
+    // Blocked so both sides stay in cache.
     const BLOCK: usize = 16;
     for r0 in (0..rows).step_by(BLOCK) {
+        let r1 = (r0 + BLOCK).min(rows);
         for c0 in (0..cols).step_by(BLOCK) {
-            for r in r0..(r0 + BLOCK).min(rows) {
-                for c in c0..(c0 + BLOCK).min(cols) {
-                    out[c * rows + r] = data[r * cols + c];
+            let c1 = (c0 + BLOCK).min(cols);
+            for r in r0..r1 {
+                let row = &src[r * cols + c0..r * cols + c1];
+                for (k, v) in row.iter().enumerate() {
+                    dst[(c0 + k) * rows + r] = *v;
                 }
             }
         }
     }
-    out
 }
 
-/// Column transform of a row-major buffer: transpose, transform rows, transpose back.
-fn fft_cols(data: &mut Vec<Complex64>, rows: usize, cols: usize, inverse: bool) {
-    let mut t = transpose(data, rows, cols);
-    fft_rows(&mut t, rows, inverse);
-    *data = transpose(&t, cols, rows);
+/// Forward transform of a real image, left in `work.columns` as the column-major half
+/// spectrum (`(cols/2 + 1) × rows`): row r2c transforms scattered into columns, then
+/// column transforms.
+fn forward_half_columns(image: ArrayView2<'_, f64>, work: &mut Work) {
+    let (rows, cols) = image.dim();
+    let half = cols / 2 + 1;
+    let p = plans(cols);
+    resize(&mut work.real_row, cols);
+    // A block of transformed rows, moved into the columns together so that the
+    // column-major writes come in contiguous runs.
+    resize(&mut work.complex_row, ROW_BLOCK * half);
+    resize(&mut work.columns, rows * half);
+    let mut scratch = std::mem::take(&mut work.scratch);
+    resize(&mut scratch, p.real_forward.get_scratch_len());
+    for r0 in (0..rows).step_by(ROW_BLOCK) {
+        let r1 = (r0 + ROW_BLOCK).min(rows);
+        for r in r0..r1 {
+            let row = image.row(r);
+            match row.as_slice() {
+                Some(contiguous) => work.real_row.copy_from_slice(contiguous),
+                None => work.real_row.iter_mut().zip(row).for_each(|(d, s)| *d = *s),
+            }
+            let k = r - r0;
+            p.real_forward
+                .process_with_scratch(
+                    &mut work.real_row,
+                    &mut work.complex_row[k * half..(k + 1) * half],
+                    &mut scratch,
+                )
+                .expect("buffer lengths match the plan");
+        }
+        for c in 0..half {
+            let column = &mut work.columns[c * rows + r0..c * rows + r1];
+            for (k, dst) in column.iter_mut().enumerate() {
+                *dst = work.complex_row[k * half + c];
+            }
+        }
+    }
+    fft_rows(&mut work.columns, rows, false, &mut scratch);
+    work.scratch = scratch;
+}
+
+/// Rows transformed together between the row and the column passes.
+const ROW_BLOCK: usize = 16;
+
+/// Inverse of [`forward_half_columns`]: column inverse transforms of `work.columns`,
+/// then per-row c2r transforms, scaled by `1/(rows·cols)`.
+fn inverse_half_columns(work: &mut Work, rows: usize, cols: usize) -> Array2<f64> {
+    let half = cols / 2 + 1;
+    let mut scratch = std::mem::take(&mut work.scratch);
+    fft_rows(&mut work.columns, rows, true, &mut scratch);
+    let p = plans(cols);
+    resize(&mut scratch, p.real_inverse.get_scratch_len());
+    resize(&mut work.real_row, cols);
+    resize(&mut work.complex_row, ROW_BLOCK * half);
+    let scale = 1.0 / (rows * cols) as f64;
+    let mut out = Array2::<f64>::zeros((rows, cols));
+    for r0 in (0..rows).step_by(ROW_BLOCK) {
+        let r1 = (r0 + ROW_BLOCK).min(rows);
+        for c in 0..half {
+            let column = &work.columns[c * rows + r0..c * rows + r1];
+            for (k, v) in column.iter().enumerate() {
+                work.complex_row[k * half + c] = *v;
+            }
+        }
+        for r in r0..r1 {
+            let k = r - r0;
+            let row = &mut work.complex_row[k * half..(k + 1) * half];
+            // realfft requires exactly real DC and Nyquist bins; numpy drops their
+            // imaginary parts too.
+            row[0].im = 0.0;
+            if cols.is_multiple_of(2) {
+                row[half - 1].im = 0.0;
+            }
+            p.real_inverse
+                .process_with_scratch(row, &mut work.real_row, &mut scratch)
+                .expect("buffer lengths match the plan");
+            let mut out_row = out.row_mut(r);
+            match out_row.as_slice_mut() {
+                Some(contiguous) => contiguous
+                    .iter_mut()
+                    .zip(&work.real_row)
+                    .for_each(|(d, s)| *d = s * scale),
+                None => out_row
+                    .iter_mut()
+                    .zip(&work.real_row)
+                    .for_each(|(d, s)| *d = s * scale),
+            }
+        }
+    }
+    work.scratch = scratch;
+    out
 }
 
 /// Half spectrum of a real image: `rows × (cols/2 + 1)`, as `numpy.fft.rfft2`.
 pub fn rfft2(image: ArrayView2<'_, f64>) -> Array2<Complex64> {
     let (rows, cols) = image.dim();
     let half = cols / 2 + 1;
-    let p = plans(cols);
-    let mut input = vec![0.0; cols];
-    let mut scratch = vec![Complex64::default(); p.real_forward.get_scratch_len()];
-    let mut data = vec![Complex64::default(); rows * half];
-    for (r, row) in image.axis_iter(Axis(0)).enumerate() {
-        for (dst, src) in input.iter_mut().zip(row) {
-            *dst = *src;
-        }
-        p.real_forward
-            .process_with_scratch(
-                &mut input,
-                &mut data[r * half..(r + 1) * half],
-                &mut scratch,
-            )
-            .expect("buffer lengths match the plan");
-    }
-    fft_cols(&mut data, rows, half, false);
-    Array2::from_shape_vec((rows, half), data).expect("length is rows × half")
+    with_work(|work| {
+        forward_half_columns(image, work);
+        let mut out = vec![Complex64::default(); rows * half];
+        transpose_into(&work.columns, half, rows, &mut out);
+        Array2::from_shape_vec((rows, half), out).expect("length is rows × half")
+    })
 }
 
-/// Inverse of [`rfft2`]: the real image of width `cols` whose half spectrum is `half`
-/// (normalised by `1/(rows·cols)`, as `numpy.fft.irfft2`). Only the Hermitian part of
-/// the input is used, as with numpy.
+/// Inverse of [`rfft2`]: the real image of width `cols` whose half spectrum is
+/// `half_spectrum` (normalised by `1/(rows·cols)`, as `numpy.fft.irfft2`). Only the
+/// Hermitian part of the input is used, as with numpy.
 pub fn irfft2(half_spectrum: ArrayView2<'_, Complex64>, cols: usize) -> Array2<f64> {
     let (rows, half) = half_spectrum.dim();
     assert_eq!(half, cols / 2 + 1, "half spectrum width must be cols/2 + 1");
-    let mut data: Vec<Complex64> = half_spectrum.iter().copied().collect();
-    fft_cols(&mut data, rows, half, true);
-    let p = plans(cols);
-    let mut scratch = vec![Complex64::default(); p.real_inverse.get_scratch_len()];
-    let mut out = Array2::<f64>::zeros((rows, cols));
-    let scale = 1.0 / (rows * cols) as f64;
-    let mut row_out = vec![0.0; cols];
-    for r in 0..rows {
-        let row = &mut data[r * half..(r + 1) * half];
-        // realfft requires exactly real DC and Nyquist bins; numpy drops their
-        // imaginary parts too.
-        row[0].im = 0.0;
-        if cols.is_multiple_of(2) {
-            row[half - 1].im = 0.0;
+    with_work(|work| {
+        resize(&mut work.columns, rows * half);
+        for ((r, c), v) in half_spectrum.indexed_iter() {
+            work.columns[c * rows + r] = *v;
         }
-        p.real_inverse
-            .process_with_scratch(row, &mut row_out, &mut scratch)
-            .expect("buffer lengths match the plan");
-        for (dst, src) in out.row_mut(r).iter_mut().zip(&row_out) {
-            *dst = src * scale;
+        inverse_half_columns(work, rows, cols)
+    })
+}
+
+/// Multiplies a real image's half spectrum by `mask_columns` (column-major, as
+/// `(cols/2 + 1) × rows`) and transforms back: a frequency filter with no transposes.
+pub(crate) fn filter_real(image: ArrayView2<'_, f64>, mask_columns: &[f64]) -> Array2<f64> {
+    let (rows, cols) = image.dim();
+    with_work(|work| {
+        forward_half_columns(image, work);
+        for (z, m) in work.columns.iter_mut().zip(mask_columns) {
+            *z *= *m;
         }
-    }
-    out
+        inverse_half_columns(work, rows, cols)
+    })
 }
 
 /// Full spectrum of a real image, identical to `numpy.fft.fft2` (computed from the
 /// half spectrum by Hermitian symmetry).
 pub fn fft2_real(image: ArrayView2<'_, f64>) -> Array2<Complex64> {
     let (rows, cols) = image.dim();
-    let half = rfft2(image);
-    let width = half.ncols();
-    Array2::from_shape_fn((rows, cols), |(r, c)| {
-        if c < width {
-            half[[r, c]]
-        } else {
-            half[[(rows - r) % rows, cols - c]].conj()
+    let half = cols / 2 + 1;
+    with_work(|work| {
+        forward_half_columns(image, work);
+        let mut out = vec![Complex64::default(); rows * cols];
+        for r in 0..rows {
+            let mirror = (rows - r) % rows;
+            let row = &mut out[r * cols..(r + 1) * cols];
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = if c < half {
+                    work.columns[c * rows + r]
+                } else {
+                    work.columns[(cols - c) * rows + mirror].conj()
+                };
+            }
         }
+        Array2::from_shape_vec((rows, cols), out).expect("length is rows × cols")
     })
 }
 
 /// Full spectrum of a complex image (`numpy.fft.fft2`).
 pub fn fft2(image: ArrayView2<'_, Complex64>) -> Array2<Complex64> {
-    transform(image, false)
+    transform(image, false, 1.0)
 }
 
 /// Inverse transform with `1/(rows·cols)` normalisation (`numpy.fft.ifft2`).
 pub fn ifft2(spectrum: ArrayView2<'_, Complex64>) -> Array2<Complex64> {
-    let mut out = transform(spectrum, true);
-    let scale = 1.0 / out.len() as f64;
-    out.mapv_inplace(|z| z * scale);
-    out
+    let scale = 1.0 / spectrum.len().max(1) as f64;
+    transform(spectrum, true, scale)
 }
 
-fn transform(image: ArrayView2<'_, Complex64>, inverse: bool) -> Array2<Complex64> {
+fn transform(image: ArrayView2<'_, Complex64>, inverse: bool, scale: f64) -> Array2<Complex64> {
     let (rows, cols) = image.dim();
-    let mut data: Vec<Complex64> = image.iter().copied().collect();
-    fft_rows(&mut data, cols, inverse);
-    fft_cols(&mut data, rows, cols, inverse);
-    Array2::from_shape_vec((rows, cols), data).expect("length is rows × cols")
+    with_work(|work| {
+        let mut scratch = std::mem::take(&mut work.scratch);
+        resize(&mut work.rows, rows * cols);
+        for (dst, src) in work.rows.iter_mut().zip(image.iter()) {
+            *dst = *src;
+        }
+        fft_rows(&mut work.rows, cols, inverse, &mut scratch);
+        resize(&mut work.columns, rows * cols);
+        transpose_into(&work.rows, rows, cols, &mut work.columns);
+        fft_rows(&mut work.columns, rows, inverse, &mut scratch);
+        work.scratch = scratch;
+        let mut out = vec![Complex64::default(); rows * cols];
+        transpose_into(&work.columns, cols, rows, &mut out);
+        if scale != 1.0 {
+            out.iter_mut().for_each(|z| *z *= scale);
+        }
+        Array2::from_shape_vec((rows, cols), out).expect("length is rows × cols")
+    })
 }
 
 /// Moves the zero frequency to the centre, `(rows/2, cols/2)`, as `numpy.fft.fftshift`

@@ -184,11 +184,17 @@ impl FrequencyFilter {
     pub fn prepare(&self, rows: usize, cols: usize) -> Result<PreparedFilter> {
         let centred = self.mask(rows, cols)?;
         let unshifted = fft::ifftshift(centred.view());
-        let half = unshifted.slice(s![.., ..cols / 2 + 1]).to_owned();
+        // Column-major, the layout `fft::filter_real` keeps the half spectrum in.
+        let half_mask_columns = unshifted
+            .slice(s![.., ..cols / 2 + 1])
+            .t()
+            .iter()
+            .copied()
+            .collect();
         Ok(PreparedFilter {
             rows,
             cols,
-            half_mask: half,
+            half_mask_columns,
         })
     }
 
@@ -233,8 +239,8 @@ pub struct FilteredImage {
 pub struct PreparedFilter {
     rows: usize,
     cols: usize,
-    /// The unshifted mask's first `cols/2 + 1` columns, matching `fft::rfft2`.
-    half_mask: Array2<f64>,
+    /// The unshifted mask's first `cols/2 + 1` columns, column-major.
+    half_mask_columns: Vec<f64>,
 }
 
 impl PreparedFilter {
@@ -247,9 +253,7 @@ impl PreparedFilter {
                 actual: image.dim(),
             });
         }
-        let mut half = fft::rfft2(image);
-        half.zip_mut_with(&self.half_mask, |z, m| *z *= *m);
-        Ok(fft::irfft2(half.view(), self.cols))
+        Ok(fft::filter_real(image, &self.half_mask_columns))
     }
 }
 
