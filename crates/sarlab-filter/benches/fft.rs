@@ -54,10 +54,6 @@ fn best_us(mut f: impl FnMut(), per_batch: usize) -> f64 {
 }
 
 fn per_chip(c: &mut Criterion) {
-    let one = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("pool");
     let mut group = c.benchmark_group("per chip, 1 thread");
     for n in SIZES {
         let x = test_image(n);
