@@ -269,9 +269,9 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
     Ok(())
 }
 
-/// The values of a single chip file or ENVI band, or `None` when `path` is a dataset
-/// (a manifest CSV or a lone Phoenix file treated as a one-chip dataset is not: a
-/// single Phoenix file converts as one chip).
+/// The values of a single chip file (any format, a lone Phoenix file included) or of
+/// one ENVI band; `None` when `path` is not a chip, e.g. a manifest CSV, which is then
+/// read as a dataset.
 pub(crate) fn read_single(
     path: &Path,
     options: &DatasetOptions,

@@ -440,13 +440,14 @@ impl EnviRaster {
                 bands: h.bands,
             });
         }
-        if rows == 0 || cols == 0 || row0 + rows > h.lines || col0 + cols > h.samples {
+        let fits = |start: usize, len: usize, limit: usize| {
+            len > 0 && start.checked_add(len).is_some_and(|end| end <= limit)
+        };
+        if !fits(row0, rows, h.lines) || !fits(col0, cols, h.samples) {
             return Err(Error::InvalidArgument {
                 what: "ENVI window",
                 message: format!(
-                    "rows {row0}..{} x columns {col0}..{} is outside the {} x {} raster {}",
-                    row0 + rows,
-                    col0 + cols,
+                    "{rows} rows from {row0} x {cols} columns from {col0} is outside the {} x {} raster {}",
                     h.lines,
                     h.samples,
                     self.data_path.display()
