@@ -89,7 +89,8 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
                 .apply_complex(despeckled.view())
                 .with_context(|| format!("--filter on the {rows}x{cols} image"))?;
             save(&args.out, "mask", result.centred_mask.view(), args.format)?;
-            let after = Array2::from_shape_fn((rows, cols), |(r, c)| {
+            // With `pad=fast` the spectrum and mask have the padded size.
+            let after = Array2::from_shape_fn(result.centred_mask.dim(), |(r, c)| {
                 result.centred_spectrum[[r, c]].norm() * result.centred_mask[[r, c]]
             })
             .mapv(f64::ln_1p);
