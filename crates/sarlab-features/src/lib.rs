@@ -6,6 +6,7 @@
 //! depend on the number of threads.
 
 mod error;
+pub mod gabor;
 mod hog;
 mod raw;
 mod scale;

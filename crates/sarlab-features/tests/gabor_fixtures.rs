@@ -1,0 +1,100 @@
+//! Gabor kernels and responses against scikit-image 0.26, through the fixture made by
+//! `scripts/fixtures/gabor.py` (same test image, rebuilt here).
+
+use ndarray::Array2;
+use sarlab_features::gabor::{GaborParams, gabor, gabor_kernel};
+use serde_json::Value;
+
+fn test_image(rows: usize, cols: usize) -> Array2<f64> {
+    Array2::from_shape_fn((rows, cols), |(r, c)| {
+        let (rf, cf) = (r as f64, c as f64);
+        (0.37 * rf + 0.11 * cf).sin()
+            + (0.05 * rf * cf).cos()
+            + ((r * 31 + c * 17) % 13) as f64 / 13.0
+    })
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().expect("number")
+}
+
+/// Shape, sum, sum of squares and 48 samples within `rel` of the reference, relative to
+/// the array's largest magnitude.
+#[track_caller]
+fn check(name: &str, a: &Array2<f64>, reference: &Value, rel: f64) {
+    let shape: Vec<usize> = reference["shape"]
+        .as_array()
+        .expect("shape")
+        .iter()
+        .map(|v| v.as_u64().expect("dim") as usize)
+        .collect();
+    assert_eq!(vec![a.nrows(), a.ncols()], shape, "{name}: shape");
+    let scale = f(&reference["max_abs"]).max(1e-300);
+    let n = a.len() as f64;
+    assert!(
+        (a.sum() - f(&reference["sum"])).abs() <= rel * scale * n,
+        "{name}: sum"
+    );
+    let sum_sq: f64 = a.iter().map(|v| v * v).sum();
+    assert!(
+        (sum_sq - f(&reference["sum_sq"])).abs() <= rel * scale * scale * n,
+        "{name}: sum of squares"
+    );
+    for k in 0..48 {
+        let (r, c) = ((k * 7919) % a.nrows(), (k * 104729) % a.ncols());
+        let expected = f(&reference["samples"][k]);
+        assert!(
+            (a[[r, c]] - expected).abs() <= rel * scale,
+            "{name}: ({r},{c}) {} vs {expected}",
+            a[[r, c]]
+        );
+    }
+}
+
+#[test]
+fn kernels_and_responses_equal_scikit_image() {
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/gabor.json")).expect("fixture");
+    let image = test_image(40, 37);
+    let cases = fixture["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 5);
+    for case in cases {
+        let p = &case["params"];
+        let params = GaborParams {
+            frequency: f(&p["frequency"]),
+            theta: f(&p["theta"]),
+            bandwidth: f(&p["bandwidth"]),
+            sigma_x: p.get("sigma_x").map(f),
+            sigma_y: p.get("sigma_y").map(f),
+            n_stds: p.get("n_stds").map_or(3.0, f),
+            offset: p.get("offset").map_or(0.0, f),
+        };
+        let name = format!("{params:?}");
+        let (kr, ki) = gabor_kernel(&params).expect("kernel");
+        check(
+            &format!("{name} kernel real"),
+            &kr,
+            &case["kernel_real"],
+            1e-12,
+        );
+        check(
+            &format!("{name} kernel imag"),
+            &ki,
+            &case["kernel_imag"],
+            1e-12,
+        );
+        let (rr, ri) = gabor(image.view(), &params).expect("response");
+        check(
+            &format!("{name} response real"),
+            &rr,
+            &case["response_real"],
+            1e-9,
+        );
+        check(
+            &format!("{name} response imag"),
+            &ri,
+            &case["response_imag"],
+            1e-9,
+        );
+    }
+}
