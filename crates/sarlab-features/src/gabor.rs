@@ -293,3 +293,159 @@ mod tests {
         );
     }
 }
+
+/// A Gabor filter bank: every frequency × `orientations` angles `kπ/orientations`,
+/// features from each response's magnitude `√(re² + im²)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaborBankParams {
+    /// Cycles per pixel, each in (0, 0.5).
+    pub frequencies: Vec<f64>,
+    pub orientations: usize,
+    pub bandwidth: f64,
+    /// Per filter: mean and standard deviation of the magnitude.
+    pub stats: bool,
+    /// Per filter: the magnitude averaged over `pool × pool` pixel blocks (whole blocks
+    /// only, row-major); 0 for none.
+    pub pool: usize,
+}
+
+impl Default for GaborBankParams {
+    /// 3 frequencies × 4 orientations, mean and standard deviation per filter.
+    fn default() -> Self {
+        Self {
+            frequencies: vec![0.1, 0.2, 0.3],
+            orientations: 4,
+            bandwidth: 1.0,
+            stats: true,
+            pool: 0,
+        }
+    }
+}
+
+impl GaborBankParams {
+    pub fn filters(&self) -> Vec<GaborParams> {
+        self.frequencies
+            .iter()
+            .flat_map(|&f| {
+                (0..self.orientations).map(move |k| GaborParams {
+                    bandwidth: self.bandwidth,
+                    ..GaborParams::new(f, k as f64 * PI / self.orientations as f64)
+                })
+            })
+            .collect()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let bad =
+            |name: &'static str, message: String| Err(Error::InvalidParameter { name, message });
+        if self.frequencies.is_empty() {
+            return bad("frequencies", "give at least one frequency".to_owned());
+        }
+        if self.orientations == 0 {
+            return bad("orientations", "must be at least 1".to_owned());
+        }
+        if !self.stats && self.pool == 0 {
+            return bad(
+                "pool",
+                "with stats = false, pool must be at least 1 (no features otherwise)".to_owned(),
+            );
+        }
+        for p in self.filters() {
+            p.validate()?;
+        }
+        Ok(())
+    }
+
+    pub fn output_len(&self, rows: usize, cols: usize) -> Result<usize> {
+        self.validate()?;
+        let pooled = match (rows.checked_div(self.pool), cols.checked_div(self.pool)) {
+            // pool = 0: no pooled maps.
+            (None, _) | (_, None) => 0,
+            (Some(r), Some(c)) if r * c > 0 => r * c,
+            _ => {
+                return Err(Error::InvalidParameter {
+                    name: "pool",
+                    message: format!("{} px blocks do not fit a {rows}x{cols} image", self.pool),
+                });
+            }
+        };
+        Ok(self.filters().len() * (2 * usize::from(self.stats) + pooled))
+    }
+
+    /// The bank's features for one image.
+    pub fn extract(&self, image: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
+        let (rows, cols) = image.dim();
+        let mut out = Vec::with_capacity(self.output_len(rows, cols)?);
+        for params in self.filters() {
+            let (re, im) = gabor(image, &params)?;
+            let magnitude = ndarray::Zip::from(&re)
+                .and(&im)
+                .map_collect(|a, b| a.hypot(*b));
+            if self.stats {
+                let n = magnitude.len() as f64;
+                let mean = magnitude.sum() / n;
+                let var = magnitude
+                    .iter()
+                    .map(|v| (v - mean) * (v - mean))
+                    .sum::<f64>()
+                    / n;
+                out.push(mean);
+                out.push(var.sqrt());
+            }
+            if self.pool > 0 {
+                let p = self.pool;
+                for br in 0..rows / p {
+                    for bc in 0..cols / p {
+                        let block = magnitude
+                            .slice(ndarray::s![br * p..(br + 1) * p, bc * p..(bc + 1) * p]);
+                        out.push(block.sum() / (p * p) as f64);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod bank_tests {
+    use super::*;
+
+    #[test]
+    fn bank_layout_and_values() {
+        let image = Array2::from_shape_fn((32, 32), |(r, c)| ((r / 4 + c / 4) % 2) as f64);
+        let bank = GaborBankParams {
+            frequencies: vec![0.125, 0.25],
+            orientations: 2,
+            pool: 8,
+            ..Default::default()
+        };
+        let features = bank.extract(image.view()).expect("extract");
+        assert_eq!(features.len(), bank.output_len(32, 32).expect("len"));
+        assert_eq!(features.len(), 4 * (2 + 16));
+        // First filter's mean equals the mean of its pooled blocks (blocks tile the image).
+        let (re, im) = gabor(image.view(), &bank.filters()[0]).expect("response");
+        let mean = ndarray::Zip::from(&re)
+            .and(&im)
+            .map_collect(|a, b| a.hypot(*b))
+            .mean()
+            .expect("mean");
+        assert!((features[0] - mean).abs() < 1e-12);
+        let pooled_mean = features[2..18].iter().sum::<f64>() / 16.0;
+        assert!((pooled_mean - mean).abs() < 1e-12);
+        let err = GaborBankParams {
+            frequencies: vec![0.6],
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(err.to_string().contains("frequency"), "{err}");
+        let err = GaborBankParams {
+            pool: 40,
+            ..Default::default()
+        }
+        .output_len(32, 32)
+        .unwrap_err();
+        assert!(err.to_string().contains("pool"), "{err}");
+    }
+}

@@ -1,6 +1,7 @@
-//! Feature banks for SAR chips: raw pixels and HOG (identical to
-//! `skimage.feature.hog`), a common [`FeatureMethod`] interface, parallel extraction
-//! over chips, and the standard scaler applied before the SVM.
+//! Feature banks for SAR chips: raw pixels, HOG (identical to `skimage.feature.hog`),
+//! Gabor banks (kernels and responses identical to `skimage.filters`), spectral
+//! features, a common [`FeatureMethod`] interface, parallel extraction over chips, and
+//! the standard scaler applied before the SVM.
 //!
 //! Compute only: everything takes and returns in-memory arrays, and results do not
 //! depend on the number of threads.
@@ -10,6 +11,7 @@ pub mod gabor;
 mod hog;
 mod raw;
 mod scale;
+pub mod spectral;
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -24,6 +26,8 @@ pub use scale::StandardScaler;
 pub enum FeatureMethod {
     Raw(RawParams),
     Hog(HogParams),
+    Gabor(gabor::GaborBankParams),
+    Spectral(spectral::SpectralParams),
 }
 
 impl FeatureMethod {
@@ -32,6 +36,8 @@ impl FeatureMethod {
         match self {
             FeatureMethod::Raw(_) => "raw",
             FeatureMethod::Hog(_) => "hog",
+            FeatureMethod::Gabor(_) => "gabor",
+            FeatureMethod::Spectral(_) => "spectral",
         }
     }
 
@@ -40,6 +46,8 @@ impl FeatureMethod {
         match self {
             FeatureMethod::Raw(p) => p.validate(),
             FeatureMethod::Hog(p) => p.validate(),
+            FeatureMethod::Gabor(p) => p.validate(),
+            FeatureMethod::Spectral(p) => p.validate(),
         }
     }
 
@@ -48,6 +56,8 @@ impl FeatureMethod {
         match self {
             FeatureMethod::Raw(p) => p.output_len(rows, cols),
             FeatureMethod::Hog(p) => p.output_len(rows, cols),
+            FeatureMethod::Gabor(p) => p.output_len(rows, cols),
+            FeatureMethod::Spectral(p) => p.output_len(rows, cols),
         }
     }
 
@@ -56,6 +66,8 @@ impl FeatureMethod {
         match self {
             FeatureMethod::Raw(p) => raw_pixels(image, p),
             FeatureMethod::Hog(p) => hog(image.mapv(f64::from).view(), p),
+            FeatureMethod::Gabor(p) => p.extract(image.mapv(f64::from).view()),
+            FeatureMethod::Spectral(p) => p.extract(image.mapv(f64::from).view()),
         }
     }
 
