@@ -12,6 +12,8 @@ use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use sarlab_features::gabor::GaborBankParams;
+use sarlab_features::spectral::SpectralParams;
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams, RawParams};
 use sarlab_filter::frequency::FrequencyFilter;
 use sarlab_filter::spatial::SpeckleFilter;
@@ -206,6 +208,84 @@ fn no() -> Axis<bool> {
 pub enum FeatureSpec {
     Raw(RawSpec),
     Hog(HogSpec),
+    Gabor(GaborSpec),
+    Spectral(SpectralSpec),
+}
+
+/// One bank's frequencies: a number, or a list (`[[0.1, 0.2, 0.3]]` is one bank of three
+/// frequencies; `[0.1, 0.2]` sweeps two single-frequency banks, as lists do).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum FrequencySet {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl FrequencySet {
+    fn values(&self) -> Vec<f64> {
+        match self {
+            FrequencySet::One(f) => vec![*f],
+            FrequencySet::Many(v) => v.clone(),
+        }
+    }
+
+    /// How the set is recorded: `0.1,0.2,0.3`.
+    fn text(&self) -> String {
+        self.values()
+            .iter()
+            .map(f64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GaborSpec {
+    #[serde(default = "default_frequencies")]
+    pub frequencies: Axis<FrequencySet>,
+    #[serde(default = "four")]
+    pub orientations: Axis<usize>,
+    #[serde(default = "one_f64")]
+    pub bandwidth: Axis<f64>,
+    /// Mean and standard deviation of each filter's magnitude.
+    #[serde(default = "yes_axis")]
+    pub stats: Axis<bool>,
+    /// Magnitude pooled over blocks of this many pixels (0 = none).
+    #[serde(default = "zero")]
+    pub pool: Axis<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpectralSpec {
+    #[serde(default = "twenty_four")]
+    pub block: Axis<usize>,
+    #[serde(default = "zero")]
+    pub rings: Axis<usize>,
+    #[serde(default = "zero")]
+    pub wedges: Axis<usize>,
+    #[serde(default = "yes_axis")]
+    pub normalise: Axis<bool>,
+}
+
+fn default_frequencies() -> Axis<FrequencySet> {
+    Axis::one(FrequencySet::Many(vec![0.1, 0.2, 0.3]))
+}
+fn four() -> Axis<usize> {
+    Axis::one(4)
+}
+fn one_f64() -> Axis<f64> {
+    Axis::one(1.0)
+}
+fn yes_axis() -> Axis<bool> {
+    Axis::one(true)
+}
+fn zero() -> Axis<usize> {
+    Axis::one(0)
+}
+fn twenty_four() -> Axis<usize> {
+    Axis::one(24)
 }
 
 /// `gamma = "scale" | "auto" | number`.
@@ -508,6 +588,14 @@ fn text_param<'a>(params: &'a [(String, ParamValue)], key: &str) -> &'a str {
     }
 }
 
+fn real_param(params: &[(String, ParamValue)], key: &str) -> f64 {
+    match params.iter().find(|(k, _)| k == key) {
+        Some((_, ParamValue::Real(v))) => *v,
+        Some((_, ParamValue::Int(v))) => *v as f64,
+        _ => unreachable!("parameter {key} is set by the expansion"),
+    }
+}
+
 fn optional_text_param<'a>(params: &'a [(String, ParamValue)], key: &str) -> Option<&'a str> {
     params
         .iter()
@@ -676,6 +764,58 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
                     ],
                 )
             }
+            FeatureSpec::Gabor(g) => {
+                non_empty(&key("frequencies"), &g.frequencies)?;
+                non_empty(&key("orientations"), &g.orientations)?;
+                non_empty(&key("bandwidth"), &g.bandwidth)?;
+                non_empty(&key("stats"), &g.stats)?;
+                non_empty(&key("pool"), &g.pool)?;
+                (
+                    "gabor",
+                    vec![
+                        (
+                            "gabor.frequencies".to_owned(),
+                            g.frequencies
+                                .0
+                                .iter()
+                                .map(|f| ParamValue::from(f.text()))
+                                .collect(),
+                        ),
+                        ("gabor.orientations".to_owned(), ints(&g.orientations)),
+                        (
+                            "gabor.bandwidth".to_owned(),
+                            g.bandwidth.0.iter().map(|&b| ParamValue::from(b)).collect(),
+                        ),
+                        (
+                            "gabor.stats".to_owned(),
+                            g.stats.0.iter().map(|&b| ParamValue::from(b)).collect(),
+                        ),
+                        ("gabor.pool".to_owned(), ints(&g.pool)),
+                    ],
+                )
+            }
+            FeatureSpec::Spectral(sp) => {
+                non_empty(&key("block"), &sp.block)?;
+                non_empty(&key("rings"), &sp.rings)?;
+                non_empty(&key("wedges"), &sp.wedges)?;
+                non_empty(&key("normalise"), &sp.normalise)?;
+                (
+                    "spectral",
+                    vec![
+                        ("spectral.block".to_owned(), ints(&sp.block)),
+                        ("spectral.rings".to_owned(), ints(&sp.rings)),
+                        ("spectral.wedges".to_owned(), ints(&sp.wedges)),
+                        (
+                            "spectral.normalise".to_owned(),
+                            sp.normalise
+                                .0
+                                .iter()
+                                .map(|&b| ParamValue::from(b))
+                                .collect(),
+                        ),
+                    ],
+                )
+            }
         };
         let mut all_axes = vec![("feature".to_owned(), vec![ParamValue::from(method_name)])];
         all_axes.extend(pre_axes.iter().cloned());
@@ -721,6 +861,25 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
                         transform_sqrt: text_param(&params, "hog.transform_sqrt") == "true",
                     })
                 }
+                FeatureSpec::Gabor(_) => FeatureMethod::Gabor(GaborBankParams {
+                    frequencies: text_param(&params, "gabor.frequencies")
+                        .split(',')
+                        .map(|f| {
+                            f.parse::<f64>()
+                                .map_err(|e| anyhow!("`{}`: {e}", key("frequencies")))
+                        })
+                        .collect::<Result<_>>()?,
+                    orientations: int_param(&params, "gabor.orientations"),
+                    bandwidth: real_param(&params, "gabor.bandwidth"),
+                    stats: text_param(&params, "gabor.stats") == "true",
+                    pool: int_param(&params, "gabor.pool"),
+                }),
+                FeatureSpec::Spectral(_) => FeatureMethod::Spectral(SpectralParams {
+                    block: int_param(&params, "spectral.block"),
+                    rings: int_param(&params, "spectral.rings"),
+                    wedges: int_param(&params, "spectral.wedges"),
+                    normalise: text_param(&params, "spectral.normalise") == "true",
+                }),
             };
             method
                 .validate()
@@ -975,6 +1134,59 @@ gamma = ["scale", 0.01]
             )
             .unwrap_err();
             assert!(format!("{err:#}").contains(needle), "{to}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn gabor_and_spectral_blocks_expand() {
+        let text = MINIMAL.replace(
+            "[svm]",
+            "[[features]]\nmethod = \"gabor\"\nfrequencies = [[0.1, 0.2, 0.3], 0.25]\norientations = [4, 8]\npool = 8\n[[features]]\nmethod = \"spectral\"\nblock = [8, 16]\nrings = 6\n[svm]",
+        );
+        let p = plan_of(&text).expect("valid");
+        let gabor: Vec<_> = p
+            .features
+            .iter()
+            .filter(|f| f.method.name() == "gabor")
+            .collect();
+        // 2 crops × 2 frequency sets × 2 orientation counts.
+        assert_eq!(gabor.len(), 8);
+        match &gabor[0].method {
+            FeatureMethod::Gabor(g) => {
+                assert_eq!(g.frequencies, vec![0.1, 0.2, 0.3]);
+                assert_eq!((g.orientations, g.pool, g.stats), (4, 8, true));
+            }
+            other => panic!("expected gabor, got {other:?}"),
+        }
+        assert!(
+            gabor[0].describe().contains("frequencies=0.1,0.2,0.3"),
+            "{}",
+            gabor[0].describe()
+        );
+        let spectral: Vec<_> = p
+            .features
+            .iter()
+            .filter(|f| f.method.name() == "spectral")
+            .collect();
+        assert_eq!(spectral.len(), 4);
+        assert_eq!(spectral[0].method.output_len(32, 32).expect("fits"), 64 + 6);
+        for (from, to, needle) in [
+            (
+                "frequencies = [[0.1, 0.2, 0.3], 0.25]",
+                "frequencies = [[0.1, 0.6]]",
+                "(0, 0.5)",
+            ),
+            ("pool = 8", "pool = 8\nscale = 2", "scale"),
+            ("block = [8, 16]", "block = [64]", "preprocess.crop = 32"),
+            (
+                "orientations = [4, 8]",
+                "orientations = [0]",
+                "orientations",
+            ),
+        ] {
+            let err = plan_of(&text.replace(from, to)).unwrap_err();
+            let message = format!("{err:#}");
+            assert!(message.contains(needle), "{to}: {message}");
         }
     }
 

@@ -262,3 +262,46 @@ fn data_flag_overrides_the_dataset_path() {
         .expect("dataset_path tag");
     assert_eq!(path, "elsewhere");
 }
+
+#[test]
+fn gabor_and_spectral_features_run_in_a_study() {
+    let ws = Workspace::new();
+    let spec = TINY_SPEC
+        .replace(
+            "[svm]",
+            "[[features]]\nmethod = \"gabor\"\nfrequencies = [[0.1, 0.25]]\norientations = 2\npool = 8\n\n[[features]]\nmethod = \"spectral\"\nblock = 8\nrings = 4\nwedges = 4\n\n[svm]",
+        )
+        .replace("C = [1, 10]", "C = [10]")
+        .replace("gamma = [\"scale\", 0.001]", "gamma = [\"scale\"]");
+    ws.write("tiny.toml", &spec);
+    let out = ws.run_tiny(&[]);
+    assert_success(&out);
+    let db = ws.db("runs.db");
+    // 4 methods: one configuration and one test run each.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'test'"
+        ),
+        4
+    );
+    let dim = |method: &str| {
+        count(
+            &db,
+            &format!(
+                "SELECT CAST(m.value AS INTEGER) FROM metrics m JOIN params p ON p.run_uuid = m.run_uuid \
+                 WHERE m.key = 'feature_dim' AND p.key = 'feature' AND p.value = '{method}' LIMIT 1"
+            ),
+        )
+    };
+    // 32x32 crop: 2 frequencies × 2 orientations × (mean, std + 4x4 pooled blocks).
+    assert_eq!(dim("gabor"), 4 * (2 + 16));
+    assert_eq!(dim("spectral"), 64 + 4 + 4);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM params WHERE key = 'gabor.frequencies' AND value = '0.1,0.25'"
+        ),
+        2
+    );
+}
