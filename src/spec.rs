@@ -4,8 +4,8 @@
 //! Any parameter may be given as a single value or a list; a list is a sweep axis.
 //! The configurations are the cartesian product, per `[[features]]` block, of the
 //! preprocessing axes, that block's axes and the SVM axes, enumerated in a fixed order
-//! (blocks in file order; then crop, intensity, the block's parameters in the order
-//! they are documented, kernel, C, gamma).
+//! (blocks in file order; then crop, intensity, speckle, filter, the block's parameters
+//! in the order they are documented, pca, whiten, kernel, C, gamma).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use sarlab_features::gabor::GaborBankParams;
+use sarlab_features::pca::PcaParams;
 use sarlab_features::spectral::SpectralParams;
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams, RawParams};
 use sarlab_filter::frequency::FrequencyFilter;
@@ -354,6 +355,17 @@ pub struct SvmSpec {
     pub tolerance: f64,
 }
 
+/// Dimension reduction between the features and the SVM, fitted on training data only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReduceSpec {
+    /// Principal components kept; 0 = no PCA.
+    pub pca: Axis<usize>,
+    /// Scale each component to unit variance (scikit-learn's `whiten=True`).
+    #[serde(default = "no")]
+    pub whiten: Axis<bool>,
+}
+
 /// A study as written in `experiments/*.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -364,6 +376,7 @@ pub struct Spec {
     #[serde(default)]
     pub preprocess: PreprocessSpec,
     pub features: Vec<FeatureSpec>,
+    pub reduce: Option<ReduceSpec>,
     pub svm: SvmSpec,
 }
 
@@ -372,6 +385,8 @@ pub struct Spec {
 pub struct FeatureConfig {
     pub preprocess: Preprocess,
     pub method: FeatureMethod,
+    /// PCA fitted on the training part after standardisation; `None` keeps the features.
+    pub pca: Option<PcaParams>,
     /// Recorded parameters of this feature setting (preprocessing and extractor).
     pub params: Vec<(String, ParamValue)>,
 }
@@ -715,6 +730,22 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
         }
     }
 
+    let mut reduce_axes = Vec::new();
+    if let Some(reduce) = &spec.reduce {
+        non_empty("reduce.pca", &reduce.pca)?;
+        non_empty("reduce.whiten", &reduce.whiten)?;
+        reduce_axes.push(("pca".to_owned(), ints(&reduce.pca)));
+        reduce_axes.push((
+            "pca.whiten".to_owned(),
+            reduce
+                .whiten
+                .0
+                .iter()
+                .map(|&b| ParamValue::from(b))
+                .collect(),
+        ));
+    }
+
     if spec.features.is_empty() {
         bail!("no [[features]] block: name at least one feature method");
     }
@@ -820,7 +851,18 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
         let mut all_axes = vec![("feature".to_owned(), vec![ParamValue::from(method_name)])];
         all_axes.extend(pre_axes.iter().cloned());
         all_axes.extend(axes);
+        all_axes.extend(reduce_axes.iter().cloned());
         for params in product(&all_axes) {
+            let pca = spec
+                .reduce
+                .as_ref()
+                .map(|_| int_param(&params, "pca"))
+                .filter(|&n| n > 0);
+            let whiten = spec.reduce.is_some() && text_param(&params, "pca.whiten") == "true";
+            if pca.is_none() && whiten {
+                // Whitening needs components: `pca = 0` is enumerated once, unwhitened.
+                continue;
+            }
             let preprocess = Preprocess {
                 crop: spec
                     .preprocess
@@ -891,6 +933,21 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
                     )
                 })?;
             }
+            if let (Some(components), Some(crop)) = (pca, preprocess.crop) {
+                let dim = method.output_len(crop, crop).map_err(|e| anyhow!("{e}"))?;
+                if components > dim {
+                    bail!(
+                        "`reduce.pca` = {components} is more than the {dim} features of `features[{block}]` ({method_name}, {}) at preprocess.crop = {crop}",
+                        describe(
+                            &params
+                                .iter()
+                                .filter(|(k, _)| k != "feature" && !k.starts_with("pca"))
+                                .cloned()
+                                .collect::<Vec<_>>()
+                        )
+                    );
+                }
+            }
             if features.iter().any(|f: &FeatureConfig| f.params == params) {
                 bail!(
                     "`features[{block}]` repeats a feature setting already listed: {}",
@@ -900,6 +957,7 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
             features.push(FeatureConfig {
                 preprocess,
                 method,
+                pca: pca.map(|components| PcaParams { components, whiten }),
                 params,
             });
         }
@@ -1033,6 +1091,58 @@ gamma = ["scale", 0.01]
         );
         assert_eq!(p.grid[1].svm.gamma, Gamma::Value(0.01));
         assert_eq!(p.grid[2].svm.c, 10.0);
+    }
+
+    #[test]
+    fn reduce_sweeps_pca_after_the_feature_axes() {
+        let text = MINIMAL.replace(
+            "[svm]",
+            "[reduce]\npca = [0, 20]\nwhiten = [false, true]\n[svm]",
+        );
+        let p = plan_of(&text).expect("valid");
+        // Per feature setting: pca=0 once (whitening needs components), 20 twice.
+        assert_eq!(p.features.len(), (2 + 4) * 3);
+        let pcas: Vec<_> = p.features[..3].iter().map(|f| f.pca).collect();
+        assert_eq!(
+            pcas,
+            vec![
+                None,
+                Some(PcaParams {
+                    components: 20,
+                    whiten: false
+                }),
+                Some(PcaParams {
+                    components: 20,
+                    whiten: true
+                }),
+            ]
+        );
+        assert!(p.features[1].describe().ends_with("pca=20 whiten=false"));
+        // Without [reduce], nothing about PCA is recorded (config hashes stay as they were).
+        let plain = plan_of(MINIMAL).expect("valid");
+        assert!(
+            plain
+                .features
+                .iter()
+                .all(|f| f.pca.is_none() && !f.params.iter().any(|(k, _)| k.starts_with("pca")))
+        );
+    }
+
+    #[test]
+    fn pca_larger_than_the_features_is_named() {
+        // raw at crop 32 has 1024 features.
+        let text = MINIMAL.replace("[svm]", "[reduce]\npca = 2000\n[svm]");
+        let err = format!("{:#}", plan_of(&text).unwrap_err());
+        assert!(
+            err.contains("`reduce.pca` = 2000") && err.contains("1024 features"),
+            "{err}"
+        );
+        let text = MINIMAL.replace("[svm]", "[reduce]\npca = []\n[svm]");
+        let err = format!("{:#}", plan_of(&text).unwrap_err());
+        assert!(err.contains("reduce.pca"), "{err}");
+        let text = MINIMAL.replace("[svm]", "[reduce]\npca = 10\nwhite = true\n[svm]");
+        let err = format!("{:#}", plan_of(&text).unwrap_err());
+        assert!(err.contains("white"), "{err}");
     }
 
     #[test]

@@ -25,7 +25,9 @@ use sarlab_filter::Preprocess;
 use sarlab_io::synth::{self, SynthConfig};
 use sarlab_io::{Dataset, DatasetIndex, Split};
 use sarlab_report::{ConfigResult, MethodResult, StudyReport};
-use sarlab_svm::{CvSettings, confusion_matrix, cross_validate_grid, refit_and_test};
+use sarlab_svm::{
+    CvSettings, FeatureTransform, confusion_matrix, cross_validate_grid, refit_and_test,
+};
 use sarlab_track::{
     Metric, NewRun, ParamValue, RunStatus, Store, StoredRun, config_hash, environment_tags, now_ms,
 };
@@ -353,11 +355,18 @@ impl Study<'_> {
         )
     }
 
-    fn settings(&self) -> CvSettings {
+    fn transform(&self, feature: usize) -> FeatureTransform {
+        FeatureTransform {
+            standardize: self.plan.spec.svm.standardize,
+            pca: self.plan.features[feature].pca,
+        }
+    }
+
+    fn settings(&self, feature: usize) -> CvSettings {
         CvSettings {
             folds: self.plan.spec.svm.folds,
             seed: self.plan.spec.seed,
-            standardize: self.plan.spec.svm.standardize,
+            transform: self.transform(feature),
         }
     }
 
@@ -370,6 +379,9 @@ impl Study<'_> {
         prepared: &mut HashMap<String, Prepared>,
     ) -> Result<(usize, usize)> {
         let (mut ran, mut skipped) = (0, 0);
+        // Settings that differ only in PCA follow each other in the plan: their train
+        // features are extracted once.
+        let mut last: Option<(String, Array2<f64>, f64)> = None;
         for (fi, feature) in self.plan.features.iter().enumerate() {
             let mut pending = Vec::new();
             for gi in 0..self.plan.grid.len() {
@@ -382,14 +394,20 @@ impl Study<'_> {
             if pending.is_empty() {
                 continue;
             }
-            let chips = prepare(prepared, dataset, &feature.preprocess)?;
-            let (x_train, feature_seconds) = extract(feature, &chips.train, Split::Train)?;
+            let key = format!("{} {:?}", feature.preprocess, feature.method);
+            if last.as_ref().is_none_or(|(k, _, _)| *k != key) {
+                let chips = prepare(prepared, dataset, &feature.preprocess)?;
+                let (x, seconds) = extract(feature, &chips.train, Split::Train)?;
+                last = Some((key, x, seconds));
+            }
+            let (_, x_train, feature_seconds) = last.as_ref().context("features just extracted")?;
+            let (x_train, feature_seconds) = (x_train, *feature_seconds);
             let grid: Vec<_> = pending
                 .iter()
                 .map(|(gi, _)| self.plan.grid[*gi].svm)
                 .collect();
             let bar = progress::bar(
-                grid.len() * self.settings().folds,
+                grid.len() * self.plan.spec.svm.folds,
                 format!("grid {}", feature.method.name()),
             );
             let start_ms = now_ms();
@@ -398,7 +416,7 @@ impl Study<'_> {
                 y_train,
                 dataset.classes.len(),
                 &grid,
-                &self.settings(),
+                &self.settings(fi),
                 &|| bar.inc(1),
             )
             .with_context(|| format!("cross-validating {}", feature.method.name()))?;
@@ -436,6 +454,11 @@ impl Study<'_> {
                 }
                 metrics.push(Metric::new("feature_seconds", feature_seconds, 0));
                 metrics.push(Metric::new("feature_dim", x_train.ncols() as f64, 0));
+                metrics.push(Metric::new(
+                    "svm_input_dim",
+                    feature.pca.map_or(x_train.ncols(), |p| p.components) as f64,
+                    0,
+                ));
                 self.store.record_finished_run(&NewRun {
                     experiment_id: self.experiment,
                     parent: Some(self.parent),
@@ -524,7 +547,7 @@ impl Study<'_> {
                     y_test,
                     dataset.classes.len(),
                     &self.plan.grid[gi].svm,
-                    self.plan.spec.svm.standardize,
+                    &self.transform(fi),
                 )
                 .with_context(|| format!("refitting the best {method} configuration"))?;
                 bar.finish_and_clear();
@@ -540,6 +563,11 @@ impl Study<'_> {
                 metrics.extend([
                     Metric::new("feature_seconds", train_seconds + test_seconds, 0),
                     Metric::new("feature_dim", x_train.ncols() as f64, 0),
+                    Metric::new(
+                        "svm_input_dim",
+                        feature.pca.map_or(x_train.ncols(), |p| p.components) as f64,
+                        0,
+                    ),
                     Metric::new("fit_seconds", evaluation.fit_seconds, 0),
                     Metric::new("predict_seconds", evaluation.predict_seconds, 0),
                     Metric::new("support_vectors", evaluation.support_vectors as f64, 0),

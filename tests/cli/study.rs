@@ -305,3 +305,58 @@ fn gabor_and_spectral_features_run_in_a_study() {
         2
     );
 }
+
+#[test]
+fn pca_is_a_sweep_axis_fitted_inside_the_folds() {
+    let ws = Workspace::new();
+    let spec = TINY_SPEC
+        .replace(
+            "[svm]",
+            "[reduce]\npca = [0, 10]\nwhiten = [false, true]\n\n[svm]",
+        )
+        .replace("C = [1, 10]", "C = [10]")
+        .replace("gamma = [\"scale\", 0.001]", "gamma = [\"scale\"]");
+    ws.write("tiny.toml", &spec);
+    let out = ws.run_tiny(&[]);
+    assert_success(&out);
+    let db = ws.db("runs.db");
+    // 2 methods × (pca 0, 10 unwhitened, 10 whitened) × 1 grid point.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'cv'"
+        ),
+        6
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM metrics m JOIN params p ON p.run_uuid = m.run_uuid \
+             WHERE m.key = 'svm_input_dim' AND m.value = 10 AND p.key = 'pca' AND p.value = 10"
+        ),
+        // 4 CV runs, plus the test runs whose best setting used PCA.
+        4 + count(
+            &db,
+            "SELECT COUNT(*) FROM params a JOIN params b ON a.run_uuid = b.run_uuid \
+             WHERE a.key = 'stage' AND a.value = 'test' AND b.key = 'pca' AND b.value = 10"
+        )
+    );
+    // Typed: PCA sizes compare as numbers.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM params WHERE key = 'pca' AND value > 5 AND run_uuid IN \
+             (SELECT run_uuid FROM params WHERE key = 'stage' AND value = 'cv')"
+        ),
+        4
+    );
+
+    // More components than a training fold has samples: an error naming `pca`.
+    let ws = Workspace::new();
+    ws.write(
+        "tiny.toml",
+        &TINY_SPEC.replace("[svm]", "[reduce]\npca = 60\n\n[svm]"),
+    );
+    let out = ws.run_tiny(&[]);
+    assert_failure_mentions(&out, &["pca", "60 components", "samples"]);
+}

@@ -9,6 +9,13 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
 
+/// What to fit: the number of components kept, and whether to whiten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PcaParams {
+    pub components: usize,
+    pub whiten: bool,
+}
+
 /// A fitted PCA.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pca {

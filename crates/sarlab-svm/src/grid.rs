@@ -6,19 +6,29 @@ use linfa::prelude::*;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use sarlab_features::StandardScaler;
+use sarlab_features::pca::{Pca, PcaParams};
 
 use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
 use crate::metrics::ClassificationMetrics;
 use crate::ovo::{OneVsOneSvm, SvmParams};
 
+/// What is done to the features before the SVM, fitted on the training part only
+/// (each CV training fold, or the whole train split for the refit) and applied to the
+/// held-out part: standardisation, then PCA — scikit-learn's
+/// `make_pipeline(StandardScaler(), PCA(n), SVC())`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FeatureTransform {
+    pub standardize: bool,
+    pub pca: Option<PcaParams>,
+}
+
 /// How configurations are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CvSettings {
     pub folds: usize,
     pub seed: u64,
-    /// Standardise features, fitted on each training fold only.
-    pub standardize: bool,
+    pub transform: FeatureTransform,
 }
 
 /// The outcome of training on one set and scoring on another.
@@ -57,8 +67,8 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Training and validation matrices of one fold, scaled by a scaler fitted on the
-/// training part; shared by every configuration.
+/// Training and validation matrices of one fold, transformed by a transform fitted on
+/// the training part; shared by every configuration.
 struct PreparedFold {
     x_train: Array2<f64>,
     y_train: Array1<usize>,
@@ -69,13 +79,20 @@ struct PreparedFold {
 fn prepare(
     x_train: ArrayView2<'_, f64>,
     x_other: ArrayView2<'_, f64>,
-    standardize: bool,
+    transform: &FeatureTransform,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
-    if standardize {
+    let (train, other) = if transform.standardize {
         let scaler = StandardScaler::fit(x_train)?;
-        Ok((scaler.transform(x_train)?, scaler.transform(x_other)?))
+        (scaler.transform(x_train)?, scaler.transform(x_other)?)
     } else {
-        Ok((x_train.to_owned(), x_other.to_owned()))
+        (x_train.to_owned(), x_other.to_owned())
+    };
+    match transform.pca {
+        Some(params) => {
+            let pca = Pca::fit(train.view(), params.components, params.whiten)?;
+            Ok((pca.transform(train.view())?, pca.transform(other.view())?))
+        }
+        None => Ok((train, other)),
     }
 }
 
@@ -118,7 +135,7 @@ pub fn cross_validate_grid(
             let (x_train, x_val) = prepare(
                 x.select(Axis(0), &fold.train).view(),
                 x.select(Axis(0), &fold.validation).view(),
-                settings.standardize,
+                &settings.transform,
             )?;
             Ok(PreparedFold {
                 x_train,
@@ -189,8 +206,9 @@ fn fit_and_score(
     ))
 }
 
-/// Fits a configuration on the whole training split (standardised on it when asked)
-/// and scores it on the test split; returns the evaluation and the test predictions.
+/// Fits a configuration on the whole training split (with the feature transform fitted
+/// on it) and scores it on the test split; returns the evaluation and the test
+/// predictions.
 pub fn refit_and_test(
     x_train: ArrayView2<'_, f64>,
     y_train: &[usize],
@@ -198,12 +216,12 @@ pub fn refit_and_test(
     y_test: &[usize],
     n_classes: usize,
     params: &SvmParams,
-    standardize: bool,
+    transform: &FeatureTransform,
 ) -> Result<(Evaluation, Vec<usize>)> {
     check_inputs(x_train, y_train, n_classes)?;
     check_inputs(x_test, y_test, n_classes)?;
     params.validate()?;
-    let (train, test) = prepare(x_train, x_test, standardize)?;
+    let (train, test) = prepare(x_train, x_test, transform)?;
     fit_and_score(
         train.view(),
         &Array1::from(y_train.to_vec()),
@@ -252,7 +270,10 @@ mod tests {
         let settings = CvSettings {
             folds: 3,
             seed: 5,
-            standardize: true,
+            transform: FeatureTransform {
+                standardize: true,
+                pca: None,
+            },
         };
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let tick = || {
@@ -291,8 +312,19 @@ mod tests {
             c: 10.0,
             ..SvmParams::default()
         };
-        let (evaluation, predicted) =
-            refit_and_test(train, &y[..40], test, &y[40..], 2, &params, true).expect("refit");
+        let (evaluation, predicted) = refit_and_test(
+            train,
+            &y[..40],
+            test,
+            &y[40..],
+            2,
+            &params,
+            &FeatureTransform {
+                standardize: true,
+                pca: None,
+            },
+        )
+        .expect("refit");
         assert_eq!(predicted.len(), 20);
         assert!(evaluation.metrics.accuracy > 0.9, "{evaluation:?}");
     }
@@ -304,10 +336,46 @@ mod tests {
         let settings = CvSettings {
             folds: 3,
             seed: 0,
-            standardize: false,
+            transform: FeatureTransform::default(),
         };
         let err = cross_validate_grid(x.view(), &y, 2, &grid(), &settings, &|| {}).unwrap_err();
         assert!(err.to_string().contains("row 3"), "{err}");
+    }
+
+    #[test]
+    fn the_transform_is_fitted_on_the_training_part_only() {
+        let (x, _) = data();
+        let transform = FeatureTransform {
+            standardize: true,
+            pca: Some(PcaParams {
+                components: 2,
+                whiten: true,
+            }),
+        };
+        let train = x.slice(ndarray::s![..40, ..]);
+        let mut other = x.slice(ndarray::s![40.., ..]).to_owned();
+        let (a_train, a_other) = prepare(train, other.view(), &transform).expect("prepare");
+        // Wild held-out rows must not move the fitted transform.
+        other.mapv_inplace(|v| v * 1e3 + 7.0);
+        let (b_train, b_other) = prepare(train, other.view(), &transform).expect("prepare");
+        assert_eq!(a_train, b_train);
+        assert_eq!(a_train.ncols(), 2);
+        assert_ne!(a_other, b_other);
+        // Whitened training scores have unit variance (ddof 1) per component.
+        for column in a_train.columns() {
+            let var = column.var(1.0);
+            assert!((var - 1.0).abs() < 1e-9, "{var}");
+        }
+        // Too many components for the features is an error naming `pca`.
+        let too_many = FeatureTransform {
+            standardize: false,
+            pca: Some(PcaParams {
+                components: 5,
+                whiten: false,
+            }),
+        };
+        let err = prepare(train, other.view(), &too_many).unwrap_err();
+        assert!(err.to_string().contains("pca"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,9 @@ mod ovo;
 
 pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
-pub use grid::{CvOutcome, CvSettings, Evaluation, cross_validate_grid, mean_std, refit_and_test};
+pub use grid::{
+    CvOutcome, CvSettings, Evaluation, FeatureTransform, cross_validate_grid, mean_std,
+    refit_and_test,
+};
 pub use metrics::{ClassificationMetrics, confusion_matrix};
 pub use ovo::{Gamma, Kernel, OneVsOneModel, OneVsOneSvm, SvmParams};
