@@ -21,10 +21,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
+use sarlab_features::{FeatureMethod, hog_image};
 use sarlab_filter::Preprocess;
 use sarlab_io::synth::{self, SynthConfig};
 use sarlab_io::{Dataset, DatasetIndex, Split};
-use sarlab_report::{ConfigResult, MethodResult, StudyReport};
+use sarlab_report::{ConfigResult, ImageFigure, MethodResult, StudyReport};
 use sarlab_svm::{
     CvSettings, FeatureTransform, confusion_matrix, cross_validate_grid, refit_and_test,
 };
@@ -239,6 +240,10 @@ impl Study<'_> {
             git_commit: self.git_commit.clone(),
             methods,
             configs,
+            images: self
+                .hog_glyphs(&records, &dataset, &mut prepared)?
+                .into_iter()
+                .collect(),
         };
         let dir = self.args.reports.join(&self.plan.spec.name);
         let files = sarlab_report::write_report(&report, &dir)
@@ -507,16 +512,8 @@ impl Study<'_> {
         Ok(records)
     }
 
-    /// Step 5 for one method: the best CV configuration, refit on train, scored on test.
-    fn test_best(
-        &mut self,
-        method: &str,
-        records: &[CvRecord],
-        dataset: &Dataset,
-        y_train: &[usize],
-        y_test: &[usize],
-        prepared: &mut HashMap<String, Prepared>,
-    ) -> Result<MethodResult> {
+    /// The method's configuration with the best mean CV macro-F1.
+    fn best_record<'r>(&self, method: &str, records: &'r [CvRecord]) -> Option<&'r CvRecord> {
         let mut best: Option<&CvRecord> = None;
         for r in records
             .iter()
@@ -527,7 +524,62 @@ impl Study<'_> {
                 best = Some(r);
             }
         }
-        let best = best.context("a feature method without configurations")?;
+        best
+    }
+
+    /// HOG glyphs (scikit-image's visualisation) of the first train chip of every class,
+    /// preprocessed and parameterised as the best HOG configuration.
+    fn hog_glyphs(
+        &self,
+        records: &[CvRecord],
+        dataset: &Dataset,
+        prepared: &mut HashMap<String, Prepared>,
+    ) -> Result<Option<ImageFigure>> {
+        let Some(best) = self.best_record("hog", records) else {
+            return Ok(None);
+        };
+        let feature = &self.plan.features[best.feature];
+        let FeatureMethod::Hog(params) = &feature.method else {
+            return Ok(None);
+        };
+        let chips = prepare(prepared, dataset, &feature.preprocess)?;
+        let train: Vec<_> = dataset.chips_in(Split::Train).collect();
+        let mut panels = Vec::new();
+        for (class_index, class) in dataset.classes.iter().enumerate() {
+            let Some(position) = train.iter().position(|c| c.class_index == class_index) else {
+                continue;
+            };
+            let chip = chips.train[position].mapv(f64::from);
+            let glyphs = hog_image(chip.view(), params).with_context(|| {
+                format!("HOG glyphs of {}", dataset.chip_label(train[position]))
+            })?;
+            panels.push((class.clone(), chip));
+            panels.push((format!("{class} HOG"), glyphs));
+        }
+        Ok(Some(ImageFigure {
+            file_stem: "hog_glyphs".to_owned(),
+            caption: format!(
+                "HOG glyphs (scikit-image's visualisation) of the first train chip of each class, with the best HOG setting: {}",
+                feature.describe()
+            ),
+            columns: 4,
+            panels,
+        }))
+    }
+
+    /// Step 5 for one method: the best CV configuration, refit on train, scored on test.
+    fn test_best(
+        &mut self,
+        method: &str,
+        records: &[CvRecord],
+        dataset: &Dataset,
+        y_train: &[usize],
+        y_test: &[usize],
+        prepared: &mut HashMap<String, Prepared>,
+    ) -> Result<MethodResult> {
+        let best = self
+            .best_record(method, records)
+            .context("a feature method without configurations")?;
         let (fi, gi) = (best.feature, best.grid);
         let feature = &self.plan.features[fi];
         let params = self.params_of(fi, gi, "test");

@@ -149,17 +149,29 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
 
     // The report.
     let html = std::fs::read_to_string(ws.path("out/tiny/index.html")).expect("index.html");
-    for needle in ["raw", "hog", "<svg", "aa_gun", "truck"] {
+    for needle in [
+        "raw",
+        "hog",
+        "<svg",
+        "aa_gun",
+        "truck",
+        "HOG glyphs",
+        "data:image/png;base64,",
+    ] {
         assert!(html.contains(needle), "index.html lacks {needle}");
     }
     for file in [
         "out/tiny/metrics.png",
         "out/tiny/metrics.svg",
         "out/tiny/summary.md",
+        "out/tiny/hog_glyphs.png",
     ] {
         assert!(file_len(&ws.path(file)) > 500, "{file} is missing or empty");
     }
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM artifacts"), 4);
+    // 8 classes × (chip, glyphs), 4 panels of 32 px ×8 per row.
+    let glyphs = image::open(ws.path("out/tiny/hog_glyphs.png")).expect("png");
+    assert_eq!(glyphs.width(), 12 + 4 * (256 + 12));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM artifacts"), 5);
 }
 
 /// Every metric except wall-clock timings, keyed by run name.

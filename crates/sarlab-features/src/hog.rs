@@ -17,6 +17,11 @@
 //! 5. blocks of `cells_per_block` cells at a stride of one cell, normalised by the
 //!    chosen norm with `ε = 1e-5`;
 //! 6. output order (block_row, block_col, cell_row, cell_col, orientation).
+//!
+//! [`hog_image`] draws scikit-image's glyph visualisation (`visualize=True`): in every
+//! cell, one line per orientation bin through the cell centre, perpendicular to the
+//! bin's mid-angle gradient (so along the edge), weighted by the cell's un-normalised
+//! histogram value and drawn with scikit-image's Bresenham `draw.line`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -232,8 +237,10 @@ fn l2(block: &mut [f64]) {
     block.iter_mut().for_each(|v| *v /= d);
 }
 
-/// The HOG feature vector of a grayscale image.
-pub fn hog(image: ArrayView2<'_, f64>, p: &HogParams) -> Result<Vec<f64>> {
+fn histograms_of(
+    image: ArrayView2<'_, f64>,
+    p: &HogParams,
+) -> Result<(Array3<f64>, (usize, usize))> {
     let (rows, cols) = image.dim();
     let cells = p.cells(rows, cols)?;
     let hist = if p.transform_sqrt {
@@ -242,6 +249,82 @@ pub fn hog(image: ArrayView2<'_, f64>, p: &HogParams) -> Result<Vec<f64>> {
     } else {
         cell_histograms(image, p, cells)
     };
+    Ok((hist, cells))
+}
+
+/// Pixels of scikit-image's `draw.line(r0, c0, r1, c1)` (Bresenham, both ends included).
+fn line_pixels(r0: i64, c0: i64, r1: i64, c1: i64, mut visit: impl FnMut(i64, i64)) {
+    let (mut r, mut c) = (r0, c0);
+    let (mut dr, mut dc) = ((r1 - r0).abs(), (c1 - c0).abs());
+    let mut sc = if c1 - c > 0 { 1 } else { -1 };
+    let mut sr = if r1 - r > 0 { 1 } else { -1 };
+    let steep = dr > dc;
+    if steep {
+        std::mem::swap(&mut r, &mut c);
+        std::mem::swap(&mut dr, &mut dc);
+        std::mem::swap(&mut sr, &mut sc);
+    }
+    let mut d = 2 * dr - dc;
+    for _ in 0..dc {
+        if steep {
+            visit(c, r)
+        } else {
+            visit(r, c)
+        }
+        while d >= 0 {
+            r += sr;
+            d -= 2 * dc;
+        }
+        c += sc;
+        d += 2 * dr;
+    }
+    visit(r1, c1);
+}
+
+/// scikit-image's HOG visualisation (`hog(..., visualize=True)[1]`): an image of the
+/// input's size with one glyph per cell.
+pub fn hog_image(image: ArrayView2<'_, f64>, p: &HogParams) -> Result<Array2<f64>> {
+    let (hist, cells) = histograms_of(image, p)?;
+    let (c_row, c_col) = p.pixels_per_cell;
+    let radius = (c_row.min(c_col) / 2) as f64 - 1.0;
+    let n = p.orientations;
+    let mut out = Array2::<f64>::zeros(image.dim());
+    let (rows, cols) = (image.nrows() as i64, image.ncols() as i64);
+    for o in 0..n {
+        let mid = std::f64::consts::PI * (o as f64 + 0.5) / n as f64;
+        let (dr, dc) = (radius * mid.sin(), radius * mid.cos());
+        for r in 0..cells.0 {
+            for c in 0..cells.1 {
+                let centre = (
+                    (r * c_row + c_row / 2) as f64,
+                    (c * c_col + c_col / 2) as f64,
+                );
+                let weight = hist[[r, c, o]];
+                // Python's int() truncates toward zero.
+                line_pixels(
+                    (centre.0 - dc) as i64,
+                    (centre.1 + dr) as i64,
+                    (centre.0 + dc) as i64,
+                    (centre.1 - dr) as i64,
+                    |y, x| {
+                        // numpy indexing: negative indices count from the end.
+                        let y = if y < 0 { y + rows } else { y };
+                        let x = if x < 0 { x + cols } else { x };
+                        if (0..rows).contains(&y) && (0..cols).contains(&x) {
+                            out[[y as usize, x as usize]] += weight;
+                        }
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The HOG feature vector of a grayscale image.
+pub fn hog(image: ArrayView2<'_, f64>, p: &HogParams) -> Result<Vec<f64>> {
+    let (rows, cols) = image.dim();
+    let (hist, cells) = histograms_of(image, p)?;
     let (br, bc) = p.cells_per_block;
     let n = p.orientations;
     let mut out = Vec::with_capacity(p.output_len(rows, cols)?);

@@ -18,7 +18,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 pub use error::{Error, Result};
-pub use hog::{BlockNorm, HogParams, hog};
+pub use hog::{BlockNorm, HogParams, hog, hog_image};
 pub use raw::{RawParams, raw_pixels};
 pub use scale::StandardScaler;
 

@@ -1,8 +1,27 @@
 //! HOG against scikit-image 0.26 (fixtures made by `scripts/fixtures/hog.py`).
 
-use ndarray::Array2;
-use sarlab_features::{BlockNorm, HogParams, hog};
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, s};
+use sarlab_features::{BlockNorm, HogParams, hog, hog_image};
 use serde_json::Value;
+
+fn fixture() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hog.json"
+    ))
+    .expect("fixture file");
+    serde_json::from_str(&text).expect("json")
+}
+
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
 
 fn image(v: &Value) -> Array2<f64> {
     let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("image rows");
@@ -17,12 +36,7 @@ fn pair(v: &Value) -> (usize, usize) {
 
 #[test]
 fn hog_equals_scikit_image() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/hog.json"
-    ))
-    .expect("fixture file");
-    let fixture: Value = serde_json::from_str(&text).expect("json");
+    let fixture = fixture();
     let cases = fixture["cases"].as_array().expect("cases");
     assert!(cases.len() >= 50, "fixture has only {} cases", cases.len());
     let mut worst = 0.0_f64;
@@ -60,4 +74,85 @@ fn hog_equals_scikit_image() {
         "{} HOG cases, worst |diff| vs scikit-image = {worst:e}",
         cases.len()
     );
+}
+
+#[test]
+fn glyph_image_equals_scikit_image_visualisation() {
+    let fixture = fixture();
+    let cases = fixture["visualisations"]
+        .as_array()
+        .expect("visualisations");
+    assert!(cases.len() >= 12);
+    let mut worst = 0.0_f64;
+    for case in cases {
+        let img = image(&fixture["images"][case["image"].as_str().expect("name")]);
+        let params = HogParams {
+            orientations: case["orientations"].as_u64().expect("n") as usize,
+            pixels_per_cell: pair(&case["pixels_per_cell"]),
+            cells_per_block: (1, 1),
+            ..HogParams::default()
+        };
+        let expected = image(&case["expected"]);
+        let got = hog_image(img.view(), &params).expect("hog image");
+        assert_eq!(got.dim(), expected.dim());
+        let diff = max_abs_diff(
+            got.as_slice().expect("contiguous"),
+            expected.as_slice().expect("contiguous"),
+        );
+        assert!(diff <= 1e-9, "{case:?}: max |diff| = {diff}", case = params);
+        // A glyph image that is all zeros would match a zero fixture: make sure not.
+        assert!(got.iter().any(|&v| v > 0.0));
+        worst = worst.max(diff);
+    }
+    println!("{} glyph images, worst |diff| = {worst:e}", cases.len());
+}
+
+fn mstar_raw() -> Option<PathBuf> {
+    let dir = std::env::var_os("SARLAB_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
+        .join("mstar-raw");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("skipped: {} is not present", dir.display());
+        None
+    }
+}
+
+#[test]
+fn hog_of_real_mstar_crops_equals_scikit_image() {
+    let Some(dir) = mstar_raw() else { return };
+    let fixture = fixture();
+    let cases = fixture["mstar_raw_crops"].as_array().expect("mstar cases");
+    assert_eq!(
+        cases.len(),
+        10,
+        "regenerate the fixture with ../shared present"
+    );
+    for case in cases {
+        let path = dir.join(case["file"].as_str().expect("file"));
+        let chip = sarlab_io::phoenix::read(&path, true).expect("real chip");
+        let (rows, cols) = chip.magnitude.dim();
+        let (r0, c0) = ((rows - 64) / 2, (cols - 64) / 2);
+        let crop = chip
+            .magnitude
+            .slice(s![r0..r0 + 64, c0..c0 + 64])
+            .mapv(f64::from);
+        let params = HogParams {
+            cells_per_block: (2, 2),
+            block_norm: case["block_norm"]
+                .as_str()
+                .expect("norm")
+                .parse()
+                .expect("norm"),
+            transform_sqrt: case["transform_sqrt"].as_bool().expect("bool"),
+            ..HogParams::default()
+        };
+        let expected: Vec<f64> = serde_json::from_value(case["expected"].clone()).expect("v");
+        let got = hog(crop.view(), &params).expect("hog");
+        assert_eq!(got.len(), 1764);
+        let diff = max_abs_diff(&got, &expected);
+        assert!(diff <= 1e-9, "{}: max |diff| = {diff}", path.display());
+    }
 }

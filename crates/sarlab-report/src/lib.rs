@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use error::{Error, Result};
-pub use panel::write_panel_figure;
+pub use panel::{write_panel_figure, write_panel_grid};
 
 /// Best configuration of one feature method, refit on train and scored on test.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +66,19 @@ pub struct StudyReport {
     pub git_commit: String,
     pub methods: Vec<MethodResult>,
     pub configs: Vec<ConfigResult>,
+    /// Image figures (e.g. HOG glyphs of example chips), drawn as panel grids.
+    pub images: Vec<ImageFigure>,
+}
+
+/// A grid of images for the report, written as `<file_stem>.png` and inlined in
+/// `index.html`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFigure {
+    pub file_stem: String,
+    pub caption: String,
+    /// Panels per grid row.
+    pub columns: usize,
+    pub panels: Vec<(String, ndarray::Array2<f64>)>,
 }
 
 /// Paths of the files a report consists of.
@@ -92,17 +105,42 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
     write_file(&svg_path, chart.svg.as_bytes())?;
     chart::save_png(&chart, &png_path)?;
 
+    let mut figures = vec![png_path, svg_path];
+    let mut inlined = Vec::new();
+    for figure in &report.images {
+        let path = dir.join(format!("{}.png", figure.file_stem));
+        let panels: Vec<(&str, ndarray::ArrayView2<'_, f64>)> = figure
+            .panels
+            .iter()
+            .map(|(title, image)| (title.as_str(), image.view()))
+            .collect();
+        write_panel_grid(&panels, figure.columns, &path)?;
+        let bytes = fs::read(&path).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        inlined.push(html::InlineImage {
+            file_name: format!("{}.png", figure.file_stem),
+            caption: figure.caption.clone(),
+            png: bytes,
+        });
+        figures.push(path);
+    }
+
     let summary_md = dir.join("summary.md");
-    write_file(&summary_md, html::markdown(report, &tables)?.as_bytes())?;
+    write_file(
+        &summary_md,
+        html::markdown(report, &tables, &inlined)?.as_bytes(),
+    )?;
     let index_html = dir.join("index.html");
     write_file(
         &index_html,
-        html::page(report, &tables, &chart.svg)?.as_bytes(),
+        html::page(report, &tables, &chart.svg, &inlined)?.as_bytes(),
     )?;
     Ok(ReportFiles {
         index_html,
         summary_md,
-        figures: vec![png_path, svg_path],
+        figures,
     })
 }
 
@@ -155,6 +193,21 @@ pub(crate) fn sample_report() -> StudyReport {
             config("hog", 1.0, 0.85),
             config("hog", 10.0, 0.90),
         ],
+        images: vec![ImageFigure {
+            file_stem: "hog_glyphs".to_owned(),
+            caption: "HOG glyphs".to_owned(),
+            columns: 2,
+            panels: vec![
+                (
+                    "tank".to_owned(),
+                    ndarray::Array2::from_shape_fn((16, 16), |(r, c)| (r * c) as f64),
+                ),
+                (
+                    "truck".to_owned(),
+                    ndarray::Array2::from_shape_fn((16, 16), |(r, c)| (r + c) as f64),
+                ),
+            ],
+        }],
     }
 }
 
@@ -167,7 +220,16 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let files = write_report(&sample_report(), dir.path()).expect("report");
         let html = fs::read_to_string(&files.index_html).expect("html");
-        for needle in ["raw", "hog", "<svg", "86.00", "C=10 gamma=scale", "tank"] {
+        for needle in [
+            "raw",
+            "hog",
+            "<svg",
+            "86.00",
+            "C=10 gamma=scale",
+            "tank",
+            "data:image/png;base64,iVBORw0KGgo",
+            "HOG glyphs",
+        ] {
             assert!(html.contains(needle), "index.html lacks {needle}");
         }
         assert!(
@@ -185,6 +247,8 @@ mod tests {
         }
         let png = image::open(dir.path().join("metrics.png")).expect("png decodes");
         assert!(png.width() >= 600);
+        assert!(files.figures.contains(&dir.path().join("hog_glyphs.png")));
+        assert!(md.contains("![HOG glyphs](hog_glyphs.png)"), "{md}");
     }
 
     #[test]
