@@ -25,11 +25,61 @@ pub enum Command {
     Dataset(DatasetCommand),
     /// Filter one image in the frequency and/or spatial domain; writes the filtered
     /// image, spectra, mask and a panel figure.
+    /// Feature vectors of one chip, or the feature matrix and labels of a dataset split,
+    /// as `.npy` for other tools.
+    Features(FeaturesArgs),
     Filter(FilterArgs),
     /// Write an image's log-magnitude and phase spectra and a panel figure.
     Spectrum(SpectrumArgs),
     /// Swap amplitude and phase spectra between two images of the same size.
     Swap(SwapArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Test,
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Feature method: raw, hog, gabor or spectral.
+    pub method: String,
+    /// A chip file (PNG, JPEG, TIFF, .npy, Phoenix, ENVI), or a dataset folder/manifest.
+    pub input: PathBuf,
+    /// A method parameter over its default, e.g. `--set pixels_per_cell=8 --set
+    /// cells_per_block=2`; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Output `.npy`: a 1-D vector for a chip, an N×D matrix for a dataset. Beside it:
+    /// `<stem>.json` (method, parameters, feature names, chips) and, for a dataset,
+    /// `<stem>.labels.npy` (int64 class indices).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Centre crop size in pixels before extraction (chips of a dataset must end up the
+    /// same size).
+    #[arg(long)]
+    pub crop: Option<usize>,
+    /// linear or db.
+    #[arg(long, default_value = "linear")]
+    pub intensity: String,
+    /// Speckle filter applied first, e.g. `lee:window=5`.
+    #[arg(long)]
+    pub speckle: Option<String>,
+    /// Frequency filter, e.g. `butterworth:lowpass:cutoff=0.25:order=2:units=nyquist`.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Which split of a dataset to extract.
+    #[arg(long, value_enum, default_value = "train")]
+    pub split: SplitArg,
+    /// HOG only, single chip: also write scikit-image's glyph visualisation as PNG.
+    #[arg(long)]
+    pub glyphs: Option<PathBuf>,
+    /// Skip the MD5 check of Phoenix chips.
+    #[arg(long)]
+    pub no_md5: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

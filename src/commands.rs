@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{Command, DatasetCommand, SynthArgs, SynthFormatArg};
-use crate::{dataset_commands, filter_commands, progress, study};
+use crate::{dataset_commands, feature_commands, filter_commands, progress, study};
 use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
 pub fn dispatch(command: Command) -> Result<()> {
@@ -12,6 +12,7 @@ pub fn dispatch(command: Command) -> Result<()> {
         Command::Dataset(DatasetCommand::Synth(args)) => synth_command(&args),
         Command::Dataset(DatasetCommand::Info(args)) => dataset_commands::info(&args),
         Command::Dataset(DatasetCommand::Convert(args)) => dataset_commands::convert(&args),
+        Command::Features(args) => feature_commands::features(&args),
         Command::Filter(args) => filter_commands::filter(&args),
         Command::Spectrum(args) => filter_commands::spectrum(&args),
         Command::Swap(args) => filter_commands::swap(&args),

@@ -16,7 +16,7 @@ use sarlab_io::{
 use crate::cli::{ConvertArgs, ConvertIntensity, ConvertTo, InfoArgs, ReadArgs};
 use crate::progress;
 
-fn dataset_options(read: &ReadArgs, verify_md5: bool) -> Result<DatasetOptions> {
+pub(crate) fn dataset_options(read: &ReadArgs, verify_md5: bool) -> Result<DatasetOptions> {
     let format = read
         .format
         .as_deref()

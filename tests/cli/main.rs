@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod dataset;
+mod features;
 mod filter;
 mod study;
 mod support;

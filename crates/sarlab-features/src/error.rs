@@ -30,6 +30,16 @@ pub enum Error {
         cols0: usize,
     },
 
+    #[error("unknown feature method `{0}`: expected raw, hog, gabor or spectral")]
+    UnknownMethod(String),
+
+    #[error("`{method}` has no parameter `{key}`; its parameters are {known}")]
+    UnknownParameter {
+        method: &'static str,
+        key: String,
+        known: String,
+    },
+
     #[error("no chips to extract features from")]
     NoChips,
 

@@ -12,6 +12,7 @@ mod hog;
 pub mod pca;
 mod raw;
 mod scale;
+mod settings;
 pub mod spectral;
 
 use ndarray::{Array2, ArrayView2};

@@ -1,4 +1,6 @@
-//! NumPy `.npy` arrays (format versions 1–3): 2-D real or complex arrays in, `f32` out.
+//! NumPy `.npy` arrays (format versions 1–3): 2-D real or complex images in as `f32`;
+//! 1-D/2-D numeric arrays in as exact `f64` or integer labels (feature matrices for
+//! other tools and back); `f32`/`f64` matrices and `i64` label vectors out.
 
 use std::path::Path;
 
@@ -82,8 +84,23 @@ pub struct NpyImage {
     pub descr: String,
 }
 
-/// Decodes an `.npy` file held in memory; `path` only names it in errors.
-pub fn decode(bytes: &[u8], path: &Path) -> Result<NpyImage> {
+/// The parsed header of an `.npy` file.
+struct Header<'b> {
+    descr: String,
+    element: Element,
+    big: bool,
+    fortran: bool,
+    shape: Vec<usize>,
+    data: &'b [u8],
+}
+
+/// Parses the header; `expected_shape` says why a shape is unacceptable (checked
+/// before the data size, so a wrong rank is reported as such).
+fn parse_header<'b>(
+    bytes: &'b [u8],
+    path: &Path,
+    expected_shape: impl Fn(&[usize]) -> Option<String>,
+) -> Result<Header<'b>> {
     let bad = |message: String| Error::Header {
         path: path.to_path_buf(),
         format: "npy",
@@ -133,26 +150,21 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<NpyImage> {
         .map(|d| d.parse::<usize>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| bad(format!("shape `({shape_text})` is not a tuple of integers")))?;
-    let (rows, cols) = match shape[..] {
-        [rows, cols] => (rows, cols),
-        [rows, cols, 1] => (rows, cols),
-        _ => {
-            return Err(bad(format!(
-                "shape is {shape:?}, expected a 2-D array (rows, cols)"
-            )));
-        }
-    };
+    if let Some(message) = expected_shape(&shape) {
+        return Err(bad(message));
+    }
     let (element, big) = Element::parse(&descr).ok_or_else(|| {
         bad(format!(
             "dtype `{descr}` is not supported (expected an integer, float or complex type)"
         ))
     })?;
-    let count = rows
-        .checked_mul(cols)
+    let count = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
         .filter(|&n| n > 0 && n < (1 << 34))
         .ok_or_else(|| {
             bad(format!(
-                "shape {rows}x{cols} has no pixels or is implausibly large"
+                "shape {shape:?} has no values or is implausibly large"
             ))
         })?;
     let data = &bytes[data_start.min(bytes.len())..];
@@ -162,10 +174,47 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<NpyImage> {
             path: path.to_path_buf(),
             expected: (data_start + expected) as u64,
             actual: bytes.len() as u64,
-            what: format!("{data_start} header bytes + {rows}x{cols} `{descr}` values"),
+            what: format!("{data_start} header bytes + {shape:?} `{descr}` values"),
         });
     }
+    Ok(Header {
+        descr,
+        element,
+        big,
+        fortran,
+        shape,
+        data,
+    })
+}
 
+/// Decodes an `.npy` file held in memory; `path` only names it in errors.
+pub fn decode(bytes: &[u8], path: &Path) -> Result<NpyImage> {
+    let bad = |message: String| Error::Header {
+        path: path.to_path_buf(),
+        format: "npy",
+        message,
+    };
+    let Header {
+        descr,
+        element,
+        big,
+        fortran,
+        shape,
+        data,
+        ..
+    } = parse_header(bytes, path, |shape| {
+        (!matches!(shape, [_, _] | [_, _, 1]))
+            .then(|| format!("shape is {shape:?}, expected a 2-D array (rows, cols)"))
+    })?;
+    let (rows, cols) = match shape[..] {
+        [rows, cols] => (rows, cols),
+        [rows, cols, 1] => (rows, cols),
+        _ => {
+            return Err(bad(format!(
+                "shape is {shape:?}, expected a 2-D array (rows, cols)"
+            )));
+        }
+    };
     macro_rules! read {
         ($t:ty) => {
             data.chunks_exact(std::mem::size_of::<$t>()).map(|b| {
@@ -236,23 +285,202 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     Some(rest[..end].trim())
 }
 
-/// Encodes a little-endian `f32` array as an `.npy` file (format version 1.0).
-pub fn encode_f32(values: &Array2<f32>) -> Vec<u8> {
-    let (rows, cols) = values.dim();
-    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+/// A numeric array read exactly: C-order values and a 1-D or 2-D shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyMatrix {
+    pub shape: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+/// Decodes a 1-D or 2-D real `.npy` array (any integer or float type) to `f64` without
+/// scaling — for feature matrices, unlike [`decode`], which reads images. Non-finite
+/// values are errors naming the position.
+pub fn decode_matrix(bytes: &[u8], path: &Path) -> Result<NpyMatrix> {
+    let header = parse_header(bytes, path, |shape| {
+        (shape.is_empty() || shape.len() > 2)
+            .then(|| format!("shape is {shape:?}, expected a 1-D or 2-D array"))
+    })?;
+    let bad = |message: String| Error::Header {
+        path: path.to_path_buf(),
+        format: "npy",
+        message,
+    };
+    let values = real_values(&header).ok_or_else(|| {
+        bad(format!(
+            "dtype `{}` is complex, expected real values",
+            header.descr
+        ))
+    })?;
+    let values = c_order(values, &header.shape, header.fortran);
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        let cols = header.shape.get(1).copied().unwrap_or(1);
+        return Err(Error::NonFinite {
+            path: path.to_path_buf(),
+            row: index / cols,
+            col: index % cols,
+            what: "array",
+        });
+    }
+    Ok(NpyMatrix {
+        shape: header.shape,
+        values,
+    })
+}
+
+/// Decodes a 1-D integer `.npy` array (class labels).
+pub fn decode_labels(bytes: &[u8], path: &Path) -> Result<Vec<i64>> {
+    let header = parse_header(bytes, path, |shape| {
+        (shape.len() != 1).then(|| format!("shape is {shape:?}, expected a 1-D array of labels"))
+    })?;
+    let bad = |message: String| Error::Header {
+        path: path.to_path_buf(),
+        format: "npy",
+        message,
+    };
+    let (data, big) = (header.data, header.big);
+    macro_rules! read {
+        ($t:ty) => {
+            data.chunks_exact(std::mem::size_of::<$t>())
+                .map(|b| {
+                    let b = b.try_into().expect("chunk has the element's size");
+                    i64::try_from(if big {
+                        <$t>::from_be_bytes(b)
+                    } else {
+                        <$t>::from_le_bytes(b)
+                    })
+                    .unwrap_or(i64::MAX)
+                })
+                .collect()
+        };
+    }
+    Ok(match header.element {
+        Element::U8 => data.iter().map(|&v| i64::from(v)).collect(),
+        Element::I8 => data.iter().map(|&v| i64::from(v as i8)).collect(),
+        Element::U16 => read!(u16),
+        Element::I16 => read!(i16),
+        Element::U32 => read!(u32),
+        Element::I32 => read!(i32),
+        Element::I64 => read!(i64),
+        Element::U64 => read!(u64),
+        _ => {
+            return Err(bad(format!(
+                "dtype `{}` is not an integer type: labels must be integers",
+                header.descr
+            )));
+        }
+    })
+}
+
+fn real_values(header: &Header<'_>) -> Option<Vec<f64>> {
+    let (data, big) = (header.data, header.big);
+    macro_rules! read {
+        ($t:ty) => {
+            data.chunks_exact(std::mem::size_of::<$t>())
+                .map(|b| {
+                    let b = b.try_into().expect("chunk has the element's size");
+                    if big {
+                        <$t>::from_be_bytes(b)
+                    } else {
+                        <$t>::from_le_bytes(b)
+                    }
+                })
+                .map(|v| v as f64)
+                .collect()
+        };
+    }
+    Some(match header.element {
+        Element::U8 => data.iter().map(|&v| f64::from(v)).collect(),
+        Element::I8 => data.iter().map(|&v| f64::from(v as i8)).collect(),
+        Element::U16 => read!(u16),
+        Element::I16 => read!(i16),
+        Element::U32 => read!(u32),
+        Element::I32 => read!(i32),
+        Element::I64 => read!(i64),
+        Element::U64 => read!(u64),
+        Element::F32 => read!(f32),
+        Element::F64 => read!(f64),
+        Element::C64 | Element::C128 => return None,
+    })
+}
+
+/// Reorders a Fortran-order 2-D array to C order.
+fn c_order(values: Vec<f64>, shape: &[usize], fortran: bool) -> Vec<f64> {
+    match shape {
+        [rows, cols] if fortran => {
+            let (rows, cols) = (*rows, *cols);
+            (0..rows * cols)
+                .map(|i| values[(i % cols) * rows + i / cols])
+                .collect()
+        }
+        _ => values,
+    }
+}
+
+/// An `.npy` file (format 1.0) of C-order `values` with `shape` and element type
+/// `descr`, each value written by `write`.
+fn encode<T: Copy>(
+    descr: &str,
+    shape: &[usize],
+    values: impl ExactSizeIterator<Item = T>,
+    write: impl Fn(T, &mut Vec<u8>),
+    size: usize,
+) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    // A 1-tuple needs its trailing comma: `(5,)`.
+    let shape_text = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     // Header (magic + version + length + dict + newline) is padded to a multiple of 64.
     let unpadded = MAGIC.len() + 4 + dict.len() + 1;
     let padding = (64 - unpadded % 64) % 64;
     let header = format!("{dict}{}\n", " ".repeat(padding));
-    let mut out = Vec::with_capacity(unpadded + padding + 4 * rows * cols);
+    let mut out = Vec::with_capacity(unpadded + padding + size * values.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for v in values.iter() {
-        out.extend_from_slice(&v.to_le_bytes());
+    for v in values {
+        write(v, &mut out);
     }
     out
+}
+
+/// Encodes a little-endian `f32` array as an `.npy` file (format version 1.0).
+pub fn encode_f32(values: &Array2<f32>) -> Vec<u8> {
+    let (rows, cols) = values.dim();
+    encode(
+        "<f4",
+        &[rows, cols],
+        values.iter().copied(),
+        |v, out| out.extend_from_slice(&v.to_le_bytes()),
+        4,
+    )
+}
+
+/// Encodes C-order `f64` values of a 1-D or 2-D `shape` as an `.npy` file.
+pub fn encode_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
+    debug_assert_eq!(shape.iter().product::<usize>(), values.len());
+    encode(
+        "<f8",
+        shape,
+        values.iter().copied(),
+        |v, out| out.extend_from_slice(&v.to_le_bytes()),
+        8,
+    )
+}
+
+/// Encodes a 1-D `i64` array (labels) as an `.npy` file.
+pub fn encode_i64(values: &[i64]) -> Vec<u8> {
+    encode(
+        "<i8",
+        &[values.len()],
+        values.iter().copied(),
+        |v, out| out.extend_from_slice(&v.to_le_bytes()),
+        8,
+    )
 }
 
 #[cfg(test)]
@@ -270,6 +498,46 @@ mod tests {
         out.extend_from_slice(dict.as_bytes());
         out.extend_from_slice(data);
         out
+    }
+
+    #[test]
+    fn matrices_and_labels_round_trip_exactly() {
+        let values: Vec<f64> = (0..6).map(|i| i as f64 * 0.1 + 1e-300).collect();
+        let bytes = encode_f64(&[2, 3], &values);
+        assert_eq!((bytes.len() - 8 * 6) % 64, 0);
+        let back = decode_matrix(&bytes, Path::new("x.npy")).expect("decode");
+        assert_eq!(back.shape, vec![2, 3]);
+        assert_eq!(back.values, values);
+        let vector = decode_matrix(&encode_f64(&[6], &values), Path::new("v.npy")).expect("1-D");
+        assert_eq!(vector.shape, vec![6]);
+        let labels = vec![0, 3, -1, i64::MAX];
+        let bytes = encode_i64(&labels);
+        assert!(String::from_utf8_lossy(&bytes).contains("'shape': (4,)"));
+        assert_eq!(
+            decode_labels(&bytes, Path::new("y.npy")).expect("labels"),
+            labels
+        );
+        // Fortran order is reordered; u1 is not scaled (unlike images).
+        let f = npy("|u1", "(2, 3)", true, &[1, 4, 2, 5, 3, 6]);
+        let m = decode_matrix(&f, Path::new("f.npy")).expect("fortran");
+        assert_eq!(m.values, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        // Float labels, complex matrices, 3-D shapes and NaN are named errors.
+        let err = decode_labels(&encode_f64(&[2], &[0.0, 1.0]), Path::new("y.npy")).unwrap_err();
+        assert!(err.to_string().contains("y.npy") && err.to_string().contains("integer"));
+        let c = npy("<c8", "(1, 1)", false, &[0; 8]);
+        assert!(decode_matrix(&c, Path::new("c.npy")).is_err());
+        let cube = npy("<f8", "(1, 1, 1)", false, &[0; 8]);
+        assert!(
+            decode_matrix(&cube, Path::new("cube.npy"))
+                .unwrap_err()
+                .to_string()
+                .contains("1-D or 2-D")
+        );
+        let nan = encode_f64(&[2, 2], &[0.0, 1.0, f64::NAN, 2.0]);
+        let err = decode_matrix(&nan, Path::new("n.npy"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("n.npy") && err.contains("row 1"), "{err}");
     }
 
     #[test]

@@ -166,6 +166,20 @@ proptest! {
     fn npy_mutated_files(bytes in mutated(npy::encode_f32(&Array2::from_elem((3, 4), 0.5f32)))) {
         NPY_RUNS.fetch_add(1, Ordering::Relaxed);
         let _ = npy::decode(&bytes, Path::new("fuzz.npy"));
+        let _ = npy::decode_matrix(&bytes, Path::new("fuzz.npy"));
+        let _ = npy::decode_labels(&bytes, Path::new("fuzz.npy"));
+    }
+
+    #[test]
+    fn npy_mutated_feature_files(bytes in mutated(npy::encode_f64(&[3, 2], &[0.5; 6]))) {
+        let _ = npy::decode_matrix(&bytes, Path::new("fuzz.npy"));
+        let _ = npy::decode_labels(&bytes, Path::new("fuzz.npy"));
+    }
+
+    #[test]
+    fn npy_mutated_label_files(bytes in mutated(npy::encode_i64(&[0, 1, 2, 1]))) {
+        let _ = npy::decode_matrix(&bytes, Path::new("fuzz.npy"));
+        let _ = npy::decode_labels(&bytes, Path::new("fuzz.npy"));
     }
 }
 

@@ -1,0 +1,316 @@
+//! Feature methods by name with `key=value` parameters, as the CLI and reports use
+//! them, and the names of every feature of a method's output vector.
+
+use crate::error::{Error, Result};
+use crate::gabor::GaborBankParams;
+use crate::spectral::SpectralParams;
+use crate::{BlockNorm, FeatureMethod, HogParams, RawParams};
+
+fn invalid(name: &'static str, value: &str, expected: &str) -> Error {
+    Error::InvalidParameter {
+        name,
+        message: format!("`{value}` is not {expected}"),
+    }
+}
+
+fn count(name: &'static str, value: &str) -> Result<usize> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| invalid(name, value, "a whole number"))
+}
+
+fn real(name: &'static str, value: &str) -> Result<f64> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| invalid(name, value, "a finite number"))
+}
+
+fn flag(name: &'static str, value: &str) -> Result<bool> {
+    match value.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(invalid(name, value, "true or false")),
+    }
+}
+
+/// `8` (square) or `8,6` / `8x6` (rows, columns).
+fn pair(name: &'static str, value: &str) -> Result<(usize, usize)> {
+    let parts: Vec<&str> = value.split([',', 'x']).collect();
+    match parts[..] {
+        [one] => count(name, one).map(|v| (v, v)),
+        [r, c] => Ok((count(name, r)?, count(name, c)?)),
+        _ => Err(invalid(name, value, "N or ROWS,COLS")),
+    }
+}
+
+fn reals(name: &'static str, value: &str) -> Result<Vec<f64>> {
+    value.split(',').map(|v| real(name, v)).collect()
+}
+
+fn show_pair((r, c): (usize, usize)) -> String {
+    if r == c {
+        r.to_string()
+    } else {
+        format!("{r},{c}")
+    }
+}
+
+impl FeatureMethod {
+    /// The method names, as specs and the CLI spell them.
+    pub const NAMES: [&'static str; 4] = ["raw", "hog", "gabor", "spectral"];
+
+    /// The method `name` with its default parameters.
+    pub fn with_defaults(name: &str) -> Result<Self> {
+        Ok(match name {
+            "raw" => FeatureMethod::Raw(RawParams::default()),
+            "hog" => FeatureMethod::Hog(HogParams::default()),
+            "gabor" => FeatureMethod::Gabor(GaborBankParams::default()),
+            "spectral" => FeatureMethod::Spectral(SpectralParams::default()),
+            other => return Err(Error::UnknownMethod(other.to_owned())),
+        })
+    }
+
+    /// The method `name` with `key=value` settings applied over its defaults, validated.
+    pub fn from_settings<K: AsRef<str>, V: AsRef<str>>(
+        name: &str,
+        settings: &[(K, V)],
+    ) -> Result<Self> {
+        let mut method = Self::with_defaults(name)?;
+        for (key, value) in settings {
+            method.set(key.as_ref(), value.as_ref())?;
+        }
+        method.validate()?;
+        Ok(method)
+    }
+
+    /// Sets one parameter from its text form (as [`FeatureMethod::settings`] writes it).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let unknown = |method: &'static str, known: &[&str]| Error::UnknownParameter {
+            method,
+            key: key.to_owned(),
+            known: known.join(", "),
+        };
+        match self {
+            FeatureMethod::Raw(p) => match key {
+                "downsample" => p.downsample = count("downsample", value)?,
+                _ => return Err(unknown("raw", &["downsample"])),
+            },
+            FeatureMethod::Hog(p) => match key {
+                "orientations" => p.orientations = count("orientations", value)?,
+                "pixels_per_cell" => p.pixels_per_cell = pair("pixels_per_cell", value)?,
+                "cells_per_block" => p.cells_per_block = pair("cells_per_block", value)?,
+                "block_norm" => p.block_norm = value.trim().parse::<BlockNorm>()?,
+                "transform_sqrt" => p.transform_sqrt = flag("transform_sqrt", value)?,
+                _ => {
+                    return Err(unknown(
+                        "hog",
+                        &[
+                            "orientations",
+                            "pixels_per_cell",
+                            "cells_per_block",
+                            "block_norm",
+                            "transform_sqrt",
+                        ],
+                    ));
+                }
+            },
+            FeatureMethod::Gabor(p) => match key {
+                "frequencies" => p.frequencies = reals("frequencies", value)?,
+                "orientations" => p.orientations = count("orientations", value)?,
+                "bandwidth" => p.bandwidth = real("bandwidth", value)?,
+                "stats" => p.stats = flag("stats", value)?,
+                "pool" => p.pool = count("pool", value)?,
+                _ => {
+                    return Err(unknown(
+                        "gabor",
+                        &["frequencies", "orientations", "bandwidth", "stats", "pool"],
+                    ));
+                }
+            },
+            FeatureMethod::Spectral(p) => match key {
+                "block" => p.block = count("block", value)?,
+                "rings" => p.rings = count("rings", value)?,
+                "wedges" => p.wedges = count("wedges", value)?,
+                "normalise" => p.normalise = flag("normalise", value)?,
+                _ => {
+                    return Err(unknown(
+                        "spectral",
+                        &["block", "rings", "wedges", "normalise"],
+                    ));
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// Every parameter as `(key, text)`, in documented order; feeding them back to
+    /// [`FeatureMethod::from_settings`] gives the same method.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        match self {
+            FeatureMethod::Raw(p) => vec![("downsample", p.downsample.to_string())],
+            FeatureMethod::Hog(p) => vec![
+                ("orientations", p.orientations.to_string()),
+                ("pixels_per_cell", show_pair(p.pixels_per_cell)),
+                ("cells_per_block", show_pair(p.cells_per_block)),
+                ("block_norm", p.block_norm.to_string()),
+                ("transform_sqrt", p.transform_sqrt.to_string()),
+            ],
+            FeatureMethod::Gabor(p) => vec![
+                (
+                    "frequencies",
+                    p.frequencies
+                        .iter()
+                        .map(f64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                ("orientations", p.orientations.to_string()),
+                ("bandwidth", p.bandwidth.to_string()),
+                ("stats", p.stats.to_string()),
+                ("pool", p.pool.to_string()),
+            ],
+            FeatureMethod::Spectral(p) => vec![
+                ("block", p.block.to_string()),
+                ("rings", p.rings.to_string()),
+                ("wedges", p.wedges.to_string()),
+                ("normalise", p.normalise.to_string()),
+            ],
+        }
+    }
+
+    /// The name of each feature of the output vector for a `rows × cols` image, in
+    /// output order.
+    pub fn feature_names(&self, rows: usize, cols: usize) -> Result<Vec<String>> {
+        let len = self.output_len(rows, cols)?;
+        let mut names = Vec::with_capacity(len);
+        match self {
+            FeatureMethod::Raw(p) => {
+                let k = p.downsample;
+                for r in 0..rows / k {
+                    for c in 0..cols / k {
+                        names.push(format!("pixel_r{r}_c{c}"));
+                    }
+                }
+            }
+            FeatureMethod::Hog(p) => {
+                let (cells_r, cells_c) = (rows / p.pixels_per_cell.0, cols / p.pixels_per_cell.1);
+                let (br, bc) = p.cells_per_block;
+                for r in 0..=cells_r - br {
+                    for c in 0..=cells_c - bc {
+                        for i in 0..br {
+                            for j in 0..bc {
+                                for o in 0..p.orientations {
+                                    names.push(format!(
+                                        "hog_block{r}_{c}_cell{}_{}_bin{o}",
+                                        r + i,
+                                        c + j
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            FeatureMethod::Gabor(p) => {
+                for filter in p.filters() {
+                    let tag = format!(
+                        "gabor_f{}_theta{}",
+                        filter.frequency,
+                        (filter.theta.to_degrees() * 1e6).round() / 1e6
+                    );
+                    if p.stats {
+                        names.push(format!("{tag}_mean"));
+                        names.push(format!("{tag}_std"));
+                    }
+                    if p.pool > 0 {
+                        for r in 0..rows / p.pool {
+                            for c in 0..cols / p.pool {
+                                names.push(format!("{tag}_pool_r{r}_c{c}"));
+                            }
+                        }
+                    }
+                }
+            }
+            FeatureMethod::Spectral(p) => {
+                // Block entries by their frequency offset from the centred zero frequency.
+                let half = (p.block / 2) as i64;
+                for r in 0..p.block as i64 {
+                    for c in 0..p.block as i64 {
+                        names.push(format!("logmag_u{}_v{}", r - half, c - half));
+                    }
+                }
+                names.extend((0..p.rings).map(|k| format!("ring{k}")));
+                names.extend((0..p.wedges).map(|k| format!("wedge{k}")));
+            }
+        }
+        debug_assert_eq!(names.len(), len);
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_names_match_the_output() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("raw", &[("downsample", "2")]),
+            (
+                "hog",
+                &[
+                    ("pixels_per_cell", "6,5"),
+                    ("cells_per_block", "2"),
+                    ("block_norm", "L1-sqrt"),
+                    ("transform_sqrt", "true"),
+                ],
+            ),
+            ("gabor", &[("frequencies", "0.1,0.25"), ("pool", "8")]),
+            (
+                "spectral",
+                &[("block", "6"), ("rings", "3"), ("wedges", "5")],
+            ),
+        ];
+        for (name, settings) in cases {
+            let method = FeatureMethod::from_settings(name, settings).expect("valid");
+            assert_eq!(method.name(), *name);
+            let again = FeatureMethod::from_settings(name, &method.settings()).expect("again");
+            assert_eq!(again, method);
+            let names = method.feature_names(37, 33).expect("names");
+            assert_eq!(names.len(), method.output_len(37, 33).expect("len"));
+            let unique: std::collections::HashSet<_> = names.iter().collect();
+            assert_eq!(unique.len(), names.len(), "{name}: names repeat");
+        }
+        let hog = FeatureMethod::from_settings("hog", &[("cells_per_block", "2")]).expect("hog");
+        let names = hog.feature_names(64, 64).expect("names");
+        assert_eq!(names.len(), 1764);
+        assert_eq!(names[9], "hog_block0_0_cell0_1_bin0");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let err = FeatureMethod::from_settings("hog", &[("pixel_per_cell", "8")]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("pixel_per_cell") && text.contains("pixels_per_cell"),
+            "{text}"
+        );
+        let err = FeatureMethod::from_settings("gabor", &[("frequencies", "0.1,0.7")]).unwrap_err();
+        assert!(err.to_string().contains("frequency"), "{err}");
+        let err = FeatureMethod::from_settings("gabor", &[("frequencies", "0")]).unwrap_err();
+        assert!(err.to_string().contains("frequency"), "{err}");
+        let err = FeatureMethod::from_settings("raw", &[("downsample", "two")]).unwrap_err();
+        assert!(err.to_string().contains("`downsample`") && err.to_string().contains("two"));
+        assert!(matches!(
+            FeatureMethod::with_defaults("sift"),
+            Err(Error::UnknownMethod(_))
+        ));
+        let hog = FeatureMethod::with_defaults("hog").expect("hog");
+        let err = hog.output_len(16, 64).unwrap_err();
+        assert!(err.to_string().contains("16x64"), "{err}");
+    }
+}

@@ -1,0 +1,247 @@
+//! `sarlab features`: feature vectors of one chip, or the feature matrix and labels of
+//! a dataset split, written as `.npy` (with a JSON sidecar) for use in other tools.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use sarlab_features::{FeatureMethod, hog_image};
+use sarlab_filter::Preprocess;
+use sarlab_io::{DatasetIndex, Split, npy};
+use serde_json::json;
+
+use crate::cli::{FeaturesArgs, SplitArg};
+use crate::dataset_commands::{dataset_options, read_single};
+use crate::progress;
+
+/// `KEY=VALUE` pairs of `--set`.
+fn settings(args: &FeaturesArgs) -> Result<Vec<(String, String)>> {
+    args.set
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .with_context(|| format!("--set {s:?}: expected KEY=VALUE, e.g. orientations=9"))
+        })
+        .collect()
+}
+
+fn preprocess(args: &FeaturesArgs) -> Result<Preprocess> {
+    Ok(Preprocess {
+        crop: args.crop,
+        intensity: args
+            .intensity
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--intensity: {e}"))?,
+        speckle: args
+            .speckle
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--speckle")?,
+        filter: args
+            .filter
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--filter")?,
+    })
+}
+
+/// `DIR/STEM.npy` → `DIR/STEM<suffix>`.
+fn beside(out: &Path, suffix: &str) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}{suffix}"))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn features(args: &FeaturesArgs) -> Result<()> {
+    if args.out.extension().is_none_or(|e| e != "npy") {
+        bail!(
+            "--out {}: give a file name ending in .npy",
+            args.out.display()
+        );
+    }
+    let method = FeatureMethod::from_settings(&args.method, &settings(args)?)
+        .with_context(|| format!("feature method `{}`", args.method))?;
+    let preprocess = preprocess(args)?;
+    if let Some(crop) = preprocess.crop {
+        method
+            .output_len(crop, crop)
+            .with_context(|| format!("{} with --crop {crop}", method.name()))?;
+    }
+    if args.glyphs.is_some() && !matches!(method, FeatureMethod::Hog(_)) {
+        bail!("--glyphs draws HOG glyphs: use it with the hog method");
+    }
+    let options = dataset_options(&args.read, !args.no_md5)?;
+    let parameters: serde_json::Map<String, serde_json::Value> = method
+        .settings()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
+    if args.input.is_file()
+        && let Some(image) = read_single(&args.input, &options)?
+    {
+        let chip = preprocess
+            .apply(image.view())
+            .with_context(|| format!("preprocessing {}", args.input.display()))?;
+        let (rows, cols) = chip.dim();
+        let vector = method
+            .extract(chip.view())
+            .with_context(|| format!("{} features of {}", method.name(), args.input.display()))?;
+        write(&args.out, &npy::encode_f64(&[vector.len()], &vector))?;
+        let meta = json!({
+            "input": args.input.display().to_string(),
+            "method": method.name(),
+            "parameters": parameters,
+            "preprocess": preprocess.to_string(),
+            "image_size": [rows, cols],
+            "dimension": vector.len(),
+            "feature_names": method.feature_names(rows, cols)?,
+        });
+        let meta_path = beside(&args.out, ".json");
+        write(&meta_path, serde_json::to_string_pretty(&meta)?.as_bytes())?;
+        if let (Some(path), FeatureMethod::Hog(params)) = (&args.glyphs, &method) {
+            let glyphs = hog_image(chip.mapv(f64::from).view(), params)?;
+            let chip64 = chip.mapv(f64::from);
+            sarlab_report::write_panel_figure(
+                &[("chip", chip64.view()), ("HOG glyphs", glyphs.view())],
+                path,
+            )
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        println!(
+            "{}: {} features ({} {}x{}) → {} (+ {})",
+            args.input.display(),
+            vector.len(),
+            method.name(),
+            rows,
+            cols,
+            args.out.display(),
+            meta_path.display()
+        );
+        return Ok(());
+    }
+    if args.glyphs.is_some() {
+        bail!("--glyphs needs a single chip, not a dataset");
+    }
+    dataset_features(args, &method, &preprocess, &options, parameters)
+}
+
+fn dataset_features(
+    args: &FeaturesArgs,
+    method: &FeatureMethod,
+    preprocess: &Preprocess,
+    options: &sarlab_io::DatasetOptions,
+    parameters: serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let split = match args.split {
+        SplitArg::Train => Split::Train,
+        SplitArg::Test => Split::Test,
+    };
+    let index = DatasetIndex::scan(&args.input, options).with_context(|| {
+        format!(
+            "{} is neither a chip file sarlab reads nor a dataset",
+            args.input.display()
+        )
+    })?;
+    let bar = progress::bar(index.entries.len(), "loading chips");
+    let dataset = index.load(&|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let chips: Vec<_> = dataset.chips_in(split).collect();
+    if chips.is_empty() {
+        bail!(
+            "{} has no {split} chips (classes: {})",
+            args.input.display(),
+            dataset.classes.join(", ")
+        );
+    }
+    let start = Instant::now();
+    let prepared: Vec<Array2<f32>> = chips
+        .par_iter()
+        .map(|chip| {
+            preprocess
+                .apply(chip.image.view())
+                .with_context(|| format!("chip {}", dataset.chip_label(chip)))
+        })
+        .collect::<Result<_>>()?;
+    if let Some((k, chip)) = prepared
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.dim() != prepared[0].dim())
+    {
+        bail!(
+            "{} is {}x{} but {} is {}x{}: give --crop N to bring every chip to N×N",
+            dataset.chip_label(chips[k]),
+            chip.nrows(),
+            chip.ncols(),
+            dataset.chip_label(chips[0]),
+            prepared[0].nrows(),
+            prepared[0].ncols()
+        );
+    }
+    let views: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|c| c.view()).collect();
+    let bar = progress::bar(views.len(), format!("{} features", method.name()));
+    let matrix = method
+        .extract_all(&views, &|| bar.inc(1))
+        .with_context(|| {
+            format!(
+                "{} features of {} (use --crop to bring chips of different sizes to one size)",
+                method.name(),
+                args.input.display()
+            )
+        })?;
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let (rows, cols) = prepared[0].dim();
+    let labels: Vec<i64> = chips.iter().map(|c| c.class_index as i64).collect();
+    let flat: Vec<f64> = matrix.iter().copied().collect();
+    write(
+        &args.out,
+        &npy::encode_f64(&[matrix.nrows(), matrix.ncols()], &flat),
+    )?;
+    let labels_path = beside(&args.out, ".labels.npy");
+    write(&labels_path, &npy::encode_i64(&labels))?;
+    let meta = json!({
+        "input": args.input.display().to_string(),
+        "dataset_digest": dataset.digest,
+        "split": split.to_string(),
+        "classes": dataset.classes,
+        "chips": chips.iter().map(|c| dataset.chip_label(c)).collect::<Vec<_>>(),
+        "method": method.name(),
+        "parameters": parameters,
+        "preprocess": preprocess.to_string(),
+        "image_size": [rows, cols],
+        "shape": [matrix.nrows(), matrix.ncols()],
+        "feature_names": method.feature_names(rows, cols)?,
+        "seconds": seconds,
+    });
+    let meta_path = beside(&args.out, ".json");
+    write(&meta_path, serde_json::to_string_pretty(&meta)?.as_bytes())?;
+    println!(
+        "{} {split}: {} chips × {} {} features in {:.2} s ({:.0} chips/s) → {}, {}, {}",
+        args.input.display(),
+        matrix.nrows(),
+        matrix.ncols(),
+        method.name(),
+        seconds,
+        matrix.nrows() as f64 / seconds.max(1e-9),
+        args.out.display(),
+        labels_path.display(),
+        meta_path.display()
+    );
+    Ok(())
+}
