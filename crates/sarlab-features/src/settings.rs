@@ -226,9 +226,11 @@ impl FeatureMethod {
                         names.push(format!("{tag}_mean"));
                         names.push(format!("{tag}_std"));
                     }
-                    if p.pool > 0 {
-                        for r in 0..rows / p.pool {
-                            for c in 0..cols / p.pool {
+                    if let (Some(pr), Some(pc)) =
+                        (rows.checked_div(p.pool), cols.checked_div(p.pool))
+                    {
+                        for r in 0..pr {
+                            for c in 0..pc {
                                 names.push(format!("{tag}_pool_r{r}_c{c}"));
                             }
                         }
