@@ -98,3 +98,28 @@ fn kernels_and_responses_equal_scikit_image() {
         );
     }
 }
+
+#[test]
+fn bank_features_equal_scikit_image_magnitudes() {
+    use sarlab_features::gabor::GaborBankParams;
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/gabor.json")).expect("fixture json");
+    let bank = &fixture["bank"];
+    let params = GaborBankParams {
+        frequencies: serde_json::from_value(bank["frequencies"].clone()).expect("f"),
+        orientations: bank["orientations"].as_u64().expect("n") as usize,
+        bandwidth: f(&bank["bandwidth"]),
+        stats: true,
+        pool: bank["pool"].as_u64().expect("pool") as usize,
+    };
+    let expected: Vec<f64> = serde_json::from_value(bank["features"].clone()).expect("v");
+    let got = params.extract(test_image(32, 32).view()).expect("bank");
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got.len(), 6 * (2 + 16));
+    for (k, (a, b)) in got.iter().zip(&expected).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1e-3),
+            "feature {k}: {a} vs scikit-image {b}"
+        );
+    }
+}
