@@ -43,6 +43,14 @@ impl SpectralParams {
                 message: "block, rings and wedges are all 0: no features".to_owned(),
             });
         }
+        for (name, count) in [("rings", self.rings), ("wedges", self.wedges)] {
+            if count >= usize::from(NO_WEDGE) {
+                return Err(Error::InvalidParameter {
+                    name,
+                    message: format!("{count} is too many (at most {})", NO_WEDGE - 1),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -63,47 +71,122 @@ impl SpectralParams {
     pub fn extract(&self, image: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         let (rows, cols) = image.dim();
         let mut out = Vec::with_capacity(self.output_len(rows, cols)?);
-        let centred = fft::fftshift(fft::fft2_real(image).view());
+        // The half spectrum of the real FFT; the other half is its conjugate mirror
+        // (F[-r, -c] = conj F[r, c]), which has the same magnitude.
+        let half = fft::rfft2(image);
+        let last = cols / 2;
+        let magnitude_at = |r: usize, c: usize| -> f64 {
+            if c <= last {
+                half[[r, c]].norm()
+            } else {
+                half[[(rows - r) % rows, cols - c]].norm()
+            }
+        };
+        let energy_at = |r: usize, c: usize| -> f64 {
+            if c <= last {
+                half[[r, c]].norm_sqr()
+            } else {
+                half[[(rows - r) % rows, cols - c]].norm_sqr()
+            }
+        };
+        // Centred position (r, c) holds frequency ((r - rows/2) mod rows, ...), as numpy's
+        // fftshift lays it out.
         let (cr, cc) = (rows / 2, cols / 2);
+        let unshift_row = |r: usize| (r + rows - cr) % rows;
+        let unshift_col = |c: usize| (c + cols - cc) % cols;
         if self.block > 0 {
             let (r0, c0) = (cr - self.block / 2, cc - self.block / 2);
             for r in r0..r0 + self.block {
                 for c in c0..c0 + self.block {
-                    out.push(centred[[r, c]].norm().ln_1p());
+                    out.push(magnitude_at(unshift_row(r), unshift_col(c)).ln_1p());
                 }
             }
         }
-        let total: f64 = centred.iter().map(|z| z.norm_sqr()).sum();
+        if self.rings == 0 && self.wedges == 0 {
+            return Ok(out);
+        }
+        let regions = regions(rows, cols, self.rings, self.wedges);
+        let mut ring_energy = vec![0.0; self.rings];
+        let mut wedge_energy = vec![0.0; self.wedges];
+        let mut total = 0.0;
+        for r in 0..rows {
+            let fr = unshift_row(r);
+            for c in 0..cols {
+                let e = energy_at(fr, unshift_col(c));
+                total += e;
+                let k = r * cols + c;
+                if self.rings > 0 {
+                    ring_energy[usize::from(regions.ring[k])] += e;
+                }
+                if let Some(&w) = regions.wedge.get(k).filter(|&&w| w != NO_WEDGE) {
+                    wedge_energy[usize::from(w)] += e;
+                }
+            }
+        }
         let scale = if self.normalise && total > 0.0 {
             1.0 / total
         } else {
             1.0
         };
-        if self.rings > 0 {
-            let radius = rows.min(cols) as f64 / 2.0;
-            let mut energy = vec![0.0; self.rings];
-            for ((r, c), z) in centred.indexed_iter() {
-                let d = ((r as f64 - cr as f64).powi(2) + (c as f64 - cc as f64).powi(2)).sqrt();
-                let ring = ((d / radius * self.rings as f64) as usize).min(self.rings - 1);
-                energy[ring] += z.norm_sqr();
-            }
-            out.extend(energy.into_iter().map(|e| e * scale));
-        }
-        if self.wedges > 0 {
-            let mut energy = vec![0.0; self.wedges];
-            for ((r, c), z) in centred.indexed_iter() {
-                let (dy, dx) = (r as f64 - cr as f64, c as f64 - cc as f64);
-                if dy == 0.0 && dx == 0.0 {
-                    continue;
-                }
-                let angle = dy.atan2(dx).rem_euclid(PI);
-                let wedge = ((angle / PI * self.wedges as f64) as usize).min(self.wedges - 1);
-                energy[wedge] += z.norm_sqr();
-            }
-            out.extend(energy.into_iter().map(|e| e * scale));
-        }
+        out.extend(ring_energy.into_iter().map(|e| e * scale));
+        out.extend(wedge_energy.into_iter().map(|e| e * scale));
         Ok(out)
     }
+}
+
+const NO_WEDGE: u16 = u16::MAX;
+
+/// Ring and wedge index of every centred spectrum position, for one shape and count.
+struct Regions {
+    ring: Vec<u16>,
+    /// [`NO_WEDGE`] at the zero frequency; empty without wedges.
+    wedge: Vec<u16>,
+}
+
+type RegionKey = (usize, usize, usize, usize);
+
+thread_local! {
+    /// The maps depend only on the shape and the counts, and every chip of a study has
+    /// the same: computing them once per thread saves a square root and an `atan2` per
+    /// pixel of every chip.
+    static REGIONS: std::cell::RefCell<std::collections::HashMap<RegionKey, std::rc::Rc<Regions>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn regions(rows: usize, cols: usize, rings: usize, wedges: usize) -> std::rc::Rc<Regions> {
+    REGIONS.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry((rows, cols, rings, wedges))
+            .or_insert_with(|| std::rc::Rc::new(build_regions(rows, cols, rings, wedges)))
+            .clone()
+    })
+}
+
+fn build_regions(rows: usize, cols: usize, rings: usize, wedges: usize) -> Regions {
+    let (cr, cc) = (rows / 2, cols / 2);
+    let radius = rows.min(cols) as f64 / 2.0;
+    let mut ring = Vec::with_capacity(if rings > 0 { rows * cols } else { 0 });
+    let mut wedge = Vec::with_capacity(if wedges > 0 { rows * cols } else { 0 });
+    for r in 0..rows {
+        for c in 0..cols {
+            let (dy, dx) = (r as f64 - cr as f64, c as f64 - cc as f64);
+            if rings > 0 {
+                let d = (dy.powi(2) + dx.powi(2)).sqrt();
+                // Frequencies beyond the Nyquist radius count in the last ring.
+                ring.push(((d / radius * rings as f64) as usize).min(rings - 1) as u16);
+            }
+            if wedges > 0 {
+                wedge.push(if dy == 0.0 && dx == 0.0 {
+                    NO_WEDGE
+                } else {
+                    let angle = dy.atan2(dx).rem_euclid(PI);
+                    ((angle / PI * wedges as f64) as usize).min(wedges - 1) as u16
+                });
+            }
+        }
+    }
+    Regions { ring, wedge }
 }
 
 #[cfg(test)]
