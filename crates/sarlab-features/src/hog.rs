@@ -482,20 +482,23 @@ pub fn hog(image: ArrayView2<'_, f64>, p: &HogParams) -> Result<Vec<f64>> {
     let (hist, cells) = histograms_of(image, p)?;
     let (br, bc) = p.cells_per_block;
     let n = p.orientations;
-    let mut out = Vec::with_capacity(p.output_len(rows, cols)?);
-    let mut block = Vec::with_capacity(br * bc * n);
+    let len = p.output_len(rows, cols)?;
+    let mut out = Vec::with_capacity(len);
+    let hist = hist.as_slice().expect("fresh array");
+    // In (cell_row, cell_col, orientation) order, a block's cells of one cell row are
+    // contiguous: a block is `br` slices of `bc · n` values, normalised in place.
+    let (row_len, block_row_len) = (cells.1 * n, bc * n);
     for r in 0..=cells.0 - br {
         for c in 0..=cells.1 - bc {
-            block.clear();
+            let start = out.len();
             for i in 0..br {
-                for j in 0..bc {
-                    block.extend((0..n).map(|o| hist[[r + i, c + j, o]]));
-                }
+                let from = (r + i) * row_len + c * n;
+                out.extend_from_slice(&hist[from..from + block_row_len]);
             }
-            normalise_block(&mut block, p.block_norm);
-            out.extend_from_slice(&block);
+            normalise_block(&mut out[start..], p.block_norm);
         }
     }
+    debug_assert_eq!(out.len(), len);
     Ok(out)
 }
 
