@@ -206,21 +206,19 @@ const ANGLE_MARGIN_DEG: f64 = 1e-3;
 /// with [`exact_bin`]). Branch-free f64 arithmetic only, so the pixel loop vectorises.
 #[inline(always)]
 fn fast_bin(g_row: f64, g_col: f64, step: f64) -> f64 {
-    // Orientation mod 180°: fold onto the upper half-plane.
-    let flip = if g_row < 0.0 { -1.0 } else { 1.0 };
-    let (y, x) = (g_row * flip, g_col * flip);
+    // Everything in bin units (one bin = `step` degrees), folded onto the upper
+    // half-plane (orientation mod 180°).
+    let bins_per_radian = 180.0 / std::f64::consts::PI / step;
+    let full = 180.0 / step;
+    let y = g_row.abs();
+    let x = if g_row < 0.0 { -g_col } else { g_col };
     let across = x.abs();
-    let (num, den) = if across >= y {
-        (y, across)
-    } else {
-        (across, y)
-    };
+    let steep = across < y;
+    let (num, den) = if steep { (across, y) } else { (y, across) };
     let t = if den > 0.0 { num / den } else { 0.0 };
-    let at = atan_unit(t).to_degrees();
-    let base = if across >= y { at } else { 90.0 - at };
-    let theta = if x < 0.0 { 180.0 - base } else { base };
-    // Multiplying by 1/step is within 1 ulp of the division: far inside the margin.
-    let q = theta * (1.0 / step);
+    let at = atan_unit(t) * bins_per_radian;
+    let base = if steep { 0.5 * full - at } else { at };
+    let q = if x < 0.0 { full - base } else { base };
     // floor(q) by the 2^52 rounding trick (f64::floor is a libm call on baseline
     // x86-64, and `as` conversions check for NaN; both stop vectorisation).
     const ROUND: f64 = 4_503_599_627_370_496.0;
@@ -231,8 +229,8 @@ fn fast_bin(g_row: f64, g_col: f64, step: f64) -> f64 {
         fraction
     } else {
         1.0 - fraction
-    } * step;
-    if distance <= ANGLE_MARGIN_DEG {
+    };
+    if distance * step <= ANGLE_MARGIN_DEG {
         -1.0
     } else {
         bin
@@ -244,7 +242,8 @@ fn atan_unit(t: f64) -> f64 {
     let t2 = t * t;
     let mut p = ATAN_COEFFS[5];
     for &k in ATAN_COEFFS[..5].iter().rev() {
-        p = p * t2 + k;
+        // One fused instruction where the kernel runs (pulp enables FMA).
+        p = p.mul_add(t2, k);
     }
     t * p
 }
