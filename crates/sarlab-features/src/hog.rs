@@ -333,11 +333,17 @@ impl pulp::WithSimd for HistogramKernel<'_> {
             if interior < width {
                 g_col[interior] = 0.0;
             }
-            for c in 0..width {
+            // Zipped iterators, not indices: bounds checks would stop vectorisation.
+            for (((m, b), &gr), &gc) in magnitude
+                .iter_mut()
+                .zip(bins.iter_mut())
+                .zip(&g_row)
+                .zip(&g_col)
+            {
                 // sqrt(x² + y²) rather than hypot (scikit-image's): the sums stay identical,
                 // since they are kept in single precision.
-                magnitude[c] = (g_col[c] * g_col[c] + g_row[c] * g_row[c]).sqrt();
-                bins[c] = fast_bin(g_row[c], g_col[c], step);
+                *m = (gc * gc + gr * gr).sqrt();
+                *b = fast_bin(gr, gc, step);
             }
             let hist_row = (r / cr) * cells.1 * n;
             // Column k of every cell, then column k + 1: each (cell, bin) total still
