@@ -80,6 +80,12 @@ fn methods() -> Vec<(&'static str, FeatureMethod)> {
 /// Python side): on a shared machine with CPU steal, the minimum over many short
 /// batches is the least noisy estimate of the uncontended cost.
 fn best_us(mut f: impl FnMut(), per_batch: usize) -> f64 {
+    // Warm caches, branch predictors and the core's clock first (timeit's repeats
+    // after the first play that role on the Python side).
+    let warm_up = Instant::now();
+    while warm_up.elapsed().as_secs_f64() < 0.5 {
+        f();
+    }
     let mut times: Vec<f64> = (0..101)
         .map(|_| {
             let start = Instant::now();

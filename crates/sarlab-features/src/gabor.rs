@@ -7,7 +7,10 @@
 //! `y0 = ceil(max(|nσy cosθ|, |nσx sinθ|, 1))`. Unless given, `σx = σy = s(b)/f` with
 //! `s(b) = √(ln 2 / 2)/π · (2^b + 1)/(2^b − 1)` for bandwidth `b`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::f64::consts::PI;
+use std::rc::Rc;
 
 use ndarray::{Array2, ArrayView2};
 use num_complex::Complex64;
@@ -95,20 +98,34 @@ impl GaborParams {
     }
 }
 
+/// The kernel's half-sizes `(y0, x0)`: it is `(2·y0 + 1) × (2·x0 + 1)`.
+pub fn kernel_half_sizes(params: &GaborParams) -> Result<(usize, usize)> {
+    params.validate()?;
+    let (sx, sy) = params.sigmas();
+    let (ct, st) = (params.theta.cos(), params.theta.sin());
+    let n = params.n_stds;
+    let x0 = (n * sx * ct).abs().max((n * sy * st).abs()).max(1.0).ceil();
+    let y0 = (n * sy * ct).abs().max((n * sx * st).abs()).max(1.0).ceil();
+    if x0 > 4096.0 || y0 > 4096.0 {
+        return Err(Error::InvalidParameter {
+            name: "frequency",
+            message: format!(
+                "the kernel would be {}x{} pixels",
+                2.0 * y0 + 1.0,
+                2.0 * x0 + 1.0
+            ),
+        });
+    }
+    Ok((y0 as usize, x0 as usize))
+}
+
 /// The complex kernel as (real, imaginary) parts, `(2·y0 + 1) × (2·x0 + 1)`.
 pub fn gabor_kernel(params: &GaborParams) -> Result<(Array2<f64>, Array2<f64>)> {
     params.validate()?;
     let (sx, sy) = params.sigmas();
     let (ct, st) = (params.theta.cos(), params.theta.sin());
-    let n = params.n_stds;
-    let x0 = (n * sx * ct).abs().max((n * sy * st).abs()).max(1.0).ceil() as i64;
-    let y0 = (n * sy * ct).abs().max((n * sx * st).abs()).max(1.0).ceil() as i64;
-    if x0 > 4096 || y0 > 4096 {
-        return Err(Error::InvalidParameter {
-            name: "frequency",
-            message: format!("the kernel would be {}x{} pixels", 2 * y0 + 1, 2 * x0 + 1),
-        });
-    }
+    let (y0, x0) = kernel_half_sizes(params)?;
+    let (y0, x0) = (y0 as i64, x0 as i64);
     let shape = ((2 * y0 + 1) as usize, (2 * x0 + 1) as usize);
     let norm = 1.0 / (2.0 * PI * sx * sy);
     let mut real = Array2::zeros(shape);
@@ -192,6 +209,109 @@ pub fn gabor_fft(
     // Linear convolution index (r + kh − 1, c + kw − 1) is output pixel (r, c).
     let window = full.slice(ndarray::s![kh - 1.., kw - 1..]);
     Ok((window.mapv(|z| z.re), window.mapv(|z| z.im)))
+}
+
+/// Kernel spectra by (kernel parameters, transform size), per thread: a bank applies the
+/// same few kernels to every chip of a dataset.
+type KernelSpectra = HashMap<([u64; 8], (usize, usize)), Rc<Array2<Complex64>>>;
+
+thread_local! {
+    static KERNEL_SPECTRA: RefCell<KernelSpectra> = RefCell::new(HashMap::new());
+}
+
+/// Bounds the per-thread cache when a sweep goes through many parameter sets.
+const MAX_CACHED_KERNEL_SPECTRA: usize = 256;
+
+fn kernel_spectrum(params: &GaborParams, size: (usize, usize)) -> Result<Rc<Array2<Complex64>>> {
+    let key = (
+        [
+            params.frequency.to_bits(),
+            params.theta.to_bits(),
+            params.bandwidth.to_bits(),
+            params.sigma_x.map_or(u64::MAX, f64::to_bits),
+            params.sigma_y.map_or(u64::MAX, f64::to_bits),
+            params.n_stds.to_bits(),
+            params.offset.to_bits(),
+            // Distinguishes "no sigma" from a sigma whose bits are u64::MAX (a NaN,
+            // rejected anyway).
+            u64::from(params.sigma_x.is_some()) | u64::from(params.sigma_y.is_some()) << 1,
+        ],
+        size,
+    );
+    if let Some(hit) = KERNEL_SPECTRA.with(|cache| cache.borrow().get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let (kr, ki) = gabor_kernel(params)?;
+    let mut kernel = Array2::<Complex64>::zeros(size);
+    for ((r, c), re) in kr.indexed_iter() {
+        kernel[[r, c]] = Complex64::new(*re, ki[[r, c]]);
+    }
+    let spectrum = Rc::new(fft::fft2(kernel.view()));
+    KERNEL_SPECTRA.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= MAX_CACHED_KERNEL_SPECTRA {
+            cache.clear();
+        }
+        cache.insert(key, Rc::clone(&spectrum));
+    });
+    Ok(spectrum)
+}
+
+/// The response magnitudes `|re + i·im|` of every filter, each equal to [`gabor`]'s, from
+/// one spectrum of the image reflect-padded for the bank's largest kernel and padded to
+/// an FFT-friendly size; per filter only a product with the (cached) kernel spectrum
+/// and one inverse transform remain.
+///
+/// With `H` the largest half-size and `h` this kernel's, the padded image is
+/// `Q[m] = x[reflect(m − H)]` and the response at `r` is the linear convolution
+/// `(Q ∗ k)[r + h + H]`; every index it reads lies in `[0, rows + 2H)`, inside the
+/// transform, so the circular convolution equals it.
+pub fn bank_magnitudes(
+    image: ArrayView2<'_, f64>,
+    filters: &[GaborParams],
+) -> Result<Vec<Array2<f64>>> {
+    let (rows, cols) = image.dim();
+    if rows == 0 || cols == 0 {
+        return Err(Error::InvalidParameter {
+            name: "image",
+            message: format!("a {rows}x{cols} image has no pixels"),
+        });
+    }
+    let halves = filters
+        .iter()
+        .map(kernel_half_sizes)
+        .collect::<Result<Vec<_>>>()?;
+    let widest = halves
+        .iter()
+        .fold((0, 0), |(a, b), &(y0, x0)| (a.max(y0), b.max(x0)));
+    let size = (
+        fft::next_fast_size(rows + 2 * widest.0),
+        fft::next_fast_size(cols + 2 * widest.1),
+    );
+    let padded = Array2::from_shape_fn(size, |(r, c)| {
+        if r < rows + 2 * widest.0 && c < cols + 2 * widest.1 {
+            image[[
+                reflect(r as isize - widest.0 as isize, rows),
+                reflect(c as isize - widest.1 as isize, cols),
+            ]]
+        } else {
+            0.0
+        }
+    });
+    let image_spectrum = fft::fft2_real(padded.view());
+    filters
+        .iter()
+        .zip(&halves)
+        .map(|(params, &(y0, x0))| {
+            let kernel = kernel_spectrum(params, size)?;
+            let full = fft::ifft2((&image_spectrum * &*kernel).view());
+            let window = full.slice(ndarray::s![
+                y0 + widest.0..y0 + widest.0 + rows,
+                x0 + widest.1..x0 + widest.1 + cols
+            ]);
+            Ok(window.mapv(|z| z.re.hypot(z.im)))
+        })
+        .collect()
 }
 
 /// The responses by direct summation over the kernel.
@@ -376,11 +496,7 @@ impl GaborBankParams {
     pub fn extract(&self, image: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         let (rows, cols) = image.dim();
         let mut out = Vec::with_capacity(self.output_len(rows, cols)?);
-        for params in self.filters() {
-            let (re, im) = gabor(image, &params)?;
-            let magnitude = ndarray::Zip::from(&re)
-                .and(&im)
-                .map_collect(|a, b| a.hypot(*b));
+        for magnitude in bank_magnitudes(image, &self.filters())? {
             if self.stats {
                 let n = magnitude.len() as f64;
                 let mean = magnitude.sum() / n;
@@ -410,6 +526,36 @@ impl GaborBankParams {
 #[cfg(test)]
 mod bank_tests {
     use super::*;
+
+    #[test]
+    fn shared_spectrum_magnitudes_equal_each_filters_own() {
+        // Odd, non-square size; kernels from 7x7 to 51x51 (direct and FFT routes alike).
+        let image = Array2::from_shape_fn((37, 29), |(r, c)| {
+            (0.3 * r as f64).sin() + (0.17 * (r * c) as f64).cos() + ((r * 7 + c) % 5) as f64
+        });
+        let filters: Vec<GaborParams> = [(0.07, 0.0), (0.2, 0.7), (0.45, 2.0), (0.11, 1.3)]
+            .into_iter()
+            .map(|(f, theta)| GaborParams {
+                offset: 0.4,
+                ..GaborParams::new(f, theta)
+            })
+            .collect();
+        for round in 0..2 {
+            // The second round reads the cached kernel spectra.
+            let shared = bank_magnitudes(image.view(), &filters).expect("bank");
+            for (params, got) in filters.iter().zip(&shared) {
+                let (re, im) = gabor(image.view(), params).expect("one filter");
+                let expected = ndarray::Zip::from(&re)
+                    .and(&im)
+                    .map_collect(|a, b| a.hypot(*b));
+                let scale = expected.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+                let worst = ndarray::Zip::from(got)
+                    .and(&expected)
+                    .fold(0.0_f64, |m, a, b| m.max((a - b).abs()));
+                assert!(worst <= 1e-12 * scale, "round {round} {params:?}: {worst}");
+            }
+        }
+    }
 
     #[test]
     fn bank_layout_and_values() {

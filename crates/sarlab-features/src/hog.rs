@@ -32,6 +32,9 @@ use crate::error::{Error, Result};
 
 const EPS: f64 = 1e-5;
 
+/// Upper bound on `orientations` (bins of 0.018°).
+pub const MAX_ORIENTATIONS: usize = 10_000;
+
 /// Block normalisation, as scikit-image names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum BlockNorm {
@@ -121,6 +124,17 @@ impl HogParams {
             }
         };
         positive("orientations", self.orientations)?;
+        // Bins far narrower than the fast path's boundary margin would all take the slow
+        // path; nobody bins gradients finer than 0.018°.
+        if self.orientations > MAX_ORIENTATIONS {
+            return Err(Error::InvalidParameter {
+                name: "orientations",
+                message: format!(
+                    "must be at most {MAX_ORIENTATIONS}, got {}",
+                    self.orientations
+                ),
+            });
+        }
         positive(
             "pixels_per_cell",
             self.pixels_per_cell.0.min(self.pixels_per_cell.1),
@@ -237,6 +251,18 @@ fn fast_bin(g_row: f64, g_col: f64, step: f64) -> f64 {
     }
 }
 
+/// [`fast_bin`] as an integer, or `u32::MAX` for "settle it with [`exact_bin`]". The
+/// integer is read from the mantissa of `bin + 2⁵²` rather than by an `as` cast, whose
+/// range checks would stop the pixel loop from vectorising.
+#[inline(always)]
+fn fast_bin_code(g_row: f64, g_col: f64, step: f64) -> u32 {
+    const ROUND: f64 = 4_503_599_627_370_496.0;
+    let bin = fast_bin(g_row, g_col, step);
+    let code = if bin < 0.0 { f64::from(u32::MAX) } else { bin };
+    // Truncation keeps the low 32 mantissa bits: the integer itself (it is < 2³²).
+    (code + ROUND).to_bits() as u32
+}
+
 #[inline(always)]
 fn atan_unit(t: f64) -> f64 {
     let t2 = t * t;
@@ -308,7 +334,9 @@ impl pulp::WithSimd for HistogramKernel<'_> {
         let mut g_row = vec![0.0; width];
         let mut g_col = vec![0.0; width];
         let mut magnitude = vec![0.0; width];
-        let mut bins = vec![0.0f64; width];
+        let mut bins = vec![0u32; width];
+        // At most MAX_ORIENTATIONS, far below u32::MAX, the "undecided" code.
+        let n_code = n as u32;
         for r in 0..cells.0 * cr {
             let row = &pixels[r * cols..(r + 1) * cols];
             if r > 0 && r + 1 < rows {
@@ -343,7 +371,7 @@ impl pulp::WithSimd for HistogramKernel<'_> {
                 // sqrt(x² + y²) rather than hypot (scikit-image's): the sums stay identical,
                 // since they are kept in single precision.
                 *m = (gc * gc + gr * gr).sqrt();
-                *b = fast_bin(gr, gc, step);
+                *b = fast_bin_code(gr, gc, step);
             }
             let hist_row = (r / cr) * cells.1 * n;
             // Column k of every cell, then column k + 1: each (cell, bin) total still
@@ -353,17 +381,19 @@ impl pulp::WithSimd for HistogramKernel<'_> {
                 for cell_c in 0..cells.1 {
                     let base = hist_row + cell_c * n;
                     let c = cell_c * cc + k;
-                    // A zero magnitude adds exactly nothing.
-                    if magnitude[c] == 0.0 {
-                        continue;
-                    }
-                    let bin = if bins[c] < 0.0 {
+                    let code = bins[c];
+                    let bin = if code < n_code {
+                        code as usize
+                    } else {
+                        // A zero gradient (always undecided: its angle is 0°, a
+                        // boundary) adds exactly nothing.
+                        if magnitude[c] == 0.0 {
+                            continue;
+                        }
                         match exact_bin(g_row[c], g_col[c], n, step) {
                             Some(b) => b,
                             None => continue,
                         }
-                    } else {
-                        bins[c] as usize
                     };
                     let total = &mut hist_data[base + bin];
                     *total = (f64::from(*total) + magnitude[c]) as f32;
@@ -376,11 +406,11 @@ impl pulp::WithSimd for HistogramKernel<'_> {
 fn normalise_block(block: &mut [f64], norm: BlockNorm) {
     match norm {
         BlockNorm::L1 => {
-            let d = block.iter().map(|v| v.abs()).sum::<f64>() + EPS;
+            let d = numpy_sum(block, f64::abs) + EPS;
             block.iter_mut().for_each(|v| *v /= d);
         }
         BlockNorm::L1Sqrt => {
-            let d = block.iter().map(|v| v.abs()).sum::<f64>() + EPS;
+            let d = numpy_sum(block, f64::abs) + EPS;
             block.iter_mut().for_each(|v| *v = (*v / d).sqrt());
         }
         BlockNorm::L2 => l2(block),
@@ -393,8 +423,38 @@ fn normalise_block(block: &mut [f64], norm: BlockNorm) {
 }
 
 fn l2(block: &mut [f64]) {
-    let d = (block.iter().map(|v| v * v).sum::<f64>() + EPS * EPS).sqrt();
+    let d = (numpy_sum(block, |v| v * v) + EPS * EPS).sqrt();
     block.iter_mut().for_each(|v| *v /= d);
+}
+
+/// `np.sum(f(values))` with numpy's own summation order (pairwise: eight running sums
+/// in blocks of up to 128 values, split in halves above that), so block norms are
+/// bit-identical to scikit-image's. The eight independent sums also vectorise, where a
+/// sequential sum is one long dependency chain.
+fn numpy_sum(values: &[f64], f: impl Fn(f64) -> f64 + Copy) -> f64 {
+    const BLOCK: usize = 128;
+    let n = values.len();
+    if n < 8 {
+        return values.iter().fold(0.0, |total, &v| total + f(v));
+    }
+    if n <= BLOCK {
+        let mut lanes = [0.0; 8];
+        for (lane, &v) in lanes.iter_mut().zip(values) {
+            *lane = f(v);
+        }
+        let whole = n - n % 8;
+        for chunk in values[8..whole].chunks_exact(8) {
+            for (lane, &v) in lanes.iter_mut().zip(chunk) {
+                *lane += f(v);
+            }
+        }
+        let head = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        return values[whole..].iter().fold(head, |total, &v| total + f(v));
+    }
+    let half = n / 2;
+    let half = half - half % 8;
+    numpy_sum(&values[..half], f) + numpy_sum(&values[half..], f)
 }
 
 fn histograms_of(
@@ -535,6 +595,13 @@ mod tests {
         .validate()
         .unwrap_err();
         assert!(err.to_string().contains("`orientations`"), "{err}");
+        let err = HogParams {
+            orientations: MAX_ORIENTATIONS + 1,
+            ..HogParams::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(err.to_string().contains("at most 10000"), "{err}");
     }
 
     #[test]
@@ -562,19 +629,41 @@ mod tests {
                         let angle = (k as f64 * step + offset).to_radians() - std::f64::consts::PI;
                         let (g_row, g_col) = (angle.sin() * scale, angle.cos() * scale);
                         let fast = fast_bin(g_row, g_col, step);
+                        let code = fast_bin_code(g_row, g_col, step);
                         if fast >= 0.0 {
+                            assert_eq!(code, fast as u32);
                             decided += 1;
                             assert_eq!(
                                 Some(fast as usize),
                                 exact_bin(g_row, g_col, n, step),
                                 "n={n} k={k} offset={offset}"
                             );
+                        } else {
+                            assert_eq!(code, u32::MAX);
                         }
                     }
                 }
             }
         }
         assert!(decided > 500, "{decided}");
+    }
+
+    #[test]
+    fn sums_are_numpys_bit_for_bit() {
+        // np.sum(1.0 / (i + 1.0) * np.where(i % 3 == 0, 1e3, 1.0)) for i = arange(n),
+        // numpy 2.4.6, as raw f64 bits; n = 144 and 300 take the halving path.
+        for (n, bits) in [
+            (5, 0x4093_8c22_2222_2223_u64),
+            (36, 0x409d_383a_a46c_c45e),
+            (81, 0x40a0_bed5_09ab_87d6),
+            (144, 0x40a2_40f3_72aa_f433),
+            (300, 0x40a4_2c6f_5df3_469c),
+        ] {
+            let values: Vec<f64> = (0..n)
+                .map(|i| 1.0 / (i as f64 + 1.0) * if i % 3 == 0 { 1e3 } else { 1.0 })
+                .collect();
+            assert_eq!(numpy_sum(&values, |v| v).to_bits(), bits, "n = {n}");
+        }
     }
 
     #[test]

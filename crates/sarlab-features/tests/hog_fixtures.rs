@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, s};
 use sarlab_features::{BlockNorm, HogParams, hog, hog_image};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 fn fixture() -> Value {
     let text = std::fs::read_to_string(concat!(
@@ -21,6 +22,23 @@ fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f64::max)
+}
+
+/// sha256 of the values as little-endian f64 bytes, as the fixture script hashes them.
+fn bits_digest(values: &[f64]) -> String {
+    let mut hasher = Sha256::new();
+    for v in values {
+        hasher.update(v.to_le_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn is_bit_identical(values: &[f64], case: &Value) -> bool {
+    bits_digest(values) == case["sha256"].as_str().expect("fixture digest")
 }
 
 fn image(v: &Value) -> Array2<f64> {
@@ -40,6 +58,7 @@ fn hog_equals_scikit_image() {
     let cases = fixture["cases"].as_array().expect("cases");
     assert!(cases.len() >= 50, "fixture has only {} cases", cases.len());
     let mut worst = 0.0_f64;
+    let mut differing = Vec::new();
     for case in cases {
         let img = image(&fixture["images"][case["image"].as_str().expect("name")]);
         let params = HogParams {
@@ -69,11 +88,16 @@ fn hog_equals_scikit_image() {
             params
         );
         worst = worst.max(max_diff);
+        if !is_bit_identical(&got, case) {
+            differing.push(format!("{} {params:?}", case["image"]));
+        }
     }
     println!(
-        "{} HOG cases, worst |diff| vs scikit-image = {worst:e}",
+        "{} HOG cases, worst |diff| vs scikit-image (12-digit fixture) = {worst:e}, \
+         not bit-identical: {differing:?}",
         cases.len()
     );
+    assert!(differing.is_empty(), "not bit-identical: {differing:#?}");
 }
 
 #[test]
@@ -84,6 +108,7 @@ fn glyph_image_equals_scikit_image_visualisation() {
         .expect("visualisations");
     assert!(cases.len() >= 12);
     let mut worst = 0.0_f64;
+    let mut differing = Vec::new();
     for case in cases {
         let img = image(&fixture["images"][case["image"].as_str().expect("name")]);
         let params = HogParams {
@@ -103,8 +128,15 @@ fn glyph_image_equals_scikit_image_visualisation() {
         // A glyph image that is all zeros would match a zero fixture: make sure not.
         assert!(got.iter().any(|&v| v > 0.0));
         worst = worst.max(diff);
+        if !is_bit_identical(got.as_slice().expect("contiguous"), case) {
+            differing.push(format!("{} {params:?}", case["image"]));
+        }
     }
-    println!("{} glyph images, worst |diff| = {worst:e}", cases.len());
+    println!(
+        "{} glyph images, worst |diff| = {worst:e}, not bit-identical: {differing:?}",
+        cases.len()
+    );
+    assert!(differing.is_empty(), "not bit-identical: {differing:#?}");
 }
 
 fn mstar_raw() -> Option<PathBuf> {
@@ -154,5 +186,11 @@ fn hog_of_real_mstar_crops_equals_scikit_image() {
         assert_eq!(got.len(), 1764);
         let diff = max_abs_diff(&got, &expected);
         assert!(diff <= 1e-9, "{}: max |diff| = {diff}", path.display());
+        assert!(
+            is_bit_identical(&got, case),
+            "{} {:?}: within {diff:e} but not bit-identical",
+            path.display(),
+            params.block_norm
+        );
     }
 }
