@@ -23,16 +23,112 @@ pub enum Command {
     /// Dataset tools.
     #[command(subcommand)]
     Dataset(DatasetCommand),
-    /// Filter one image in the frequency and/or spatial domain; writes the filtered
-    /// image, spectra, mask and a panel figure.
     /// Feature vectors of one chip, or the feature matrix and labels of a dataset split,
     /// as `.npy` for other tools.
     Features(FeaturesArgs),
+    /// Filter one image in the frequency and/or spatial domain; writes the filtered
+    /// image, spectra, mask and a panel figure.
     Filter(FilterArgs),
     /// Write an image's log-magnitude and phase spectra and a panel figure.
     Spectrum(SpectrumArgs),
+    /// Support vector machines on your own features.
+    #[command(subcommand)]
+    Svm(SvmCommand),
     /// Swap amplitude and phase spectra between two images of the same size.
     Swap(SwapArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SvmCommand {
+    /// Grid-search a C-SVC on your own feature matrices: stratified k-fold CV of every
+    /// (kernel, C, gamma, degree, coef0), the best by a CV metric refit on all training
+    /// rows and scored on the test rows.
+    Grid(SvmGridArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SvmGridArgs {
+    /// Training features: a 2-D `.npy` (N×D; any real dtype, read as f64).
+    #[arg(long, value_name = "X.npy")]
+    pub train: PathBuf,
+    /// Training labels: a 1-D integer `.npy` with N entries (any integer values).
+    #[arg(long, value_name = "Y.npy")]
+    pub train_labels: PathBuf,
+    /// Test features (same number of columns as the training features).
+    #[arg(long, value_name = "X.npy", requires = "test_labels")]
+    pub test: Option<PathBuf>,
+    /// Test labels; every one must occur in the training labels.
+    #[arg(long, value_name = "Y.npy", requires = "test")]
+    pub test_labels: Option<PathBuf>,
+    /// Kernels to sweep: linear, rbf, poly, sigmoid.
+    #[arg(long, value_delimiter = ',', default_value = "rbf")]
+    pub kernel: Vec<String>,
+    /// C values to sweep.
+    #[arg(
+        long = "C",
+        value_delimiter = ',',
+        default_value = "1",
+        allow_hyphen_values = true
+    )]
+    pub c: Vec<f64>,
+    /// Gamma values to sweep (rbf, poly, sigmoid): scale, auto or positive numbers.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "scale",
+        allow_hyphen_values = true
+    )]
+    pub gamma: Vec<String>,
+    /// Degrees to sweep (poly).
+    #[arg(long, value_delimiter = ',', default_value = "3")]
+    pub degree: Vec<u32>,
+    /// coef0 values to sweep (poly, sigmoid).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
+    pub coef0: Vec<f64>,
+    /// Cross-validation folds (stratified).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Seed of the fold shuffle.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Standardise features (fitted on each training fold) before the SVM.
+    #[arg(long)]
+    pub standardize: bool,
+    /// PCA components (fitted on each training fold, after standardisation).
+    #[arg(long)]
+    pub pca: Option<usize>,
+    /// Whiten the PCA components.
+    #[arg(long, requires = "pca")]
+    pub whiten: bool,
+    /// uniform or balanced.
+    #[arg(long, default_value = "uniform")]
+    pub class_weight: String,
+    /// Solver stopping tolerance (libsvm's eps).
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Turn off libsvm's shrinking heuristic (same solution, usually slower).
+    #[arg(long)]
+    pub no_shrinking: bool,
+    /// Iteration cap per binary machine (default libsvm's max(10^7, 100 N)).
+    #[arg(long)]
+    pub max_iterations: Option<usize>,
+    /// CV metric that picks the best configuration.
+    #[arg(long, default_value = "f1_macro")]
+    pub metric: String,
+    /// sarlab or linfa (linfa-svm, for cross-checks).
+    #[arg(long, default_value = "sarlab")]
+    pub backend: String,
+    /// Write the best configuration's test predictions (int64, original labels).
+    #[arg(long, value_name = "P.npy", requires = "test")]
+    pub predictions: Option<PathBuf>,
+    /// Print JSON: every configuration's CV mean/std metrics, the best, test metrics.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

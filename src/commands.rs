@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Command, DatasetCommand, SynthArgs, SynthFormatArg};
-use crate::{dataset_commands, feature_commands, filter_commands, progress, study};
+use crate::cli::{Command, DatasetCommand, SvmCommand, SynthArgs, SynthFormatArg};
+use crate::{dataset_commands, feature_commands, filter_commands, progress, study, svm_commands};
 use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
 pub fn dispatch(command: Command) -> Result<()> {
@@ -16,6 +16,7 @@ pub fn dispatch(command: Command) -> Result<()> {
         Command::Filter(args) => filter_commands::filter(&args),
         Command::Spectrum(args) => filter_commands::spectrum(&args),
         Command::Swap(args) => filter_commands::swap(&args),
+        Command::Svm(SvmCommand::Grid(args)) => svm_commands::grid(&args),
     }
 }
 

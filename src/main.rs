@@ -8,6 +8,7 @@ mod filter_commands;
 mod progress;
 mod spec;
 mod study;
+mod svm_commands;
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@
 //! The configurations are the cartesian product, per `[[features]]` block, of the
 //! preprocessing axes, that block's axes and the SVM axes, enumerated in a fixed order
 //! (blocks in file order; then crop, intensity, speckle, filter, the block's parameters
-//! in the order they are documented, pca, whiten, kernel, C, gamma).
+//! in the order they are documented, pca, whiten, kernel, C, gamma, degree, coef0).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -21,7 +21,7 @@ use sarlab_filter::spatial::SpeckleFilter;
 use sarlab_filter::{Intensity, Preprocess};
 use sarlab_io::synth::SynthConfig;
 use sarlab_io::{DatasetFormat, DatasetOptions, DecodeOptions, DepressionSplits, FolderLayout};
-use sarlab_svm::{Gamma, Kernel, SvmParams};
+use sarlab_svm::{Backend, ClassWeight, Gamma, Kernel, METRIC_NAMES, SvmParams};
 use sarlab_track::ParamValue;
 use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -353,6 +353,43 @@ pub struct SvmSpec {
     pub standardize: bool,
     #[serde(default = "tol")]
     pub tolerance: f64,
+    /// Degree of the polynomial kernel (swept only for `kernel = "poly"`).
+    #[serde(default = "degree_three")]
+    pub degree: Axis<u32>,
+    /// Constant term of the polynomial and sigmoid kernels (swept only for them).
+    #[serde(default = "zero_f64")]
+    pub coef0: Axis<f64>,
+    /// `"uniform"` or `"balanced"` (scikit-learn's `class_weight="balanced"`).
+    #[serde(default = "uniform")]
+    pub class_weight: String,
+    /// libsvm's shrinking heuristic; the solution does not depend on it.
+    #[serde(default = "yes")]
+    pub shrinking: bool,
+    /// Iteration cap per binary machine; default libsvm's `max(10^7, 100 n)`. A machine
+    /// that hits it is recorded (`iteration_cap_hits`) and warned about.
+    pub max_iterations: Option<usize>,
+    /// `"sarlab"` (default) or `"linfa"` (linfa-svm, for cross-checks).
+    #[serde(default = "sarlab_backend")]
+    pub backend: String,
+    /// CV metric that picks each method's best configuration.
+    #[serde(default = "f1_macro")]
+    pub metric: String,
+}
+
+fn degree_three() -> Axis<u32> {
+    Axis::one(3)
+}
+fn zero_f64() -> Axis<f64> {
+    Axis::one(0.0)
+}
+fn uniform() -> String {
+    "uniform".to_owned()
+}
+fn sarlab_backend() -> String {
+    "sarlab".to_owned()
+}
+fn f1_macro() -> String {
+    "f1_macro".to_owned()
 }
 
 /// Dimension reduction between the features and the SVM, fitted on training data only.
@@ -1006,29 +1043,90 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
             GammaSpec::Value(v) => bail!("`svm.gamma` = {v}: gamma must be a positive number"),
         });
     }
+    non_empty("svm.degree", &svm.degree)?;
+    non_empty("svm.coef0", &svm.coef0)?;
+    for &d in &svm.degree.0 {
+        if d == 0 {
+            bail!("`svm.degree` = 0: the polynomial degree must be at least 1");
+        }
+    }
+    for &c in &svm.coef0.0 {
+        if !c.is_finite() {
+            bail!("`svm.coef0` = {c}: must be a finite number");
+        }
+    }
+    let class_weight = match svm.class_weight.as_str() {
+        "uniform" => ClassWeight::Uniform,
+        "balanced" => ClassWeight::Balanced,
+        other => bail!("`svm.class_weight` = {other:?}: expected \"uniform\" or \"balanced\""),
+    };
+    svm.backend
+        .parse::<Backend>()
+        .map_err(|e| anyhow!("`svm.backend`: {e}"))?;
+    if !METRIC_NAMES.contains(&svm.metric.as_str()) {
+        bail!(
+            "`svm.metric` = {:?}: expected one of {}",
+            svm.metric,
+            METRIC_NAMES.join(", ")
+        );
+    }
+    if svm.max_iterations == Some(0) {
+        bail!("`svm.max_iterations` = 0: give a positive cap or leave it out");
+    }
     let mut grid = Vec::new();
     for &kernel in &kernels {
+        // Each kernel sweeps only the parameters that enter it.
+        let kernel_gammas: Vec<_> = if kernel == Kernel::Linear {
+            vec![None]
+        } else {
+            gammas.iter().cloned().map(Some).collect()
+        };
+        let degrees: Vec<_> = if kernel == Kernel::Poly {
+            svm.degree.0.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        let coef0s: Vec<_> = if matches!(kernel, Kernel::Poly | Kernel::Sigmoid) {
+            svm.coef0.0.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        };
         for &c in &svm.c.0 {
-            // gamma does not enter the linear kernel: sweep it only for RBF.
-            let kernel_gammas: Vec<_> = if kernel == Kernel::Linear {
-                vec![(Gamma::Scale, ParamValue::from("none"))]
-            } else {
-                gammas.clone()
-            };
-            for (gamma, gamma_value) in kernel_gammas {
-                grid.push(GridPoint {
-                    svm: SvmParams {
-                        kernel,
-                        c,
-                        gamma,
-                        tolerance: svm.tolerance,
-                    },
-                    params: vec![
-                        ("kernel".to_owned(), ParamValue::from(kernel.name())),
-                        ("C".to_owned(), ParamValue::Real(c)),
-                        ("gamma".to_owned(), gamma_value),
-                    ],
-                });
+            for gamma in &kernel_gammas {
+                for &degree in &degrees {
+                    for &coef0 in &coef0s {
+                        let mut params = vec![
+                            ("kernel".to_owned(), ParamValue::from(kernel.name())),
+                            ("C".to_owned(), ParamValue::Real(c)),
+                            (
+                                "gamma".to_owned(),
+                                gamma
+                                    .as_ref()
+                                    .map_or(ParamValue::from("none"), |(_, v)| v.clone()),
+                            ),
+                        ];
+                        if let Some(d) = degree {
+                            params.push(("degree".to_owned(), ParamValue::Int(i64::from(d))));
+                        }
+                        if let Some(c0) = coef0 {
+                            params.push(("coef0".to_owned(), ParamValue::Real(c0)));
+                        }
+                        grid.push(GridPoint {
+                            svm: SvmParams {
+                                kernel,
+                                c,
+                                gamma: gamma.as_ref().map_or(Gamma::Scale, |(g, _)| *g),
+                                degree: degree.unwrap_or(3),
+                                coef0: coef0.unwrap_or(0.0),
+                                tolerance: svm.tolerance,
+                                shrinking: svm.shrinking,
+                                class_weight: class_weight.clone(),
+                                max_iterations: svm.max_iterations,
+                            },
+                            params,
+                        });
+                    }
+                }
             }
         }
     }

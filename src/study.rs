@@ -27,7 +27,8 @@ use sarlab_io::synth::{self, SynthConfig};
 use sarlab_io::{Dataset, DatasetIndex, Split};
 use sarlab_report::{ConfigResult, ImageFigure, MethodResult, StudyReport};
 use sarlab_svm::{
-    CvSettings, FeatureTransform, confusion_matrix, cross_validate_grid, refit_and_test,
+    Backend, CvSettings, FeatureTransform, METRIC_NAMES, confusion_matrix, cross_validate_grid,
+    refit_and_test,
 };
 use sarlab_track::{
     Metric, NewRun, ParamValue, RunStatus, Store, StoredRun, config_hash, environment_tags, now_ms,
@@ -37,8 +38,6 @@ use sha2::{Digest, Sha256};
 use crate::cli::RunArgs;
 use crate::progress;
 use crate::spec::{self, DatasetSource, FeatureConfig, Plan};
-
-const METRICS: [&str; 4] = ["accuracy", "precision_macro", "recall_macro", "f1_macro"];
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
@@ -154,6 +153,8 @@ struct CvRecord {
     uuid: String,
     cv_accuracy: (f64, f64),
     cv_f1_macro: (f64, f64),
+    /// Mean and std of the spec's selection metric (`svm.metric`).
+    cv_selection: (f64, f64),
     fit_seconds: f64,
 }
 
@@ -339,8 +340,21 @@ impl Study<'_> {
             ),
             ("standardize".to_owned(), svm.standardize.into()),
             ("tolerance".to_owned(), svm.tolerance.into()),
+            ("class_weight".to_owned(), svm.class_weight.as_str().into()),
+            ("shrinking".to_owned(), svm.shrinking.into()),
+            ("backend".to_owned(), svm.backend.as_str().into()),
+            (
+                "max_iterations".to_owned(),
+                svm.max_iterations
+                    .map_or(ParamValue::from("libsvm"), ParamValue::from),
+            ),
             ("stage".to_owned(), stage.into()),
         ]
+    }
+
+    fn backend(&self) -> Backend {
+        // Validated when the plan was expanded.
+        self.plan.spec.svm.backend.parse().unwrap_or_default()
     }
 
     fn params_of(&self, feature: usize, grid: usize, stage: &str) -> Vec<(String, ParamValue)> {
@@ -372,6 +386,7 @@ impl Study<'_> {
             folds: self.plan.spec.svm.folds,
             seed: self.plan.spec.seed,
             transform: self.transform(feature),
+            backend: self.backend(),
         }
     }
 
@@ -409,7 +424,7 @@ impl Study<'_> {
             let (x_train, feature_seconds) = (x_train, *feature_seconds);
             let grid: Vec<_> = pending
                 .iter()
-                .map(|(gi, _)| self.plan.grid[*gi].svm)
+                .map(|(gi, _)| self.plan.grid[*gi].svm.clone())
                 .collect();
             let bar = progress::bar(
                 grid.len() * self.plan.spec.svm.folds,
@@ -429,7 +444,22 @@ impl Study<'_> {
             let end_ms = now_ms();
             for ((gi, hash), outcome) in pending.iter().zip(outcomes) {
                 let mut metrics = Vec::new();
+                let mut warnings = Vec::new();
                 for (fold, evaluation) in outcome.folds.iter().enumerate() {
+                    for warning in evaluation.warnings() {
+                        tracing::warn!("{}, fold {fold}: {warning}", self.run_name(fi, *gi));
+                        warnings.push(format!("fold {fold}: {warning}"));
+                    }
+                    metrics.push(Metric::new(
+                        "iteration_cap_hits",
+                        evaluation.capped_pairs.len() as f64,
+                        fold as i64,
+                    ));
+                    metrics.push(Metric::new(
+                        "solver_iterations",
+                        evaluation.iterations as f64,
+                        fold as i64,
+                    ));
                     let step = fold as i64;
                     for (name, value) in evaluation.metrics.named() {
                         metrics.push(Metric::new(format!("cv_{name}"), value, step));
@@ -447,13 +477,8 @@ impl Study<'_> {
                     ));
                     metrics.push(Metric::new("gamma_value", evaluation.gamma, step));
                 }
-                for name in METRICS {
-                    let (mean, std) = outcome.mean_std(|m| {
-                        m.named()
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .map_or(f64::NAN, |(_, v)| *v)
-                    });
+                for name in METRIC_NAMES {
+                    let (mean, std) = outcome.mean_std_of(name);
                     metrics.push(Metric::new(format!("cv_{name}_mean"), mean, 0));
                     metrics.push(Metric::new(format!("cv_{name}_std"), std, 0));
                 }
@@ -471,10 +496,16 @@ impl Study<'_> {
                     config_hash: hash.clone(),
                     params: self.params_of(fi, *gi, "cv"),
                     metrics,
-                    tags: vec![
+                    tags: [
                         ("stage".to_owned(), "cv".to_owned()),
                         ("dataset_digest".to_owned(), dataset.digest.clone()),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(
+                        (!warnings.is_empty())
+                            .then(|| ("warnings".to_owned(), warnings.join("; "))),
+                    )
+                    .collect(),
                     start_ms,
                     end_ms,
                 })?;
@@ -504,6 +535,7 @@ impl Study<'_> {
                     grid: gi,
                     cv_accuracy: mean_std_of(&run, "cv_accuracy"),
                     cv_f1_macro: mean_std_of(&run, "cv_f1_macro"),
+                    cv_selection: mean_std_of(&run, &format!("cv_{}", self.plan.spec.svm.metric)),
                     fit_seconds: run.metric_steps("fit_seconds").iter().sum(),
                     uuid,
                 });
@@ -512,7 +544,7 @@ impl Study<'_> {
         Ok(records)
     }
 
-    /// The method's configuration with the best mean CV macro-F1.
+    /// The method's configuration with the best mean of the CV selection metric.
     fn best_record<'r>(&self, method: &str, records: &'r [CvRecord]) -> Option<&'r CvRecord> {
         let mut best: Option<&CvRecord> = None;
         for r in records
@@ -520,7 +552,7 @@ impl Study<'_> {
             .filter(|r| self.plan.features[r.feature].method.name() == method)
         {
             // Strictly greater: ties go to the configuration enumerated first.
-            if best.is_none_or(|b| r.cv_f1_macro.0 > b.cv_f1_macro.0) {
+            if best.is_none_or(|b| r.cv_selection.0 > b.cv_selection.0) {
                 best = Some(r);
             }
         }
@@ -600,6 +632,7 @@ impl Study<'_> {
                     dataset.classes.len(),
                     &self.plan.grid[gi].svm,
                     &self.transform(fi),
+                    self.backend(),
                 )
                 .with_context(|| format!("refitting the best {method} configuration"))?;
                 bar.finish_and_clear();
@@ -624,7 +657,16 @@ impl Study<'_> {
                     Metric::new("predict_seconds", evaluation.predict_seconds, 0),
                     Metric::new("support_vectors", evaluation.support_vectors as f64, 0),
                     Metric::new("gamma_value", evaluation.gamma, 0),
+                    Metric::new(
+                        "iteration_cap_hits",
+                        evaluation.capped_pairs.len() as f64,
+                        0,
+                    ),
+                    Metric::new("solver_iterations", evaluation.iterations as f64, 0),
                 ]);
+                for warning in evaluation.warnings() {
+                    tracing::warn!("refit of the best {method} configuration: {warning}");
+                }
                 self.store.record_finished_run(&NewRun {
                     experiment_id: self.experiment,
                     parent: Some(self.parent),

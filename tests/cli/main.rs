@@ -6,3 +6,4 @@ mod features;
 mod filter;
 mod study;
 mod support;
+mod svm;

@@ -13,6 +13,7 @@ pub mod pca;
 mod raw;
 mod scale;
 mod settings;
+pub mod simd;
 pub mod spectral;
 
 use ndarray::{Array2, ArrayView2};

@@ -22,8 +22,18 @@ pub enum Error {
     #[error("label {label} is out of range for {n_classes} classes")]
     LabelOutOfRange { label: usize, n_classes: usize },
 
+    #[error("feature value {value} at row {row}, column {column} is not finite")]
+    NonFinite {
+        row: usize,
+        column: usize,
+        value: f64,
+    },
+
     #[error("no training samples")]
     Empty,
+
+    #[error("inconsistent matrix shapes: {0}")]
+    Shape(String),
 
     #[error(transparent)]
     Features(#[from] sarlab_features::Error),

@@ -1,17 +1,33 @@
-//! Cross-validated grid search over SVM hyperparameters.
+//! Cross-validated grid search that computes each kernel once.
+//!
+//! scikit-learn's `GridSearchCV(make_pipeline(StandardScaler(), PCA(), SVC()))` refits
+//! the whole pipeline and recomputes kernel values for every (grid point, fold). Here:
+//! - the feature transform (standardisation, PCA) is fitted once per training fold and
+//!   shared by every C and γ;
+//! - one Gram matrix per fold (or one for all folds when no transform is fitted) serves
+//!   every kernel and γ;
+//! - each kernel matrix is computed once and shared by every C (and every class weight);
+//!   without a fold-fitted transform, a kernel whose γ does not depend on the fold serves
+//!   all folds, the folds being index views into it;
+//! - the (C, fold) fits sharing a kernel run in parallel (rayon), and each fit trains its
+//!   pair machines in parallel.
+//!
+//! Results are in grid order and do not depend on the number of threads.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use linfa::prelude::*;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, concatenate};
 use rayon::prelude::*;
 use sarlab_features::StandardScaler;
 use sarlab_features::pca::{Pca, PcaParams};
 
 use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
+use crate::kernel::{Gram, KernelFunction};
 use crate::metrics::ClassificationMetrics;
-use crate::ovo::{OneVsOneSvm, SvmParams};
+use crate::svc::{Backend, Machines, Svc, SvmParams, check_labelled, fit_machines};
 
 /// What is done to the features before the SVM, fitted on the training part only
 /// (each CV training fold, or the whole train split for the refit) and applied to the
@@ -23,23 +39,72 @@ pub struct FeatureTransform {
     pub pca: Option<PcaParams>,
 }
 
+impl FeatureTransform {
+    pub fn is_identity(&self) -> bool {
+        !self.standardize && self.pca.is_none()
+    }
+}
+
 /// How configurations are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CvSettings {
     pub folds: usize,
     pub seed: u64,
     pub transform: FeatureTransform,
+    pub backend: Backend,
+}
+
+impl CvSettings {
+    pub fn new(folds: usize, seed: u64, transform: FeatureTransform) -> Self {
+        Self {
+            folds,
+            seed,
+            transform,
+            backend: Backend::Sarlab,
+        }
+    }
 }
 
 /// The outcome of training on one set and scoring on another.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub metrics: ClassificationMetrics,
-    /// The numeric γ used (resolved from `scale`/`auto` on the training data).
+    /// The numeric γ used (resolved from `scale`/`auto` on the training data; 0 for
+    /// the linear kernel).
     pub gamma: f64,
+    /// Distinct training samples that are support vectors of some pair machine.
     pub support_vectors: usize,
+    /// Solver iterations summed over the pair machines.
+    pub iterations: usize,
+    /// Pair machines `(pos, neg)` that stopped at the iteration cap.
+    pub capped_pairs: Vec<(usize, usize)>,
+    /// Training time: the solver's own time plus this fit's share of the shared
+    /// transform, Gram and kernel computations.
     pub fit_seconds: f64,
     pub predict_seconds: f64,
+}
+
+impl Evaluation {
+    /// A warning for each pair machine that hit the iteration cap.
+    pub fn warnings(&self) -> Vec<String> {
+        if self.capped_pairs.is_empty() {
+            return Vec::new();
+        }
+        let mut pairs: Vec<String> = self
+            .capped_pairs
+            .iter()
+            .take(4)
+            .map(|(pos, neg)| format!("{pos} vs {neg}"))
+            .collect();
+        if self.capped_pairs.len() > 4 {
+            pairs.push("…".to_owned());
+        }
+        vec![format!(
+            "{} binary machine(s) stopped at the iteration cap before reaching the tolerance (classes {}); raise max_iterations or loosen the tolerance",
+            self.capped_pairs.len(),
+            pairs.join(", ")
+        )]
+    }
 }
 
 /// Per-fold evaluations of one configuration, in fold order.
@@ -55,6 +120,11 @@ impl CvOutcome {
         let values: Vec<f64> = self.folds.iter().map(|f| metric(&f.metrics)).collect();
         mean_std(&values)
     }
+
+    /// Mean and population standard deviation of a metric given by name.
+    pub fn mean_std_of(&self, name: &str) -> (f64, f64) {
+        self.mean_std(|m| m.get(name).unwrap_or(f64::NAN))
+    }
 }
 
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
@@ -67,16 +137,8 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Training and validation matrices of one fold, transformed by a transform fitted on
-/// the training part; shared by every configuration.
-struct PreparedFold {
-    x_train: Array2<f64>,
-    y_train: Array1<usize>,
-    x_val: Array2<f64>,
-    y_val: Vec<usize>,
-}
-
-fn prepare(
+/// Fits the transform on `x_train` and applies it to both parts.
+pub fn prepare(
     x_train: ArrayView2<'_, f64>,
     x_other: ArrayView2<'_, f64>,
     transform: &FeatureTransform,
@@ -96,26 +158,34 @@ fn prepare(
     }
 }
 
-fn check_inputs(x: ArrayView2<'_, f64>, y: &[usize], n_classes: usize) -> Result<()> {
-    if x.nrows() != y.len() {
-        return Err(Error::LengthMismatch {
-            records: x.nrows(),
-            labels: y.len(),
-        });
-    }
-    if let Some(&label) = y.iter().find(|&&l| l >= n_classes) {
-        return Err(Error::LabelOutOfRange { label, n_classes });
-    }
-    if let Some(((row, column), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(sarlab_features::Error::NonFinite { row, column, value }.into());
-    }
-    Ok(())
+/// Rows sharing one Gram matrix, and the folds that index into them.
+struct Base<'a, 'y> {
+    rows: CowArray<'a, f64, Ix2>,
+    labels: Cow<'y, [usize]>,
+    folds: Vec<FoldView>,
+    /// Seconds spent fitting the transform for these rows.
+    transform_seconds: f64,
+}
+
+/// One fold as index lists into its base's rows.
+struct FoldView {
+    index: usize,
+    train: Vec<usize>,
+    validation: Vec<usize>,
+}
+
+/// Bits that identify a resolved kernel, for sharing.
+fn kernel_key(f: &KernelFunction) -> (u8, u64, u32, u64) {
+    (
+        f.kernel as u8,
+        f.gamma.to_bits(),
+        f.degree,
+        f.coef0.to_bits(),
+    )
 }
 
 /// Scores every configuration of `grid` by stratified k-fold cross-validation on
-/// `(x, y)`. The folds and their scaling are computed once and shared by all
-/// configurations; (configuration, fold) pairs run in parallel. `on_fit` is called
-/// after each fold fit. Results are in `grid` order and independent of thread count.
+/// `(x, y)`. `on_fit` is called after each (configuration, fold) fit.
 pub fn cross_validate_grid(
     x: ArrayView2<'_, f64>,
     y: &[usize],
@@ -124,84 +194,229 @@ pub fn cross_validate_grid(
     settings: &CvSettings,
     on_fit: &(dyn Fn() + Sync),
 ) -> Result<Vec<CvOutcome>> {
-    check_inputs(x, y, n_classes)?;
+    check_labelled(x, y, n_classes)?;
     for params in grid {
         params.validate()?;
     }
     let folds = StratifiedKFold::new(settings.folds, settings.seed).split(y, n_classes)?;
-    let prepared: Vec<PreparedFold> = folds
-        .par_iter()
-        .map(|fold| {
-            let (x_train, x_val) = prepare(
-                x.select(Axis(0), &fold.train).view(),
-                x.select(Axis(0), &fold.validation).view(),
-                &settings.transform,
-            )?;
-            Ok(PreparedFold {
-                x_train,
-                y_train: fold.train.iter().map(|&i| y[i]).collect(),
-                x_val,
-                y_val: fold.validation.iter().map(|&i| y[i]).collect(),
+    let mut results: Vec<Vec<Option<Evaluation>>> = vec![vec![None; folds.len()]; grid.len()];
+
+    if settings.backend == Backend::Linfa {
+        let jobs: Vec<(usize, usize)> = (0..grid.len())
+            .flat_map(|g| (0..folds.len()).map(move |f| (g, f)))
+            .collect();
+        let evaluations = jobs
+            .par_iter()
+            .map(|&(g, f)| {
+                let fold = &folds[f];
+                let (train, validation) = prepare(
+                    x.select(Axis(0), &fold.train).view(),
+                    x.select(Axis(0), &fold.validation).view(),
+                    &settings.transform,
+                )?;
+                let y_train: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
+                let y_val: Vec<usize> = fold.validation.iter().map(|&i| y[i]).collect();
+                let svc = Svc::new(grid[g].clone(), n_classes).with_backend(Backend::Linfa);
+                let result = fit_and_score(&svc, train.view(), &y_train, validation.view(), &y_val);
+                on_fit();
+                result.map(|(evaluation, _)| evaluation)
             })
-        })
-        .collect::<Result<_>>()?;
+            .collect::<Result<Vec<_>>>()?;
+        for ((g, f), evaluation) in jobs.into_iter().zip(evaluations) {
+            results[g][f] = Some(evaluation);
+        }
+    } else {
+        for base in bases(x, y, &folds, &settings.transform)? {
+            run_base(&base, n_classes, grid, &mut results, on_fit)?;
+        }
+    }
 
-    let jobs: Vec<(usize, usize)> = (0..grid.len())
-        .flat_map(|g| (0..prepared.len()).map(move |f| (g, f)))
-        .collect();
-    let evaluations: Vec<Evaluation> = jobs
-        .par_iter()
-        .map(|&(g, f)| {
-            let fold = &prepared[f];
-            let evaluation = fit_and_score(
-                fold.x_train.view(),
-                &fold.y_train,
-                fold.x_val.view(),
-                &fold.y_val,
-                n_classes,
-                &grid[g],
-            )
-            .map(|(evaluation, _)| evaluation);
-            on_fit();
-            evaluation
-        })
-        .collect::<Result<_>>()?;
-
-    let mut evaluations = evaluations.into_iter();
     Ok(grid
         .iter()
-        .map(|params| CvOutcome {
-            params: *params,
-            folds: evaluations.by_ref().take(prepared.len()).collect(),
+        .zip(results)
+        .map(|(params, folds)| CvOutcome {
+            params: params.clone(),
+            folds: folds
+                .into_iter()
+                .map(|e| e.expect("every fold evaluated"))
+                .collect(),
         })
         .collect())
 }
 
-/// Fits on already prepared training data and scores on `x_test`; returns the
+/// The bases to compute Gram matrices for: the data itself when no transform is fitted
+/// (all folds index into it), else one transformed `[train; validation]` per fold.
+fn bases<'a, 'y>(
+    x: ArrayView2<'a, f64>,
+    y: &'y [usize],
+    folds: &[crate::folds::Fold],
+    transform: &FeatureTransform,
+) -> Result<Vec<Base<'a, 'y>>> {
+    if transform.is_identity() {
+        return Ok(vec![Base {
+            rows: CowArray::from(x),
+            labels: Cow::Borrowed(y),
+            folds: folds
+                .iter()
+                .enumerate()
+                .map(|(index, f)| FoldView {
+                    index,
+                    train: f.train.clone(),
+                    validation: f.validation.clone(),
+                })
+                .collect(),
+            transform_seconds: 0.0,
+        }]);
+    }
+    folds
+        .par_iter()
+        .enumerate()
+        .map(|(index, fold)| {
+            let start = Instant::now();
+            let (train, validation) = prepare(
+                x.select(Axis(0), &fold.train).view(),
+                x.select(Axis(0), &fold.validation).view(),
+                transform,
+            )?;
+            let n_train = train.nrows();
+            let rows = concatenate(Axis(0), &[train.view(), validation.view()])
+                .map_err(|e| Error::Shape(e.to_string()))?;
+            let labels: Vec<usize> = fold
+                .train
+                .iter()
+                .chain(&fold.validation)
+                .map(|&i| y[i])
+                .collect();
+            Ok(Base {
+                folds: vec![FoldView {
+                    index,
+                    train: (0..n_train).collect(),
+                    validation: (n_train..rows.nrows()).collect(),
+                }],
+                rows: CowArray::from(rows),
+                labels: Cow::Owned(labels),
+                transform_seconds: start.elapsed().as_secs_f64(),
+            })
+        })
+        .collect()
+}
+
+/// Evaluates every (configuration, fold) of one base.
+fn run_base(
+    base: &Base<'_, '_>,
+    n_classes: usize,
+    grid: &[SvmParams],
+    results: &mut [Vec<Option<Evaluation>>],
+    on_fit: &(dyn Fn() + Sync),
+) -> Result<()> {
+    let start = Instant::now();
+    let rows = base.rows.view();
+    let gram = Gram::new(rows);
+    let gram_seconds = start.elapsed().as_secs_f64();
+    // Jobs grouped by the kernel they need, in a deterministic order.
+    let mut groups: BTreeMap<(u8, u64, u32, u64), (KernelFunction, Vec<(usize, usize)>)> =
+        BTreeMap::new();
+    for (g, params) in grid.iter().enumerate() {
+        for (f, fold) in base.folds.iter().enumerate() {
+            let kernel = params.kernel_function(rows, Some(&fold.train));
+            groups
+                .entry(kernel_key(&kernel))
+                .or_insert_with(|| (kernel, Vec::new()))
+                .1
+                .push((g, f));
+        }
+    }
+    let total_jobs = grid.len() * base.folds.len();
+    let shared_per_job = (gram_seconds + base.transform_seconds * base.folds.len() as f64)
+        / total_jobs.max(1) as f64;
+    let fold_labels: Vec<Vec<usize>> = base
+        .folds
+        .iter()
+        .map(|fold| fold.train.iter().map(|&i| base.labels[i]).collect())
+        .collect();
+    let validation_labels: Vec<Vec<usize>> = base
+        .folds
+        .iter()
+        .map(|fold| fold.validation.iter().map(|&i| base.labels[i]).collect())
+        .collect();
+    for (kernel, jobs) in groups.into_values() {
+        let start = Instant::now();
+        let k = kernel.matrix_from_gram(&gram);
+        let kernel_share = start.elapsed().as_secs_f64() / jobs.len() as f64;
+        let evaluations = jobs
+            .par_iter()
+            .map(|&(g, f)| {
+                let fold = &base.folds[f];
+                let start = Instant::now();
+                let machines =
+                    fit_machines(k.view(), &fold.train, &fold_labels[f], n_classes, &grid[g]);
+                let fit_seconds = start.elapsed().as_secs_f64() + kernel_share + shared_per_job;
+                let machines = machines?;
+                let start = Instant::now();
+                let decisions = machines.decisions(fold.validation.len(), |q, s| {
+                    k[[fold.validation[q], fold.train[s]]]
+                });
+                let predicted = machines.vote(decisions.view());
+                let predict_seconds = start.elapsed().as_secs_f64();
+                on_fit();
+                Ok(evaluation(
+                    &machines,
+                    &kernel,
+                    &validation_labels[f],
+                    &predicted,
+                    fit_seconds,
+                    predict_seconds,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for ((g, f), evaluation) in jobs.into_iter().zip(evaluations) {
+            results[g][base.folds[f].index] = Some(evaluation);
+        }
+    }
+    Ok(())
+}
+
+fn evaluation(
+    machines: &Machines,
+    kernel: &KernelFunction,
+    y_true: &[usize],
+    predicted: &[usize],
+    fit_seconds: f64,
+    predict_seconds: f64,
+) -> Evaluation {
+    Evaluation {
+        metrics: ClassificationMetrics::compute(y_true, predicted, machines.n_classes),
+        gamma: kernel.gamma,
+        support_vectors: machines.support_vector_count(),
+        iterations: machines.pairs.iter().map(|m| m.iterations).sum(),
+        capped_pairs: machines.capped(),
+        fit_seconds,
+        predict_seconds,
+    }
+}
+
+/// Fits on prepared training rows and scores on prepared test rows; returns the
 /// evaluation and the predicted labels.
 fn fit_and_score(
+    svc: &Svc,
     x_train: ArrayView2<'_, f64>,
-    y_train: &Array1<usize>,
+    y_train: &[usize],
     x_test: ArrayView2<'_, f64>,
     y_test: &[usize],
-    n_classes: usize,
-    params: &SvmParams,
 ) -> Result<(Evaluation, Vec<usize>)> {
+    let model = svc.fit_rows(x_train, y_train)?;
     let start = Instant::now();
-    let model =
-        OneVsOneSvm::new(*params, n_classes).fit(&DatasetBase::new(x_train, y_train.clone()))?;
-    let fit_seconds = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let predicted = model.predict(&x_test).to_vec();
+    let predicted = model.predict_rows(x_test);
     let predict_seconds = start.elapsed().as_secs_f64();
     Ok((
-        Evaluation {
-            metrics: ClassificationMetrics::compute(y_test, &predicted, n_classes),
-            gamma: model.gamma,
-            support_vectors: model.support_vectors(),
-            fit_seconds,
+        evaluation(
+            &model.machines,
+            &model.kernel,
+            y_test,
+            &predicted,
+            model.fit_seconds,
             predict_seconds,
-        },
+        ),
         predicted,
     ))
 }
@@ -209,6 +424,7 @@ fn fit_and_score(
 /// Fits a configuration on the whole training split (with the feature transform fitted
 /// on it) and scores it on the test split; returns the evaluation and the test
 /// predictions.
+#[allow(clippy::too_many_arguments)]
 pub fn refit_and_test(
     x_train: ArrayView2<'_, f64>,
     y_train: &[usize],
@@ -217,25 +433,97 @@ pub fn refit_and_test(
     n_classes: usize,
     params: &SvmParams,
     transform: &FeatureTransform,
+    backend: Backend,
 ) -> Result<(Evaluation, Vec<usize>)> {
-    check_inputs(x_train, y_train, n_classes)?;
-    check_inputs(x_test, y_test, n_classes)?;
+    check_labelled(x_train, y_train, n_classes)?;
+    check_labelled(x_test, y_test, n_classes)?;
     params.validate()?;
+    let start = Instant::now();
     let (train, test) = prepare(x_train, x_test, transform)?;
-    fit_and_score(
-        train.view(),
-        &Array1::from(y_train.to_vec()),
-        test.view(),
-        y_test,
-        n_classes,
-        params,
-    )
+    let transform_seconds = start.elapsed().as_secs_f64();
+    let svc = Svc::new(params.clone(), n_classes).with_backend(backend);
+    let (mut evaluation, predicted) =
+        fit_and_score(&svc, train.view(), y_train, test.view(), y_test)?;
+    evaluation.fit_seconds += transform_seconds;
+    Ok((evaluation, predicted))
+}
+
+/// A whole grid search: CV scores, the best configuration by a metric, and its refit on
+/// all training data scored on the test split when one is given.
+#[derive(Debug, Clone)]
+pub struct GridSearch {
+    pub outcomes: Vec<CvOutcome>,
+    /// Index into `outcomes` of the best mean CV score (the first on ties, as
+    /// scikit-learn's `best_index_`).
+    pub best: usize,
+    pub metric: String,
+    pub test: Option<(Evaluation, Vec<usize>)>,
+}
+
+/// Runs [`cross_validate_grid`], picks the best configuration by the mean CV value of
+/// `metric` (a name from [`crate::METRIC_NAMES`]) and refits it on `(x, y)` to score
+/// `test` if given.
+#[allow(clippy::too_many_arguments)]
+pub fn grid_search(
+    x: ArrayView2<'_, f64>,
+    y: &[usize],
+    test: Option<(ArrayView2<'_, f64>, &[usize])>,
+    n_classes: usize,
+    grid: &[SvmParams],
+    settings: &CvSettings,
+    metric: &str,
+    on_fit: &(dyn Fn() + Sync),
+) -> Result<GridSearch> {
+    if !crate::metrics::METRIC_NAMES.contains(&metric) {
+        return Err(Error::InvalidParameter {
+            name: "metric",
+            message: format!(
+                "`{metric}` is not one of {}",
+                crate::metrics::METRIC_NAMES.join(", ")
+            ),
+        });
+    }
+    if grid.is_empty() {
+        return Err(Error::InvalidParameter {
+            name: "grid",
+            message: "no configurations to search".to_owned(),
+        });
+    }
+    let outcomes = cross_validate_grid(x, y, n_classes, grid, settings, on_fit)?;
+    let mut best = 0;
+    let mut best_score = f64::NEG_INFINITY;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let score = outcome.mean_std_of(metric).0;
+        if score > best_score {
+            best = i;
+            best_score = score;
+        }
+    }
+    let test = match test {
+        Some((x_test, y_test)) => Some(refit_and_test(
+            x,
+            y,
+            x_test,
+            y_test,
+            n_classes,
+            &grid[best],
+            &settings.transform,
+            settings.backend,
+        )?),
+        None => None,
+    };
+    Ok(GridSearch {
+        outcomes,
+        best,
+        metric: metric.to_owned(),
+        test,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ovo::Gamma;
+    use crate::kernel::{Gamma, Kernel};
 
     /// Two noisy interleaved classes in 4-D, deterministic.
     fn data() -> (Array2<f64>, Vec<usize>) {
@@ -264,23 +552,26 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn grid_results_are_ordered_complete_and_deterministic() {
-        let (x, y) = data();
-        let settings = CvSettings {
-            folds: 3,
-            seed: 5,
-            transform: FeatureTransform {
+    fn standardized() -> CvSettings {
+        CvSettings::new(
+            3,
+            5,
+            FeatureTransform {
                 standardize: true,
                 pca: None,
             },
-        };
+        )
+    }
+
+    #[test]
+    fn grid_results_are_ordered_complete_and_deterministic() {
+        let (x, y) = data();
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let tick = || {
             calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         };
-        let a = cross_validate_grid(x.view(), &y, 2, &grid(), &settings, &tick).expect("cv");
-        let b = cross_validate_grid(x.view(), &y, 2, &grid(), &settings, &|| {}).expect("cv");
+        let a = cross_validate_grid(x.view(), &y, 2, &grid(), &standardized(), &tick).expect("cv");
+        let b = cross_validate_grid(x.view(), &y, 2, &grid(), &standardized(), &|| {}).expect("cv");
         assert_eq!(calls.into_inner(), 12);
         assert_eq!(a.len(), 4);
         for (outcome, params) in a.iter().zip(grid()) {
@@ -302,42 +593,141 @@ mod tests {
     }
 
     #[test]
-    fn refit_scores_the_test_split() {
+    fn shared_kernels_equal_separate_fits() {
+        // Every (configuration, fold) of the shared-kernel search equals a fit on the
+        // copied fold data, with and without a fold-fitted transform.
         let (x, y) = data();
-        let (train, test) = (
-            x.slice(ndarray::s![..40, ..]),
-            x.slice(ndarray::s![40.., ..]),
-        );
-        let params = SvmParams {
-            c: 10.0,
-            ..SvmParams::default()
-        };
-        let (evaluation, predicted) = refit_and_test(
-            train,
-            &y[..40],
-            test,
-            &y[40..],
-            2,
-            &params,
-            &FeatureTransform {
+        let folds = StratifiedKFold::new(3, 9).split(&y, 2).expect("split");
+        for transform in [
+            FeatureTransform::default(),
+            FeatureTransform {
                 standardize: true,
-                pca: None,
+                pca: Some(PcaParams {
+                    components: 3,
+                    whiten: false,
+                }),
             },
-        )
-        .expect("refit");
-        assert_eq!(predicted.len(), 20);
-        assert!(evaluation.metrics.accuracy > 0.9, "{evaluation:?}");
+        ] {
+            let settings = CvSettings::new(3, 9, transform);
+            let mut grid = grid();
+            grid.push(SvmParams {
+                kernel: Kernel::Poly,
+                gamma: Gamma::Auto,
+                coef0: 1.0,
+                degree: 2,
+                ..SvmParams::default()
+            });
+            let shared =
+                cross_validate_grid(x.view(), &y, 2, &grid, &settings, &|| {}).expect("cv");
+            for (outcome, params) in shared.iter().zip(&grid) {
+                for (fold, evaluation) in folds.iter().zip(&outcome.folds) {
+                    let (train, validation) = prepare(
+                        x.select(Axis(0), &fold.train).view(),
+                        x.select(Axis(0), &fold.validation).view(),
+                        &transform,
+                    )
+                    .expect("prepare");
+                    let y_train: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
+                    let y_val: Vec<usize> = fold.validation.iter().map(|&i| y[i]).collect();
+                    let (separate, _) = fit_and_score(
+                        &Svc::new(params.clone(), 2),
+                        train.view(),
+                        &y_train,
+                        validation.view(),
+                        &y_val,
+                    )
+                    .expect("fit");
+                    assert_eq!(evaluation.metrics, separate.metrics, "{params:?}");
+                    assert_eq!(evaluation.support_vectors, separate.support_vectors);
+                    assert!((evaluation.gamma - separate.gamma).abs() <= 1e-12 * separate.gamma);
+                }
+            }
+        }
     }
 
     #[test]
-    fn non_finite_features_are_rejected() {
+    fn grid_search_picks_the_first_best_and_refits() {
+        let (x, y) = data();
+        let (train, test) = (
+            x.slice(ndarray::s![..45, ..]),
+            x.slice(ndarray::s![45.., ..]),
+        );
+        let search = grid_search(
+            train,
+            &y[..45],
+            Some((test, &y[45..])),
+            2,
+            &grid(),
+            &standardized(),
+            "f1_macro",
+            &|| {},
+        )
+        .expect("search");
+        let scores: Vec<f64> = search
+            .outcomes
+            .iter()
+            .map(|o| o.mean_std_of("f1_macro").0)
+            .collect();
+        let top = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(
+            search.best,
+            scores.iter().position(|&s| s == top).expect("max")
+        );
+        let (evaluation, predicted) = search.test.expect("test");
+        assert_eq!(predicted.len(), 15);
+        assert!(evaluation.metrics.accuracy > 0.9, "{evaluation:?}");
+        let err = grid_search(
+            train,
+            &y[..45],
+            None,
+            2,
+            &grid(),
+            &standardized(),
+            "f2",
+            &|| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`metric`"), "{err}");
+    }
+
+    #[test]
+    fn the_iteration_cap_is_recorded_not_hung() {
+        let (x, y) = data();
+        let capped: Vec<SvmParams> = grid()
+            .into_iter()
+            .map(|p| SvmParams {
+                max_iterations: Some(2),
+                c: 1000.0,
+                ..p
+            })
+            .collect();
+        let outcomes =
+            cross_validate_grid(x.view(), &y, 2, &capped, &standardized(), &|| {}).expect("cv");
+        assert!(
+            outcomes
+                .iter()
+                .flat_map(|o| &o.folds)
+                .any(|e| !e.capped_pairs.is_empty())
+        );
+        let warnings = outcomes[0].folds[0].warnings();
+        assert!(warnings.iter().all(|w| w.contains("iteration cap")));
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
         let (mut x, y) = data();
+        let settings = CvSettings::new(3, 0, FeatureTransform::default());
+        let err =
+            cross_validate_grid(x.view(), &y[..59], 2, &grid(), &settings, &|| {}).unwrap_err();
+        assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
+        let too_many = CvSettings::new(31, 0, FeatureTransform::default());
+        let err = cross_validate_grid(x.view(), &y, 2, &grid(), &too_many, &|| {}).unwrap_err();
+        assert!(err.to_string().contains("31-fold"), "{err}");
+        let one_class = vec![0; 60];
+        let err =
+            cross_validate_grid(x.view(), &one_class, 2, &grid(), &settings, &|| {}).unwrap_err();
+        assert!(matches!(err, Error::SingleClass { .. }), "{err}");
         x[[3, 2]] = f64::INFINITY;
-        let settings = CvSettings {
-            folds: 3,
-            seed: 0,
-            transform: FeatureTransform::default(),
-        };
         let err = cross_validate_grid(x.view(), &y, 2, &grid(), &settings, &|| {}).unwrap_err();
         assert!(err.to_string().contains("row 3"), "{err}");
     }
@@ -361,12 +751,10 @@ mod tests {
         assert_eq!(a_train, b_train);
         assert_eq!(a_train.ncols(), 2);
         assert_ne!(a_other, b_other);
-        // Whitened training scores have unit variance (ddof 1) per component.
         for column in a_train.columns() {
             let var = column.var(1.0);
             assert!((var - 1.0).abs() < 1e-9, "{var}");
         }
-        // Too many components for the features is an error naming `pca`.
         let too_many = FeatureTransform {
             standardize: false,
             pca: Some(PcaParams {

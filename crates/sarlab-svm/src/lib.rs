@@ -1,6 +1,9 @@
-//! Support vector classification for sarlab: a one-vs-one multi-class C-SVC on top of
-//! linfa-svm (usable as a linfa model), stratified k-fold cross-validation over a grid
-//! of hyperparameters, and scikit-learn-compatible classification metrics.
+//! Support vector classification for sarlab: a C-SVC engine that gives libsvm's answers
+//! (SMO with libsvm's second-order working-set selection and shrinking, one-vs-one
+//! voting) on kernels computed once from Gram matrices (faer GEMM) and shared across C,
+//! γ and cross-validation folds; stratified k-fold grid search; and scikit-learn's
+//! classification metrics. The engine is a linfa model (`Fit`, `PredictInplace`);
+//! linfa-svm remains available as a backend for cross-checks.
 //!
 //! Compute only: inputs are in-memory feature matrices and labels; no IO. Results are
 //! deterministic for a given seed, whatever the number of threads.
@@ -8,14 +11,21 @@
 mod error;
 mod folds;
 mod grid;
+mod kernel;
+mod linfa_backend;
 mod metrics;
-mod ovo;
+mod smo;
+mod svc;
 
 pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
 pub use grid::{
-    CvOutcome, CvSettings, Evaluation, FeatureTransform, cross_validate_grid, mean_std,
-    refit_and_test,
+    CvOutcome, CvSettings, Evaluation, FeatureTransform, GridSearch, cross_validate_grid,
+    grid_search, mean_std, prepare, refit_and_test,
 };
-pub use metrics::{ClassificationMetrics, confusion_matrix};
-pub use ovo::{Gamma, Kernel, OneVsOneModel, OneVsOneSvm, SvmParams};
+pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
+pub use metrics::{ClassScores, ClassificationMetrics, METRIC_NAMES, confusion_matrix, per_class};
+pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
+pub use svc::{
+    Backend, ClassWeight, Machines, PairMachine, Svc, SvcModel, SvmParams, fit_machines,
+};

@@ -1,81 +1,163 @@
-//! Classification metrics with scikit-learn's definitions.
+//! Classification metrics with scikit-learn's definitions (`sklearn.metrics`).
+//!
+//! The classes scored are those present in the truth or the predictions (scikit-learn's
+//! `labels=None`). Zero division gives 0 (`zero_division=0`, which is also what the
+//! default `"warn"` returns): a class never predicted has precision 0, a class absent
+//! from the truth has recall 0. F1 is `2·tp / (n_true + n_predicted)` per class, as
+//! scikit-learn computes it; macro F1 is the mean of the per-class F1 scores, not the
+//! harmonic mean of macro precision and recall. Weighted averages weigh by support
+//! (true count). Micro averages pool the counts. Balanced accuracy is the mean recall
+//! over the classes present in the truth.
 
 use ndarray::Array2;
 
-/// Accuracy and macro-averaged precision, recall and F1.
-///
-/// As in `sklearn.metrics` with `average="macro"`: the classes averaged over are those
-/// present in the truth or the predictions; a class never predicted has precision 0 and
-/// a class absent from the truth has recall 0 (`zero_division=0`); macro F1 is the mean
-/// of the per-class F1 scores, not the harmonic mean of macro precision and recall.
+/// Scalar summaries of a prediction.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassificationMetrics {
     pub accuracy: f64,
+    pub balanced_accuracy: f64,
     pub precision_macro: f64,
     pub recall_macro: f64,
     pub f1_macro: f64,
+    pub precision_weighted: f64,
+    pub recall_weighted: f64,
+    pub f1_weighted: f64,
+    pub precision_micro: f64,
+    pub recall_micro: f64,
+    pub f1_micro: f64,
+}
+
+/// Scores of one class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClassScores {
+    pub class: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Number of true samples of the class.
+    pub support: usize,
+}
+
+/// Metric names in their recorded order (keys of [`ClassificationMetrics::named`]).
+pub const METRIC_NAMES: [&str; 11] = [
+    "accuracy",
+    "balanced_accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+];
+
+fn ratio(numerator: f64, denominator: f64) -> f64 {
+    if denominator == 0.0 {
+        0.0
+    } else {
+        numerator / denominator
+    }
 }
 
 impl ClassificationMetrics {
     /// Metric names as recorded, in a fixed order, with their values.
-    pub fn named(&self) -> [(&'static str, f64); 4] {
-        [
-            ("accuracy", self.accuracy),
-            ("precision_macro", self.precision_macro),
-            ("recall_macro", self.recall_macro),
-            ("f1_macro", self.f1_macro),
-        ]
+    pub fn named(&self) -> [(&'static str, f64); 11] {
+        let values = [
+            self.accuracy,
+            self.balanced_accuracy,
+            self.precision_macro,
+            self.recall_macro,
+            self.f1_macro,
+            self.precision_weighted,
+            self.recall_weighted,
+            self.f1_weighted,
+            self.precision_micro,
+            self.recall_micro,
+            self.f1_micro,
+        ];
+        std::array::from_fn(|k| (METRIC_NAMES[k], values[k]))
+    }
+
+    /// A metric by name.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.named()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     pub fn compute(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Self {
         let cm = confusion_matrix(y_true, y_pred, n_classes);
-        let total = y_true.len();
-        let correct: usize = (0..n_classes).map(|k| cm[[k, k]]).sum();
-        let (mut p_sum, mut r_sum, mut f_sum, mut present) = (0.0, 0.0, 0.0, 0usize);
-        for k in 0..n_classes {
-            let tp = cm[[k, k]] as f64;
-            let predicted = cm.column(k).sum() as f64;
-            let actual = cm.row(k).sum() as f64;
-            if predicted == 0.0 && actual == 0.0 {
-                continue;
-            }
-            present += 1;
-            let precision = if predicted > 0.0 { tp / predicted } else { 0.0 };
-            let recall = if actual > 0.0 { tp / actual } else { 0.0 };
-            let f1 = if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            };
-            p_sum += precision;
-            r_sum += recall;
-            f_sum += f1;
-        }
-        let mean = |s: f64| {
-            if present == 0 {
-                0.0
-            } else {
-                s / present as f64
-            }
+        let classes = per_class_from_confusion(&cm);
+        let total = y_true.len() as f64;
+        let n = classes.len() as f64;
+        let mean = |f: fn(&ClassScores) -> f64| ratio(classes.iter().map(f).sum(), n);
+        let support: f64 = classes.iter().map(|c| c.support as f64).sum();
+        let weighted = |f: fn(&ClassScores) -> f64| {
+            ratio(
+                classes.iter().map(|c| f(c) * c.support as f64).sum(),
+                support,
+            )
         };
+        let tp: f64 = (0..n_classes).map(|k| cm[[k, k]] as f64).sum();
+        let recalls: Vec<f64> = classes
+            .iter()
+            .filter(|c| c.support > 0)
+            .map(|c| c.recall)
+            .collect();
         Self {
-            accuracy: if total == 0 {
-                0.0
-            } else {
-                correct as f64 / total as f64
-            },
-            precision_macro: mean(p_sum),
-            recall_macro: mean(r_sum),
-            f1_macro: mean(f_sum),
+            accuracy: ratio(tp, total),
+            balanced_accuracy: ratio(recalls.iter().sum(), recalls.len() as f64),
+            precision_macro: mean(|c| c.precision),
+            recall_macro: mean(|c| c.recall),
+            f1_macro: mean(|c| c.f1),
+            precision_weighted: weighted(|c| c.precision),
+            recall_weighted: weighted(|c| c.recall),
+            f1_weighted: weighted(|c| c.f1),
+            // Pooled counts: every prediction and every truth is one sample.
+            precision_micro: ratio(tp, total),
+            recall_micro: ratio(tp, total),
+            f1_micro: ratio(2.0 * tp, 2.0 * total),
         }
     }
 }
 
+/// Per-class precision, recall, F1 and support, for the classes present in the truth
+/// or the predictions, ascending.
+pub fn per_class(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Vec<ClassScores> {
+    per_class_from_confusion(&confusion_matrix(y_true, y_pred, n_classes))
+}
+
+fn per_class_from_confusion(cm: &Array2<usize>) -> Vec<ClassScores> {
+    (0..cm.nrows())
+        .filter_map(|k| {
+            let tp = cm[[k, k]] as f64;
+            let predicted = cm.column(k).sum();
+            let actual = cm.row(k).sum();
+            if predicted == 0 && actual == 0 {
+                return None;
+            }
+            Some(ClassScores {
+                class: k,
+                precision: ratio(tp, predicted as f64),
+                recall: ratio(tp, actual as f64),
+                f1: ratio(2.0 * tp, (actual + predicted) as f64),
+                support: actual,
+            })
+        })
+        .collect()
+}
+
 /// `cm[[true, predicted]]` counts, as `sklearn.metrics.confusion_matrix` lays them out.
+/// Pairs with a label `≥ n_classes` are not counted (callers validate labels first).
 pub fn confusion_matrix(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Array2<usize> {
     let mut cm = Array2::zeros((n_classes, n_classes));
     for (&t, &p) in y_true.iter().zip(y_pred) {
-        cm[[t, p]] += 1;
+        if t < n_classes && p < n_classes {
+            cm[[t, p]] += 1;
+        }
     }
     cm
 }
@@ -96,6 +178,8 @@ mod tests {
         assert!((m.precision_macro - 0.638_888_888_888_888_8).abs() < 1e-15);
         assert!((m.recall_macro - 0.638_888_888_888_888_8).abs() < 1e-15);
         assert!((m.f1_macro - 0.638_888_888_888_888_8).abs() < 1e-15);
+        assert_eq!(m.get("f1_macro"), Some(m.f1_macro));
+        assert_eq!(m.get("nonsense"), None);
     }
 
     #[test]
@@ -108,6 +192,10 @@ mod tests {
         assert!((m.precision_macro - 0.25).abs() < 1e-15); // (0.5 + 0) / 2
         assert!((m.recall_macro - 0.5).abs() < 1e-15); // (1 + 0) / 2
         assert!((m.f1_macro - (2.0 / 3.0) / 2.0).abs() < 1e-15);
+        assert_eq!(m.balanced_accuracy, 0.5);
+        let empty = ClassificationMetrics::compute(&[], &[], 3);
+        assert_eq!(empty.accuracy, 0.0);
+        assert_eq!(empty.f1_weighted, 0.0);
     }
 
     #[test]

@@ -1,0 +1,374 @@
+//! The SVM engine on real MSTAR SOC features against scikit-learn (libsvm) and
+//! linfa-svm, measured in the same run on the same files.
+//!
+//! Data (skipped with the reason when `../shared/datasets/mstar-soc` is absent): the
+//! 2746 train (17°) chips, 64×64 centre crops of the [0,1]-scaled JPEGs.
+//! - `fit`: one 10-class RBF C-SVC (C = 10, γ = "scale") on the crops standardised and
+//!   reduced to 100 principal components, one thread: sarlab, linfa-svm (one-vs-one,
+//!   shrinking off) and `SVC.fit`.
+//! - `grid`: 3 C × 3 γ × 5 folds on HOG 9/(8,8)/(2,2) L2-Hys (1764 values) with
+//!   standardisation and PCA(100) fitted per training fold, all cores: sarlab's
+//!   `grid_search` against `GridSearchCV(Pipeline(StandardScaler, PCA(100), SVC),
+//!   n_jobs=2)` on the same folds; best configuration and CV scores compared.
+//!
+//! scikit-learn runs `scripts/bench/svm_sklearn.py` through `$SARLAB_PYTHON` (default
+//! `python3`); the comparison is skipped with the reason when it cannot run.
+//!
+//! `cargo bench -p sarlab-svm --bench svm` (criterion groups, then the comparison), or
+//! `cargo bench -p sarlab-svm --bench svm -- compare-only` (only the comparison table).
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use criterion::{Criterion, criterion_group};
+use ndarray::{Array2, s};
+use sarlab_features::pca::{Pca, PcaParams};
+use sarlab_features::{BlockNorm, FeatureMethod, HogParams, StandardScaler};
+use sarlab_svm::{
+    Backend, CvSettings, FeatureTransform, Gamma, GridSearch, StratifiedKFold, Svc, SvmParams,
+    grid_search,
+};
+
+/// Features of the MSTAR SOC train split.
+struct MstarFeatures {
+    /// Standardised 64×64 crops reduced to 100 principal components.
+    x_fit: Array2<f64>,
+    /// HOG 9/(8,8)/(2,2) L2-Hys of the crops.
+    x_hog: Array2<f64>,
+    y: Vec<usize>,
+    n_classes: usize,
+}
+
+fn mstar_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/mstar-soc")
+}
+
+fn load() -> Option<MstarFeatures> {
+    let root = mstar_root();
+    if !root.is_dir() {
+        println!(
+            "MSTAR benchmarks skipped: {} is not present",
+            root.display()
+        );
+        return None;
+    }
+    let index =
+        sarlab_io::DatasetIndex::scan(&root, &sarlab_io::DatasetOptions::default()).expect("scan");
+    let dataset = index.load(&|| {}).expect("load");
+    let train: Vec<_> = dataset.chips_in(sarlab_io::Split::Train).collect();
+    let crops: Vec<Array2<f32>> = train
+        .iter()
+        .map(|chip| {
+            let (r, c) = chip.image.dim();
+            let (r0, c0) = ((r - 64) / 2, (c - 64) / 2);
+            chip.image.slice(s![r0..r0 + 64, c0..c0 + 64]).to_owned()
+        })
+        .collect();
+    let y: Vec<usize> = train.iter().map(|c| c.class_index).collect();
+    let mut raw = Array2::zeros((crops.len(), 64 * 64));
+    for (mut row, crop) in raw.outer_iter_mut().zip(&crops) {
+        row.iter_mut()
+            .zip(crop.iter())
+            .for_each(|(d, &v)| *d = f64::from(v));
+    }
+    let scaled = StandardScaler::fit(raw.view())
+        .and_then(|s| s.transform(raw.view()))
+        .expect("standardise");
+    let x_fit = Pca::fit(scaled.view(), 100, false)
+        .and_then(|p| p.transform(scaled.view()))
+        .expect("pca");
+    let hog = FeatureMethod::Hog(HogParams {
+        orientations: 9,
+        pixels_per_cell: (8, 8),
+        cells_per_block: (2, 2),
+        block_norm: BlockNorm::L2Hys,
+        transform_sqrt: false,
+    });
+    let views: Vec<_> = crops.iter().map(|c| c.view()).collect();
+    let x_hog = hog.extract_all(&views, &|| {}).expect("hog");
+    Some(MstarFeatures {
+        x_fit,
+        x_hog,
+        y,
+        n_classes: dataset.classes.len(),
+    })
+}
+
+fn fit_params() -> SvmParams {
+    SvmParams {
+        c: 10.0,
+        gamma: Gamma::Scale,
+        ..SvmParams::default()
+    }
+}
+
+/// DESIGN §7's peer grid, in scikit-learn's `ParameterGrid` order (C outer, γ inner).
+fn grid() -> Vec<SvmParams> {
+    let mut grid = Vec::new();
+    for c in [1.0, 10.0, 100.0] {
+        for gamma in [Gamma::Scale, Gamma::Value(0.001), Gamma::Value(0.01)] {
+            grid.push(SvmParams {
+                c,
+                gamma,
+                ..SvmParams::default()
+            });
+        }
+    }
+    grid
+}
+
+fn grid_settings() -> CvSettings {
+    CvSettings::new(
+        5,
+        0,
+        FeatureTransform {
+            standardize: true,
+            pca: Some(PcaParams {
+                components: 100,
+                whiten: false,
+            }),
+        },
+    )
+}
+
+fn one_thread() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool")
+}
+
+fn run_grid(data: &MstarFeatures) -> GridSearch {
+    grid_search(
+        data.x_hog.view(),
+        &data.y,
+        None,
+        data.n_classes,
+        &grid(),
+        &grid_settings(),
+        "f1_macro",
+        &|| {},
+    )
+    .expect("grid search")
+}
+
+fn benches_on(c: &mut Criterion, data: &MstarFeatures) {
+    let pool = one_thread();
+    let svc = Svc::new(fit_params(), data.n_classes);
+    let mut group = c.benchmark_group(format!(
+        "10-class RBF fit, {}x{}, 1 thread",
+        data.x_fit.nrows(),
+        data.x_fit.ncols()
+    ));
+    group.sample_size(10);
+    group.bench_function("sarlab", |b| {
+        b.iter(|| pool.install(|| svc.fit_rows(black_box(data.x_fit.view()), &data.y)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group(format!(
+        "grid 3 C x 3 gamma x 5 folds, HOG {}x{} + scaler + PCA(100), {} threads",
+        data.x_hog.nrows(),
+        data.x_hog.ncols(),
+        rayon::current_num_threads()
+    ));
+    group.sample_size(10);
+    group.bench_function("sarlab", |b| b.iter(|| run_grid(black_box(data))));
+    group.finish();
+}
+
+fn write_npy(path: &Path, x: &Array2<f64>) {
+    let flat: Vec<f64> = x.iter().copied().collect();
+    std::fs::write(
+        path,
+        sarlab_io::npy::encode_f64(&[x.nrows(), x.ncols()], &flat),
+    )
+    .expect("write npy");
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = f();
+        best = best.min(start.elapsed().as_secs_f64());
+        last = Some(out);
+    }
+    (best, last.expect("at least one run"))
+}
+
+/// Times sarlab, linfa-svm and scikit-learn now, on the same files, and prints ratios.
+fn compare(data: &MstarFeatures) {
+    let dir = std::env::temp_dir().join(format!("sarlab-svm-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bench folder");
+    write_npy(&dir.join("x_fit.npy"), &data.x_fit);
+    write_npy(&dir.join("x_hog.npy"), &data.x_hog);
+    let labels: Vec<i64> = data.y.iter().map(|&l| l as i64).collect();
+    std::fs::write(dir.join("y.npy"), sarlab_io::npy::encode_i64(&labels)).expect("labels");
+    let folds = StratifiedKFold::new(5, 0)
+        .split(&data.y, data.n_classes)
+        .expect("folds");
+    let mut fold_of = vec![-1i64; data.y.len()];
+    for (k, fold) in folds.iter().enumerate() {
+        for &i in &fold.validation {
+            fold_of[i] = k as i64;
+        }
+    }
+    std::fs::write(dir.join("folds.npy"), sarlab_io::npy::encode_i64(&fold_of)).expect("folds");
+
+    let pool = one_thread();
+    let (fit_seconds, model) = best_of(3, || {
+        pool.install(|| {
+            Svc::new(fit_params(), data.n_classes)
+                .fit_rows(data.x_fit.view(), &data.y)
+                .expect("fit")
+        })
+    });
+    let train_accuracy = model
+        .predict_rows(data.x_fit.view())
+        .iter()
+        .zip(&data.y)
+        .filter(|(p, t)| p == t)
+        .count() as f64
+        / data.y.len() as f64;
+    let (linfa_seconds, linfa_model) = best_of(1, || {
+        pool.install(|| {
+            Svc::new(fit_params(), data.n_classes)
+                .with_backend(Backend::Linfa)
+                .fit_rows(data.x_fit.view(), &data.y)
+                .expect("linfa fit")
+        })
+    });
+    let (grid_seconds, search) = best_of(3, || run_grid(data));
+
+    let python = std::env::var("SARLAB_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/svm_sklearn.py");
+    let theirs: Option<serde_json::Value> = match Command::new(&python)
+        .arg(&script)
+        .arg(&dir)
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+    {
+        Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout)
+            .map_err(|e| println!("scikit-learn comparison skipped: unreadable output: {e}"))
+            .ok(),
+        Ok(o) => {
+            println!(
+                "scikit-learn comparison skipped: {python} failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            None
+        }
+        Err(e) => {
+            println!(
+                "scikit-learn comparison skipped: cannot run {python}: {e} (set SARLAB_PYTHON to a Python with scikit-learn)"
+            );
+            None
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let nan = f64::NAN;
+    let theirs_f = |key: &str| theirs.as_ref().and_then(|t| t[key].as_f64()).unwrap_or(nan);
+
+    println!(
+        "\nMSTAR SOC train ({} chips, 10 classes), same files, same run; scikit-learn {}:",
+        data.y.len(),
+        theirs
+            .as_ref()
+            .map_or("n/a".into(), |t| t["sklearn"].to_string())
+    );
+    println!(
+        "  fit 10-class RBF (C=10, gamma=scale) on {}x{}, 1 thread (best of 3; linfa once):",
+        data.x_fit.nrows(),
+        data.x_fit.ncols()
+    );
+    println!(
+        "    sarlab {fit_seconds:.3} s ({} SVs, train acc {:.2} %) | SVC.fit {:.3} s ({} SVs, train acc {:.2} %) → {:.1}x | linfa-svm {linfa_seconds:.3} s ({} SVs) → {:.1}x",
+        model.support_vector_count(),
+        100.0 * train_accuracy,
+        theirs_f("fit_seconds"),
+        theirs
+            .as_ref()
+            .map_or(serde_json::Value::Null, |t| t["fit_support_vectors"]
+                .clone()),
+        100.0 * theirs_f("fit_train_accuracy"),
+        theirs_f("fit_seconds") / fit_seconds,
+        linfa_model.support_vector_count(),
+        linfa_seconds / fit_seconds,
+    );
+    println!(
+        "  grid 3 C x 3 gamma x 5 folds, HOG {}x{} -> scaler -> PCA(100) -> SVC, {} threads (sarlab best of 3; GridSearchCV n_jobs=2 once):",
+        data.x_hog.nrows(),
+        data.x_hog.ncols(),
+        rayon::current_num_threads()
+    );
+    println!(
+        "    sarlab {grid_seconds:.2} s | GridSearchCV {:.2} s → {:.1}x",
+        theirs_f("grid_seconds"),
+        theirs_f("grid_seconds") / grid_seconds
+    );
+    println!(
+        "    {:>6} {:>8} {:>14} {:>14} {:>14} {:>14}",
+        "C", "gamma", "sarlab F1 %", "sklearn F1 %", "sarlab acc %", "sklearn acc %"
+    );
+    let params = grid();
+    for (i, (outcome, p)) in search.outcomes.iter().zip(&params).enumerate() {
+        let reference = theirs.as_ref().map(|t| &t["grid_configs"][i]);
+        let get = |k: &str| reference.and_then(|r| r[k].as_f64()).unwrap_or(nan);
+        println!(
+            "  {} {:>6} {:>8} {:>14.2} {:>14.2} {:>14.2} {:>14.2}",
+            if i == search.best { "*" } else { " " },
+            p.c,
+            p.gamma.to_string(),
+            100.0 * outcome.mean_std_of("f1_macro").0,
+            100.0 * get("f1_macro"),
+            100.0 * outcome.mean_std_of("accuracy").0,
+            100.0 * get("accuracy"),
+        );
+    }
+    if let Some(t) = &theirs {
+        let best = &params[search.best];
+        let theirs_best = &t["grid_best"];
+        let same = theirs_best["C"].as_f64() == Some(best.c)
+            && match best.gamma {
+                Gamma::Value(g) => theirs_best["gamma"].as_f64() == Some(g),
+                named => theirs_best["gamma"].as_str() == Some(&named.to_string()),
+            };
+        let ours_acc = search.outcomes[search.best].mean_std_of("accuracy").0;
+        let their_acc = theirs_best["accuracy"].as_f64().unwrap_or(nan);
+        println!(
+            "    best: sarlab C={} gamma={} | scikit-learn C={} gamma={} → {}; best CV accuracy {:.2} % vs {:.2} % (difference {:.2} pp)",
+            best.c,
+            best.gamma,
+            theirs_best["C"],
+            theirs_best["gamma"],
+            if same { "same" } else { "DIFFERENT" },
+            100.0 * ours_acc,
+            100.0 * their_acc,
+            100.0 * (ours_acc - their_acc).abs()
+        );
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    if let Some(data) = load() {
+        benches_on(c, &data);
+        compare(&data);
+    }
+}
+
+criterion_group!(svm, benches);
+
+fn main() {
+    if std::env::args().any(|a| a == "compare-only") {
+        if let Some(data) = load() {
+            compare(&data);
+        }
+        return;
+    }
+    svm();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,0 +1,377 @@
+//! Kernel functions and kernel matrices computed from Gram matrices.
+//!
+//! Every kernel sarlab offers is a function of the inner product `⟨x, y⟩` and the
+//! squared row norms, so one Gram matrix (a faer GEMM) serves every kernel and every γ:
+//! linear `⟨x, y⟩`, RBF `exp(−γ‖x − y‖²)` with `‖x − y‖² = ‖x‖² + ‖y‖² − 2⟨x, y⟩`,
+//! polynomial `(γ⟨x, y⟩ + coef0)^degree` and sigmoid `tanh(γ⟨x, y⟩ + coef0)` — libsvm's
+//! definitions.
+
+use std::fmt;
+use std::str::FromStr;
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// The kernel function of the SVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// `⟨x, y⟩`
+    Linear,
+    /// `exp(−γ‖x − y‖²)`
+    Rbf,
+    /// `(γ⟨x, y⟩ + coef0)^degree`
+    Poly,
+    /// `tanh(γ⟨x, y⟩ + coef0)`
+    Sigmoid,
+}
+
+impl Kernel {
+    pub const ALL: [Kernel; 4] = [Kernel::Linear, Kernel::Rbf, Kernel::Poly, Kernel::Sigmoid];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Linear => "linear",
+            Kernel::Rbf => "rbf",
+            Kernel::Poly => "poly",
+            Kernel::Sigmoid => "sigmoid",
+        }
+    }
+
+    /// Whether γ enters the kernel (everything but linear).
+    pub fn uses_gamma(self) -> bool {
+        self != Kernel::Linear
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Kernel {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Kernel::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| Error::InvalidParameter {
+                name: "kernel",
+                message: format!("`{s}` is not one of linear, rbf, poly, sigmoid"),
+            })
+    }
+}
+
+/// γ as scikit-learn's `SVC(gamma=...)` takes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gamma {
+    /// `1 / (n_features · Var(X))`, the variance over all entries of the training matrix.
+    Scale,
+    /// `1 / n_features`.
+    Auto,
+    Value(f64),
+}
+
+impl Gamma {
+    /// The numeric γ for training data `x`.
+    pub fn resolve(&self, x: ArrayView2<'_, f64>) -> f64 {
+        let n_features = x.ncols().max(1) as f64;
+        match *self {
+            Gamma::Scale => {
+                let var = x.var(0.0);
+                // scikit-learn: `1.0 / (X.shape[1] * X_var) if X_var != 0 else 1.0`
+                if var != 0.0 {
+                    1.0 / (n_features * var)
+                } else {
+                    1.0
+                }
+            }
+            Gamma::Auto => 1.0 / n_features,
+            Gamma::Value(g) => g,
+        }
+    }
+
+    /// γ for the training rows `rows` of `x`, without copying them.
+    pub fn resolve_rows(&self, x: ArrayView2<'_, f64>, rows: &[usize]) -> f64 {
+        match *self {
+            Gamma::Scale => {
+                let count = (rows.len() * x.ncols()) as f64;
+                if count == 0.0 {
+                    return 1.0;
+                }
+                let mean = rows.iter().map(|&r| x.row(r).sum()).sum::<f64>() / count;
+                let var = rows
+                    .iter()
+                    .map(|&r| x.row(r).iter().map(|v| (v - mean).powi(2)).sum::<f64>())
+                    .sum::<f64>()
+                    / count;
+                if var != 0.0 {
+                    1.0 / (x.ncols().max(1) as f64 * var)
+                } else {
+                    1.0
+                }
+            }
+            other => other.resolve(x),
+        }
+    }
+}
+
+impl fmt::Display for Gamma {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Gamma::Scale => f.write_str("scale"),
+            Gamma::Auto => f.write_str("auto"),
+            Gamma::Value(g) => write!(f, "{g}"),
+        }
+    }
+}
+
+impl FromStr for Gamma {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "scale" => Ok(Gamma::Scale),
+            "auto" => Ok(Gamma::Auto),
+            other => match other.parse::<f64>() {
+                Ok(g) if g.is_finite() && g > 0.0 => Ok(Gamma::Value(g)),
+                _ => Err(Error::InvalidParameter {
+                    name: "gamma",
+                    message: format!(
+                        "`{other}`: expected \"scale\", \"auto\" or a positive number"
+                    ),
+                }),
+            },
+        }
+    }
+}
+
+/// A kernel with its numeric parameters resolved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KernelFunction {
+    pub kernel: Kernel,
+    pub gamma: f64,
+    pub degree: u32,
+    pub coef0: f64,
+}
+
+impl KernelFunction {
+    /// The kernel value from an inner product and the two squared norms.
+    #[inline]
+    pub fn from_dot(&self, dot: f64, sq_a: f64, sq_b: f64) -> f64 {
+        match self.kernel {
+            Kernel::Linear => dot,
+            // Clamped: rounding can make ‖a − b‖² slightly negative for a ≈ b.
+            Kernel::Rbf => (-self.gamma * (sq_a + sq_b - 2.0 * dot).max(0.0)).exp(),
+            Kernel::Poly => powi(self.gamma * dot + self.coef0, self.degree),
+            Kernel::Sigmoid => (self.gamma * dot + self.coef0).tanh(),
+        }
+    }
+
+    /// Applies the kernel to a Gram block in place: `gram[[i, j]] = ⟨aᵢ, bⱼ⟩` becomes
+    /// `k(aᵢ, bⱼ)`. The squared norms are read only by the RBF kernel (they may be empty
+    /// otherwise). Rows run in parallel.
+    pub fn apply_to_gram(&self, gram: &mut Array2<f64>, sq_a: &[f64], sq_b: &[f64]) {
+        if self.kernel == Kernel::Linear {
+            return;
+        }
+        let width = gram.ncols().max(1);
+        let needs_norms = self.kernel == Kernel::Rbf;
+        assert!(
+            !needs_norms || (sq_a.len() == gram.nrows() && sq_b.len() == gram.ncols()),
+            "RBF needs the squared norms of both sides"
+        );
+        gram.as_slice_mut()
+            .expect("kernel matrices are standard layout")
+            .par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(i, row)| {
+                if needs_norms {
+                    let sa = sq_a[i];
+                    for (v, &sb) in row.iter_mut().zip(sq_b) {
+                        *v = self.from_dot(*v, sa, sb);
+                    }
+                } else {
+                    for v in row.iter_mut() {
+                        *v = self.from_dot(*v, 0.0, 0.0);
+                    }
+                }
+            });
+    }
+
+    /// The kernel matrix from a Gram matrix, leaving the Gram matrix intact.
+    pub fn matrix_from_gram(&self, gram: &Gram) -> Array2<f64> {
+        let mut k = gram.inner.clone();
+        self.apply_to_gram(&mut k, &gram.sq_norms, &gram.sq_norms);
+        k
+    }
+
+    /// The kernel between the rows of `a` and the rows of `b`.
+    pub fn between(&self, a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+        let mut k = inner_products(a, b);
+        if self.kernel == Kernel::Rbf {
+            self.apply_to_gram(&mut k, &sq_norms(a), &sq_norms(b));
+        } else {
+            self.apply_to_gram(&mut k, &[], &[]);
+        }
+        k
+    }
+}
+
+/// libsvm's `powi`: exponentiation by squaring.
+fn powi(base: f64, times: u32) -> f64 {
+    let (mut tmp, mut ret, mut t) = (base, 1.0, times);
+    while t > 0 {
+        if t % 2 == 1 {
+            ret *= tmp;
+        }
+        tmp *= tmp;
+        t /= 2;
+    }
+    ret
+}
+
+/// Squared Euclidean norm of every row.
+pub fn sq_norms(x: ArrayView2<'_, f64>) -> Vec<f64> {
+    x.outer_iter().map(|r| r.dot(&r)).collect()
+}
+
+/// The symmetric Gram matrix `X Xᵀ` of a data matrix and its diagonal.
+#[derive(Debug, Clone)]
+pub struct Gram {
+    pub inner: Array2<f64>,
+    pub sq_norms: Vec<f64>,
+}
+
+impl Gram {
+    pub fn new(x: ArrayView2<'_, f64>) -> Self {
+        let inner = inner_products(x, x);
+        // The diagonal of the GEMM, so K(x, x) is computed exactly like every other entry.
+        let sq_norms = (0..x.nrows()).map(|i| inner[[i, i]]).collect();
+        Self { inner, sq_norms }
+    }
+
+    pub fn len(&self) -> usize {
+        self.sq_norms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sq_norms.is_empty()
+    }
+}
+
+/// `A Bᵀ` by faer's GEMM, row blocks of `A` in parallel (each block single-threaded, so
+/// the result does not depend on the number of threads).
+pub fn inner_products(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+    let (n, m, d) = (a.nrows(), b.nrows(), a.ncols());
+    assert_eq!(d, b.ncols(), "inner products need equal widths");
+    let a = a.as_standard_layout();
+    let b = b.as_standard_layout();
+    let a_slice = a.as_slice().expect("standard layout");
+    let b_slice = b.as_slice().expect("standard layout");
+    let mut out = Array2::<f64>::zeros((n, m));
+    if n == 0 || m == 0 {
+        return out;
+    }
+    if d == 0 {
+        return out;
+    }
+    let b_ref = MatRef::from_row_major_slice(b_slice, m, d);
+    const BLOCK: usize = 64;
+    out.as_slice_mut()
+        .expect("fresh array")
+        .par_chunks_mut(BLOCK * m)
+        .enumerate()
+        .for_each(|(block, dst)| {
+            let rows = dst.len() / m;
+            let start = block * BLOCK;
+            let lhs =
+                MatRef::from_row_major_slice(&a_slice[start * d..(start + rows) * d], rows, d);
+            let dst = MatMut::from_row_major_slice_mut(dst, rows, m);
+            matmul(dst, Accum::Replace, lhs, b_ref.transpose(), 1.0, Par::Seq);
+            sarlab_features::simd::clear_upper_vector_state();
+        });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn gemm_matches_naive_inner_products() {
+        let a = Array2::from_shape_fn((130, 7), |(i, j)| ((i * 13 + j * 7) % 17) as f64 - 8.0);
+        let b = Array2::from_shape_fn((9, 7), |(i, j)| ((i * 5 + j * 3) % 11) as f64 * 0.25);
+        let got = inner_products(a.view(), b.view());
+        let expected = a.dot(&b.t());
+        assert_eq!(got, expected, "small integers: exact");
+        // Non-contiguous input (a transposed view) is handled.
+        let at = a.t().to_owned();
+        let got = inner_products(at.t(), b.view());
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn kernels_follow_libsvm_definitions() {
+        let x = array![[1.0, 2.0], [0.5, -1.0]];
+        let gram = Gram::new(x.view());
+        let dot = 1.0 * 0.5 + 2.0 * -1.0;
+        let d2 = 0.5f64.powi(2) + 3.0f64.powi(2);
+        let cases = [
+            (Kernel::Linear, dot),
+            (Kernel::Rbf, (-0.3 * d2).exp()),
+            (Kernel::Poly, (0.3 * dot + 1.5).powi(3)),
+            (Kernel::Sigmoid, (0.3 * dot + 1.5).tanh()),
+        ];
+        for (kernel, expected) in cases {
+            let f = KernelFunction {
+                kernel,
+                gamma: 0.3,
+                degree: 3,
+                coef0: 1.5,
+            };
+            let k = f.matrix_from_gram(&gram);
+            assert!((k[[0, 1]] - expected).abs() < 1e-14, "{kernel}");
+            assert_eq!(k[[0, 1]], k[[1, 0]], "{kernel} symmetric");
+            let between = f.between(x.view(), x.view());
+            assert!((between[[0, 1]] - expected).abs() < 1e-14, "{kernel}");
+        }
+    }
+
+    #[test]
+    fn gamma_scale_is_sklearn_formula() {
+        let x = array![[0.0, 2.0], [2.0, 4.0], [100.0, 100.0]];
+        // var over all entries of [0,2,2,4] = 2 → 1 / (2 · 2)
+        assert_eq!(Gamma::Scale.resolve(x.slice(ndarray::s![..2, ..])), 0.25);
+        assert_eq!(Gamma::Scale.resolve_rows(x.view(), &[0, 1]), 0.25);
+        assert_eq!(Gamma::Auto.resolve(x.view()), 0.5);
+        assert_eq!(
+            Gamma::Scale.resolve(Array2::<f64>::ones((3, 2)).view()),
+            1.0
+        );
+        assert_eq!("0.01".parse::<Gamma>().expect("value"), Gamma::Value(0.01));
+        assert!("-1".parse::<Gamma>().is_err());
+        assert!(
+            "wide"
+                .parse::<Gamma>()
+                .unwrap_err()
+                .to_string()
+                .contains("gamma")
+        );
+        assert_eq!("poly".parse::<Kernel>().expect("kernel"), Kernel::Poly);
+        assert!("cubic".parse::<Kernel>().is_err());
+    }
+
+    #[test]
+    fn powi_is_exponentiation() {
+        for d in 0..8 {
+            assert!((powi(1.3, d) - 1.3f64.powi(d as i32)).abs() < 1e-12);
+        }
+    }
+}

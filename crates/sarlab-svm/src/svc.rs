@@ -1,0 +1,761 @@
+//! Multi-class C-SVC, one-vs-one as libsvm trains and votes, on a precomputed kernel.
+//!
+//! For every pair of classes `(i, j)`, `i < j`, a binary machine is trained on the
+//! samples of the two classes (class `i` first, labelled +1, then class `j`, −1, each in
+//! training order — libsvm's layout), with upper bounds `C·wᵢ` and `C·wⱼ`. A query's
+//! decision value for the pair is `Σ yₛαₛ K(xₛ, x) − ρ`; a positive value votes for `i`,
+//! otherwise `j`, and the class with most votes wins, the lowest index on a tie.
+//!
+//! Training works on rows of a kernel matrix through an index list, so cross-validation
+//! folds are index views into one shared kernel rather than copies of the data.
+
+use std::time::Instant;
+
+use linfa::prelude::*;
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::kernel::{Gamma, Gram, Kernel, KernelFunction};
+use crate::smo::{QMatrix, SolverSettings, solve};
+
+/// Per-class multipliers of C.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ClassWeight {
+    /// Every class weighs 1.
+    #[default]
+    Uniform,
+    /// `n_samples / (n_classes · n_samples_of_class)` on the training data, as
+    /// scikit-learn's `class_weight="balanced"`.
+    Balanced,
+    /// One weight per class index.
+    Explicit(Vec<f64>),
+}
+
+impl ClassWeight {
+    /// The weights of classes `0..n_classes` for training labels `y`.
+    pub fn resolve(&self, y: &[usize], n_classes: usize) -> Result<Vec<f64>> {
+        match self {
+            ClassWeight::Uniform => Ok(vec![1.0; n_classes]),
+            ClassWeight::Balanced => {
+                let mut counts = vec![0usize; n_classes];
+                for &label in y {
+                    counts[label] += 1;
+                }
+                let present = counts.iter().filter(|&&c| c > 0).count() as f64;
+                Ok(counts
+                    .iter()
+                    .map(|&c| {
+                        if c == 0 {
+                            1.0
+                        } else {
+                            y.len() as f64 / (present * c as f64)
+                        }
+                    })
+                    .collect())
+            }
+            ClassWeight::Explicit(weights) => {
+                if weights.len() != n_classes {
+                    return Err(Error::InvalidParameter {
+                        name: "class_weight",
+                        message: format!("{} weights given for {n_classes} classes", weights.len()),
+                    });
+                }
+                if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+                    return Err(Error::InvalidParameter {
+                        name: "class_weight",
+                        message: format!("{w} must be a positive number"),
+                    });
+                }
+                Ok(weights.clone())
+            }
+        }
+    }
+}
+
+/// Hyperparameters of a C-SVC, named as scikit-learn's `SVC` names them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SvmParams {
+    pub kernel: Kernel,
+    pub c: f64,
+    pub gamma: Gamma,
+    /// Degree of the polynomial kernel.
+    pub degree: u32,
+    /// Constant term of the polynomial and sigmoid kernels.
+    pub coef0: f64,
+    /// Stopping tolerance of the solver (libsvm's `eps`, default 1e-3).
+    pub tolerance: f64,
+    pub shrinking: bool,
+    pub class_weight: ClassWeight,
+    /// Iteration cap per binary machine; `None` is libsvm's `max(10⁷, 100·l)`.
+    pub max_iterations: Option<usize>,
+}
+
+impl Default for SvmParams {
+    fn default() -> Self {
+        Self {
+            kernel: Kernel::Rbf,
+            c: 1.0,
+            gamma: Gamma::Scale,
+            degree: 3,
+            coef0: 0.0,
+            tolerance: 1e-3,
+            shrinking: true,
+            class_weight: ClassWeight::Uniform,
+            max_iterations: None,
+        }
+    }
+}
+
+impl SvmParams {
+    pub fn validate(&self) -> Result<()> {
+        let positive = |name: &'static str, v: f64, what: &str| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::InvalidParameter {
+                    name,
+                    message: format!("{v} {what}"),
+                })
+            }
+        };
+        positive("C", self.c, "must be a positive number")?;
+        if let Gamma::Value(g) = self.gamma {
+            positive(
+                "gamma",
+                g,
+                "must be a positive number, \"scale\" or \"auto\"",
+            )?;
+        }
+        positive("tolerance", self.tolerance, "must be a positive number")?;
+        if !self.coef0.is_finite() {
+            return Err(Error::InvalidParameter {
+                name: "coef0",
+                message: format!("{} must be finite", self.coef0),
+            });
+        }
+        if self.kernel == Kernel::Poly && self.degree == 0 {
+            return Err(Error::InvalidParameter {
+                name: "degree",
+                message: "0: the polynomial degree must be at least 1".to_owned(),
+            });
+        }
+        if self.max_iterations == Some(0) {
+            return Err(Error::InvalidParameter {
+                name: "max_iterations",
+                message: "0: must be at least 1".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The kernel with γ resolved for training data `x` (rows `rows`, or all rows).
+    pub fn kernel_function(
+        &self,
+        x: ArrayView2<'_, f64>,
+        rows: Option<&[usize]>,
+    ) -> KernelFunction {
+        let gamma = if self.kernel.uses_gamma() {
+            match rows {
+                Some(rows) => self.gamma.resolve_rows(x, rows),
+                None => self.gamma.resolve(x),
+            }
+        } else {
+            0.0
+        };
+        KernelFunction {
+            kernel: self.kernel,
+            gamma,
+            degree: self.degree,
+            coef0: self.coef0,
+        }
+    }
+
+    pub(crate) fn solver_settings(&self) -> SolverSettings {
+        SolverSettings {
+            tolerance: self.tolerance,
+            shrinking: self.shrinking,
+            max_iterations: self.max_iterations,
+        }
+    }
+}
+
+/// One binary machine of the one-vs-one ensemble.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairMachine {
+    /// The class a positive decision votes for.
+    pub pos: usize,
+    /// The class a negative decision votes for.
+    pub neg: usize,
+    /// Support vectors: positions in the training index list (or, in a [`SvcModel`],
+    /// rows of its support matrix), class `pos` first, each class in training order.
+    pub support: Vec<usize>,
+    /// `yₛ αₛ` of each support vector.
+    pub coef: Vec<f64>,
+    pub rho: f64,
+    pub iterations: usize,
+    pub hit_iteration_cap: bool,
+}
+
+/// The machines of a one-vs-one fit on a kernel view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Machines {
+    pub n_classes: usize,
+    /// Classes present in the training labels, ascending.
+    pub classes: Vec<usize>,
+    pub pairs: Vec<PairMachine>,
+}
+
+impl Machines {
+    /// Support vectors counted once per training sample (libsvm's `l`, scikit-learn's
+    /// `len(support_)`).
+    pub fn support_vector_count(&self) -> usize {
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &self.pairs {
+            seen.extend(m.support.iter().copied());
+        }
+        seen.len()
+    }
+
+    /// Pair machines that stopped at the iteration cap.
+    pub fn capped(&self) -> Vec<(usize, usize)> {
+        self.pairs
+            .iter()
+            .filter(|m| m.hit_iteration_cap)
+            .map(|m| (m.pos, m.neg))
+            .collect()
+    }
+
+    /// Decision values of queries given the kernel between each query and each training
+    /// position: `kernel(q, s)` for query `q` and training position `s`.
+    pub fn decisions(&self, n_queries: usize, kernel: impl Fn(usize, usize) -> f64) -> Array2<f64> {
+        let mut out = Array2::<f64>::zeros((n_queries, self.pairs.len()));
+        for (q, mut row) in out.outer_iter_mut().enumerate() {
+            for (m, machine) in self.pairs.iter().enumerate() {
+                let mut sum = 0.0;
+                for (&s, &a) in machine.support.iter().zip(&machine.coef) {
+                    sum += a * kernel(q, s);
+                }
+                row[m] = sum - machine.rho;
+            }
+        }
+        out
+    }
+
+    /// libsvm's vote over decision values (one row per query).
+    pub fn vote(&self, decisions: ArrayView2<'_, f64>) -> Vec<usize> {
+        let mut votes = vec![0u32; self.n_classes];
+        decisions
+            .outer_iter()
+            .map(|row| {
+                votes.iter_mut().for_each(|v| *v = 0);
+                for (machine, &d) in self.pairs.iter().zip(row) {
+                    votes[if d > 0.0 { machine.pos } else { machine.neg }] += 1;
+                }
+                // The first maximum over the present classes: libsvm's tie rule.
+                let mut best = self.classes[0];
+                for &k in &self.classes {
+                    if votes[k] > votes[best] {
+                        best = k;
+                    }
+                }
+                best
+            })
+            .collect()
+    }
+}
+
+/// Checks labels, sizes and values of a training or test set.
+pub(crate) fn check_labelled(x: ArrayView2<'_, f64>, y: &[usize], n_classes: usize) -> Result<()> {
+    if x.nrows() != y.len() {
+        return Err(Error::LengthMismatch {
+            records: x.nrows(),
+            labels: y.len(),
+        });
+    }
+    if let Some(&label) = y.iter().find(|&&l| l >= n_classes) {
+        return Err(Error::LabelOutOfRange { label, n_classes });
+    }
+    check_finite(x)
+}
+
+pub(crate) fn check_finite(x: ArrayView2<'_, f64>) -> Result<()> {
+    if let Some(((row, column), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFinite { row, column, value });
+    }
+    Ok(())
+}
+
+/// The classes present in `y`, ascending; an error unless there are at least two.
+pub(crate) fn present_classes(y: &[usize], n_classes: usize) -> Result<Vec<usize>> {
+    if y.is_empty() {
+        return Err(Error::Empty);
+    }
+    let mut seen = vec![false; n_classes];
+    for &label in y {
+        seen[label] = true;
+    }
+    let present: Vec<usize> = (0..n_classes).filter(|&c| seen[c]).collect();
+    if present.len() < 2 {
+        return Err(Error::SingleClass { class: y[0] });
+    }
+    Ok(present)
+}
+
+/// Trains the one-vs-one machines on the training samples `train` (rows of the kernel
+/// matrix `k`) with labels `y[s]` for position `s` of `train`. `k` must be symmetric on
+/// `train`; only `k[train[a], train[b]]` is read.
+pub fn fit_machines(
+    k: ArrayView2<'_, f64>,
+    train: &[usize],
+    y: &[usize],
+    n_classes: usize,
+    params: &SvmParams,
+) -> Result<Machines> {
+    params.validate()?;
+    if train.len() != y.len() {
+        return Err(Error::LengthMismatch {
+            records: train.len(),
+            labels: y.len(),
+        });
+    }
+    if let Some(&label) = y.iter().find(|&&l| l >= n_classes) {
+        return Err(Error::LabelOutOfRange { label, n_classes });
+    }
+    let classes = present_classes(y, n_classes)?;
+    let weights = params.class_weight.resolve(y, n_classes)?;
+    let mut members = vec![Vec::new(); n_classes];
+    for (s, &label) in y.iter().enumerate() {
+        members[label].push(s);
+    }
+    let pairs: Vec<(usize, usize)> = classes
+        .iter()
+        .enumerate()
+        .flat_map(|(a, &i)| classes[a + 1..].iter().map(move |&j| (i, j)))
+        .collect();
+    let settings = params.solver_settings();
+    let pairs = pairs
+        .par_iter()
+        .map(|&(pos, neg)| {
+            let positions: Vec<usize> = members[pos].iter().chain(&members[neg]).copied().collect();
+            let n_pos = members[pos].len();
+            let sign = |a: usize| if a < n_pos { 1.0 } else { -1.0 };
+            // Kernel rows gathered slice by slice (this runs 10⁷ times per fit).
+            let rows: Vec<usize> = positions.iter().map(|&s| train[s]).collect();
+            let mut q = QMatrix::from_rows(positions.len(), |a, out| {
+                let k_row = k.row(rows[a]);
+                let (same, other) = out.split_at_mut(n_pos);
+                let s = sign(a);
+                for (o, &r) in same.iter_mut().zip(&rows[..n_pos]) {
+                    *o = (s * k_row[r]) as f32;
+                }
+                for (o, &r) in other.iter_mut().zip(&rows[n_pos..]) {
+                    *o = (-s * k_row[r]) as f32;
+                }
+            });
+            let qd = positions.iter().map(|&s| k[[train[s], train[s]]]).collect();
+            let labels = (0..positions.len())
+                .map(|a| if a < n_pos { 1 } else { -1 })
+                .collect();
+            let bounds = (0..positions.len())
+                .map(|a| {
+                    params.c
+                        * if a < n_pos {
+                            weights[pos]
+                        } else {
+                            weights[neg]
+                        }
+                })
+                .collect();
+            let solution = solve(&mut q, qd, labels, bounds, &settings);
+            let (mut support, mut coef) = (Vec::new(), Vec::new());
+            for (a, &alpha) in solution.alpha.iter().enumerate() {
+                // libsvm keeps every non-zero α.
+                if alpha != 0.0 {
+                    support.push(positions[a]);
+                    coef.push(sign(a) * alpha);
+                }
+            }
+            PairMachine {
+                pos,
+                neg,
+                support,
+                coef,
+                rho: solution.rho,
+                iterations: solution.iterations,
+                hit_iteration_cap: solution.hit_iteration_cap,
+            }
+        })
+        .collect();
+    Ok(Machines {
+        n_classes,
+        classes,
+        pairs,
+    })
+}
+
+/// Which implementation trains the pair machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// sarlab's SMO on a shared precomputed kernel.
+    #[default]
+    Sarlab,
+    /// linfa-svm 0.8.1 (shrinking off, DESIGN §6), for cross-checks; RBF and linear only.
+    Linfa,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sarlab => "sarlab",
+            Backend::Linfa => "linfa",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "sarlab" => Ok(Backend::Sarlab),
+            "linfa" => Ok(Backend::Linfa),
+            other => Err(Error::InvalidParameter {
+                name: "backend",
+                message: format!("`{other}` is not one of sarlab, linfa"),
+            }),
+        }
+    }
+}
+
+/// A multi-class C-SVC; a linfa model via [`Fit`] and [`PredictInplace`].
+#[derive(Debug, Clone)]
+pub struct Svc {
+    pub params: SvmParams,
+    /// Number of classes labels may take (`0..n_classes`).
+    pub n_classes: usize,
+    pub backend: Backend,
+}
+
+/// A fitted [`Svc`]: the machines and their support vectors.
+#[derive(Debug, Clone)]
+pub struct SvcModel {
+    pub kernel: KernelFunction,
+    pub machines: Machines,
+    /// Every training row that is a support vector of at least one machine, in
+    /// training order; [`PairMachine::support`] indexes these rows.
+    pub support_vectors: Array2<f64>,
+    /// The training rows the support vectors came from (scikit-learn's `support_`).
+    pub support_indices: Vec<usize>,
+    pub fit_seconds: f64,
+}
+
+impl Svc {
+    pub fn new(params: SvmParams, n_classes: usize) -> Self {
+        Self {
+            params,
+            n_classes,
+            backend: Backend::Sarlab,
+        }
+    }
+
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Fits on the rows of `x` with labels `y`.
+    pub fn fit_rows(&self, x: ArrayView2<'_, f64>, y: &[usize]) -> Result<SvcModel> {
+        let start = Instant::now();
+        self.params.validate()?;
+        check_labelled(x, y, self.n_classes)?;
+        present_classes(y, self.n_classes)?;
+        let kernel = self.params.kernel_function(x, None);
+        let machines = match self.backend {
+            Backend::Sarlab => {
+                let mut k = Gram::new(x).inner;
+                let norms: Vec<f64> = (0..x.nrows()).map(|i| k[[i, i]]).collect();
+                kernel.apply_to_gram(&mut k, &norms, &norms);
+                let train: Vec<usize> = (0..x.nrows()).collect();
+                fit_machines(k.view(), &train, y, self.n_classes, &self.params)?
+            }
+            Backend::Linfa => {
+                crate::linfa_backend::fit_machines(x, y, self.n_classes, &self.params, &kernel)?
+            }
+        };
+        Ok(SvcModel::from_machines(
+            x,
+            machines,
+            kernel,
+            start.elapsed().as_secs_f64(),
+        ))
+    }
+}
+
+impl SvcModel {
+    /// Gathers the support vectors of machines trained on the rows of `x` (positions
+    /// are rows of `x`) and re-indexes the machines onto them.
+    pub fn from_machines(
+        x: ArrayView2<'_, f64>,
+        mut machines: Machines,
+        kernel: KernelFunction,
+        fit_seconds: f64,
+    ) -> Self {
+        let mut used = vec![false; x.nrows()];
+        for m in &machines.pairs {
+            for &s in &m.support {
+                used[s] = true;
+            }
+        }
+        let support_indices: Vec<usize> = (0..x.nrows()).filter(|&i| used[i]).collect();
+        let mut slot = vec![usize::MAX; x.nrows()];
+        for (k, &i) in support_indices.iter().enumerate() {
+            slot[i] = k;
+        }
+        for m in &mut machines.pairs {
+            for s in &mut m.support {
+                *s = slot[*s];
+            }
+        }
+        Self {
+            kernel,
+            support_vectors: x.select(Axis(0), &support_indices),
+            support_indices,
+            machines,
+            fit_seconds,
+        }
+    }
+
+    /// Number of distinct support vectors.
+    pub fn support_vector_count(&self) -> usize {
+        self.support_indices.len()
+    }
+
+    /// Decision values, one column per pair machine in order `(0,1), (0,2), …, (1,2), …`
+    /// over the present classes; positive votes for the first class of the pair
+    /// (libsvm's sign; scikit-learn's `decision_function_shape="ovo"` for more than two
+    /// classes, its negation for two).
+    pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        let k = self.kernel.between(x, self.support_vectors.view());
+        self.machines.decisions(x.nrows(), |q, s| k[[q, s]])
+    }
+
+    pub fn predict_rows(&self, x: ArrayView2<'_, f64>) -> Vec<usize> {
+        self.machines.vote(self.decision_function(x).view())
+    }
+}
+
+impl<D: Data<Elem = f64>> Fit<ArrayBase<D, Ix2>, Array1<usize>, Error> for Svc {
+    type Object = SvcModel;
+
+    fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, Array1<usize>>) -> Result<SvcModel> {
+        let labels = dataset.targets().to_vec();
+        self.fit_rows(dataset.records().view(), &labels)
+    }
+}
+
+impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>> for SvcModel {
+    fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, targets: &mut Array1<usize>) {
+        assert_eq!(x.nrows(), targets.len(), "one target per record");
+        for (t, p) in targets.iter_mut().zip(self.predict_rows(x.view())) {
+            *t = p;
+        }
+    }
+
+    fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<usize> {
+        Array1::zeros(x.nrows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    /// Three well separated blobs in 2-D.
+    fn blobs() -> (Array2<f64>, Array1<usize>) {
+        let centres = [[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]];
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for (k, c) in centres.iter().enumerate() {
+            for i in 0..10 {
+                let a = i as f64 * 0.7;
+                x.push([c[0] + 0.5 * a.cos(), c[1] + 0.5 * a.sin()]);
+                y.push(k);
+            }
+        }
+        let flat: Vec<f64> = x.into_iter().flatten().collect();
+        (
+            Array2::from_shape_vec((30, 2), flat).expect("shape"),
+            Array1::from(y),
+        )
+    }
+
+    #[test]
+    fn separates_three_blobs_with_every_kernel() {
+        let (x, y) = blobs();
+        for kernel in Kernel::ALL {
+            let params = SvmParams {
+                kernel,
+                c: 10.0,
+                coef0: if kernel == Kernel::Sigmoid { -1.0 } else { 1.0 },
+                gamma: if kernel == Kernel::Sigmoid {
+                    Gamma::Value(0.05)
+                } else {
+                    Gamma::Scale
+                },
+                ..SvmParams::default()
+            };
+            let model = Svc::new(params, 3)
+                .fit(&Dataset::new(x.clone(), y.clone()))
+                .expect("fit");
+            let probe = model.predict(&array![[4.8, 0.3], [0.2, 5.5], [-0.3, 0.1]]);
+            // The sigmoid kernel is not positive definite: only its shape is checked here
+            // (its values are checked against scikit-learn in the fixture tests).
+            if kernel != Kernel::Sigmoid {
+                assert_eq!(probe.to_vec(), vec![1, 2, 0], "{kernel}");
+            }
+            assert_eq!(probe.len(), 3);
+            assert!(model.support_vector_count() > 0);
+            assert_eq!(model.machines.pairs.len(), 3);
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_lowest_class_and_zero_votes_negative() {
+        let machines = Machines {
+            n_classes: 3,
+            classes: vec![0, 1, 2],
+            pairs: [(0, 1), (0, 2), (1, 2)]
+                .into_iter()
+                .map(|(pos, neg)| PairMachine {
+                    pos,
+                    neg,
+                    support: vec![],
+                    coef: vec![],
+                    rho: 0.0,
+                    iterations: 0,
+                    hit_iteration_cap: false,
+                })
+                .collect(),
+        };
+        // 0 beats 1, 2 beats 0, 1 beats 2: one vote each → class 0.
+        // A decision of exactly 0 votes for the second class of the pair (libsvm: > 0).
+        let d = array![[1.0, -1.0, 1.0], [0.0, 0.0, 0.0]];
+        assert_eq!(machines.vote(d.view()), vec![0, 2]);
+    }
+
+    #[test]
+    fn balanced_weights_are_sklearn_formula() {
+        let y = [0, 0, 0, 1, 2, 2];
+        let w = ClassWeight::Balanced.resolve(&y, 4).expect("weights");
+        // n / (n_present · count): 6 / (3·3), 6 / 3, 6 / 6; absent class → 1
+        assert_eq!(w, vec![6.0 / 9.0, 2.0, 1.0, 1.0]);
+        assert!(ClassWeight::Explicit(vec![1.0]).resolve(&y, 4).is_err());
+        assert!(
+            ClassWeight::Explicit(vec![1.0, 0.0, 1.0, 1.0])
+                .resolve(&y, 4)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_parameters_and_data_are_named() {
+        let (x, y) = blobs();
+        let fit = |params: SvmParams| Svc::new(params, 3).fit(&Dataset::new(x.clone(), y.clone()));
+        for (params, name) in [
+            (
+                SvmParams {
+                    c: -1.0,
+                    ..SvmParams::default()
+                },
+                "`C`",
+            ),
+            (
+                SvmParams {
+                    c: 0.0,
+                    ..SvmParams::default()
+                },
+                "`C`",
+            ),
+            (
+                SvmParams {
+                    gamma: Gamma::Value(0.0),
+                    ..SvmParams::default()
+                },
+                "`gamma`",
+            ),
+            (
+                SvmParams {
+                    tolerance: f64::NAN,
+                    ..SvmParams::default()
+                },
+                "`tolerance`",
+            ),
+            (
+                SvmParams {
+                    kernel: Kernel::Poly,
+                    degree: 0,
+                    ..SvmParams::default()
+                },
+                "`degree`",
+            ),
+        ] {
+            let err = fit(params).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        let one_class = Array1::from_elem(30, 1usize);
+        let err = Svc::new(SvmParams::default(), 3)
+            .fit(&Dataset::new(x.clone(), one_class))
+            .unwrap_err();
+        assert!(matches!(err, Error::SingleClass { class: 1 }), "{err}");
+        let mut bad = x.clone();
+        bad[[4, 1]] = f64::NAN;
+        let err = Svc::new(SvmParams::default(), 3)
+            .fit(&Dataset::new(bad, y.clone()))
+            .unwrap_err();
+        assert!(err.to_string().contains("row 4"), "{err}");
+        let err = Svc::new(SvmParams::default(), 3)
+            .fit_rows(x.view(), &y.to_vec()[..29])
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::LengthMismatch {
+                    records: 30,
+                    labels: 29
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn index_views_train_like_copies() {
+        // Fitting on a subset through the full kernel equals fitting on the copied rows.
+        let (x, y) = blobs();
+        let subset: Vec<usize> = (0..30).filter(|i| i % 4 != 1).collect();
+        let params = SvmParams {
+            c: 3.0,
+            gamma: Gamma::Value(0.4),
+            ..SvmParams::default()
+        };
+        let kernel = params.kernel_function(x.view(), None);
+        let k = kernel.matrix_from_gram(&Gram::new(x.view()));
+        let labels: Vec<usize> = subset.iter().map(|&i| y[i]).collect();
+        let viewed = fit_machines(k.view(), &subset, &labels, 3, &params).expect("view");
+        let copied = Svc::new(params, 3)
+            .fit_rows(x.select(Axis(0), &subset).view(), &labels)
+            .expect("copy");
+        for (a, b) in viewed.pairs.iter().zip(&copied.machines.pairs) {
+            assert!((a.rho - b.rho).abs() < 1e-12, "{} vs {}", a.rho, b.rho);
+            let support: Vec<usize> = a.support.iter().map(|&s| subset[s]).collect();
+            let copied_support: Vec<usize> = b
+                .support
+                .iter()
+                .map(|&s| subset[copied.support_indices[s]])
+                .collect();
+            assert_eq!(support, copied_support);
+        }
+    }
+}

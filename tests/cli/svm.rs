@@ -1,0 +1,339 @@
+//! `sarlab svm grid` on feature matrices brought as `.npy`.
+
+use ndarray::Array2;
+use sarlab_io::npy;
+use sarlab_svm::{CvSettings, FeatureTransform, Gamma, Kernel, SvmParams, grid_search};
+use serde_json::Value;
+
+use crate::support::{Workspace, assert_failure_mentions, assert_success, stdout};
+
+/// Three overlapping classes in 4-D with labels 3, 7 and 11, deterministic.
+fn blobs(rows_per_class: usize, offset: usize) -> (Array2<f64>, Vec<i64>) {
+    let mut x = Array2::zeros((3 * rows_per_class, 4));
+    let mut y = Vec::new();
+    for class in 0..3 {
+        for i in 0..rows_per_class {
+            let r = class * rows_per_class + i;
+            let t = (i + offset) as f64;
+            for j in 0..4 {
+                let centre = if j == class { 1.5 } else { 0.0 };
+                x[[r, j]] = centre + ((t * 1.7 + j as f64 * 2.3 + class as f64).sin() * 1.1);
+            }
+            y.push([3, 7, 11][class]);
+        }
+    }
+    (x, y)
+}
+
+fn write_matrix(ws: &Workspace, name: &str, x: &Array2<f64>) {
+    let flat: Vec<f64> = x.iter().copied().collect();
+    std::fs::write(
+        ws.path(name),
+        npy::encode_f64(&[x.nrows(), x.ncols()], &flat),
+    )
+    .expect("write");
+}
+
+fn write_labels(ws: &Workspace, name: &str, y: &[i64]) {
+    std::fs::write(ws.path(name), npy::encode_i64(y)).expect("write");
+}
+
+fn workspace_with_data() -> (Workspace, Array2<f64>, Vec<i64>) {
+    let ws = Workspace::new();
+    let (x, y) = blobs(30, 0);
+    let (xt, yt) = blobs(12, 100);
+    write_matrix(&ws, "x.npy", &x);
+    write_labels(&ws, "y.npy", &y);
+    write_matrix(&ws, "xt.npy", &xt);
+    write_labels(&ws, "yt.npy", &yt);
+    (ws, x, y)
+}
+
+const GRID: &[&str] = &[
+    "svm",
+    "grid",
+    "--train",
+    "x.npy",
+    "--train-labels",
+    "y.npy",
+    "--test",
+    "xt.npy",
+    "--test-labels",
+    "yt.npy",
+    "--kernel",
+    "rbf,linear",
+    "--C",
+    "0.1,10",
+    "--gamma",
+    "scale,0.05",
+    "--folds",
+    "4",
+    "--seed",
+    "3",
+];
+
+fn run_json(ws: &Workspace, extra: &[&str]) -> Value {
+    let mut args = GRID.to_vec();
+    args.extend_from_slice(extra);
+    args.push("--json");
+    let out = ws.sarlab(&args);
+    assert_success(&out);
+    serde_json::from_str(&stdout(&out)).expect("--json prints JSON")
+}
+
+#[test]
+fn json_holds_every_configuration_the_best_and_its_test_scores() {
+    let (ws, x, y) = workspace_with_data();
+    let report = run_json(&ws, &["--predictions", "p.npy"]);
+    let configs = report["configurations"].as_array().expect("configurations");
+    // rbf: 2 C × 2 γ; linear: 2 C (γ does not enter it).
+    assert_eq!(configs.len(), 6);
+    assert_eq!(configs[4]["params"]["kernel"], "linear");
+    assert!(configs[4]["params"].get("gamma").is_none());
+    for c in configs {
+        assert_eq!(c["folds"].as_array().expect("folds").len(), 4);
+        for name in sarlab_svm::METRIC_NAMES {
+            assert!(c["cv"][name]["mean"].is_f64(), "{name}");
+        }
+    }
+    assert_eq!(report["classes"], serde_json::json!([3, 7, 11]));
+
+    // The same search through the library: same CV scores, same best.
+    let classes = [3i64, 7, 11];
+    let y_idx: Vec<usize> = y
+        .iter()
+        .map(|l| classes.iter().position(|c| c == l).expect("class"))
+        .collect();
+    let mut grid = Vec::new();
+    for c in [0.1, 10.0] {
+        for gamma in [Gamma::Scale, Gamma::Value(0.05)] {
+            grid.push(SvmParams {
+                kernel: Kernel::Rbf,
+                c,
+                gamma,
+                ..SvmParams::default()
+            });
+        }
+    }
+    for c in [0.1, 10.0] {
+        grid.push(SvmParams {
+            kernel: Kernel::Linear,
+            c,
+            ..SvmParams::default()
+        });
+    }
+    let search = grid_search(
+        x.view(),
+        &y_idx,
+        None,
+        3,
+        &grid,
+        &CvSettings::new(4, 3, FeatureTransform::default()),
+        "f1_macro",
+        &|| {},
+    )
+    .expect("library grid search");
+    assert_eq!(report["best"]["index"], search.best);
+    for (c, outcome) in configs.iter().zip(&search.outcomes) {
+        let (mean, std) = outcome.mean_std_of("f1_macro");
+        assert_eq!(c["cv"]["f1_macro"]["mean"].as_f64(), Some(mean));
+        assert_eq!(c["cv"]["f1_macro"]["std"].as_f64(), Some(std));
+    }
+    // The best has the highest mean, the first of equals.
+    let means: Vec<f64> = configs
+        .iter()
+        .map(|c| c["cv"]["f1_macro"]["mean"].as_f64().expect("mean"))
+        .collect();
+    let best = report["best"]["index"].as_u64().expect("index") as usize;
+    assert!(means.iter().all(|&m| m <= means[best]));
+    assert!(means[..best].iter().all(|&m| m < means[best]));
+
+    // Test scores and predictions in the original label values.
+    let test = &report["test"];
+    let accuracy = test["evaluation"]["metrics"]["accuracy"]
+        .as_f64()
+        .expect("accuracy");
+    let predictions = npy::decode_labels(
+        &std::fs::read(ws.path("p.npy")).expect("p.npy"),
+        &ws.path("p.npy"),
+    )
+    .expect("labels");
+    assert_eq!(predictions.len(), 36);
+    assert!(predictions.iter().all(|p| classes.contains(p)));
+    let (_, yt) = blobs(12, 100);
+    let correct = predictions.iter().zip(&yt).filter(|(p, t)| p == t).count();
+    assert_eq!(accuracy, correct as f64 / 36.0);
+    let confusion = test["confusion_matrix"].as_array().expect("confusion");
+    let total: u64 = confusion
+        .iter()
+        .flat_map(|r| r.as_array().expect("row"))
+        .map(|v| v.as_u64().expect("count"))
+        .sum();
+    assert_eq!(total, 36);
+    assert_eq!(test["per_class"][2]["class"], 11);
+}
+
+#[test]
+fn same_seed_same_numbers_other_seed_other_folds() {
+    let (ws, _, _) = workspace_with_data();
+    let cv = |report: &Value| -> Vec<Value> {
+        report["configurations"]
+            .as_array()
+            .expect("configurations")
+            .iter()
+            .map(|c| c["cv"].clone())
+            .collect()
+    };
+    let a = run_json(&ws, &[]);
+    let b = run_json(&ws, &[]);
+    assert_eq!(cv(&a), cv(&b));
+    let mut args = GRID.to_vec();
+    let seed = args.iter().position(|a| *a == "3").expect("seed value");
+    args[seed] = "4";
+    args.push("--json");
+    let out = ws.sarlab(&args);
+    assert_success(&out);
+    let c: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_ne!(cv(&a), cv(&c), "the seed must reach the fold shuffle");
+}
+
+#[test]
+fn table_output_marks_the_best_and_scores_the_test_split() {
+    let (ws, _, _) = workspace_with_data();
+    let out = ws.sarlab(GRID);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("6 configuration(s) × 4 folds"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with('*')).count(), 1);
+    assert!(text.contains("best: kernel="), "{text}");
+    assert!(text.contains("test: accuracy"), "{text}");
+}
+
+#[test]
+fn an_iteration_cap_is_a_recorded_warning() {
+    let (ws, _, _) = workspace_with_data();
+    let mut args = GRID.to_vec();
+    args.extend(["--max-iterations", "2", "--C", "1000", "--json"]);
+    let out = ws.sarlab(&args);
+    assert_success(&out);
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert!(!warnings.is_empty());
+    assert!(
+        warnings[0]
+            .as_str()
+            .expect("text")
+            .contains("iteration cap"),
+        "{warnings:?}"
+    );
+    let hits: u64 = report["configurations"][0]["folds"]
+        .as_array()
+        .expect("folds")
+        .iter()
+        .map(|f| f["iteration_cap_hits"].as_u64().expect("hits"))
+        .sum();
+    assert!(hits > 0);
+}
+
+#[test]
+fn bad_input_names_the_file_or_flag() {
+    let (ws, x, y) = workspace_with_data();
+    let mut nan = x.clone();
+    nan[[5, 2]] = f64::NAN;
+    write_matrix(&ws, "nan.npy", &nan);
+    write_labels(&ws, "one.npy", &vec![4; y.len()]);
+    write_labels(&ws, "short.npy", &y[..10]);
+    let mut unknown = y.clone();
+    unknown[0] = 99;
+    write_labels(&ws, "unknown.npy", &unknown[..36]);
+    let narrow = x.slice(ndarray::s![..36, ..3]).to_owned();
+    write_matrix(&ws, "narrow.npy", &narrow);
+    let base = ["svm", "grid", "--train", "x.npy", "--train-labels", "y.npy"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec![
+                "svm",
+                "grid",
+                "--train",
+                "nan.npy",
+                "--train-labels",
+                "y.npy",
+            ],
+            vec!["nan.npy", "row 5, column 2"],
+        ),
+        (
+            vec![
+                "svm",
+                "grid",
+                "--train",
+                "x.npy",
+                "--train-labels",
+                "one.npy",
+            ],
+            vec!["one.npy", "single class"],
+        ),
+        (
+            vec![
+                "svm",
+                "grid",
+                "--train",
+                "x.npy",
+                "--train-labels",
+                "short.npy",
+            ],
+            vec!["short.npy has 10 labels", "x.npy has 90 rows"],
+        ),
+        (
+            vec!["svm", "grid", "--train", "x.npy", "--train-labels", "x.npy"],
+            vec!["x.npy", "1-D"],
+        ),
+        (with(&["--C", "0"]), vec!["--C 0", "positive"]),
+        (with(&["--C", "-1"]), vec!["--C -1", "positive"]),
+        (with(&["--gamma", "-0.5"]), vec!["gamma", "positive number"]),
+        (with(&["--gamma", "0"]), vec!["gamma", "positive number"]),
+        (
+            with(&["--folds", "31"]),
+            vec!["--folds 31", "class 3", "30 rows"],
+        ),
+        (with(&["--folds", "1"]), vec!["--folds 1", "at least 2"]),
+        (with(&["--kernel", "rbff"]), vec!["--kernel", "rbff"]),
+        (with(&["--metric", "f2"]), vec!["--metric", "f1_macro"]),
+        (with(&["--pca", "9"]), vec!["--pca 9", "4 feature columns"]),
+        (
+            with(&["--class-weight", "heavy"]),
+            vec!["--class-weight", "balanced"],
+        ),
+        (
+            with(&["--test", "xt.npy", "--test-labels", "unknown.npy"]),
+            vec!["unknown.npy row 0", "label 99"],
+        ),
+        (
+            with(&["--test", "narrow.npy", "--test-labels", "yt.npy"]),
+            vec!["narrow.npy has 3 columns"],
+        ),
+        (
+            with(&["--test", "xt.npy", "--test-labels", "short.npy"]),
+            vec!["short.npy has 10 labels", "xt.npy has 36 rows"],
+        ),
+        (
+            vec![
+                "svm",
+                "grid",
+                "--train",
+                "missing.npy",
+                "--train-labels",
+                "y.npy",
+            ],
+            vec!["missing.npy"],
+        ),
+    ];
+    for (args, needles) in cases {
+        let out = ws.sarlab(&args);
+        assert_failure_mentions(&out, &needles);
+    }
+}
