@@ -105,6 +105,9 @@ pub struct SvmGridArgs {
     /// Whiten the PCA components.
     #[arg(long, requires = "pca")]
     pub whiten: bool,
+    /// PCA solver: exact, or randomized (scikit-learn's randomized SVD, seeded by --seed).
+    #[arg(long, requires = "pca", default_value = "exact", value_parser = ["exact", "randomized"])]
+    pub pca_solver: String,
     /// uniform or balanced.
     #[arg(long, default_value = "uniform")]
     pub class_weight: String,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use sarlab_features::gabor::GaborBankParams;
-use sarlab_features::pca::PcaParams;
+use sarlab_features::pca::{PcaParams, PcaSolver};
 use sarlab_features::spectral::SpectralParams;
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams, RawParams};
 use sarlab_filter::frequency::FrequencyFilter;
@@ -401,6 +401,14 @@ pub struct ReduceSpec {
     /// Scale each component to unit variance (scikit-learn's `whiten=True`).
     #[serde(default = "no")]
     pub whiten: Axis<bool>,
+    /// `"exact"` (default) or `"randomized"` (scikit-learn's randomized SVD, what its
+    /// `PCA(n)` uses by default at these sizes; sketch seeded from the study's seed).
+    #[serde(default = "exact")]
+    pub solver: String,
+}
+
+fn exact() -> String {
+    "exact".to_owned()
 }
 
 /// A study as written in `experiments/*.toml`.
@@ -768,6 +776,11 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
     }
 
     let mut reduce_axes = Vec::new();
+    let pca_solver = match spec.reduce.as_ref().map(|r| r.solver.as_str()) {
+        None | Some("exact") => PcaSolver::Exact,
+        Some("randomized") => PcaSolver::Randomized { seed: spec.seed },
+        Some(other) => bail!("`reduce.solver` = \"{other}\": expected \"exact\" or \"randomized\""),
+    };
     if let Some(reduce) = &spec.reduce {
         non_empty("reduce.pca", &reduce.pca)?;
         non_empty("reduce.whiten", &reduce.whiten)?;
@@ -991,10 +1004,18 @@ fn plan(spec: Spec, path: &Path, text: String) -> Result<Plan> {
                     describe(&params)
                 );
             }
+            let mut params = params;
+            if pca.is_some() && pca_solver != PcaSolver::Exact {
+                params.push(("pca.solver".to_owned(), ParamValue::from(pca_solver.name())));
+            }
             features.push(FeatureConfig {
                 preprocess,
                 method,
-                pca: pca.map(|components| PcaParams { components, whiten }),
+                pca: pca.map(|components| PcaParams {
+                    components,
+                    whiten,
+                    solver: pca_solver,
+                }),
                 params,
             });
         }
@@ -1207,11 +1228,13 @@ gamma = ["scale", 0.01]
                 None,
                 Some(PcaParams {
                     components: 20,
-                    whiten: false
+                    whiten: false,
+                    solver: PcaSolver::Exact,
                 }),
                 Some(PcaParams {
                     components: 20,
-                    whiten: true
+                    whiten: true,
+                    solver: PcaSolver::Exact,
                 }),
             ]
         );
@@ -1269,7 +1292,7 @@ gamma = ["scale", 0.01]
             ("method = \"raw\"", "method = \"sift\"", "sift"),
             ("C = [1, 10]", "C = []", "svm.C"),
             ("[svm]", "[svm]\nfolds = 1", "svm.folds"),
-            ("[svm]", "[svm]\nkernel = \"poly\"", "svm.kernel"),
+            ("[svm]", "[svm]\nkernel = \"laplacian\"", "svm.kernel"),
             ("name = \"t\"", "name = \"a b\"", "name"),
         ] {
             let err = plan_of(&MINIMAL.replace(from, to)).unwrap_err();

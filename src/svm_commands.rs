@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use ndarray::Array2;
-use sarlab_features::pca::PcaParams;
+use sarlab_features::pca::{PcaParams, PcaSolver};
 use sarlab_io::npy;
 use sarlab_svm::{
     Backend, ClassWeight, CvSettings, Evaluation, FeatureTransform, Gamma, GridSearch, Kernel,
@@ -311,6 +311,11 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
             pca: args.pca.map(|components| PcaParams {
                 components,
                 whiten: args.whiten,
+                solver: if args.pca_solver == "randomized" {
+                    PcaSolver::Randomized { seed: args.seed }
+                } else {
+                    PcaSolver::Exact
+                },
             }),
         },
         backend,

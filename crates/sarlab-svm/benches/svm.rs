@@ -7,9 +7,13 @@
 //!   reduced to 100 principal components, one thread: sarlab, linfa-svm (one-vs-one,
 //!   shrinking off) and `SVC.fit`.
 //! - `grid`: 3 C × 3 γ × 5 folds on HOG 9/(8,8)/(2,2) L2-Hys (1764 values) with
-//!   standardisation and PCA(100) fitted per training fold, all cores: sarlab's
-//!   `grid_search` against `GridSearchCV(Pipeline(StandardScaler, PCA(100), SVC),
-//!   n_jobs=2)` on the same folds; best configuration and CV scores compared.
+//!   standardisation and PCA(100) fitted per training fold, the best configuration
+//!   refitted on the whole train split and the test (15°) split predicted, all cores:
+//!   sarlab's `grid_search` against `GridSearchCV(Pipeline(StandardScaler, PCA(100),
+//!   SVC), n_jobs=2).fit` + `.predict` on the same folds; best configuration, CV and
+//!   test scores compared. scikit-learn's `PCA(100)` picks its randomized solver at this
+//!   size, so sarlab runs with `PcaSolver::Randomized` (like for like) and, for the
+//!   record, with the exact solver.
 //!
 //! scikit-learn runs `scripts/bench/svm_sklearn.py` through `$SARLAB_PYTHON` (default
 //! `python3`); the comparison is skipped with the reason when it cannot run.
@@ -24,7 +28,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
 use ndarray::{Array2, s};
-use sarlab_features::pca::{Pca, PcaParams};
+use sarlab_features::pca::{Pca, PcaParams, PcaSolver};
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams, StandardScaler};
 use sarlab_svm::{
     Backend, CvSettings, FeatureTransform, Gamma, GridSearch, StratifiedKFold, Svc, SvmParams,
@@ -38,6 +42,9 @@ struct MstarFeatures {
     /// HOG 9/(8,8)/(2,2) L2-Hys of the crops.
     x_hog: Array2<f64>,
     y: Vec<usize>,
+    /// The same HOG of the test (15°) split's crops, and their labels.
+    x_hog_test: Array2<f64>,
+    y_test: Vec<usize>,
     n_classes: usize,
 }
 
@@ -58,14 +65,14 @@ fn load() -> Option<MstarFeatures> {
         sarlab_io::DatasetIndex::scan(&root, &sarlab_io::DatasetOptions::default()).expect("scan");
     let dataset = index.load(&|| {}).expect("load");
     let train: Vec<_> = dataset.chips_in(sarlab_io::Split::Train).collect();
-    let crops: Vec<Array2<f32>> = train
-        .iter()
-        .map(|chip| {
-            let (r, c) = chip.image.dim();
-            let (r0, c0) = ((r - 64) / 2, (c - 64) / 2);
-            chip.image.slice(s![r0..r0 + 64, c0..c0 + 64]).to_owned()
-        })
-        .collect();
+    let test: Vec<_> = dataset.chips_in(sarlab_io::Split::Test).collect();
+    let crop = |chip: &&sarlab_io::Chip| -> Array2<f32> {
+        let (r, c) = chip.image.dim();
+        let (r0, c0) = ((r - 64) / 2, (c - 64) / 2);
+        chip.image.slice(s![r0..r0 + 64, c0..c0 + 64]).to_owned()
+    };
+    let crops: Vec<Array2<f32>> = train.iter().map(crop).collect();
+    let test_crops: Vec<Array2<f32>> = test.iter().map(crop).collect();
     let y: Vec<usize> = train.iter().map(|c| c.class_index).collect();
     let mut raw = Array2::zeros((crops.len(), 64 * 64));
     for (mut row, crop) in raw.outer_iter_mut().zip(&crops) {
@@ -88,10 +95,14 @@ fn load() -> Option<MstarFeatures> {
     });
     let views: Vec<_> = crops.iter().map(|c| c.view()).collect();
     let x_hog = hog.extract_all(&views, &|| {}).expect("hog");
+    let test_views: Vec<_> = test_crops.iter().map(|c| c.view()).collect();
+    let x_hog_test = hog.extract_all(&test_views, &|| {}).expect("hog");
     Some(MstarFeatures {
         x_fit,
         x_hog,
         y,
+        x_hog_test,
+        y_test: test.iter().map(|c| c.class_index).collect(),
         n_classes: dataset.classes.len(),
     })
 }
@@ -119,7 +130,7 @@ fn grid() -> Vec<SvmParams> {
     grid
 }
 
-fn grid_settings() -> CvSettings {
+fn grid_settings(solver: PcaSolver) -> CvSettings {
     CvSettings::new(
         5,
         0,
@@ -128,6 +139,7 @@ fn grid_settings() -> CvSettings {
             pca: Some(PcaParams {
                 components: 100,
                 whiten: false,
+                solver,
             }),
         },
     )
@@ -140,14 +152,16 @@ fn one_thread() -> rayon::ThreadPool {
         .expect("pool")
 }
 
-fn run_grid(data: &MstarFeatures) -> GridSearch {
+/// The whole search as `GridSearchCV.fit` + `predict` does it: CV over the grid, the
+/// best configuration refitted on all training data, the test split predicted.
+fn run_grid(data: &MstarFeatures, solver: PcaSolver) -> GridSearch {
     grid_search(
         data.x_hog.view(),
         &data.y,
-        None,
+        Some((data.x_hog_test.view(), &data.y_test)),
         data.n_classes,
         &grid(),
-        &grid_settings(),
+        &grid_settings(solver),
         "f1_macro",
         &|| {},
     )
@@ -175,7 +189,12 @@ fn benches_on(c: &mut Criterion, data: &MstarFeatures) {
         rayon::current_num_threads()
     ));
     group.sample_size(10);
-    group.bench_function("sarlab", |b| b.iter(|| run_grid(black_box(data))));
+    group.bench_function("sarlab, randomized PCA", |b| {
+        b.iter(|| run_grid(black_box(data), PcaSolver::Randomized { seed: 0 }))
+    });
+    group.bench_function("sarlab, exact PCA", |b| {
+        b.iter(|| run_grid(black_box(data), PcaSolver::Exact))
+    });
     group.finish();
 }
 
@@ -206,6 +225,13 @@ fn compare(data: &MstarFeatures) {
     std::fs::create_dir_all(&dir).expect("bench folder");
     write_npy(&dir.join("x_fit.npy"), &data.x_fit);
     write_npy(&dir.join("x_hog.npy"), &data.x_hog);
+    write_npy(&dir.join("x_hog_test.npy"), &data.x_hog_test);
+    let test_labels: Vec<i64> = data.y_test.iter().map(|&l| l as i64).collect();
+    std::fs::write(
+        dir.join("y_test.npy"),
+        sarlab_io::npy::encode_i64(&test_labels),
+    )
+    .expect("labels");
     let labels: Vec<i64> = data.y.iter().map(|&l| l as i64).collect();
     std::fs::write(dir.join("y.npy"), sarlab_io::npy::encode_i64(&labels)).expect("labels");
     let folds = StratifiedKFold::new(5, 0)
@@ -242,7 +268,8 @@ fn compare(data: &MstarFeatures) {
                 .expect("linfa fit")
         })
     });
-    let (grid_seconds, search) = best_of(3, || run_grid(data));
+    let (grid_seconds, search) = best_of(3, || run_grid(data, PcaSolver::Randomized { seed: 0 }));
+    let (exact_seconds, exact_search) = best_of(3, || run_grid(data, PcaSolver::Exact));
 
     let python = std::env::var("SARLAB_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/svm_sklearn.py");
@@ -300,56 +327,70 @@ fn compare(data: &MstarFeatures) {
         linfa_seconds / fit_seconds,
     );
     println!(
-        "  grid 3 C x 3 gamma x 5 folds, HOG {}x{} -> scaler -> PCA(100) -> SVC, {} threads (sarlab best of 3; GridSearchCV n_jobs=2 once):",
+        "  grid 3 C x 3 gamma x 5 folds + refit of the best + test prediction ({} chips), HOG {}x{} -> scaler -> PCA(100) -> SVC, {} threads (sarlab best of 3; GridSearchCV n_jobs=2 once; scikit-learn's PCA(100) default solver here is randomized):",
+        data.y_test.len(),
         data.x_hog.nrows(),
         data.x_hog.ncols(),
         rayon::current_num_threads()
     );
+    let theirs_grid = theirs_f("grid_seconds");
     println!(
-        "    sarlab {grid_seconds:.2} s | GridSearchCV {:.2} s → {:.1}x",
-        theirs_f("grid_seconds"),
-        theirs_f("grid_seconds") / grid_seconds
+        "    sarlab, randomized PCA {grid_seconds:.2} s | sarlab, exact PCA {exact_seconds:.2} s | GridSearchCV {theirs_grid:.2} s → {:.1}x (randomized, like for like), {:.1}x (exact)",
+        theirs_grid / grid_seconds,
+        theirs_grid / exact_seconds,
     );
     println!(
-        "    {:>6} {:>8} {:>14} {:>14} {:>14} {:>14}",
-        "C", "gamma", "sarlab F1 %", "sklearn F1 %", "sarlab acc %", "sklearn acc %"
+        "    {:>6} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "C", "gamma", "rand F1 %", "exact F1 %", "sk F1 %", "rand acc %", "exact acc %", "sk acc %"
     );
     let params = grid();
-    for (i, (outcome, p)) in search.outcomes.iter().zip(&params).enumerate() {
+    for (i, p) in params.iter().enumerate() {
         let reference = theirs.as_ref().map(|t| &t["grid_configs"][i]);
         let get = |k: &str| reference.and_then(|r| r[k].as_f64()).unwrap_or(nan);
+        let (ours, exact) = (&search.outcomes[i], &exact_search.outcomes[i]);
         println!(
-            "  {} {:>6} {:>8} {:>14.2} {:>14.2} {:>14.2} {:>14.2}",
+            "  {} {:>6} {:>8} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
             if i == search.best { "*" } else { " " },
             p.c,
             p.gamma.to_string(),
-            100.0 * outcome.mean_std_of("f1_macro").0,
+            100.0 * ours.mean_std_of("f1_macro").0,
+            100.0 * exact.mean_std_of("f1_macro").0,
             100.0 * get("f1_macro"),
-            100.0 * outcome.mean_std_of("accuracy").0,
+            100.0 * ours.mean_std_of("accuracy").0,
+            100.0 * exact.mean_std_of("accuracy").0,
             100.0 * get("accuracy"),
         );
     }
+    let test_accuracy = |g: &GridSearch| {
+        g.test
+            .as_ref()
+            .map_or(nan, |(evaluation, _)| evaluation.metrics.accuracy)
+    };
     if let Some(t) = &theirs {
-        let best = &params[search.best];
         let theirs_best = &t["grid_best"];
-        let same = theirs_best["C"].as_f64() == Some(best.c)
-            && match best.gamma {
-                Gamma::Value(g) => theirs_best["gamma"].as_f64() == Some(g),
-                named => theirs_best["gamma"].as_str() == Some(&named.to_string()),
-            };
-        let ours_acc = search.outcomes[search.best].mean_std_of("accuracy").0;
         let their_acc = theirs_best["accuracy"].as_f64().unwrap_or(nan);
-        println!(
-            "    best: sarlab C={} gamma={} | scikit-learn C={} gamma={} → {}; best CV accuracy {:.2} % vs {:.2} % (difference {:.2} pp)",
-            best.c,
-            best.gamma,
-            theirs_best["C"],
-            theirs_best["gamma"],
-            if same { "same" } else { "DIFFERENT" },
-            100.0 * ours_acc,
-            100.0 * their_acc,
-            100.0 * (ours_acc - their_acc).abs()
-        );
+        for (name, g) in [("randomized", &search), ("exact", &exact_search)] {
+            let best = &params[g.best];
+            let same = theirs_best["C"].as_f64() == Some(best.c)
+                && match best.gamma {
+                    Gamma::Value(v) => theirs_best["gamma"].as_f64() == Some(v),
+                    named => theirs_best["gamma"].as_str() == Some(&named.to_string()),
+                };
+            let ours_acc = g.outcomes[g.best].mean_std_of("accuracy").0;
+            println!(
+                "    best ({name}): sarlab C={} gamma={} | scikit-learn C={} gamma={} → {}; best CV accuracy {:.2} % vs {:.2} % (difference {:.2} pp); test accuracy {:.2} % vs {:.2} %",
+                best.c,
+                best.gamma,
+                theirs_best["C"],
+                theirs_best["gamma"],
+                if same { "same" } else { "DIFFERENT" },
+                100.0 * ours_acc,
+                100.0 * their_acc,
+                100.0 * (ours_acc - their_acc).abs(),
+                100.0 * test_accuracy(g),
+                100.0 * theirs_f("grid_test_accuracy"),
+            );
+        }
     }
 }
 

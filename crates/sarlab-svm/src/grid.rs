@@ -27,7 +27,9 @@ use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
 use crate::kernel::{Gram, KernelFunction};
 use crate::metrics::ClassificationMetrics;
-use crate::svc::{Backend, Machines, Svc, SvmParams, check_labelled, fit_machines};
+use crate::svc::{
+    Backend, ClassBlocks, Machines, Svc, SvmParams, check_labelled, fit_class_blocks,
+};
 
 /// What is done to the features before the SVM, fitted on the training part only
 /// (each CV training fold, or the whole train split for the refit) and applied to the
@@ -151,7 +153,7 @@ pub fn prepare(
     };
     match transform.pca {
         Some(params) => {
-            let pca = Pca::fit(train.view(), params.components, params.whiten)?;
+            let pca = Pca::fit_with(train.view(), &params)?;
             Ok((pca.transform(train.view())?, pca.transform(other.view())?))
         }
         None => Ok((train, other)),
@@ -175,7 +177,9 @@ struct FoldView {
 }
 
 /// Bits that identify a resolved kernel, for sharing.
-fn kernel_key(f: &KernelFunction) -> (u8, u64, u32, u64) {
+type KernelKey = (u8, u64, u32, u64);
+
+fn kernel_key(f: &KernelFunction) -> KernelKey {
     (
         f.kernel as u8,
         f.gamma.to_bits(),
@@ -314,8 +318,7 @@ fn run_base(
     let gram = Gram::new(rows);
     let gram_seconds = start.elapsed().as_secs_f64();
     // Jobs grouped by the kernel they need, in a deterministic order.
-    let mut groups: BTreeMap<(u8, u64, u32, u64), (KernelFunction, Vec<(usize, usize)>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<KernelKey, (KernelFunction, Vec<(usize, usize)>)> = BTreeMap::new();
     for (g, params) in grid.iter().enumerate() {
         for (f, fold) in base.folds.iter().enumerate() {
             let kernel = params.kernel_function(rows, Some(&fold.train));
@@ -342,34 +345,80 @@ fn run_base(
     for (kernel, jobs) in groups.into_values() {
         let start = Instant::now();
         let k = kernel.matrix_from_gram(&gram);
-        let kernel_share = start.elapsed().as_secs_f64() / jobs.len() as f64;
-        let evaluations = jobs
+        let mut folds_used: Vec<usize> = jobs.iter().map(|&(_, f)| f).collect();
+        folds_used.sort_unstable();
+        folds_used.dedup();
+        let blocks: BTreeMap<usize, ClassBlocks> = folds_used
             .par_iter()
-            .map(|&(g, f)| {
+            .map(|&f| {
                 let fold = &base.folds[f];
-                let start = Instant::now();
-                let machines =
-                    fit_machines(k.view(), &fold.train, &fold_labels[f], n_classes, &grid[g]);
-                let fit_seconds = start.elapsed().as_secs_f64() + kernel_share + shared_per_job;
-                let machines = machines?;
-                let start = Instant::now();
-                let decisions = machines.decisions(fold.validation.len(), |q, s| {
-                    k[[fold.validation[q], fold.train[s]]]
-                });
-                let predicted = machines.vote(decisions.view());
-                let predict_seconds = start.elapsed().as_secs_f64();
-                on_fit();
-                Ok(evaluation(
-                    &machines,
-                    &kernel,
-                    &validation_labels[f],
-                    &predicted,
-                    fit_seconds,
-                    predict_seconds,
-                ))
+                ClassBlocks::new(k.view(), &fold.train, &fold_labels[f], n_classes).map(|b| (f, b))
+            })
+            .collect::<Result<_>>()?;
+        let kernel_share = start.elapsed().as_secs_f64() / jobs.len() as f64;
+        // Chains of jobs on one fold whose parameters differ only in C, in ascending C:
+        // each fit may reuse the pair machines of the one before (exactly, see
+        // `fit_class_blocks`).
+        let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
+        for &(g, f) in &jobs {
+            let same_but_c = |h: usize| {
+                SvmParams {
+                    c: 1.0,
+                    ..grid[h].clone()
+                } == SvmParams {
+                    c: 1.0,
+                    ..grid[g].clone()
+                }
+            };
+            match chains
+                .iter_mut()
+                .find(|(cf, gs)| *cf == f && same_but_c(gs[0]))
+            {
+                Some((_, gs)) => gs.push(g),
+                None => chains.push((f, vec![g])),
+            }
+        }
+        for (_, gs) in &mut chains {
+            gs.sort_by(|&a, &b| grid[a].c.total_cmp(&grid[b].c).then(a.cmp(&b)));
+        }
+        let evaluations = chains
+            .par_iter()
+            .map(|(f, gs)| {
+                let fold = &base.folds[*f];
+                let mut previous: Option<(usize, Machines)> = None;
+                let mut out = Vec::with_capacity(gs.len());
+                for &g in gs {
+                    let start = Instant::now();
+                    let machines = fit_class_blocks(
+                        &blocks[f],
+                        &grid[g],
+                        previous.as_ref().map(|(h, m)| (&grid[*h], m)),
+                    )?;
+                    let fit_seconds = start.elapsed().as_secs_f64() + kernel_share + shared_per_job;
+                    let start = Instant::now();
+                    let decisions = machines.decisions(fold.validation.len(), |q, s| {
+                        k[[fold.validation[q], fold.train[s]]]
+                    });
+                    let predicted = machines.vote(decisions.view());
+                    let predict_seconds = start.elapsed().as_secs_f64();
+                    on_fit();
+                    out.push((
+                        (g, *f),
+                        evaluation(
+                            &machines,
+                            &kernel,
+                            &validation_labels[*f],
+                            &predicted,
+                            fit_seconds,
+                            predict_seconds,
+                        ),
+                    ));
+                    previous = Some((g, machines));
+                }
+                Ok(out)
             })
             .collect::<Result<Vec<_>>>()?;
-        for ((g, f), evaluation) in jobs.into_iter().zip(evaluations) {
+        for ((g, f), evaluation) in evaluations.into_iter().flatten() {
             results[g][base.folds[f].index] = Some(evaluation);
         }
     }
@@ -524,6 +573,7 @@ pub fn grid_search(
 mod tests {
     use super::*;
     use crate::kernel::{Gamma, Kernel};
+    use sarlab_features::pca::PcaSolver;
 
     /// Two noisy interleaved classes in 4-D, deterministic.
     fn data() -> (Array2<f64>, Vec<usize>) {
@@ -605,6 +655,7 @@ mod tests {
                 pca: Some(PcaParams {
                     components: 3,
                     whiten: false,
+                    solver: PcaSolver::Exact,
                 }),
             },
         ] {
@@ -740,6 +791,7 @@ mod tests {
             pca: Some(PcaParams {
                 components: 2,
                 whiten: true,
+                solver: PcaSolver::Exact,
             }),
         };
         let train = x.slice(ndarray::s![..40, ..]);
@@ -760,6 +812,7 @@ mod tests {
             pca: Some(PcaParams {
                 components: 5,
                 whiten: false,
+                solver: PcaSolver::Exact,
             }),
         };
         let err = prepare(train, other.view(), &too_many).unwrap_err();

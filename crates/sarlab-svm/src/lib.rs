@@ -27,5 +27,6 @@ pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
 pub use metrics::{ClassScores, ClassificationMetrics, METRIC_NAMES, confusion_matrix, per_class};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use svc::{
-    Backend, ClassWeight, Machines, PairMachine, Svc, SvcModel, SvmParams, fit_machines,
+    Backend, ClassBlocks, ClassWeight, Machines, PairMachine, Svc, SvcModel, SvmParams,
+    fit_class_blocks, fit_machines,
 };

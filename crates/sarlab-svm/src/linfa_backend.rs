@@ -86,6 +86,8 @@ pub fn fit_machines(
                 rho: svm.rho,
                 iterations,
                 hit_iteration_cap,
+                // Never reused across C: linfa-svm does not report it.
+                upper_bound_reached: true,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -8,9 +8,10 @@
 //! changes the solution it converges to.
 //!
 //! Unlike libsvm the whole `Q` is held in memory (the kernel matrix is precomputed and
-//! shared, so there is nothing to cache). It is stored in single precision, as libsvm's
-//! kernel cache stores `Qfloat`, so the solver works on the same rounded problem as
-//! scikit-learn's `SVC`; the diagonal, the gradient and α are double precision.
+//! shared, so there is nothing to cache). Its values are rounded to single precision, as
+//! libsvm's kernel cache stores `Qfloat`, so the solver works on the same rounded problem
+//! as scikit-learn's `SVC`; they are held widened to `f64` so the vector loops need no
+//! conversions. The diagonal, the gradient and α are double precision.
 //! Shrinking swaps rows and columns of `Q` in place, like libsvm's `swap_index`, so the
 //! active variables stay contiguous and the inner loops vectorise.
 
@@ -36,6 +37,11 @@ pub struct BinarySolution {
     pub hit_iteration_cap: bool,
     /// The dual objective `½ αᵀQα − eᵀα`.
     pub objective: f64,
+    /// Some αᵢ reached (or was clipped to) its upper bound Cᵢ at some point of the solve.
+    /// When false, the upper bounds never influenced a step, a shrink or ρ, so solving
+    /// the same problem with every Cᵢ scaled up by the same factor or more follows the
+    /// very same path: the solution is bitwise the same and need not be recomputed.
+    pub upper_bound_reached: bool,
 }
 
 /// Settings of one binary solve.
@@ -63,7 +69,8 @@ impl Default for SolverSettings {
 #[derive(Debug, Clone)]
 pub struct QMatrix {
     n: usize,
-    data: Vec<f32>,
+    /// Single-precision values, widened.
+    data: Vec<f64>,
 }
 
 impl QMatrix {
@@ -73,15 +80,16 @@ impl QMatrix {
         let mut data = Vec::with_capacity(n * n);
         for a in 0..n {
             for b in 0..n {
-                data.push(q(a, b) as f32);
+                data.push(f64::from(q(a, b) as f32));
             }
         }
         Self { n, data }
     }
 
-    /// `fill(a, row)` writes row `a` (`Q[a][b]` for every `b`, already rounded).
-    pub fn from_rows(n: usize, mut fill: impl FnMut(usize, &mut [f32])) -> Self {
-        let mut data = vec![0f32; n * n];
+    /// `fill(a, row)` writes row `a` (`Q[a][b]` for every `b`, already rounded to `f32`
+    /// and widened back).
+    pub fn from_rows(n: usize, mut fill: impl FnMut(usize, &mut [f64])) -> Self {
+        let mut data = vec![0f64; n * n];
         if n > 0 {
             for (a, row) in data.chunks_exact_mut(n).enumerate() {
                 fill(a, row);
@@ -90,11 +98,12 @@ impl QMatrix {
         Self { n, data }
     }
 
-    #[inline]
-    fn row(&self, i: usize) -> &[f32] {
+    #[inline(always)]
+    fn row(&self, i: usize) -> &[f64] {
         &self.data[i * self.n..(i + 1) * self.n]
     }
 
+    #[inline(always)]
     fn swap(&mut self, i: usize, j: usize) {
         if i == j {
             return;
@@ -115,6 +124,17 @@ struct Solver<'a> {
     q: &'a mut QMatrix,
     qd: Vec<f64>,
     y: Vec<i8>,
+    /// `yᵢ` as ±1.0, for the branch-free selection loops.
+    yf: Vec<f64>,
+    /// 0 when `i ∈ I_up` (α may move in the `yᵢ` direction), −∞ otherwise; likewise
+    /// for `I_low`. Added to a candidate's value, it removes non-members from a maximum.
+    in_up: Vec<f64>,
+    in_low: Vec<f64>,
+    /// Per-candidate values of the last selection pass, for finding the last index that
+    /// attains the extremum (libsvm's tie rule) without tracking indices in the loop.
+    scratch: Vec<f64>,
+    /// Some α reached its upper bound (or was clipped to it) during the solve.
+    upper_bound_reached: bool,
     c: Vec<f64>,
     alpha: Vec<f64>,
     status: Vec<Bound>,
@@ -138,12 +158,18 @@ pub fn solve(
     assert_eq!(q.n, l, "Q must be l × l");
     assert_eq!(qd.len(), l);
     assert_eq!(c.len(), l);
+    let yf = y.iter().map(|&v| f64::from(v)).collect();
     let mut solver = Solver {
         l,
         active_size: l,
         q,
         qd,
         y,
+        yf,
+        in_up: vec![0.0; l],
+        in_low: vec![0.0; l],
+        scratch: vec![0.0; l],
+        upper_bound_reached: false,
         status: vec![Bound::Lower; l],
         c,
         alpha: vec![0.0; l],
@@ -160,7 +186,11 @@ pub fn solve(
     let max_iterations = settings
         .max_iterations
         .unwrap_or_else(|| 10_000_000usize.max(l.saturating_mul(100)));
-    let (iterations, hit_iteration_cap) = solver.run(settings.shrinking, max_iterations);
+    let (iterations, hit_iteration_cap) = pulp::Arch::new().dispatch(Run {
+        solver: &mut solver,
+        shrinking: settings.shrinking,
+        max_iterations,
+    });
     let rho = solver.calculate_rho();
     let objective = (0..l)
         .map(|i| solver.alpha[i] * (solver.g[i] - 1.0))
@@ -176,33 +206,67 @@ pub fn solve(
         iterations,
         hit_iteration_cap,
         objective,
+        upper_bound_reached: solver.upper_bound_reached,
+    }
+}
+
+/// The optimisation loop compiled for the widest vector instructions the CPU has (pulp
+/// dispatch): the selection and gradient loops below are written to vectorise, and
+/// everything they call is inlined into this one target-feature context.
+struct Run<'s, 'a> {
+    solver: &'s mut Solver<'a>,
+    shrinking: bool,
+    max_iterations: usize,
+}
+
+impl pulp::WithSimd for Run<'_, '_> {
+    type Output = (usize, bool);
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
+        self.solver.run(simd, self.shrinking, self.max_iterations)
     }
 }
 
 impl Solver<'_> {
+    #[inline(always)]
     fn update_status(&mut self, i: usize) {
-        self.status[i] = if self.alpha[i] >= self.c[i] {
+        let status = if self.alpha[i] >= self.c[i] {
             Bound::Upper
         } else if self.alpha[i] <= 0.0 {
             Bound::Lower
         } else {
             Bound::Free
         };
+        self.status[i] = status;
+        self.upper_bound_reached |= status == Bound::Upper;
+        let positive = self.y[i] == 1;
+        let (up, low) = match status {
+            Bound::Free => (true, true),
+            Bound::Upper => (!positive, positive),
+            Bound::Lower => (positive, !positive),
+        };
+        self.in_up[i] = if up { 0.0 } else { f64::NEG_INFINITY };
+        self.in_low[i] = if low { 0.0 } else { f64::NEG_INFINITY };
     }
 
-    #[inline]
+    #[inline(always)]
     fn is_upper(&self, i: usize) -> bool {
         self.status[i] == Bound::Upper
     }
 
-    #[inline]
+    #[inline(always)]
     fn is_lower(&self, i: usize) -> bool {
         self.status[i] == Bound::Lower
     }
 
+    #[inline(always)]
     fn swap_index(&mut self, i: usize, j: usize) {
         self.q.swap(i, j);
         self.y.swap(i, j);
+        self.yf.swap(i, j);
+        self.in_up.swap(i, j);
+        self.in_low.swap(i, j);
         self.g.swap(i, j);
         self.status.swap(i, j);
         self.alpha.swap(i, j);
@@ -213,7 +277,13 @@ impl Solver<'_> {
     }
 
     /// The optimisation loop; returns the iteration count and whether the cap was hit.
-    fn run(&mut self, shrinking: bool, max_iterations: usize) -> (usize, bool) {
+    #[inline(always)]
+    fn run<S: pulp::Simd>(
+        &mut self,
+        simd: S,
+        shrinking: bool,
+        max_iterations: usize,
+    ) -> (usize, bool) {
         let l = self.l;
         let mut iterations = 0;
         let mut counter = l.min(1000) + 1;
@@ -225,12 +295,12 @@ impl Solver<'_> {
                     self.do_shrinking();
                 }
             }
-            let (i, j) = match self.select_working_set() {
+            let (i, j) = match self.select_working_set(simd) {
                 Some(pair) => pair,
                 None => {
                     self.reconstruct_gradient();
                     self.active_size = l;
-                    match self.select_working_set() {
+                    match self.select_working_set(simd) {
                         Some(pair) => {
                             counter = 1; // shrink at the next iteration
                             pair
@@ -240,7 +310,7 @@ impl Solver<'_> {
                 }
             };
             iterations += 1;
-            self.step(i, j);
+            self.step(simd, i, j);
         }
         if self.active_size < l {
             self.reconstruct_gradient();
@@ -250,10 +320,11 @@ impl Solver<'_> {
     }
 
     /// Updates α_i, α_j analytically with libsvm's bound handling, then the gradient.
-    fn step(&mut self, i: usize, j: usize) {
+    #[inline(always)]
+    fn step<S: pulp::Simd>(&mut self, simd: S, i: usize, j: usize) {
         let (c_i, c_j) = (self.c[i], self.c[j]);
         let (old_i, old_j) = (self.alpha[i], self.alpha[j]);
-        let q_ij = self.q.row(i)[j] as f64;
+        let q_ij = self.q.row(i)[j];
         let (mut ai, mut aj) = (old_i, old_j);
         if self.y[i] != self.y[j] {
             let mut quad = self.qd[i] + self.qd[j] + 2.0 * q_ij;
@@ -277,10 +348,12 @@ impl Solver<'_> {
                 if ai > c_i {
                     ai = c_i;
                     aj = c_i - diff;
+                    self.upper_bound_reached = true;
                 }
             } else if aj > c_j {
                 aj = c_j;
                 ai = c_j + diff;
+                self.upper_bound_reached = true;
             }
         } else {
             let mut quad = self.qd[i] + self.qd[j] - 2.0 * q_ij;
@@ -295,6 +368,7 @@ impl Solver<'_> {
                 if ai > c_i {
                     ai = c_i;
                     aj = sum - c_i;
+                    self.upper_bound_reached = true;
                 }
             } else if aj < 0.0 {
                 aj = 0.0;
@@ -304,6 +378,7 @@ impl Solver<'_> {
                 if aj > c_j {
                     aj = c_j;
                     ai = sum - c_j;
+                    self.upper_bound_reached = true;
                 }
             } else if ai < 0.0 {
                 ai = 0.0;
@@ -316,13 +391,19 @@ impl Solver<'_> {
         let (d_i, d_j) = (ai - old_i, aj - old_j);
         let active = self.active_size;
         {
-            let (q_i, q_j) = (self.q.row(i), self.q.row(j));
-            for ((g, &qi), &qj) in self.g[..active]
-                .iter_mut()
-                .zip(&q_i[..active])
-                .zip(&q_j[..active])
-            {
-                *g += qi as f64 * d_i + qj as f64 * d_j;
+            let (q_i, q_j) = (&self.q.row(i)[..active], &self.q.row(j)[..active]);
+            let (g_head, g_tail) = S::as_mut_simd_f64s(&mut self.g[..active]);
+            let (qi_head, qi_tail) = S::as_simd_f64s(q_i);
+            let (qj_head, qj_tail) = S::as_simd_f64s(q_j);
+            let (di, dj) = (simd.splat_f64s(d_i), simd.splat_f64s(d_j));
+            for ((g, &qi), &qj) in g_head.iter_mut().zip(qi_head).zip(qj_head) {
+                *g = simd.add_f64s(
+                    *g,
+                    simd.add_f64s(simd.mul_f64s(qi, di), simd.mul_f64s(qj, dj)),
+                );
+            }
+            for ((g, &qi), &qj) in g_tail.iter_mut().zip(qi_tail).zip(qj_tail) {
+                *g += qi * d_i + qj * d_j;
             }
         }
 
@@ -334,7 +415,7 @@ impl Solver<'_> {
                 let sign = if was_upper { -c_k } else { c_k };
                 let row = self.q.row(k);
                 for (gb, &qk) in self.g_bar.iter_mut().zip(row) {
-                    *gb += sign * qk as f64;
+                    *gb += sign * qk;
                 }
             }
         }
@@ -342,76 +423,136 @@ impl Solver<'_> {
 
     /// libsvm's WSS 2: `i` maximises `−yᵢ∇ᵢf` over I_up, `j` minimises the second-order
     /// decrease over I_low. `None` when the maximal violation is below the tolerance.
-    fn select_working_set(&self) -> Option<(usize, usize)> {
+    ///
+    /// Branch-free over the active set (membership is an additive 0/−∞ mask), lane-wise
+    /// extrema, then the last index attaining the extremum — libsvm's `>=`/`<=` scan
+    /// keeps the last one — so the pair and every value are exactly libsvm's.
+    #[inline(always)]
+    fn select_working_set<S: pulp::Simd>(&mut self, simd: S) -> Option<(usize, usize)> {
         let active = self.active_size;
-        let mut g_max = f64::NEG_INFINITY;
-        let mut g_max2 = f64::NEG_INFINITY;
-        let mut g_max_idx = usize::MAX;
-        let mut g_min_idx = usize::MAX;
-        let mut obj_diff_min = f64::INFINITY;
-        for t in 0..active {
-            if self.y[t] == 1 {
-                if !self.is_upper(t) && -self.g[t] >= g_max {
-                    g_max = -self.g[t];
-                    g_max_idx = t;
-                }
-            } else if !self.is_lower(t) && self.g[t] >= g_max {
-                g_max = self.g[t];
-                g_max_idx = t;
+        let (g, yf) = (&self.g[..active], &self.yf[..active]);
+        let scratch = &mut self.scratch[..active];
+
+        // i: max over I_up of −yₜ∇ₜf (the mask is 0 for members, −∞ otherwise).
+        let in_up = &self.in_up[..active];
+        let g_max = {
+            let (g_v, g_s) = S::as_simd_f64s(g);
+            let (y_v, _) = S::as_simd_f64s(yf);
+            let (up_v, _) = S::as_simd_f64s(in_up);
+            let (out_v, out_s) = S::as_mut_simd_f64s(scratch);
+            let mut lanes = simd.splat_f64s(f64::NEG_INFINITY);
+            for (((out, &g), &y), &up) in out_v.iter_mut().zip(g_v).zip(y_v).zip(up_v) {
+                let v = simd.add_f64s(simd.neg_f64s(simd.mul_f64s(y, g)), up);
+                *out = v;
+                lanes = simd.max_f64s(lanes, v);
             }
-        }
-        let i = g_max_idx;
-        if i == usize::MAX {
-            // No candidate i: g_max stays −∞ and the stop test below fires.
+            let mut g_max = simd.reduce_max_f64s(lanes);
+            let offset = active - g_s.len();
+            for (k, out) in out_s.iter_mut().enumerate() {
+                let t = offset + k;
+                let v = -(yf[t] * g[t]) + in_up[t];
+                *out = v;
+                if v > g_max {
+                    g_max = v;
+                }
+            }
+            g_max
+        };
+        if g_max == f64::NEG_INFINITY {
+            // No candidate i: the stop test fires.
             return None;
         }
+        let i = scratch
+            .iter()
+            .rposition(|&v| v == g_max)
+            .expect("the maximum is attained");
+        // libsvm's value itself (the mask sum can turn −0 into +0).
+        let g_max = -(yf[i] * g[i]);
+
+        // j: over I_low, max yⱼ∇ⱼf (for the stop test) and, among those with
+        // g_max + yⱼ∇ⱼf > 0, min −(g_max + yⱼ∇ⱼf)² / quad.
         let q_i = &self.q.row(i)[..active];
-        let (qd_i, y_i) = (self.qd[i], self.y[i] as f64);
-        for j in 0..active {
-            if self.y[j] == 1 {
-                if !self.is_lower(j) {
-                    let grad_diff = g_max + self.g[j];
-                    if self.g[j] >= g_max2 {
-                        g_max2 = self.g[j];
-                    }
-                    if grad_diff > 0.0 {
-                        let quad = qd_i + self.qd[j] - 2.0 * y_i * q_i[j] as f64;
-                        let obj_diff = if quad > 0.0 {
-                            -(grad_diff * grad_diff) / quad
-                        } else {
-                            -(grad_diff * grad_diff) / TAU
-                        };
-                        if obj_diff <= obj_diff_min {
-                            g_min_idx = j;
-                            obj_diff_min = obj_diff;
-                        }
-                    }
+        let (qd, in_low) = (&self.qd[..active], &self.in_low[..active]);
+        let (qd_i, two_y_i) = (self.qd[i], 2.0 * self.yf[i]);
+        let candidate = |t: usize| -> (f64, f64) {
+            let yg = yf[t] * g[t];
+            // libsvm: QD[i] + QD[j] ∓ 2·y[i]·Q_i[j] for yⱼ = ±1 — the same bits.
+            let quad = (qd_i + qd[t]) - yf[t] * (two_y_i * q_i[t]);
+            let grad_diff = g_max + yg;
+            let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };
+            let valid = grad_diff > 0.0 && in_low[t] == 0.0;
+            (yg + in_low[t], if valid { obj } else { f64::INFINITY })
+        };
+        let (g_max2, obj_min) = {
+            let (g_v, g_s) = S::as_simd_f64s(g);
+            let (y_v, _) = S::as_simd_f64s(yf);
+            let (qd_v, _) = S::as_simd_f64s(qd);
+            let (q_v, _) = S::as_simd_f64s(q_i);
+            let (low_v, _) = S::as_simd_f64s(in_low);
+            let (out_v, out_s) = S::as_mut_simd_f64s(scratch);
+            let (qd_i_v, two_y_i_v) = (simd.splat_f64s(qd_i), simd.splat_f64s(two_y_i));
+            let (g_max_v, zero, tau, inf) = (
+                simd.splat_f64s(g_max),
+                simd.splat_f64s(0.0),
+                simd.splat_f64s(TAU),
+                simd.splat_f64s(f64::INFINITY),
+            );
+            let mut max_lanes = simd.splat_f64s(f64::NEG_INFINITY);
+            let mut min_lanes = inf;
+            for (((((out, &g), &y), &qd), &q), &low) in out_v
+                .iter_mut()
+                .zip(g_v)
+                .zip(y_v)
+                .zip(qd_v)
+                .zip(q_v)
+                .zip(low_v)
+            {
+                let yg = simd.mul_f64s(y, g);
+                max_lanes = simd.max_f64s(max_lanes, simd.add_f64s(yg, low));
+                let quad = simd.sub_f64s(
+                    simd.add_f64s(qd_i_v, qd),
+                    simd.mul_f64s(y, simd.mul_f64s(two_y_i_v, q)),
+                );
+                let grad_diff = simd.add_f64s(g_max_v, yg);
+                let denominator = simd.select_f64s(simd.greater_than_f64s(quad, zero), quad, tau);
+                let obj = simd.div_f64s(
+                    simd.neg_f64s(simd.mul_f64s(grad_diff, grad_diff)),
+                    denominator,
+                );
+                let valid = simd.and_m64s(
+                    simd.greater_than_f64s(grad_diff, zero),
+                    simd.equal_f64s(low, zero),
+                );
+                let obj = simd.select_f64s(valid, obj, inf);
+                *out = obj;
+                min_lanes = simd.min_f64s(min_lanes, obj);
+            }
+            let mut g_max2 = simd.reduce_max_f64s(max_lanes);
+            let mut obj_min = simd.reduce_min_f64s(min_lanes);
+            let offset = active - g_s.len();
+            for (k, out) in out_s.iter_mut().enumerate() {
+                let (m, obj) = candidate(offset + k);
+                *out = obj;
+                if m > g_max2 {
+                    g_max2 = m;
                 }
-            } else if !self.is_upper(j) {
-                let grad_diff = g_max - self.g[j];
-                if -self.g[j] >= g_max2 {
-                    g_max2 = -self.g[j];
-                }
-                if grad_diff > 0.0 {
-                    let quad = qd_i + self.qd[j] + 2.0 * y_i * q_i[j] as f64;
-                    let obj_diff = if quad > 0.0 {
-                        -(grad_diff * grad_diff) / quad
-                    } else {
-                        -(grad_diff * grad_diff) / TAU
-                    };
-                    if obj_diff <= obj_diff_min {
-                        g_min_idx = j;
-                        obj_diff_min = obj_diff;
-                    }
+                if obj < obj_min {
+                    obj_min = obj;
                 }
             }
-        }
-        if g_max + g_max2 < self.tolerance || g_min_idx == usize::MAX {
+            (g_max2, obj_min)
+        };
+        if g_max + g_max2 < self.tolerance || obj_min == f64::INFINITY {
             return None;
         }
-        Some((i, g_min_idx))
+        let j = scratch
+            .iter()
+            .rposition(|&v| v == obj_min)
+            .expect("the minimum is attained");
+        Some((i, j))
     }
 
+    #[inline(always)]
     fn be_shrunk(&self, i: usize, g_max1: f64, g_max2: f64) -> bool {
         if self.is_upper(i) {
             if self.y[i] == 1 {
@@ -430,6 +571,7 @@ impl Solver<'_> {
         }
     }
 
+    #[inline(always)]
     fn do_shrinking(&mut self) {
         let mut g_max1 = f64::NEG_INFINITY; // max { −yᵢ∇ᵢf | i ∈ I_up }
         let mut g_max2 = f64::NEG_INFINITY; // max { yᵢ∇ᵢf | i ∈ I_low }
@@ -473,6 +615,7 @@ impl Solver<'_> {
     }
 
     /// Rebuilds the gradient of the shrunk variables from `Ḡ` and the free variables.
+    #[inline(always)]
     fn reconstruct_gradient(&mut self) {
         let (l, active) = (self.l, self.active_size);
         if active == l {
@@ -486,11 +629,11 @@ impl Solver<'_> {
             .count();
         if free * l > 2 * active * (l - active) {
             for i in active..l {
-                let q_i = self.q.row(i);
+                let q_i = &self.q.row(i)[..active];
                 let mut sum = 0.0;
-                for j in 0..active {
-                    if self.status[j] == Bound::Free {
-                        sum += self.alpha[j] * q_i[j] as f64;
+                for ((&q, &alpha), &status) in q_i.iter().zip(&self.alpha).zip(&self.status) {
+                    if status == Bound::Free {
+                        sum += alpha * q;
                     }
                 }
                 self.g[i] += sum;
@@ -499,9 +642,9 @@ impl Solver<'_> {
             for i in 0..active {
                 if self.status[i] == Bound::Free {
                     let alpha_i = self.alpha[i];
-                    let q_i = self.q.row(i);
-                    for j in active..l {
-                        self.g[j] += alpha_i * q_i[j] as f64;
+                    let q_i = &self.q.row(i)[active..l];
+                    for (g, &q) in self.g[active..l].iter_mut().zip(q_i) {
+                        *g += alpha_i * q;
                     }
                 }
             }

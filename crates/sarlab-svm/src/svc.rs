@@ -195,6 +195,8 @@ pub struct PairMachine {
     pub rho: f64,
     pub iterations: usize,
     pub hit_iteration_cap: bool,
+    /// Some α met its upper bound during the solve (the solution depends on C).
+    pub upper_bound_reached: bool,
 }
 
 /// The machines of a one-vs-one fit on a kernel view.
@@ -302,6 +304,93 @@ pub(crate) fn present_classes(y: &[usize], n_classes: usize) -> Result<Vec<usize
     Ok(present)
 }
 
+/// The training part of a kernel matrix regrouped by class and rounded to single
+/// precision (libsvm's `Qfloat`), so each pair machine's `Q` is four contiguous block
+/// copies. Built once per kernel and training set and shared by every C.
+#[derive(Debug, Clone)]
+pub struct ClassBlocks {
+    n_classes: usize,
+    classes: Vec<usize>,
+    /// Training positions (indices into the labels) in class order, ascending within a
+    /// class.
+    order: Vec<usize>,
+    /// `starts[c]..starts[c + 1]`: the range of `order` holding class `c`.
+    starts: Vec<usize>,
+    /// `K[order[a], order[b]]` rounded to `f32`, widened, row-major.
+    values: Vec<f64>,
+    /// `K[order[a], order[a]]` in double precision (libsvm's `QD`).
+    diagonal: Vec<f64>,
+    /// `y[order[a]]`.
+    labels: Vec<usize>,
+}
+
+impl ClassBlocks {
+    /// From the kernel matrix `k` over the training samples `train` (rows of `k`) with
+    /// labels `y[s]` for position `s` of `train`. Only `k[train[a], train[b]]` is read.
+    pub fn new(
+        k: ArrayView2<'_, f64>,
+        train: &[usize],
+        y: &[usize],
+        n_classes: usize,
+    ) -> Result<Self> {
+        if train.len() != y.len() {
+            return Err(Error::LengthMismatch {
+                records: train.len(),
+                labels: y.len(),
+            });
+        }
+        if let Some(&label) = y.iter().find(|&&l| l >= n_classes) {
+            return Err(Error::LabelOutOfRange { label, n_classes });
+        }
+        let classes = present_classes(y, n_classes)?;
+        let mut order: Vec<usize> = (0..y.len()).collect();
+        order.sort_by_key(|&s| y[s]); // stable: ascending positions within a class
+        let mut starts = vec![0; n_classes + 1];
+        for &label in y {
+            starts[label + 1] += 1;
+        }
+        for c in 0..n_classes {
+            starts[c + 1] += starts[c];
+        }
+        let rows: Vec<usize> = order.iter().map(|&s| train[s]).collect();
+        let m = rows.len();
+        let mut values = vec![0.0; m * m];
+        values
+            .par_chunks_mut(m.max(1))
+            .zip(&rows)
+            .for_each(|(out, &r)| {
+                let k_row = k.row(r);
+                for (o, &c) in out.iter_mut().zip(&rows) {
+                    *o = f64::from(k_row[c] as f32);
+                }
+            });
+        let diagonal = rows.iter().map(|&r| k[[r, r]]).collect();
+        let labels = order.iter().map(|&s| y[s]).collect();
+        Ok(Self {
+            n_classes,
+            classes,
+            order,
+            starts,
+            values,
+            diagonal,
+            labels,
+        })
+    }
+
+    fn range(&self, class: usize) -> std::ops::Range<usize> {
+        self.starts[class]..self.starts[class + 1]
+    }
+
+    /// The labels in training-position order.
+    fn labels_by_position(&self) -> Vec<usize> {
+        let mut y = vec![0; self.order.len()];
+        for (&s, &label) in self.order.iter().zip(&self.labels) {
+            y[s] = label;
+        }
+        y
+    }
+}
+
 /// Trains the one-vs-one machines on the training samples `train` (rows of the kernel
 /// matrix `k`) with labels `y[s]` for position `s` of `train`. `k` must be symmetric on
 /// `train`; only `k[train[a], train[b]]` is read.
@@ -313,51 +402,70 @@ pub fn fit_machines(
     params: &SvmParams,
 ) -> Result<Machines> {
     params.validate()?;
-    if train.len() != y.len() {
-        return Err(Error::LengthMismatch {
-            records: train.len(),
-            labels: y.len(),
-        });
-    }
-    if let Some(&label) = y.iter().find(|&&l| l >= n_classes) {
-        return Err(Error::LabelOutOfRange { label, n_classes });
-    }
-    let classes = present_classes(y, n_classes)?;
-    let weights = params.class_weight.resolve(y, n_classes)?;
-    let mut members = vec![Vec::new(); n_classes];
-    for (s, &label) in y.iter().enumerate() {
-        members[label].push(s);
-    }
-    let pairs: Vec<(usize, usize)> = classes
+    let blocks = ClassBlocks::new(k, train, y, n_classes)?;
+    fit_class_blocks(&blocks, params, None)
+}
+
+/// Trains the one-vs-one machines on prepared kernel blocks. `previous`, when given,
+/// must be machines trained on the same blocks; those of its pair machines whose
+/// solve never met an upper bound are reused as they are when `params` differs from
+/// the previous parameters only by a C at least as large — the solver would retrace
+/// the same path to the same bits (see [`crate::BinarySolution::upper_bound_reached`]).
+pub fn fit_class_blocks(
+    blocks: &ClassBlocks,
+    params: &SvmParams,
+    previous: Option<(&SvmParams, &Machines)>,
+) -> Result<Machines> {
+    params.validate()?;
+    let weights = params
+        .class_weight
+        .resolve(&blocks.labels_by_position(), blocks.n_classes)?;
+    let reusable = previous.filter(|(before, machines)| {
+        before.c <= params.c
+            && SvmParams {
+                c: params.c,
+                ..(*before).clone()
+            } == *params
+            && machines.classes == blocks.classes
+    });
+    let pairs: Vec<(usize, usize)> = blocks
+        .classes
         .iter()
         .enumerate()
-        .flat_map(|(a, &i)| classes[a + 1..].iter().map(move |&j| (i, j)))
+        .flat_map(|(a, &i)| blocks.classes[a + 1..].iter().map(move |&j| (i, j)))
         .collect();
     let settings = params.solver_settings();
+    let m = blocks.order.len();
     let pairs = pairs
         .par_iter()
-        .map(|&(pos, neg)| {
-            let positions: Vec<usize> = members[pos].iter().chain(&members[neg]).copied().collect();
-            let n_pos = members[pos].len();
-            let sign = |a: usize| if a < n_pos { 1.0 } else { -1.0 };
-            // Kernel rows gathered slice by slice (this runs 10⁷ times per fit).
-            let rows: Vec<usize> = positions.iter().map(|&s| train[s]).collect();
-            let mut q = QMatrix::from_rows(positions.len(), |a, out| {
-                let k_row = k.row(rows[a]);
-                let (same, other) = out.split_at_mut(n_pos);
-                let s = sign(a);
-                for (o, &r) in same.iter_mut().zip(&rows[..n_pos]) {
-                    *o = (s * k_row[r]) as f32;
+        .enumerate()
+        .map(|(p, &(pos, neg))| {
+            if let Some((_, machines)) = reusable {
+                let before = &machines.pairs[p];
+                if !before.upper_bound_reached && (before.pos, before.neg) == (pos, neg) {
+                    return before.clone();
                 }
-                for (o, &r) in other.iter_mut().zip(&rows[n_pos..]) {
-                    *o = (-s * k_row[r]) as f32;
+            }
+            let (pos_range, neg_range) = (blocks.range(pos), blocks.range(neg));
+            let n_pos = pos_range.len();
+            let sorted: Vec<usize> = pos_range.clone().chain(neg_range.clone()).collect();
+            let mut q = QMatrix::from_rows(sorted.len(), |a, out| {
+                let row = &blocks.values[sorted[a] * m..(sorted[a] + 1) * m];
+                let (same, other) = out.split_at_mut(n_pos);
+                let (pos_values, neg_values) = (&row[pos_range.clone()], &row[neg_range.clone()]);
+                if a < n_pos {
+                    same.copy_from_slice(pos_values);
+                    other.iter_mut().zip(neg_values).for_each(|(o, &v)| *o = -v);
+                } else {
+                    same.iter_mut().zip(pos_values).for_each(|(o, &v)| *o = -v);
+                    other.copy_from_slice(neg_values);
                 }
             });
-            let qd = positions.iter().map(|&s| k[[train[s], train[s]]]).collect();
-            let labels = (0..positions.len())
+            let qd = sorted.iter().map(|&a| blocks.diagonal[a]).collect();
+            let labels = (0..sorted.len())
                 .map(|a| if a < n_pos { 1 } else { -1 })
                 .collect();
-            let bounds = (0..positions.len())
+            let bounds = (0..sorted.len())
                 .map(|a| {
                     params.c
                         * if a < n_pos {
@@ -372,8 +480,8 @@ pub fn fit_machines(
             for (a, &alpha) in solution.alpha.iter().enumerate() {
                 // libsvm keeps every non-zero α.
                 if alpha != 0.0 {
-                    support.push(positions[a]);
-                    coef.push(sign(a) * alpha);
+                    support.push(blocks.order[sorted[a]]);
+                    coef.push(if a < n_pos { alpha } else { -alpha });
                 }
             }
             PairMachine {
@@ -384,12 +492,13 @@ pub fn fit_machines(
                 rho: solution.rho,
                 iterations: solution.iterations,
                 hit_iteration_cap: solution.hit_iteration_cap,
+                upper_bound_reached: solution.upper_bound_reached,
             }
         })
         .collect();
     Ok(Machines {
-        n_classes,
-        classes,
+        n_classes: blocks.n_classes,
+        classes: blocks.classes.clone(),
         pairs,
     })
 }
@@ -636,6 +745,7 @@ mod tests {
                     rho: 0.0,
                     iterations: 0,
                     hit_iteration_cap: false,
+                    upper_bound_reached: false,
                 })
                 .collect(),
         };
@@ -757,5 +867,86 @@ mod tests {
                 .collect();
             assert_eq!(support, copied_support);
         }
+    }
+
+    #[test]
+    fn pair_machines_reused_across_c_equal_cold_fits() {
+        // Classes 0 and 1 overlap (their machine meets C at any C); class 2 is far away
+        // (its machines never do once C is large enough), so both paths are exercised.
+        let centres = [[0.0, 0.0], [0.6, 0.0], [0.0, 6.0]];
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for (k, c) in centres.iter().enumerate() {
+            for i in 0..12 {
+                let a = i as f64 * 0.9 + k as f64;
+                x.push([c[0] + 0.7 * a.cos(), c[1] + 0.7 * a.sin()]);
+                y.push(k);
+            }
+        }
+        let flat: Vec<f64> = x.into_iter().flatten().collect();
+        let x = Array2::from_shape_vec((36, 2), flat).expect("shape");
+        let base = SvmParams {
+            gamma: Gamma::Value(0.5),
+            ..SvmParams::default()
+        };
+        let k = base
+            .kernel_function(x.view(), None)
+            .matrix_from_gram(&Gram::new(x.view()));
+        let train: Vec<usize> = (0..36).collect();
+        let blocks = ClassBlocks::new(k.view(), &train, &y, 3).expect("blocks");
+        let (mut reused, mut resolved) = (0, 0);
+        for (c_before, c_after) in [(0.1, 1.0), (10.0, 1000.0), (1000.0, 1000.0)] {
+            let before = SvmParams {
+                c: c_before,
+                ..base.clone()
+            };
+            let after = SvmParams {
+                c: c_after,
+                ..base.clone()
+            };
+            let first = fit_class_blocks(&blocks, &before, None).expect("first");
+            let warm = fit_class_blocks(&blocks, &after, Some((&before, &first))).expect("warm");
+            let cold = fit_class_blocks(&blocks, &after, None).expect("cold");
+            assert_eq!(warm, cold, "C {c_before} → {c_after}");
+            reused += first
+                .pairs
+                .iter()
+                .filter(|m| !m.upper_bound_reached)
+                .count();
+            resolved += first.pairs.iter().filter(|m| m.upper_bound_reached).count();
+        }
+        assert!(
+            reused > 0 && resolved > 0,
+            "reused {reused}, solved again {resolved}"
+        );
+        // A smaller C, or another parameter changed, never reuses.
+        let first = fit_class_blocks(
+            &blocks,
+            &SvmParams {
+                c: 1000.0,
+                ..base.clone()
+            },
+            None,
+        )
+        .expect("fit");
+        let smaller = SvmParams {
+            c: 0.1,
+            ..base.clone()
+        };
+        assert_eq!(
+            fit_class_blocks(
+                &blocks,
+                &smaller,
+                Some((
+                    &SvmParams {
+                        c: 1000.0,
+                        ..base.clone()
+                    },
+                    &first
+                ))
+            )
+            .expect("smaller"),
+            fit_class_blocks(&blocks, &smaller, None).expect("cold")
+        );
     }
 }
