@@ -361,18 +361,9 @@ fn run_base(
         // `fit_class_blocks`).
         let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
         for &(g, f) in &jobs {
-            let same_but_c = |h: usize| {
-                SvmParams {
-                    c: 1.0,
-                    ..grid[h].clone()
-                } == SvmParams {
-                    c: 1.0,
-                    ..grid[g].clone()
-                }
-            };
             match chains
                 .iter_mut()
-                .find(|(cf, gs)| *cf == f && same_but_c(gs[0]))
+                .find(|(cf, gs)| *cf == f && grid[gs[0]].differs_only_in_c(&grid[g]))
             {
                 Some((_, gs)) => gs.push(g),
                 None => chains.push((f, vec![g])),

@@ -166,8 +166,7 @@ impl KernelFunction {
     pub fn from_dot(&self, dot: f64, sq_a: f64, sq_b: f64) -> f64 {
         match self.kernel {
             Kernel::Linear => dot,
-            // Clamped: rounding can make ‖a − b‖² slightly negative for a ≈ b.
-            Kernel::Rbf => exp_non_positive(-self.gamma * (sq_a + sq_b - 2.0 * dot).max(0.0)),
+            Kernel::Rbf => rbf(self.gamma, dot, sq_a, sq_b),
             Kernel::Poly => powi(self.gamma * dot + self.coef0, self.degree),
             Kernel::Sigmoid => (self.gamma * dot + self.coef0).tanh(),
         }
@@ -242,9 +241,16 @@ impl pulp::WithSimd for RbfRow<'_> {
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
         let (sq_a, gamma) = (self.sq_a, self.gamma);
         for (v, &sq_b) in self.row.iter_mut().zip(self.sq_b) {
-            *v = exp_non_positive(-gamma * (sq_a + sq_b - 2.0 * *v).max(0.0));
+            *v = rbf(gamma, *v, sq_a, sq_b);
         }
     }
+}
+
+/// `exp(−γ‖a − b‖²)` from `⟨a, b⟩` and the squared norms; `‖a − b‖²` is clamped at 0
+/// because rounding can make it slightly negative for `a ≈ b`.
+#[inline(always)]
+fn rbf(gamma: f64, dot: f64, sq_a: f64, sq_b: f64) -> f64 {
+    exp_non_positive(-gamma * (sq_a + sq_b - 2.0 * dot).max(0.0))
 }
 
 /// `eˣ` for `x ≤ 0` (or NaN), within 2 ulp of the correctly rounded value, without

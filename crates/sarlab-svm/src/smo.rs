@@ -37,7 +37,7 @@ pub struct BinarySolution {
     pub hit_iteration_cap: bool,
     /// The dual objective `½ αᵀQα − eᵀα`.
     pub objective: f64,
-    /// Some αᵢ reached (or was clipped to) its upper bound Cᵢ at some point of the solve.
+    /// Some αᵢ reached its upper bound Cᵢ at some point of the solve.
     /// When false, the upper bounds never influenced a step, a shrink or ρ, so solving
     /// the same problem with every Cᵢ scaled up by the same factor or more follows the
     /// very same path: the solution is bitwise the same and need not be recomputed.
@@ -133,7 +133,8 @@ struct Solver<'a> {
     /// Per-candidate values of the last selection pass, for finding the last index that
     /// attains the extremum (libsvm's tie rule) without tracking indices in the loop.
     scratch: Vec<f64>,
-    /// Some α reached its upper bound (or was clipped to it) during the solve.
+    /// Some α reached its upper bound during the solve; kept by `update_status`, which
+    /// runs after every step (a clip sets α to its bound exactly).
     upper_bound_reached: bool,
     c: Vec<f64>,
     alpha: Vec<f64>,
@@ -348,12 +349,10 @@ impl Solver<'_> {
                 if ai > c_i {
                     ai = c_i;
                     aj = c_i - diff;
-                    self.upper_bound_reached = true;
                 }
             } else if aj > c_j {
                 aj = c_j;
                 ai = c_j + diff;
-                self.upper_bound_reached = true;
             }
         } else {
             let mut quad = self.qd[i] + self.qd[j] - 2.0 * q_ij;
@@ -368,7 +367,6 @@ impl Solver<'_> {
                 if ai > c_i {
                     ai = c_i;
                     aj = sum - c_i;
-                    self.upper_bound_reached = true;
                 }
             } else if aj < 0.0 {
                 aj = 0.0;
@@ -378,7 +376,6 @@ impl Solver<'_> {
                 if aj > c_j {
                     aj = c_j;
                     ai = sum - c_j;
-                    self.upper_bound_reached = true;
                 }
             } else if ai < 0.0 {
                 ai = 0.0;

@@ -171,6 +171,14 @@ impl SvmParams {
         }
     }
 
+    /// Whether `other` is these parameters with, at most, another C.
+    pub fn differs_only_in_c(&self, other: &SvmParams) -> bool {
+        SvmParams {
+            c: other.c,
+            ..self.clone()
+        } == *other
+    }
+
     pub(crate) fn solver_settings(&self) -> SolverSettings {
         SolverSettings {
             tolerance: self.tolerance,
@@ -320,8 +328,8 @@ pub struct ClassBlocks {
     values: Vec<f64>,
     /// `K[order[a], order[a]]` in double precision (libsvm's `QD`).
     diagonal: Vec<f64>,
-    /// `y[order[a]]`.
-    labels: Vec<usize>,
+    /// The labels by training position, for class weights.
+    y: Vec<usize>,
 }
 
 impl ClassBlocks {
@@ -365,7 +373,6 @@ impl ClassBlocks {
                 }
             });
         let diagonal = rows.iter().map(|&r| k[[r, r]]).collect();
-        let labels = order.iter().map(|&s| y[s]).collect();
         Ok(Self {
             n_classes,
             classes,
@@ -373,21 +380,12 @@ impl ClassBlocks {
             starts,
             values,
             diagonal,
-            labels,
+            y: y.to_vec(),
         })
     }
 
     fn range(&self, class: usize) -> std::ops::Range<usize> {
         self.starts[class]..self.starts[class + 1]
-    }
-
-    /// The labels in training-position order.
-    fn labels_by_position(&self) -> Vec<usize> {
-        let mut y = vec![0; self.order.len()];
-        for (&s, &label) in self.order.iter().zip(&self.labels) {
-            y[s] = label;
-        }
-        y
     }
 }
 
@@ -417,15 +415,10 @@ pub fn fit_class_blocks(
     previous: Option<(&SvmParams, &Machines)>,
 ) -> Result<Machines> {
     params.validate()?;
-    let weights = params
-        .class_weight
-        .resolve(&blocks.labels_by_position(), blocks.n_classes)?;
+    let weights = params.class_weight.resolve(&blocks.y, blocks.n_classes)?;
     let reusable = previous.filter(|(before, machines)| {
         before.c <= params.c
-            && SvmParams {
-                c: params.c,
-                ..(*before).clone()
-            } == *params
+            && before.differs_only_in_c(params)
             && machines.classes == blocks.classes
     });
     let pairs: Vec<(usize, usize)> = blocks
@@ -582,9 +575,12 @@ impl Svc {
         let kernel = self.params.kernel_function(x, None);
         let machines = match self.backend {
             Backend::Sarlab => {
-                let mut k = Gram::new(x).inner;
-                let norms: Vec<f64> = (0..x.nrows()).map(|i| k[[i, i]]).collect();
-                kernel.apply_to_gram(&mut k, &norms, &norms);
+                // The Gram matrix becomes the kernel in place (no second n × n buffer).
+                let Gram {
+                    inner: mut k,
+                    sq_norms,
+                } = Gram::new(x);
+                kernel.apply_to_gram(&mut k, &sq_norms, &sq_norms);
                 let train: Vec<usize> = (0..x.nrows()).collect();
                 fit_machines(k.view(), &train, y, self.n_classes, &self.params)?
             }
