@@ -14,6 +14,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The engine allocates and frees kernel blocks, GEMM tiles and per-fold matrices of tens
+// of megabytes; glibc's malloc hands such blocks back to the kernel and faults fresh
+// pages in on the next one (a fifth of a 10-class fit's time, measured), mimalloc
+// reuses them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose);

@@ -9,6 +9,7 @@
 mod error;
 pub mod gabor;
 mod hog;
+pub mod moments;
 pub mod pca;
 mod raw;
 mod scale;

@@ -31,6 +31,22 @@ impl StandardScaler {
         Ok(Self { mean, scale })
     }
 
+    /// From the moments of the training rows: the same statistics as [`Self::fit`] on
+    /// those rows, up to rounding.
+    pub fn from_moments(moments: &crate::moments::Moments) -> Result<Self> {
+        if moments.count() == 0 {
+            return Err(Error::NoChips);
+        }
+        let scale = moments.variances().mapv(|v| {
+            let s = v.sqrt();
+            if s < 10.0 * f64::EPSILON { 1.0 } else { s }
+        });
+        Ok(Self {
+            mean: moments.mean(),
+            scale,
+        })
+    }
+
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         if x.ncols() != self.mean.len() {
             return Err(Error::DimensionMismatch {

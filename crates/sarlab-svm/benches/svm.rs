@@ -21,6 +21,10 @@
 //! `cargo bench -p sarlab-svm --bench svm` (criterion groups, then the comparison), or
 //! `cargo bench -p sarlab-svm --bench svm -- compare-only` (only the comparison table).
 
+// The allocator the `sarlab` binary uses, so the engine is timed as it runs there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -21,11 +21,12 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, concatenate};
 use rayon::prelude::*;
 use sarlab_features::StandardScaler;
+use sarlab_features::moments::{Moments, column_means};
 use sarlab_features::pca::{Pca, PcaParams};
 
 use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
-use crate::kernel::{Gram, KernelFunction};
+use crate::kernel::{KernelFunction, LowerGram};
 use crate::metrics::ClassificationMetrics;
 use crate::svc::{
     Backend, ClassBlocks, Machines, Svc, SvmParams, check_labelled, fit_class_blocks,
@@ -145,18 +146,62 @@ pub fn prepare(
     x_other: ArrayView2<'_, f64>,
     transform: &FeatureTransform,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
-    let (train, other) = if transform.standardize {
-        let scaler = StandardScaler::fit(x_train)?;
-        (scaler.transform(x_train)?, scaler.transform(x_other)?)
-    } else {
-        (x_train.to_owned(), x_other.to_owned())
-    };
-    match transform.pca {
-        Some(params) => {
-            let pca = Pca::fit_with(train.view(), &params)?;
-            Ok((pca.transform(train.view())?, pca.transform(other.view())?))
+    let fitted = FittedTransform::fit(x_train, transform)?;
+    Ok((fitted.apply(x_train)?, fitted.apply(x_other)?))
+}
+
+/// A [`FeatureTransform`] fitted on training rows.
+struct FittedTransform {
+    scaler: Option<StandardScaler>,
+    pca: Option<Pca>,
+}
+
+impl FittedTransform {
+    /// Whether to fit from [`Moments`] (one `d × d` scatter per part of the data, summed
+    /// for each training set) rather than from the rows: when PCA is fitted and there are
+    /// more training rows than features, the covariance route is the cheaper one.
+    fn uses_moments(transform: &FeatureTransform, n_train: usize, d: usize) -> bool {
+        transform.pca.is_some() && d < n_train
+    }
+
+    fn fit(x_train: ArrayView2<'_, f64>, transform: &FeatureTransform) -> Result<Self> {
+        if Self::uses_moments(transform, x_train.nrows(), x_train.ncols()) {
+            let shift = column_means(x_train).ok_or(sarlab_features::Error::NoChips)?;
+            return Self::from_moments(&Moments::of_rows(x_train, shift.view())?, transform);
         }
-        None => Ok((train, other)),
+        let scaler = match transform.standardize {
+            true => Some(StandardScaler::fit(x_train)?),
+            false => None,
+        };
+        let pca = match (&transform.pca, &scaler) {
+            (Some(params), Some(scaler)) => {
+                Some(Pca::fit_with(scaler.transform(x_train)?.view(), params)?)
+            }
+            (Some(params), None) => Some(Pca::fit_with(x_train, params)?),
+            (None, _) => None,
+        };
+        Ok(Self { scaler, pca })
+    }
+
+    fn from_moments(moments: &Moments, transform: &FeatureTransform) -> Result<Self> {
+        let scaler = match transform.standardize {
+            true => Some(StandardScaler::from_moments(moments)?),
+            false => None,
+        };
+        let pca = match &transform.pca {
+            Some(params) => Some(Pca::fit_moments(moments, scaler.as_ref(), params)?),
+            None => None,
+        };
+        Ok(Self { scaler, pca })
+    }
+
+    fn apply(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        Ok(match (&self.scaler, &self.pca) {
+            (Some(scaler), Some(pca)) => pca.transform_scaled(x, scaler)?,
+            (None, Some(pca)) => pca.transform(x)?,
+            (Some(scaler), None) => scaler.transform(x)?,
+            (None, None) => x.to_owned(),
+        })
     }
 }
 
@@ -198,12 +243,26 @@ pub fn cross_validate_grid(
     settings: &CvSettings,
     on_fit: &(dyn Fn() + Sync),
 ) -> Result<Vec<CvOutcome>> {
+    cross_validate(x, y, n_classes, grid, settings, on_fit).map(|(outcomes, _)| outcomes)
+}
+
+/// [`cross_validate_grid`], also returning the fold moments when the transform was
+/// fitted from them (their union fits the transform for the whole training split).
+fn cross_validate(
+    x: ArrayView2<'_, f64>,
+    y: &[usize],
+    n_classes: usize,
+    grid: &[SvmParams],
+    settings: &CvSettings,
+    on_fit: &(dyn Fn() + Sync),
+) -> Result<(Vec<CvOutcome>, Option<Vec<Moments>>)> {
     check_labelled(x, y, n_classes)?;
     for params in grid {
         params.validate()?;
     }
     let folds = StratifiedKFold::new(settings.folds, settings.seed).split(y, n_classes)?;
     let mut results: Vec<Vec<Option<Evaluation>>> = vec![vec![None; folds.len()]; grid.len()];
+    let mut moments = None;
 
     if settings.backend == Backend::Linfa {
         let jobs: Vec<(usize, usize)> = (0..grid.len())
@@ -230,12 +289,14 @@ pub fn cross_validate_grid(
             results[g][f] = Some(evaluation);
         }
     } else {
-        for base in bases(x, y, &folds, &settings.transform)? {
+        let (all, fold_moments) = bases(x, y, &folds, &settings.transform)?;
+        moments = fold_moments;
+        for base in all {
             run_base(&base, n_classes, grid, &mut results, on_fit)?;
         }
     }
 
-    Ok(grid
+    let outcomes = grid
         .iter()
         .zip(results)
         .map(|(params, folds)| CvOutcome {
@@ -245,19 +306,21 @@ pub fn cross_validate_grid(
                 .map(|e| e.expect("every fold evaluated"))
                 .collect(),
         })
-        .collect())
+        .collect();
+    Ok((outcomes, moments))
 }
 
 /// The bases to compute Gram matrices for: the data itself when no transform is fitted
 /// (all folds index into it), else one transformed `[train; validation]` per fold.
+/// Also returns the fold moments when the transform is fitted from them.
 fn bases<'a, 'y>(
     x: ArrayView2<'a, f64>,
     y: &'y [usize],
     folds: &[crate::folds::Fold],
     transform: &FeatureTransform,
-) -> Result<Vec<Base<'a, 'y>>> {
+) -> Result<(Vec<Base<'a, 'y>>, Option<Vec<Moments>>)> {
     if transform.is_identity() {
-        return Ok(vec![Base {
+        let base = Base {
             rows: CowArray::from(x),
             labels: Cow::Borrowed(y),
             folds: folds
@@ -270,23 +333,40 @@ fn bases<'a, 'y>(
                 })
                 .collect(),
             transform_seconds: 0.0,
-        }]);
+        };
+        return Ok((vec![base], None));
     }
-    folds
+    let start = Instant::now();
+    let moments = fold_moments(x, folds, transform)?;
+    let moments_share = start.elapsed().as_secs_f64() / folds.len().max(1) as f64;
+    let bases = folds
         .par_iter()
         .enumerate()
         .map(|(index, fold)| {
             let start = Instant::now();
-            let (train, validation) = prepare(
-                x.select(Axis(0), &fold.train).view(),
-                x.select(Axis(0), &fold.validation).view(),
-                transform,
-            )?;
+            let fitted = match &moments {
+                Some(parts) => {
+                    let train: Vec<&Moments> = parts
+                        .iter()
+                        .enumerate()
+                        .filter(|&(f, _)| f != index)
+                        .map(|(_, m)| m)
+                        .collect();
+                    FittedTransform::from_moments(&Moments::union(&train)?, transform)?
+                }
+                None => FittedTransform::fit(x.select(Axis(0), &fold.train).view(), transform)?,
+            };
+            // Training rows grouped by class (ascending within a class, so each pair
+            // machine sees libsvm's layout): the class blocks are then contiguous
+            // prefixes of the Gram rows.
+            let mut by_class = fold.train.clone();
+            by_class.sort_by_key(|&i| (y[i], i));
+            let train = fitted.apply(x.select(Axis(0), &by_class).view())?;
+            let validation = fitted.apply(x.select(Axis(0), &fold.validation).view())?;
             let n_train = train.nrows();
             let rows = concatenate(Axis(0), &[train.view(), validation.view()])
                 .map_err(|e| Error::Shape(e.to_string()))?;
-            let labels: Vec<usize> = fold
-                .train
+            let labels: Vec<usize> = by_class
                 .iter()
                 .chain(&fold.validation)
                 .map(|&i| y[i])
@@ -299,10 +379,32 @@ fn bases<'a, 'y>(
                 }],
                 rows: CowArray::from(rows),
                 labels: Cow::Owned(labels),
-                transform_seconds: start.elapsed().as_secs_f64(),
+                transform_seconds: start.elapsed().as_secs_f64() + moments_share,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((bases, moments))
+}
+
+/// The moments of each fold's validation part about the mean of all rows, when the
+/// transform is fitted from moments (see [`FittedTransform::uses_moments`]): fold `f`'s
+/// training set is the union of the other parts, the whole training split the union of
+/// all of them.
+fn fold_moments(
+    x: ArrayView2<'_, f64>,
+    folds: &[crate::folds::Fold],
+    transform: &FeatureTransform,
+) -> Result<Option<Vec<Moments>>> {
+    let smallest_train = folds.iter().map(|f| f.train.len()).min().unwrap_or(0);
+    if !FittedTransform::uses_moments(transform, smallest_train, x.ncols()) {
+        return Ok(None);
+    }
+    let shift = column_means(x).ok_or(sarlab_features::Error::NoChips)?;
+    let parts = folds
+        .par_iter()
+        .map(|fold| Moments::of_rows(x.select(Axis(0), &fold.validation).view(), shift.view()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(Some(parts))
 }
 
 /// Evaluates every (configuration, fold) of one base.
@@ -315,7 +417,7 @@ fn run_base(
 ) -> Result<()> {
     let start = Instant::now();
     let rows = base.rows.view();
-    let gram = Gram::new(rows);
+    let gram = LowerGram::new(rows);
     let gram_seconds = start.elapsed().as_secs_f64();
     // Jobs grouped by the kernel they need, in a deterministic order.
     let mut groups: BTreeMap<KernelKey, (KernelFunction, Vec<(usize, usize)>)> = BTreeMap::new();
@@ -344,15 +446,23 @@ fn run_base(
         .collect();
     for (kernel, jobs) in groups.into_values() {
         let start = Instant::now();
-        let k = kernel.matrix_from_gram(&gram);
         let mut folds_used: Vec<usize> = jobs.iter().map(|&(_, f)| f).collect();
         folds_used.sort_unstable();
         folds_used.dedup();
-        let blocks: BTreeMap<usize, ClassBlocks> = folds_used
-            .par_iter()
+        // Per fold: the training kernel as class blocks, and the kernel between the
+        // validation and the training samples, both straight from the Gram matrix.
+        let blocks: BTreeMap<usize, (ClassBlocks, Array2<f64>)> = folds_used
+            .iter()
             .map(|&f| {
                 let fold = &base.folds[f];
-                ClassBlocks::new(k.view(), &fold.train, &fold_labels[f], n_classes).map(|b| (f, b))
+                let blocks = ClassBlocks::from_lower_gram(
+                    &gram,
+                    &fold.train,
+                    &fold_labels[f],
+                    n_classes,
+                    &kernel,
+                )?;
+                Ok((f, (blocks, validation_kernel(&gram, &kernel, fold))))
             })
             .collect::<Result<_>>()?;
         let kernel_share = start.elapsed().as_secs_f64() / jobs.len() as f64;
@@ -375,21 +485,19 @@ fn run_base(
         let evaluations = chains
             .par_iter()
             .map(|(f, gs)| {
-                let fold = &base.folds[*f];
                 let mut previous: Option<(usize, Machines)> = None;
                 let mut out = Vec::with_capacity(gs.len());
                 for &g in gs {
                     let start = Instant::now();
+                    let (blocks, validation_kernel) = &blocks[f];
                     let machines = fit_class_blocks(
-                        &blocks[f],
+                        blocks,
                         &grid[g],
                         previous.as_ref().map(|(h, m)| (&grid[*h], m)),
                     )?;
                     let fit_seconds = start.elapsed().as_secs_f64() + kernel_share + shared_per_job;
                     let start = Instant::now();
-                    let decisions = machines.decisions(fold.validation.len(), |q, s| {
-                        k[[fold.validation[q], fold.train[s]]]
-                    });
+                    let decisions = machines.decisions(validation_kernel.view());
                     let predicted = machines.vote(decisions.view());
                     let predict_seconds = start.elapsed().as_secs_f64();
                     on_fit();
@@ -414,6 +522,23 @@ fn run_base(
         }
     }
     Ok(())
+}
+
+/// The kernel between a fold's validation samples (rows) and its training samples
+/// (columns), from the Gram matrix.
+fn validation_kernel(gram: &LowerGram, kernel: &KernelFunction, fold: &FoldView) -> Array2<f64> {
+    let sq_train: Vec<f64> = fold.train.iter().map(|&t| gram.sq_norms[t]).collect();
+    let width = fold.train.len();
+    let mut k = vec![0.0; fold.validation.len() * width];
+    k.par_chunks_mut(width.max(1))
+        .zip(&fold.validation)
+        .for_each(|(row, &v)| {
+            for (d, &t) in row.iter_mut().zip(&fold.train) {
+                *d = gram.dot(v, t);
+            }
+            kernel.apply_to_row(row, gram.sq_norms[v], &sq_train);
+        });
+    Array2::from_shape_vec((fold.validation.len(), width), k).expect("rows × train")
 }
 
 fn evaluation(
@@ -479,7 +604,27 @@ pub fn refit_and_test(
     check_labelled(x_test, y_test, n_classes)?;
     params.validate()?;
     let start = Instant::now();
-    let (train, test) = prepare(x_train, x_test, transform)?;
+    let fitted = FittedTransform::fit(x_train, transform)?;
+    refit_fitted(
+        x_train, y_train, x_test, y_test, n_classes, params, &fitted, start, backend,
+    )
+}
+
+/// The refit with the transform already fitted (`start`: when its fitting began, for the
+/// recorded fit time).
+#[allow(clippy::too_many_arguments)]
+fn refit_fitted(
+    x_train: ArrayView2<'_, f64>,
+    y_train: &[usize],
+    x_test: ArrayView2<'_, f64>,
+    y_test: &[usize],
+    n_classes: usize,
+    params: &SvmParams,
+    fitted: &FittedTransform,
+    start: Instant,
+    backend: Backend,
+) -> Result<(Evaluation, Vec<usize>)> {
+    let (train, test) = (fitted.apply(x_train)?, fitted.apply(x_test)?);
     let transform_seconds = start.elapsed().as_secs_f64();
     let svc = Svc::new(params.clone(), n_classes).with_backend(backend);
     let (mut evaluation, predicted) =
@@ -529,7 +674,7 @@ pub fn grid_search(
             message: "no configurations to search".to_owned(),
         });
     }
-    let outcomes = cross_validate_grid(x, y, n_classes, grid, settings, on_fit)?;
+    let (outcomes, fold_moments) = cross_validate(x, y, n_classes, grid, settings, on_fit)?;
     let mut best = 0;
     let mut best_score = f64::NEG_INFINITY;
     for (i, outcome) in outcomes.iter().enumerate() {
@@ -540,16 +685,29 @@ pub fn grid_search(
         }
     }
     let test = match test {
-        Some((x_test, y_test)) => Some(refit_and_test(
-            x,
-            y,
-            x_test,
-            y_test,
-            n_classes,
-            &grid[best],
-            &settings.transform,
-            settings.backend,
-        )?),
+        Some((x_test, y_test)) => {
+            check_labelled(x_test, y_test, n_classes)?;
+            let start = Instant::now();
+            // The folds' moments add up to the whole split's: no new pass over the data.
+            let fitted = match &fold_moments {
+                Some(parts) => FittedTransform::from_moments(
+                    &Moments::union(&parts.iter().collect::<Vec<_>>())?,
+                    &settings.transform,
+                )?,
+                None => FittedTransform::fit(x, &settings.transform)?,
+            };
+            Some(refit_fitted(
+                x,
+                y,
+                x_test,
+                y_test,
+                n_classes,
+                &grid[best],
+                &fitted,
+                start,
+                settings.backend,
+            )?)
+        }
         None => None,
     };
     Ok(GridSearch {
@@ -647,6 +805,14 @@ mod tests {
                     components: 3,
                     whiten: false,
                     solver: PcaSolver::Exact,
+                }),
+            },
+            FeatureTransform {
+                standardize: true,
+                pca: Some(PcaParams {
+                    components: 2,
+                    whiten: false,
+                    solver: PcaSolver::Randomized { seed: 1 },
                 }),
             },
         ] {

@@ -6,6 +6,7 @@
 //! polynomial `(γ⟨x, y⟩ + coef0)^degree` and sigmoid `tanh(γ⟨x, y⟩ + coef0)` — libsvm's
 //! definitions.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -180,29 +181,39 @@ impl KernelFunction {
             return;
         }
         let width = gram.ncols().max(1);
-        let needs_norms = self.kernel == Kernel::Rbf;
         assert!(
-            !needs_norms || (sq_a.len() == gram.nrows() && sq_b.len() == gram.ncols()),
+            self.kernel != Kernel::Rbf
+                || (sq_a.len() == gram.nrows() && sq_b.len() == gram.ncols()),
             "RBF needs the squared norms of both sides"
         );
         gram.as_slice_mut()
             .expect("kernel matrices are standard layout")
             .par_chunks_mut(width)
             .enumerate()
-            .for_each(|(i, row)| {
-                if needs_norms {
-                    pulp::Arch::new().dispatch(RbfRow {
-                        row,
-                        sq_a: sq_a[i],
-                        sq_b,
-                        gamma: self.gamma,
-                    });
-                } else {
-                    for v in row.iter_mut() {
-                        *v = self.from_dot(*v, 0.0, 0.0);
-                    }
+            .for_each(|(i, row)| self.apply_to_row(row, sq_a.get(i).copied().unwrap_or(0.0), sq_b));
+    }
+
+    /// Turns the inner products `dots[j] = ⟨a, bⱼ⟩` of one row `a` into kernel values in
+    /// place. `sq_b[j] = ‖bⱼ‖²` is read only by the RBF kernel.
+    #[inline]
+    pub fn apply_to_row(&self, dots: &mut [f64], sq_a: f64, sq_b: &[f64]) {
+        match self.kernel {
+            Kernel::Linear => {}
+            Kernel::Rbf => {
+                assert_eq!(dots.len(), sq_b.len(), "RBF needs every squared norm");
+                pulp::Arch::new().dispatch(RbfRow {
+                    row: dots,
+                    sq_a,
+                    sq_b,
+                    gamma: self.gamma,
+                });
+            }
+            _ => {
+                for v in dots.iter_mut() {
+                    *v = self.from_dot(*v, 0.0, 0.0);
                 }
-            });
+            }
+        }
     }
 
     /// The kernel matrix from a Gram matrix, leaving the Gram matrix intact.
@@ -297,7 +308,9 @@ fn powi(base: f64, times: u32) -> f64 {
     ret
 }
 
-/// Squared Euclidean norm of every row.
+/// Squared Euclidean norm of every row. These are the diagonals of sarlab's Gram
+/// matrices too, so `‖x − x‖² = 0` exactly and `K(x, x)` is the same number wherever it
+/// is computed.
 pub fn sq_norms(x: ArrayView2<'_, f64>) -> Vec<f64> {
     x.outer_iter().map(|r| r.dot(&r)).collect()
 }
@@ -310,11 +323,17 @@ pub struct Gram {
 }
 
 impl Gram {
+    /// Computes the lower triangle by GEMM tiles and mirrors it, so the matrix is exactly
+    /// symmetric (as libsvm's kernel is) at half the cost of the full product.
     pub fn new(x: ArrayView2<'_, f64>) -> Self {
-        let inner = inner_products(x, x);
-        // The diagonal of the GEMM, so K(x, x) is computed exactly like every other entry.
-        let sq_norms = (0..x.nrows()).map(|i| inner[[i, i]]).collect();
-        Self { inner, sq_norms }
+        let n = x.nrows();
+        let LowerGram {
+            values, sq_norms, ..
+        } = LowerGram::new(x);
+        Self {
+            inner: Array2::from_shape_vec((n, n), symmetric_from_lower(&values, n)).expect("n × n"),
+            sq_norms,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -324,6 +343,149 @@ impl Gram {
     pub fn is_empty(&self) -> bool {
         self.sq_norms.is_empty()
     }
+}
+
+/// The lower triangle, diagonal included, of `X Xᵀ` (row-major `n × n`, the upper part
+/// unset) and the squared row norms: all that kernels over index subsets need, at half
+/// the cost of the full matrix.
+#[derive(Debug, Clone)]
+pub(crate) struct LowerGram {
+    n: usize,
+    values: Vec<f64>,
+    pub(crate) sq_norms: Vec<f64>,
+}
+
+impl LowerGram {
+    pub(crate) fn new(x: ArrayView2<'_, f64>) -> Self {
+        let n = x.nrows();
+        let sq_norms = sq_norms(x);
+        let mut values = vec![0.0; n * n];
+        lower_gram_rows(x, &mut values, |i, dots, out| {
+            dots[i] = sq_norms[i];
+            out.copy_from_slice(dots);
+        });
+        Self {
+            n,
+            values,
+            sq_norms,
+        }
+    }
+
+    /// `⟨xᵢ, xⱼ⟩` for `j ≤ i`.
+    #[inline]
+    pub(crate) fn row_prefix(&self, i: usize) -> &[f64] {
+        &self.values[i * self.n..i * self.n + i + 1]
+    }
+
+    /// `⟨xᵢ, xⱼ⟩` in either order.
+    #[inline]
+    pub(crate) fn dot(&self, i: usize, j: usize) -> f64 {
+        let (hi, lo) = if i >= j { (i, j) } else { (j, i) };
+        self.values[hi * self.n + lo]
+    }
+}
+
+/// Rows per GEMM tile of [`lower_gram_rows`]: each tile packs the rows above it, which
+/// costs as much as the product when rows are short (100 PCA components), so tiles are
+/// tall.
+const TILE_ROWS: usize = 256;
+
+thread_local! {
+    /// Each thread's GEMM tile, kept so that repeated fits reuse warm pages instead of
+    /// faulting in megabytes of fresh memory every time.
+    static TILE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Fills the lower triangle, diagonal included, of the row-major `n × n` matrix `out`
+/// from the inner products of the rows of `x`: `per_row(i, dots, out_row)` receives
+/// `dots[j] = ⟨xᵢ, xⱼ⟩` for `j ≤ i` (the caller may overwrite it) and the first `i + 1`
+/// entries of row `i` of `out`. Tiles of rows run in parallel, each one single-threaded
+/// GEMM, so the values do not depend on the number of threads.
+pub(crate) fn lower_gram_rows<T: Send>(
+    x: ArrayView2<'_, f64>,
+    out: &mut [T],
+    per_row: impl Fn(usize, &mut [f64], &mut [T]) + Sync,
+) {
+    let (n, d) = x.dim();
+    assert_eq!(out.len(), n * n, "the output must be n × n");
+    if n == 0 {
+        return;
+    }
+    let x = x.as_standard_layout();
+    let x_slice = x.as_slice().expect("standard layout");
+    out.par_chunks_mut(TILE_ROWS * n)
+        .enumerate()
+        .for_each(|(tile, out_rows)| {
+            let start = tile * TILE_ROWS;
+            let rows = out_rows.len() / n;
+            let width = start + rows;
+            TILE.with_borrow_mut(|tile| {
+                // The GEMM overwrites the tile: only grow it, never clear it.
+                if tile.len() < rows * width {
+                    tile.resize(rows * width, 0.0);
+                }
+                let dots = &mut tile[..rows * width];
+                if d > 0 {
+                    let lhs = MatRef::from_row_major_slice(&x_slice[start * d..width * d], rows, d);
+                    let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
+                    let dst = MatMut::from_row_major_slice_mut(dots, rows, width);
+                    matmul(dst, Accum::Replace, lhs, rhs.transpose(), 1.0, Par::Seq);
+                    sarlab_features::simd::clear_upper_vector_state();
+                } else {
+                    dots.fill(0.0);
+                }
+                for (r, (dots, out_row)) in dots
+                    .chunks_exact_mut(width)
+                    .zip(out_rows.chunks_exact_mut(n))
+                    .enumerate()
+                {
+                    let i = start + r;
+                    per_row(i, &mut dots[..=i], &mut out_row[..=i]);
+                }
+            });
+        });
+}
+
+/// The symmetric row-major `n × n` matrix whose lower triangle (diagonal included) is
+/// that of `lower` (its upper part is not read). Tiles of 64 rows run in parallel, each
+/// reading 64 × 64 tiles of `lower` transposed, so the column reads stay in cache.
+pub(crate) fn symmetric_from_lower<T: Copy + Default + Send + Sync>(
+    lower: &[T],
+    n: usize,
+) -> Vec<T> {
+    const B: usize = 64;
+    assert_eq!(lower.len(), n * n, "the matrix must be n × n");
+    let mut out = vec![T::default(); n * n];
+    if n == 0 {
+        return out;
+    }
+    out.par_chunks_mut(B * n)
+        .enumerate()
+        .for_each(|(block, rows)| {
+            let i0 = block * B;
+            let h = rows.len() / n;
+            for r in 0..h {
+                let i = i0 + r;
+                rows[r * n..r * n + i + 1].copy_from_slice(&lower[i * n..i * n + i + 1]);
+            }
+            // Each source row segment is read once, contiguously (one page per row: strided
+            // single reads would miss the TLB on every element), into a small tile.
+            let mut tile = [T::default(); B * B];
+            for j0 in (i0..n).step_by(B) {
+                let j1 = (j0 + B).min(n);
+                for j in j0..j1 {
+                    tile[(j - j0) * B..(j - j0) * B + h]
+                        .copy_from_slice(&lower[j * n + i0..j * n + i0 + h]);
+                }
+                for r in 0..h {
+                    let i = i0 + r;
+                    for j in j0.max(i + 1)..j1 {
+                        rows[r * n + j] = tile[(j - j0) * B + r];
+                    }
+                }
+            }
+        });
+    out
 }
 
 /// `A Bᵀ` by faer's GEMM, row blocks of `A` in parallel (each block single-threaded, so
@@ -343,9 +505,8 @@ pub fn inner_products(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<
         return out;
     }
     let b_ref = MatRef::from_row_major_slice(b_slice, m, d);
-    // Tall blocks: each block packs all of `B`, which costs as much as the product when
-    // the rows are short (100 PCA components).
-    const BLOCK: usize = 256;
+    // Tall blocks, for the reason given at `TILE_ROWS`.
+    const BLOCK: usize = TILE_ROWS;
     out.as_slice_mut()
         .expect("fresh array")
         .par_chunks_mut(BLOCK * m)
@@ -378,6 +539,42 @@ mod tests {
         let at = a.t().to_owned();
         let got = inner_products(at.t(), b.view());
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn gram_is_exact_and_symmetric_across_tiles() {
+        // Small integers: every product and sum is exact, whatever the tiling.
+        let x = Array2::from_shape_fn((300, 5), |(i, j)| ((i * 13 + j * 7) % 17) as f64 - 8.0);
+        let gram = Gram::new(x.view());
+        assert_eq!(gram.inner, x.dot(&x.t()));
+        let lower = LowerGram::new(x.view());
+        for (i, j) in [(0, 0), (299, 3), (3, 299), (256, 255), (255, 256)] {
+            assert_eq!(lower.dot(i, j), gram.inner[[i, j]]);
+        }
+        assert_eq!(lower.row_prefix(7), &gram.inner.row(7).to_vec()[..8]);
+        assert_eq!(gram.sq_norms, sq_norms(x.view()));
+    }
+
+    #[test]
+    fn symmetric_from_lower_mirrors_every_size() {
+        for n in [0usize, 1, 63, 64, 65, 130] {
+            let lower: Vec<f64> = (0..n * n)
+                .map(|k| {
+                    let (i, j) = (k / n, k % n);
+                    if j <= i {
+                        (i * 1000 + j) as f64
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            let full = symmetric_from_lower(&lower, n);
+            for i in 0..n {
+                for j in 0..n {
+                    assert_eq!(full[i * n + j], (i.max(j) * 1000 + i.min(j)) as f64);
+                }
+            }
+        }
     }
 
     #[test]

@@ -64,13 +64,13 @@ impl Default for SolverSettings {
     }
 }
 
-/// A dense symmetric matrix of `Q` values, row-major, whose rows and columns can be
-/// swapped.
+/// A dense symmetric matrix of `Q` values in single precision (libsvm's `Qfloat`),
+/// row-major, whose rows and columns can be swapped. The buffer can be taken back with
+/// [`QMatrix::into_buffer`] and reused for the next problem.
 #[derive(Debug, Clone)]
 pub struct QMatrix {
     n: usize,
-    /// Single-precision values, widened.
-    data: Vec<f64>,
+    data: Vec<f32>,
 }
 
 impl QMatrix {
@@ -80,26 +80,35 @@ impl QMatrix {
         let mut data = Vec::with_capacity(n * n);
         for a in 0..n {
             for b in 0..n {
-                data.push(f64::from(q(a, b) as f32));
+                data.push(q(a, b) as f32);
             }
         }
         Self { n, data }
     }
 
-    /// `fill(a, row)` writes row `a` (`Q[a][b]` for every `b`, already rounded to `f32`
-    /// and widened back).
-    pub fn from_rows(n: usize, mut fill: impl FnMut(usize, &mut [f64])) -> Self {
-        let mut data = vec![0f64; n * n];
+    /// `fill(a, row)` writes row `a` (`Q[a][b]` for every `b`) into `buffer`'s storage.
+    pub fn from_rows(
+        n: usize,
+        mut buffer: Vec<f32>,
+        mut fill: impl FnMut(usize, &mut [f32]),
+    ) -> Self {
+        buffer.clear();
+        buffer.resize(n * n, 0.0);
         if n > 0 {
-            for (a, row) in data.chunks_exact_mut(n).enumerate() {
+            for (a, row) in buffer.chunks_exact_mut(n).enumerate() {
                 fill(a, row);
             }
         }
-        Self { n, data }
+        Self { n, data: buffer }
+    }
+
+    /// The storage, for reuse.
+    pub fn into_buffer(self) -> Vec<f32> {
+        self.data
     }
 
     #[inline(always)]
-    fn row(&self, i: usize) -> &[f64] {
+    fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.n..(i + 1) * self.n]
     }
 
@@ -112,8 +121,8 @@ impl QMatrix {
         let (lo, hi) = (i.min(j), i.max(j));
         let (head, tail) = self.data.split_at_mut(hi * n);
         head[lo * n..(lo + 1) * n].swap_with_slice(&mut tail[..n]);
-        for r in 0..n {
-            self.data.swap(r * n + i, r * n + j);
+        for row in self.data.chunks_exact_mut(n) {
+            row.swap(i, j);
         }
     }
 }
@@ -133,6 +142,9 @@ struct Solver<'a> {
     /// Per-candidate values of the last selection pass, for finding the last index that
     /// attains the extremum (libsvm's tie rule) without tracking indices in the loop.
     scratch: Vec<f64>,
+    /// Row `i` of the last selected pair over the active set, widened to `f64`: read by
+    /// the selection of `j` and by the gradient update that follows it.
+    q_i: Vec<f64>,
     /// Some α reached its upper bound during the solve; kept by `update_status`, which
     /// runs after every step (a clip sets α to its bound exactly).
     upper_bound_reached: bool,
@@ -170,6 +182,7 @@ pub fn solve(
         in_up: vec![0.0; l],
         in_low: vec![0.0; l],
         scratch: vec![0.0; l],
+        q_i: vec![0.0; l],
         upper_bound_reached: false,
         status: vec![Bound::Lower; l],
         c,
@@ -311,7 +324,7 @@ impl Solver<'_> {
                 }
             };
             iterations += 1;
-            self.step(simd, i, j);
+            self.step(i, j);
         }
         if self.active_size < l {
             self.reconstruct_gradient();
@@ -322,10 +335,10 @@ impl Solver<'_> {
 
     /// Updates α_i, α_j analytically with libsvm's bound handling, then the gradient.
     #[inline(always)]
-    fn step<S: pulp::Simd>(&mut self, simd: S, i: usize, j: usize) {
+    fn step(&mut self, i: usize, j: usize) {
         let (c_i, c_j) = (self.c[i], self.c[j]);
         let (old_i, old_j) = (self.alpha[i], self.alpha[j]);
-        let q_ij = self.q.row(i)[j];
+        let q_ij = f64::from(self.q.row(i)[j]);
         let (mut ai, mut aj) = (old_i, old_j);
         if self.y[i] != self.y[j] {
             let mut quad = self.qd[i] + self.qd[j] + 2.0 * q_ij;
@@ -388,19 +401,11 @@ impl Solver<'_> {
         let (d_i, d_j) = (ai - old_i, aj - old_j);
         let active = self.active_size;
         {
-            let (q_i, q_j) = (&self.q.row(i)[..active], &self.q.row(j)[..active]);
-            let (g_head, g_tail) = S::as_mut_simd_f64s(&mut self.g[..active]);
-            let (qi_head, qi_tail) = S::as_simd_f64s(q_i);
-            let (qj_head, qj_tail) = S::as_simd_f64s(q_j);
-            let (di, dj) = (simd.splat_f64s(d_i), simd.splat_f64s(d_j));
-            for ((g, &qi), &qj) in g_head.iter_mut().zip(qi_head).zip(qj_head) {
-                *g = simd.add_f64s(
-                    *g,
-                    simd.add_f64s(simd.mul_f64s(qi, di), simd.mul_f64s(qj, dj)),
-                );
-            }
-            for ((g, &qi), &qj) in g_tail.iter_mut().zip(qi_tail).zip(qj_tail) {
-                *g += qi * d_i + qj * d_j;
+            // Row i is the one the selection widened; row j is widened in the loop (the
+            // loop has no reduction, so it vectorises as written).
+            let (q_i, q_j) = (&self.q_i[..active], &self.q.row(j)[..active]);
+            for ((g, &qi), &qj) in self.g[..active].iter_mut().zip(q_i).zip(q_j) {
+                *g += qi * d_i + f64::from(qj) * d_j;
             }
         }
 
@@ -412,7 +417,7 @@ impl Solver<'_> {
                 let sign = if was_upper { -c_k } else { c_k };
                 let row = self.q.row(k);
                 for (gb, &qk) in self.g_bar.iter_mut().zip(row) {
-                    *gb += sign * qk;
+                    *gb += sign * f64::from(qk);
                 }
             }
         }
@@ -468,7 +473,10 @@ impl Solver<'_> {
 
         // j: over I_low, max yⱼ∇ⱼf (for the stop test) and, among those with
         // g_max + yⱼ∇ⱼf > 0, min −(g_max + yⱼ∇ⱼf)² / quad.
-        let q_i = &self.q.row(i)[..active];
+        for (wide, &q) in self.q_i[..active].iter_mut().zip(&self.q.row(i)[..active]) {
+            *wide = f64::from(q);
+        }
+        let q_i = &self.q_i[..active];
         let (qd, in_low) = (&self.qd[..active], &self.in_low[..active]);
         let (qd_i, two_y_i) = (self.qd[i], 2.0 * self.yf[i]);
         let candidate = |t: usize| -> (f64, f64) {
@@ -630,7 +638,7 @@ impl Solver<'_> {
                 let mut sum = 0.0;
                 for ((&q, &alpha), &status) in q_i.iter().zip(&self.alpha).zip(&self.status) {
                     if status == Bound::Free {
-                        sum += alpha * q;
+                        sum += alpha * f64::from(q);
                     }
                 }
                 self.g[i] += sum;
@@ -641,7 +649,7 @@ impl Solver<'_> {
                     let alpha_i = self.alpha[i];
                     let q_i = &self.q.row(i)[active..l];
                     for (g, &q) in self.g[active..l].iter_mut().zip(q_i) {
-                        *g += alpha_i * q;
+                        *g += alpha_i * f64::from(q);
                     }
                 }
             }

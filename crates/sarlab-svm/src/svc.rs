@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::kernel::{Gamma, Gram, Kernel, KernelFunction};
+use crate::kernel::{Gamma, Kernel, KernelFunction, LowerGram};
 use crate::smo::{QMatrix, SolverSettings, solve};
 
 /// Per-class multipliers of C.
@@ -237,19 +237,29 @@ impl Machines {
     }
 
     /// Decision values of queries given the kernel between each query and each training
-    /// position: `kernel(q, s)` for query `q` and training position `s`.
-    pub fn decisions(&self, n_queries: usize, kernel: impl Fn(usize, usize) -> f64) -> Array2<f64> {
-        let mut out = Array2::<f64>::zeros((n_queries, self.pairs.len()));
-        for (q, mut row) in out.outer_iter_mut().enumerate() {
-            for (m, machine) in self.pairs.iter().enumerate() {
-                let mut sum = 0.0;
-                for (&s, &a) in machine.support.iter().zip(&machine.coef) {
-                    sum += a * kernel(q, s);
+    /// position: `kernel[[q, s]]` for query `q` and training position `s`. Each sum runs
+    /// over the support vectors in libsvm's order; queries run in parallel.
+    pub fn decisions(&self, kernel: ArrayView2<'_, f64>) -> Array2<f64> {
+        let kernel = kernel.as_standard_layout();
+        let (n_queries, width, n_pairs) = (kernel.nrows(), kernel.ncols(), self.pairs.len());
+        let mut out = vec![0.0; n_queries * n_pairs];
+        out.par_chunks_mut(n_pairs.max(1))
+            .zip(
+                kernel
+                    .as_slice()
+                    .expect("standard layout")
+                    .par_chunks(width.max(1)),
+            )
+            .for_each(|(row, k)| {
+                for (m, machine) in self.pairs.iter().enumerate() {
+                    let mut sum = 0.0;
+                    for (&s, &a) in machine.support.iter().zip(&machine.coef) {
+                        sum += a * k[s];
+                    }
+                    row[m] = sum - machine.rho;
                 }
-                row[m] = sum - machine.rho;
-            }
-        }
-        out
+            });
+        Array2::from_shape_vec((n_queries, n_pairs), out).expect("queries × pairs")
     }
 
     /// libsvm's vote over decision values (one row per query).
@@ -324,12 +334,38 @@ pub struct ClassBlocks {
     order: Vec<usize>,
     /// `starts[c]..starts[c + 1]`: the range of `order` holding class `c`.
     starts: Vec<usize>,
-    /// `K[order[a], order[b]]` rounded to `f32`, widened, row-major.
-    values: Vec<f64>,
+    /// `K[order[a], order[b]]` rounded to `f32`, row-major.
+    values: Vec<f32>,
     /// `K[order[a], order[a]]` in double precision (libsvm's `QD`).
     diagonal: Vec<f64>,
     /// The labels by training position, for class weights.
     y: Vec<usize>,
+}
+
+/// Classes present, positions in class order and the class ranges of that order.
+type ClassLayout = (Vec<usize>, Vec<usize>, Vec<usize>);
+
+fn class_layout(positions: usize, y: &[usize], n_classes: usize) -> Result<ClassLayout> {
+    if positions != y.len() {
+        return Err(Error::LengthMismatch {
+            records: positions,
+            labels: y.len(),
+        });
+    }
+    if let Some(&label) = y.iter().find(|&&l| l >= n_classes) {
+        return Err(Error::LabelOutOfRange { label, n_classes });
+    }
+    let classes = present_classes(y, n_classes)?;
+    let mut order: Vec<usize> = (0..y.len()).collect();
+    order.sort_by_key(|&s| y[s]); // stable: ascending positions within a class
+    let mut starts = vec![0; n_classes + 1];
+    for &label in y {
+        starts[label + 1] += 1;
+    }
+    for c in 0..n_classes {
+        starts[c + 1] += starts[c];
+    }
+    Ok((classes, order, starts))
 }
 
 impl ClassBlocks {
@@ -341,25 +377,7 @@ impl ClassBlocks {
         y: &[usize],
         n_classes: usize,
     ) -> Result<Self> {
-        if train.len() != y.len() {
-            return Err(Error::LengthMismatch {
-                records: train.len(),
-                labels: y.len(),
-            });
-        }
-        if let Some(&label) = y.iter().find(|&&l| l >= n_classes) {
-            return Err(Error::LabelOutOfRange { label, n_classes });
-        }
-        let classes = present_classes(y, n_classes)?;
-        let mut order: Vec<usize> = (0..y.len()).collect();
-        order.sort_by_key(|&s| y[s]); // stable: ascending positions within a class
-        let mut starts = vec![0; n_classes + 1];
-        for &label in y {
-            starts[label + 1] += 1;
-        }
-        for c in 0..n_classes {
-            starts[c + 1] += starts[c];
-        }
+        let (classes, order, starts) = class_layout(train.len(), y, n_classes)?;
         let rows: Vec<usize> = order.iter().map(|&s| train[s]).collect();
         let m = rows.len();
         let mut values = vec![0.0; m * m];
@@ -369,10 +387,90 @@ impl ClassBlocks {
             .for_each(|(out, &r)| {
                 let k_row = k.row(r);
                 for (o, &c) in out.iter_mut().zip(&rows) {
-                    *o = f64::from(k_row[c] as f32);
+                    *o = k_row[c] as f32;
                 }
             });
         let diagonal = rows.iter().map(|&r| k[[r, r]]).collect();
+        Ok(Self {
+            n_classes,
+            classes,
+            order,
+            starts,
+            values,
+            diagonal,
+            y: y.to_vec(),
+        })
+    }
+
+    /// The kernel `kernel` over the training samples `train` (rows of the Gram matrix),
+    /// computed from the Gram matrix's lower triangle straight into the blocks (then
+    /// mirrored). Fastest when `train` in class order is ascending (rows grouped by class),
+    /// as the rows of each block row are then one contiguous prefix of a Gram row.
+    pub(crate) fn from_lower_gram(
+        gram: &LowerGram,
+        train: &[usize],
+        y: &[usize],
+        n_classes: usize,
+        kernel: &KernelFunction,
+    ) -> Result<Self> {
+        let (classes, order, starts) = class_layout(train.len(), y, n_classes)?;
+        let rows: Vec<usize> = order.iter().map(|&s| train[s]).collect();
+        let contiguous = rows.iter().enumerate().all(|(a, &r)| r == a);
+        let sq: Vec<f64> = rows.iter().map(|&r| gram.sq_norms[r]).collect();
+        let m = rows.len();
+        let mut values = vec![0.0f32; m * m];
+        values.par_chunks_mut(m.max(1)).enumerate().for_each_init(
+            || vec![0.0; m],
+            |dots, (a, out)| {
+                let dots = &mut dots[..=a];
+                if contiguous {
+                    dots.copy_from_slice(gram.row_prefix(a));
+                } else {
+                    for (d, &r) in dots.iter_mut().zip(&rows) {
+                        *d = gram.dot(rows[a], r);
+                    }
+                }
+                kernel.apply_to_row(dots, sq[a], &sq[..=a]);
+                for (o, &v) in out.iter_mut().zip(dots.iter()) {
+                    *o = v as f32;
+                }
+            },
+        );
+        let values = crate::kernel::symmetric_from_lower(&values, m);
+        let diagonal = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
+        Ok(Self {
+            n_classes,
+            classes,
+            order,
+            starts,
+            values,
+            diagonal,
+            y: y.to_vec(),
+        })
+    }
+
+    /// The kernel `kernel` over the rows of `x` (labels `y`), computed by GEMM tiles of
+    /// the lower triangle straight into the blocks — no `n × n` double-precision matrix.
+    pub fn from_rows(
+        x: ArrayView2<'_, f64>,
+        y: &[usize],
+        n_classes: usize,
+        kernel: &KernelFunction,
+    ) -> Result<Self> {
+        let (classes, order, starts) = class_layout(x.nrows(), y, n_classes)?;
+        let sorted = x.select(Axis(0), &order);
+        let sq = crate::kernel::sq_norms(sorted.view());
+        let m = order.len();
+        let mut values = vec![0.0f32; m * m];
+        crate::kernel::lower_gram_rows(sorted.view(), &mut values, |i, dots, out| {
+            dots[i] = sq[i];
+            kernel.apply_to_row(dots, sq[i], &sq[..=i]);
+            for (o, &v) in out.iter_mut().zip(dots.iter()) {
+                *o = v as f32;
+            }
+        });
+        let values = crate::kernel::symmetric_from_lower(&values, m);
+        let diagonal = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
         Ok(Self {
             n_classes,
             classes,
@@ -432,7 +530,7 @@ pub fn fit_class_blocks(
     let pairs = pairs
         .par_iter()
         .enumerate()
-        .map(|(p, &(pos, neg))| {
+        .map_init(Vec::new, |buffer, (p, &(pos, neg))| {
             if let Some((_, machines)) = reusable {
                 let before = &machines.pairs[p];
                 if !before.upper_bound_reached && (before.pos, before.neg) == (pos, neg) {
@@ -442,7 +540,7 @@ pub fn fit_class_blocks(
             let (pos_range, neg_range) = (blocks.range(pos), blocks.range(neg));
             let n_pos = pos_range.len();
             let sorted: Vec<usize> = pos_range.clone().chain(neg_range.clone()).collect();
-            let mut q = QMatrix::from_rows(sorted.len(), |a, out| {
+            let mut q = QMatrix::from_rows(sorted.len(), std::mem::take(buffer), |a, out| {
                 let row = &blocks.values[sorted[a] * m..(sorted[a] + 1) * m];
                 let (same, other) = out.split_at_mut(n_pos);
                 let (pos_values, neg_values) = (&row[pos_range.clone()], &row[neg_range.clone()]);
@@ -469,6 +567,7 @@ pub fn fit_class_blocks(
                 })
                 .collect();
             let solution = solve(&mut q, qd, labels, bounds, &settings);
+            *buffer = q.into_buffer();
             let (mut support, mut coef) = (Vec::new(), Vec::new());
             for (a, &alpha) in solution.alpha.iter().enumerate() {
                 // libsvm keeps every non-zero α.
@@ -575,14 +674,8 @@ impl Svc {
         let kernel = self.params.kernel_function(x, None);
         let machines = match self.backend {
             Backend::Sarlab => {
-                // The Gram matrix becomes the kernel in place (no second n × n buffer).
-                let Gram {
-                    inner: mut k,
-                    sq_norms,
-                } = Gram::new(x);
-                kernel.apply_to_gram(&mut k, &sq_norms, &sq_norms);
-                let train: Vec<usize> = (0..x.nrows()).collect();
-                fit_machines(k.view(), &train, y, self.n_classes, &self.params)?
+                let blocks = ClassBlocks::from_rows(x, y, self.n_classes, &kernel)?;
+                fit_class_blocks(&blocks, &self.params, None)?
             }
             Backend::Linfa => {
                 crate::linfa_backend::fit_machines(x, y, self.n_classes, &self.params, &kernel)?
@@ -642,7 +735,7 @@ impl SvcModel {
     /// classes, its negation for two).
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
         let k = self.kernel.between(x, self.support_vectors.view());
-        self.machines.decisions(x.nrows(), |q, s| k[[q, s]])
+        self.machines.decisions(k.view())
     }
 
     pub fn predict_rows(&self, x: ArrayView2<'_, f64>) -> Vec<usize> {
@@ -675,6 +768,7 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>> for S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::Gram;
     use ndarray::array;
 
     /// Three well separated blobs in 2-D.
@@ -694,6 +788,64 @@ mod tests {
             Array2::from_shape_vec((30, 2), flat).expect("shape"),
             Array1::from(y),
         )
+    }
+
+    #[test]
+    fn class_blocks_built_from_rows_or_a_lower_gram_equal_those_of_the_kernel_matrix() {
+        // Interleaved labels, so class order is a real permutation, and 300 rows, so the
+        // GEMM runs in more than one tile.
+        let x = Array2::from_shape_fn((300, 3), |(i, j)| ((i * 7 + j * 5) % 23) as f64 * 0.1);
+        let y: Vec<usize> = (0..300).map(|i| (i * 7) % 3).collect();
+        for kernel in Kernel::ALL {
+            let params = SvmParams {
+                kernel,
+                gamma: Gamma::Value(0.3),
+                ..SvmParams::default()
+            };
+            let f = params.kernel_function(x.view(), None);
+            let k = f.matrix_from_gram(&Gram::new(x.view()));
+            let all: Vec<usize> = (0..300).collect();
+            let reference = ClassBlocks::new(k.view(), &all, &y, 3).expect("reference");
+            let close = |a: &ClassBlocks, b: &ClassBlocks| {
+                assert_eq!(a.order, b.order, "{kernel}");
+                assert_eq!(a.starts, b.starts);
+                for (p, q) in a.values.iter().zip(&b.values) {
+                    assert!(
+                        (p - q).abs() <= 1e-6 * p.abs().max(1.0),
+                        "{kernel}: {p} vs {q}"
+                    );
+                }
+                for (p, q) in a.diagonal.iter().zip(&b.diagonal) {
+                    assert!(
+                        (p - q).abs() <= 1e-12 * p.abs().max(1.0),
+                        "{kernel}: {p} vs {q}"
+                    );
+                }
+                // Exactly symmetric, as libsvm's Q is.
+                let m = a.order.len();
+                for i in 0..m {
+                    for j in 0..i {
+                        assert_eq!(b.values[i * m + j], b.values[j * m + i]);
+                    }
+                }
+            };
+            close(
+                &reference,
+                &ClassBlocks::from_rows(x.view(), &y, 3, &f).expect("rows"),
+            );
+            // A subset in scrambled order, read through the lower triangle.
+            let subset: Vec<usize> = (0..300).rev().filter(|i| i % 4 != 1).collect();
+            let labels: Vec<usize> = subset.iter().map(|&i| y[i]).collect();
+            let reference = ClassBlocks::new(k.view(), &subset, &labels, 3).expect("reference");
+            let gram = LowerGram::new(x.view());
+            close(
+                &reference,
+                &ClassBlocks::from_lower_gram(&gram, &subset, &labels, 3, &f).expect("gram"),
+            );
+            if kernel == Kernel::Rbf {
+                assert!(reference.diagonal.iter().all(|&d| d == 1.0));
+            }
+        }
     }
 
     #[test]
