@@ -10,12 +10,16 @@
 //! * a run's configuration hash (dataset digest + canonical parameters) is unique per
 //!   experiment, so rerunning a study never duplicates a finished configuration;
 //! * parameters keep their type: numbers are stored as SQL numbers, so
-//!   `WHERE value > 1` compares numerically.
+//!   `WHERE value > 1` compares numerically;
+//! * run filters ([`filter`]: `metrics.f1_macro > 0.9 and params.kernel = 'rbf'`) are
+//!   parsed into a tree and compiled with every key and value bound as a parameter.
 
 mod error;
+pub mod filter;
 mod store;
 
 pub use error::{Error, Result};
+pub use filter::{Filter, FilterError};
 pub use store::{
     Metric, NewRun, ParamValue, RunStatus, SCHEMA_VERSION, Store, StoredRun, config_hash,
     environment_tags, now_ms,

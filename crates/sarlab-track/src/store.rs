@@ -16,7 +16,7 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-const SCHEMA: &str = "
+pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS experiments (
     id          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,

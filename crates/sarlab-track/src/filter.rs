@@ -1,0 +1,821 @@
+//! The run filter language: MLflow's search syntax and more.
+//!
+//! ```text
+//! metrics.f1_macro > 0.9 and params.kernel = 'rbf' and (params.C >= 10 or params.gamma = 'scale')
+//! tags.git_dirty = 'false' and not attributes.status = 'FAILED'
+//! ```
+//!
+//! Grammar (keywords are case-insensitive):
+//!
+//! ```text
+//! expr       := and ("or" and)*
+//! and        := unary ("and" unary)*
+//! unary      := "not" unary | "(" expr ")" | comparison
+//! comparison := field op literal | field ["not"] "in" "(" literal ("," literal)* ")"
+//! field      := ("metrics" | "params" | "tags" | "attributes" | "run") "." key
+//! key        := [A-Za-z0-9_.:/-]+ | `any text`
+//! op         := "=" | "!=" | "<>" | "<" | "<=" | ">" | ">=" | "like" | "not like"
+//! literal    := number | 'text' | "text"     (a quote inside is doubled)
+//! ```
+//!
+//! An expression is parsed into a [`Filter`] tree, then compiled to a SQL condition on
+//! `runs r` whose every key and literal is a bound parameter: nothing the user types is
+//! pasted into SQL. A metric compares its value at the run's highest step for that key
+//! (the summary, for per-fold metrics); a parameter compares by its stored type, so
+//! `params.C >= 10` is numeric and `params.gamma = 'scale'` textual. A run without the
+//! key never matches a comparison (SQL's NULL), and matches its negation only through
+//! `not`. Errors name the column (1-based) where parsing failed.
+
+use std::fmt;
+
+use rusqlite::types::Value as SqlValue;
+
+/// A parsed filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+    Compare {
+        field: Field,
+        op: Op,
+        value: Literal,
+    },
+    In {
+        field: Field,
+        negated: bool,
+        values: Vec<Literal>,
+    },
+}
+
+/// What a comparison reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Metric(String),
+    Param(String),
+    Tag(String),
+    Attribute(Attribute),
+}
+
+/// Columns of the runs table that filters may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    Uuid,
+    Name,
+    Status,
+    StartMs,
+    EndMs,
+    ConfigHash,
+    Parent,
+    FailureReason,
+}
+
+impl Attribute {
+    const ALL: [(&'static str, Attribute); 8] = [
+        ("uuid", Attribute::Uuid),
+        ("name", Attribute::Name),
+        ("status", Attribute::Status),
+        ("start_ms", Attribute::StartMs),
+        ("end_ms", Attribute::EndMs),
+        ("config_hash", Attribute::ConfigHash),
+        ("parent", Attribute::Parent),
+        ("failure_reason", Attribute::FailureReason),
+    ];
+
+    /// The column (a fixed identifier, never user text).
+    fn column(self) -> &'static str {
+        match self {
+            Attribute::Uuid => "r.uuid",
+            Attribute::Name => "r.name",
+            Attribute::Status => "r.status",
+            Attribute::StartMs => "r.start_ms",
+            Attribute::EndMs => "r.end_ms",
+            Attribute::ConfigHash => "r.config_hash",
+            Attribute::Parent => "r.parent_uuid",
+            Attribute::FailureReason => "r.failure_reason",
+        }
+    }
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Like,
+    NotLike,
+}
+
+impl Op {
+    fn sql(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Like => "LIKE",
+            Op::NotLike => "NOT LIKE",
+        }
+    }
+}
+
+/// A literal: numbers compare numerically, text textually.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Number(f64),
+    Text(String),
+}
+
+/// A filter that did not parse: where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    /// 1-based character column.
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at column {}: {}", self.column, self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Quoted(String),
+    Backquoted(String),
+    Number(f64),
+    Symbol(&'static str),
+    LParen,
+    RParen,
+    Comma,
+    Dot,
+}
+
+fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, FilterError> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let error = |at: usize, message: String| FilterError {
+        column: at + 1,
+        message,
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' => {
+                tokens.push((start, Token::LParen));
+                i += 1;
+            }
+            ')' => {
+                tokens.push((start, Token::RParen));
+                i += 1;
+            }
+            ',' => {
+                tokens.push((start, Token::Comma));
+                i += 1;
+            }
+            '.' if !chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) => {
+                tokens.push((start, Token::Dot));
+                i += 1;
+            }
+            '=' => {
+                tokens.push((start, Token::Symbol("=")));
+                i += if chars.get(i + 1) == Some(&'=') { 2 } else { 1 };
+            }
+            '!' | '<' | '>' => {
+                let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+                let symbol = match two.as_str() {
+                    "!=" => "!=",
+                    "<>" => "!=",
+                    "<=" => "<=",
+                    ">=" => ">=",
+                    _ if c == '<' => "<",
+                    _ if c == '>' => ">",
+                    _ => return Err(error(start, "`!` must be followed by `=`".to_owned())),
+                };
+                i += if symbol.len() == 2 || two == "<>" {
+                    2
+                } else {
+                    1
+                };
+                tokens.push((start, Token::Symbol(symbol)));
+            }
+            '\'' | '"' | '`' => {
+                let quote = c;
+                let mut text = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => {
+                            return Err(error(
+                                start,
+                                format!("unterminated {quote}…{quote} (no closing {quote})"),
+                            ));
+                        }
+                        Some(&q) if q == quote => {
+                            if chars.get(i + 1) == Some(&quote) {
+                                text.push(quote);
+                                i += 2;
+                            } else {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        Some(&other) => {
+                            text.push(other);
+                            i += 1;
+                        }
+                    }
+                }
+                tokens.push((
+                    start,
+                    if quote == '`' {
+                        Token::Backquoted(text)
+                    } else {
+                        Token::Quoted(text)
+                    },
+                ));
+            }
+            c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => {
+                let mut end = i + 1;
+                while end < chars.len()
+                    && (chars[end].is_ascii_alphanumeric()
+                        || chars[end] == '.'
+                        || ((chars[end] == '-' || chars[end] == '+')
+                            && matches!(chars[end - 1], 'e' | 'E')))
+                {
+                    end += 1;
+                }
+                let text: String = chars[i..end].iter().collect();
+                let value: f64 = text
+                    .parse()
+                    .map_err(|_| error(start, format!("`{text}` is not a number")))?;
+                if !value.is_finite() {
+                    return Err(error(start, format!("`{text}` is not a finite number")));
+                }
+                tokens.push((start, Token::Number(value)));
+                i = end;
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                let mut end = i + 1;
+                while end < chars.len()
+                    && (chars[end].is_alphanumeric() || matches!(chars[end], '_' | ':' | '/' | '-'))
+                {
+                    end += 1;
+                }
+                tokens.push((start, Token::Word(chars[i..end].iter().collect())));
+                i = end;
+            }
+            other => return Err(error(start, format!("unexpected character `{other}`"))),
+        }
+    }
+    Ok(tokens)
+}
+
+struct Parser {
+    tokens: Vec<(usize, Token)>,
+    position: usize,
+    /// Column (0-based) just past the input, for errors at the end.
+    end: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.position).map(|(_, t)| t)
+    }
+
+    fn column(&self) -> usize {
+        self.tokens
+            .get(self.position)
+            .map_or(self.end, |(at, _)| *at)
+    }
+
+    fn error<T>(&self, message: impl Into<String>) -> Result<T, FilterError> {
+        Err(FilterError {
+            column: self.column() + 1,
+            message: message.into(),
+        })
+    }
+
+    fn keyword(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
+    }
+
+    fn advance(&mut self) -> Option<Token> {
+        let token = self.tokens.get(self.position).map(|(_, t)| t.clone());
+        self.position += 1;
+        token
+    }
+
+    fn expr(&mut self) -> Result<Filter, FilterError> {
+        let mut left = self.and()?;
+        while self.keyword("or") {
+            self.advance();
+            let right = self.and()?;
+            left = Filter::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Filter, FilterError> {
+        let mut left = self.unary()?;
+        while self.keyword("and") {
+            self.advance();
+            let right = self.unary()?;
+            left = Filter::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Filter, FilterError> {
+        if self.keyword("not") {
+            self.advance();
+            return Ok(Filter::Not(Box::new(self.unary()?)));
+        }
+        if self.peek() == Some(&Token::LParen) {
+            self.advance();
+            let inner = self.expr()?;
+            if self.peek() != Some(&Token::RParen) {
+                return self.error("expected `)` to close the parenthesis");
+            }
+            self.advance();
+            return Ok(inner);
+        }
+        self.comparison()
+    }
+
+    fn field(&mut self) -> Result<Field, FilterError> {
+        let prefix = match self.peek() {
+            Some(Token::Word(w)) => w.to_ascii_lowercase(),
+            _ => {
+                return self.error(
+                    "expected a field: metrics.<key>, params.<key>, tags.<key> or attributes.<name>",
+                );
+            }
+        };
+        let prefix_column = self.column();
+        self.advance();
+        if self.peek() != Some(&Token::Dot) {
+            return self.error(format!("expected `.` after `{prefix}`"));
+        }
+        self.advance();
+        // A key is a word, possibly dotted (`pca.whiten`), or any backquoted text.
+        let key = match self.advance() {
+            Some(Token::Word(w)) => {
+                let mut key = w;
+                while self.peek() == Some(&Token::Dot) {
+                    self.advance();
+                    match self.advance() {
+                        Some(Token::Word(w)) => {
+                            key.push('.');
+                            key.push_str(&w);
+                        }
+                        _ => {
+                            self.position -= 1;
+                            return self.error("expected the rest of the key after `.`");
+                        }
+                    }
+                }
+                key
+            }
+            Some(Token::Backquoted(k)) => k,
+            _ => {
+                self.position -= 1;
+                return self.error(format!("expected a key after `{prefix}.`"));
+            }
+        };
+        Ok(match prefix.as_str() {
+            "metrics" | "metric" => Field::Metric(key),
+            "params" | "param" => Field::Param(key),
+            "tags" | "tag" => Field::Tag(key),
+            "attributes" | "attribute" | "run" => {
+                match Attribute::ALL.iter().find(|(name, _)| *name == key) {
+                    Some((_, attribute)) => Field::Attribute(*attribute),
+                    None => {
+                        let names: Vec<&str> = Attribute::ALL.iter().map(|(n, _)| *n).collect();
+                        return Err(FilterError {
+                            column: prefix_column + 1,
+                            message: format!(
+                                "unknown attribute `{key}`; attributes are {}",
+                                names.join(", ")
+                            ),
+                        });
+                    }
+                }
+            }
+            other => {
+                return Err(FilterError {
+                    column: prefix_column + 1,
+                    message: format!(
+                        "unknown prefix `{other}`: expected metrics, params, tags or attributes"
+                    ),
+                });
+            }
+        })
+    }
+
+    fn literal(&mut self) -> Result<Literal, FilterError> {
+        match self.advance() {
+            Some(Token::Number(v)) => Ok(Literal::Number(v)),
+            Some(Token::Quoted(t)) => Ok(Literal::Text(t)),
+            _ => {
+                self.position -= 1;
+                self.error("expected a value: a number or a quoted string")
+            }
+        }
+    }
+
+    fn comparison(&mut self) -> Result<Filter, FilterError> {
+        let field = self.field()?;
+        let negated = self.keyword("not");
+        if negated {
+            self.advance();
+        }
+        if self.keyword("in") {
+            self.advance();
+            if self.peek() != Some(&Token::LParen) {
+                return self.error("expected `(` after `in`");
+            }
+            self.advance();
+            let mut values = vec![self.literal()?];
+            while self.peek() == Some(&Token::Comma) {
+                self.advance();
+                values.push(self.literal()?);
+            }
+            if self.peek() != Some(&Token::RParen) {
+                return self.error("expected `,` or `)` in the value list");
+            }
+            self.advance();
+            return Ok(Filter::In {
+                field,
+                negated,
+                values,
+            });
+        }
+        let op = if self.keyword("like") {
+            self.advance();
+            if negated { Op::NotLike } else { Op::Like }
+        } else if negated {
+            return self.error("expected `like` or `in` after `not`");
+        } else {
+            match self.peek() {
+                Some(Token::Symbol(s)) => {
+                    let op = match *s {
+                        "=" => Op::Eq,
+                        "!=" => Op::Ne,
+                        "<" => Op::Lt,
+                        "<=" => Op::Le,
+                        ">" => Op::Gt,
+                        _ => Op::Ge,
+                    };
+                    self.advance();
+                    op
+                }
+                _ => {
+                    return self
+                        .error("expected a comparison operator (=, !=, <, <=, >, >=, like, in)");
+                }
+            }
+        };
+        let value = self.literal()?;
+        Ok(Filter::Compare { field, op, value })
+    }
+}
+
+impl Filter {
+    /// Parses a filter expression.
+    pub fn parse(input: &str) -> Result<Filter, FilterError> {
+        let tokens = tokenize(input)?;
+        let mut parser = Parser {
+            tokens,
+            position: 0,
+            end: input.chars().count(),
+        };
+        if parser.peek().is_none() {
+            return parser.error("empty filter");
+        }
+        let filter = parser.expr()?;
+        if parser.peek().is_some() {
+            return parser.error("expected `and`, `or` or the end of the filter");
+        }
+        Ok(filter)
+    }
+
+    /// A SQL condition on `runs r`; keys and literals are appended to `params` and
+    /// referenced as `?` placeholders, in order.
+    pub fn to_sql(&self, params: &mut Vec<SqlValue>) -> String {
+        match self {
+            Filter::And(a, b) => format!("({} AND {})", a.to_sql(params), b.to_sql(params)),
+            Filter::Or(a, b) => format!("({} OR {})", a.to_sql(params), b.to_sql(params)),
+            Filter::Not(inner) => format!("(NOT COALESCE({}, 0))", inner.to_sql(params)),
+            Filter::Compare { field, op, value } => {
+                let operand = field_sql(field, params);
+                params.push(literal_sql(value));
+                format!("({operand} {} ?)", op.sql())
+            }
+            Filter::In {
+                field,
+                negated,
+                values,
+            } => {
+                let operand = field_sql(field, params);
+                let marks: Vec<&str> = values
+                    .iter()
+                    .map(|v| {
+                        params.push(literal_sql(v));
+                        "?"
+                    })
+                    .collect();
+                format!(
+                    "({operand} {}IN ({}))",
+                    if *negated { "NOT " } else { "" },
+                    marks.join(", ")
+                )
+            }
+        }
+    }
+}
+
+fn field_sql(field: &Field, params: &mut Vec<SqlValue>) -> String {
+    match field {
+        Field::Metric(key) => {
+            params.push(SqlValue::Text(key.clone()));
+            "(SELECT m.value FROM metrics m WHERE m.run_uuid = r.uuid AND m.key = ? \
+             ORDER BY m.step DESC LIMIT 1)"
+                .to_owned()
+        }
+        Field::Param(key) => {
+            params.push(SqlValue::Text(key.clone()));
+            "(SELECT p.value FROM params p WHERE p.run_uuid = r.uuid AND p.key = ?)".to_owned()
+        }
+        Field::Tag(key) => {
+            params.push(SqlValue::Text(key.clone()));
+            "(SELECT t.value FROM tags t WHERE t.run_uuid = r.uuid AND t.key = ?)".to_owned()
+        }
+        Field::Attribute(attribute) => attribute.column().to_owned(),
+    }
+}
+
+fn literal_sql(value: &Literal) -> SqlValue {
+    match value {
+        Literal::Number(v) => SqlValue::Real(*v),
+        Literal::Text(t) => SqlValue::Text(t.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compare(field: Field, op: Op, value: Literal) -> Filter {
+        Filter::Compare { field, op, value }
+    }
+
+    #[test]
+    fn parses_into_a_tree_with_precedence() {
+        let f = Filter::parse(
+            "metrics.f1_macro > 0.9 and params.kernel = 'rbf' and (params.C >= 10 or params.gamma = \"scale\")",
+        )
+        .expect("parse");
+        let expected = Filter::And(
+            Box::new(Filter::And(
+                Box::new(compare(
+                    Field::Metric("f1_macro".into()),
+                    Op::Gt,
+                    Literal::Number(0.9),
+                )),
+                Box::new(compare(
+                    Field::Param("kernel".into()),
+                    Op::Eq,
+                    Literal::Text("rbf".into()),
+                )),
+            )),
+            Box::new(Filter::Or(
+                Box::new(compare(
+                    Field::Param("C".into()),
+                    Op::Ge,
+                    Literal::Number(10.0),
+                )),
+                Box::new(compare(
+                    Field::Param("gamma".into()),
+                    Op::Eq,
+                    Literal::Text("scale".into()),
+                )),
+            )),
+        );
+        assert_eq!(f, expected);
+        // `and` binds tighter than `or`; keywords are case-insensitive; dotted and
+        // backquoted keys; doubled quotes; `in` lists; scientific numbers.
+        let f = Filter::parse(
+            "tags.a = 'x' OR tags.b = 'it''s' AND NOT params.pca.whiten in ('true', 1e-3) or params.`odd key!` not like 'a%'",
+        )
+        .expect("parse");
+        let Filter::Or(left, right) = f else {
+            panic!("or at the top")
+        };
+        assert!(matches!(*left, Filter::Or(_, _)));
+        assert!(matches!(
+            *right,
+            Filter::Compare {
+                op: Op::NotLike,
+                ..
+            }
+        ));
+        assert_eq!(
+            Filter::parse("attributes.status != 'FAILED'").expect("parse"),
+            compare(
+                Field::Attribute(Attribute::Status),
+                Op::Ne,
+                Literal::Text("FAILED".into())
+            )
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_column() {
+        let cases = [
+            ("metrics.f1 >", 13, "expected a value"),
+            ("metrics.f1 > 'open", 14, "unterminated"),
+            ("foo.bar = 1", 1, "unknown prefix `foo`"),
+            ("attributes.colour = 'red'", 1, "unknown attribute"),
+            ("(params.C = 1", 14, "expected `)`"),
+            ("params.C = 1 params.D = 2", 14, "expected `and`, `or`"),
+            ("params.C ~ 1", 10, "unexpected character"),
+            ("", 1, "empty filter"),
+            ("params. = 1", 9, "expected a key"),
+            ("params.C 1", 10, "comparison operator"),
+            ("params.C not = 1", 14, "expected `like` or `in`"),
+        ];
+        for (input, column, message) in cases {
+            let err = Filter::parse(input).expect_err(input);
+            assert_eq!(err.column, column, "{input}: {err}");
+            assert!(err.message.contains(message), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn user_text_is_bound_never_pasted() {
+        let hostile = "params.kernel = '''; DROP TABLE runs; --'";
+        let f = Filter::parse(hostile).expect("a quoted string is just a value");
+        let mut params = Vec::new();
+        let sql = f.to_sql(&mut params);
+        assert!(!sql.contains("DROP"), "{sql}");
+        assert_eq!(
+            params,
+            vec![
+                SqlValue::Text("kernel".into()),
+                SqlValue::Text("'; DROP TABLE runs; --".into())
+            ]
+        );
+        // Unquoted SQL is not a filter at all.
+        assert!(Filter::parse("params.kernel = 'rbf'; DROP TABLE runs; --").is_err());
+        assert!(Filter::parse("1 = 1").is_err());
+        let mut params = Vec::new();
+        let sql = Filter::parse("params.`x'); DROP TABLE runs; --` = 1")
+            .expect("backquoted key")
+            .to_sql(&mut params);
+        assert!(!sql.contains("DROP"), "{sql}");
+    }
+    /// Runs matching `expression` in a small database, by name.
+    fn matching(conn: &rusqlite::Connection, expression: &str) -> Vec<String> {
+        let filter = Filter::parse(expression).expect(expression);
+        let mut params = Vec::new();
+        let condition = filter.to_sql(&mut params);
+        let sql = format!("SELECT r.name FROM runs r WHERE {condition} ORDER BY r.name");
+        let mut statement = conn.prepare(&sql).expect("prepare");
+        statement
+            .query_map(rusqlite::params_from_iter(params), |row| row.get(0))
+            .expect("query")
+            .collect::<Result<Vec<String>, _>>()
+            .expect("rows")
+    }
+
+    #[test]
+    fn expressions_select_the_expected_runs() {
+        let conn = rusqlite::Connection::open_in_memory().expect("db");
+        conn.execute_batch(crate::store::SCHEMA).expect("schema");
+        conn.execute(
+            "INSERT INTO experiments (id, name, created_ms) VALUES (1, 'e', 0)",
+            [],
+        )
+        .expect("experiment");
+        // name, status, C, kernel, gamma (text or number), f1 per fold (the last step is
+        // the summary), git_dirty
+        type Row = (
+            &'static str,
+            &'static str,
+            f64,
+            &'static str,
+            SqlValue,
+            [f64; 2],
+            &'static str,
+        );
+        let runs: [Row; 4] = [
+            (
+                "a",
+                "FINISHED",
+                1.0,
+                "rbf",
+                SqlValue::Text("scale".into()),
+                [0.95, 0.91],
+                "false",
+            ),
+            (
+                "b",
+                "FINISHED",
+                10.0,
+                "rbf",
+                SqlValue::Real(0.01),
+                [0.80, 0.85],
+                "true",
+            ),
+            (
+                "c",
+                "FAILED",
+                100.0,
+                "linear",
+                SqlValue::Text("scale".into()),
+                [0.99, 0.70],
+                "false",
+            ),
+            (
+                "d",
+                "FINISHED",
+                10.0,
+                "poly",
+                SqlValue::Text("auto".into()),
+                [0.10, 0.95],
+                "false",
+            ),
+        ];
+        for (name, status, c, kernel, gamma, f1, dirty) in runs {
+            conn.execute(
+                "INSERT INTO runs (uuid, experiment_id, name, status, start_ms, config_hash) \
+                 VALUES (?1, 1, ?1, ?2, 0, ?1)",
+                rusqlite::params![name, status],
+            )
+            .expect("run");
+            for (key, value) in [
+                ("C", SqlValue::Real(c)),
+                ("kernel", SqlValue::Text(kernel.into())),
+                ("gamma", gamma),
+            ] {
+                conn.execute(
+                    "INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![name, key, value],
+                )
+                .expect("param");
+            }
+            for (step, value) in f1.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO metrics (run_uuid, key, value, step, timestamp_ms) \
+                     VALUES (?1, 'f1_macro', ?2, ?3, 0)",
+                    rusqlite::params![name, value, step as i64],
+                )
+                .expect("metric");
+            }
+            conn.execute(
+                "INSERT INTO tags (run_uuid, key, value) VALUES (?1, 'git_dirty', ?2)",
+                rusqlite::params![name, dirty],
+            )
+            .expect("tag");
+        }
+        let table: [(&str, &[&str]); 14] = [
+            // A metric is its value at the highest step: 0.91, 0.85, 0.70, 0.95.
+            ("metrics.f1_macro > 0.9", &["a", "d"]),
+            ("metrics.f1_macro <= 0.85", &["b", "c"]),
+            ("params.C >= 10", &["b", "c", "d"]),
+            ("params.C = 10 and params.kernel = 'rbf'", &["b"]),
+            (
+                "metrics.f1_macro > 0.8 and params.kernel = 'rbf' and (params.C >= 10 or params.gamma = 'scale')",
+                &["a", "b"],
+            ),
+            ("params.gamma = 'scale'", &["a", "c"]),
+            ("params.gamma < 1", &["b"]),
+            ("tags.git_dirty = 'false'", &["a", "c", "d"]),
+            ("attributes.status != 'FINISHED'", &["c"]),
+            ("params.kernel in ('poly', 'linear')", &["c", "d"]),
+            ("params.kernel not in ('poly', 'linear')", &["a", "b"]),
+            ("params.kernel like 'r%'", &["a", "b"]),
+            // A missing key matches no comparison, and matches `not` of one.
+            ("params.missing = 1", &[]),
+            ("not params.missing = 1", &["a", "b", "c", "d"]),
+        ];
+        for (expression, expected) in table {
+            assert_eq!(matching(&conn, expression), expected, "{expression}");
+        }
+        // The hostile string is a harmless value, and the table survives it.
+        assert!(matching(&conn, "params.kernel = '''; DROP TABLE runs; --'").is_empty());
+        assert_eq!(matching(&conn, "params.C > 0").len(), 4);
+    }
+}
