@@ -19,7 +19,8 @@
 //! `python3`); the comparison is skipped with the reason when it cannot run.
 //!
 //! `cargo bench -p sarlab-svm --bench svm` (criterion groups, then the comparison), or
-//! `cargo bench -p sarlab-svm --bench svm -- compare-only` (only the comparison table).
+//! `cargo bench -p sarlab-svm --bench svm -- compare-only` (only the comparison table), or
+//! `… -- grid-only` (sarlab's randomized grid four times, for profiling).
 
 // The allocator the `sarlab` binary uses, so the engine is timed as it runs there.
 #[global_allocator]
@@ -398,6 +399,17 @@ fn compare(data: &MstarFeatures) {
     }
 }
 
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`), to see
+/// how busy the cores were.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // The kernel's USER_HZ is 100 on every Linux platform sarlab targets.
+    Some(ticks / 100.0)
+}
+
 fn benches(c: &mut Criterion) {
     if let Some(data) = load() {
         benches_on(c, &data);
@@ -408,6 +420,26 @@ fn benches(c: &mut Criterion) {
 criterion_group!(svm, benches);
 
 fn main() {
+    // Only sarlab's randomized grid, timed a few times: for profiling the engine.
+    if std::env::args().any(|a| a == "grid-only") {
+        if let Some(data) = load() {
+            for _ in 0..4 {
+                let cpu_before = process_cpu_seconds();
+                let (seconds, search) =
+                    best_of(1, || run_grid(&data, PcaSolver::Randomized { seed: 0 }));
+                let cpu = match (cpu_before, process_cpu_seconds()) {
+                    (Some(before), Some(after)) => format!("{:.2} s", after - before),
+                    _ => "n/a".to_owned(),
+                };
+                let best = &search.outcomes[search.best].params;
+                println!(
+                    "grid {seconds:.2} s (CPU {cpu}), best C={} gamma={:?}",
+                    best.c, best.gamma
+                );
+            }
+        }
+        return;
+    }
     if std::env::args().any(|a| a == "compare-only") {
         if let Some(data) = load() {
             compare(&data);

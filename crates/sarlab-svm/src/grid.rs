@@ -9,8 +9,11 @@
 //! - each kernel matrix is computed once and shared by every C (and every class weight);
 //!   without a fold-fitted transform, a kernel whose γ does not depend on the fold serves
 //!   all folds, the folds being index views into it;
-//! - the (C, fold) fits sharing a kernel run in parallel (rayon), and each fit trains its
-//!   pair machines in parallel.
+//! - each fold's transform, Gram matrix and fits form one rayon task, so a core done with
+//!   one fold's fits moves on to another fold's transform; the (C, fold) fits sharing a
+//!   kernel run in parallel, and each fit trains its pair machines in parallel;
+//! - the refit's transform, which does not depend on the winning configuration, is
+//!   prepared alongside the cross-validation.
 //!
 //! Results are in grid order and do not depend on the number of threads.
 
@@ -243,28 +246,30 @@ pub fn cross_validate_grid(
     settings: &CvSettings,
     on_fit: &(dyn Fn() + Sync),
 ) -> Result<Vec<CvOutcome>> {
-    cross_validate(x, y, n_classes, grid, settings, on_fit).map(|(outcomes, _)| outcomes)
+    cross_validate(x, y, n_classes, grid, settings, on_fit, |_| ()).map(|(outcomes, ())| outcomes)
 }
 
-/// [`cross_validate_grid`], also returning the fold moments when the transform was
-/// fitted from them (their union fits the transform for the whole training split).
-fn cross_validate(
+/// [`cross_validate_grid`], running `alongside` in parallel with the fits once the
+/// folds' moments are known (`Some` when the transform is fitted from them: their union
+/// fits it for the whole training split). The refit's transform is prepared there, so
+/// that it fills the cores while the folds' work trails off.
+fn cross_validate<R: Send>(
     x: ArrayView2<'_, f64>,
     y: &[usize],
     n_classes: usize,
     grid: &[SvmParams],
     settings: &CvSettings,
     on_fit: &(dyn Fn() + Sync),
-) -> Result<(Vec<CvOutcome>, Option<Vec<Moments>>)> {
+    alongside: impl FnOnce(Option<&[Moments]>) -> R + Send,
+) -> Result<(Vec<CvOutcome>, R)> {
     check_labelled(x, y, n_classes)?;
     for params in grid {
         params.validate()?;
     }
     let folds = StratifiedKFold::new(settings.folds, settings.seed).split(y, n_classes)?;
     let mut results: Vec<Vec<Option<Evaluation>>> = vec![vec![None; folds.len()]; grid.len()];
-    let mut moments = None;
 
-    if settings.backend == Backend::Linfa {
+    let (evaluations, side) = if settings.backend == Backend::Linfa {
         let jobs: Vec<(usize, usize)> = (0..grid.len())
             .flat_map(|g| (0..folds.len()).map(move |f| (g, f)))
             .collect();
@@ -282,44 +287,11 @@ fn cross_validate(
                 let svc = Svc::new(grid[g].clone(), n_classes).with_backend(Backend::Linfa);
                 let result = fit_and_score(&svc, train.view(), &y_train, validation.view(), &y_val);
                 on_fit();
-                result.map(|(evaluation, _)| evaluation)
+                result.map(|(evaluation, _)| ((g, f), evaluation))
             })
             .collect::<Result<Vec<_>>>()?;
-        for ((g, f), evaluation) in jobs.into_iter().zip(evaluations) {
-            results[g][f] = Some(evaluation);
-        }
-    } else {
-        let (all, fold_moments) = bases(x, y, &folds, &settings.transform)?;
-        moments = fold_moments;
-        for base in all {
-            run_base(&base, n_classes, grid, &mut results, on_fit)?;
-        }
-    }
-
-    let outcomes = grid
-        .iter()
-        .zip(results)
-        .map(|(params, folds)| CvOutcome {
-            params: params.clone(),
-            folds: folds
-                .into_iter()
-                .map(|e| e.expect("every fold evaluated"))
-                .collect(),
-        })
-        .collect();
-    Ok((outcomes, moments))
-}
-
-/// The bases to compute Gram matrices for: the data itself when no transform is fitted
-/// (all folds index into it), else one transformed `[train; validation]` per fold.
-/// Also returns the fold moments when the transform is fitted from them.
-fn bases<'a, 'y>(
-    x: ArrayView2<'a, f64>,
-    y: &'y [usize],
-    folds: &[crate::folds::Fold],
-    transform: &FeatureTransform,
-) -> Result<(Vec<Base<'a, 'y>>, Option<Vec<Moments>>)> {
-    if transform.is_identity() {
+        (evaluations, alongside(None))
+    } else if settings.transform.is_identity() {
         let base = Base {
             rows: CowArray::from(x),
             labels: Cow::Borrowed(y),
@@ -334,56 +306,104 @@ fn bases<'a, 'y>(
                 .collect(),
             transform_seconds: 0.0,
         };
-        return Ok((vec![base], None));
+        let (evaluations, side) = rayon::join(
+            || run_base(&base, n_classes, grid, on_fit),
+            || alongside(None),
+        );
+        (evaluations?, side)
+    } else {
+        let start = Instant::now();
+        let moments = fold_moments(x, &folds, &settings.transform)?;
+        let moments_share = start.elapsed().as_secs_f64() / folds.len().max(1) as f64;
+        // Each fold's transform, Gram matrix and fits form one task, so a core that
+        // finishes its fold's fits moves on to another fold's transform instead of
+        // waiting for every transform to be done.
+        let (evaluations, side) = rayon::join(
+            || {
+                folds
+                    .par_iter()
+                    .enumerate()
+                    .map(|(index, fold)| {
+                        let base =
+                            fold_base(x, y, index, fold, moments.as_deref(), &settings.transform)?;
+                        let base = Base {
+                            transform_seconds: base.transform_seconds + moments_share,
+                            ..base
+                        };
+                        run_base(&base, n_classes, grid, on_fit)
+                    })
+                    .collect::<Result<Vec<_>>>()
+            },
+            || alongside(moments.as_deref()),
+        );
+        (evaluations?.into_iter().flatten().collect(), side)
+    };
+    for ((g, f), evaluation) in evaluations {
+        results[g][f] = Some(evaluation);
     }
-    let start = Instant::now();
-    let moments = fold_moments(x, folds, transform)?;
-    let moments_share = start.elapsed().as_secs_f64() / folds.len().max(1) as f64;
-    let bases = folds
-        .par_iter()
-        .enumerate()
-        .map(|(index, fold)| {
-            let start = Instant::now();
-            let fitted = match &moments {
-                Some(parts) => {
-                    let train: Vec<&Moments> = parts
-                        .iter()
-                        .enumerate()
-                        .filter(|&(f, _)| f != index)
-                        .map(|(_, m)| m)
-                        .collect();
-                    FittedTransform::from_moments(&Moments::union(&train)?, transform)?
-                }
-                None => FittedTransform::fit(x.select(Axis(0), &fold.train).view(), transform)?,
-            };
-            // Training rows grouped by class (ascending within a class, so each pair
-            // machine sees libsvm's layout): the class blocks are then contiguous
-            // prefixes of the Gram rows.
-            let mut by_class = fold.train.clone();
-            by_class.sort_by_key(|&i| (y[i], i));
-            let train = fitted.apply(x.select(Axis(0), &by_class).view())?;
-            let validation = fitted.apply(x.select(Axis(0), &fold.validation).view())?;
-            let n_train = train.nrows();
-            let rows = concatenate(Axis(0), &[train.view(), validation.view()])
-                .map_err(|e| Error::Shape(e.to_string()))?;
-            let labels: Vec<usize> = by_class
-                .iter()
-                .chain(&fold.validation)
-                .map(|&i| y[i])
-                .collect();
-            Ok(Base {
-                folds: vec![FoldView {
-                    index,
-                    train: (0..n_train).collect(),
-                    validation: (n_train..rows.nrows()).collect(),
-                }],
-                rows: CowArray::from(rows),
-                labels: Cow::Owned(labels),
-                transform_seconds: start.elapsed().as_secs_f64() + moments_share,
-            })
+
+    let outcomes = grid
+        .iter()
+        .zip(results)
+        .map(|(params, folds)| CvOutcome {
+            params: params.clone(),
+            folds: folds
+                .into_iter()
+                .map(|e| e.expect("every fold evaluated"))
+                .collect(),
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok((bases, moments))
+        .collect();
+    Ok((outcomes, side))
+}
+
+/// Fold `index`'s base: the transform fitted on its training part (from the other parts'
+/// moments when given) and applied to `[train; validation]`.
+fn fold_base<'y>(
+    x: ArrayView2<'_, f64>,
+    y: &[usize],
+    index: usize,
+    fold: &crate::folds::Fold,
+    moments: Option<&[Moments]>,
+    transform: &FeatureTransform,
+) -> Result<Base<'static, 'y>> {
+    let start = Instant::now();
+    let fitted = match moments {
+        Some(parts) => {
+            let train: Vec<&Moments> = parts
+                .iter()
+                .enumerate()
+                .filter(|&(f, _)| f != index)
+                .map(|(_, m)| m)
+                .collect();
+            FittedTransform::from_moments(&Moments::union(&train)?, transform)?
+        }
+        None => FittedTransform::fit(x.select(Axis(0), &fold.train).view(), transform)?,
+    };
+    // Training rows grouped by class (ascending within a class, so each pair machine
+    // sees libsvm's layout): the class blocks are then contiguous prefixes of the Gram
+    // rows.
+    let mut by_class = fold.train.clone();
+    by_class.sort_by_key(|&i| (y[i], i));
+    let train = fitted.apply(x.select(Axis(0), &by_class).view())?;
+    let validation = fitted.apply(x.select(Axis(0), &fold.validation).view())?;
+    let n_train = train.nrows();
+    let rows = concatenate(Axis(0), &[train.view(), validation.view()])
+        .map_err(|e| Error::Shape(e.to_string()))?;
+    let labels: Vec<usize> = by_class
+        .iter()
+        .chain(&fold.validation)
+        .map(|&i| y[i])
+        .collect();
+    Ok(Base {
+        folds: vec![FoldView {
+            index,
+            train: (0..n_train).collect(),
+            validation: (n_train..rows.nrows()).collect(),
+        }],
+        rows: CowArray::from(rows),
+        labels: Cow::Owned(labels),
+        transform_seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// The moments of each fold's validation part about the mean of all rows, when the
@@ -407,14 +427,15 @@ fn fold_moments(
     Ok(Some(parts))
 }
 
-/// Evaluates every (configuration, fold) of one base.
+/// Evaluates every (configuration, fold) of one base; returns them keyed by
+/// (configuration, fold index).
 fn run_base(
     base: &Base<'_, '_>,
     n_classes: usize,
     grid: &[SvmParams],
-    results: &mut [Vec<Option<Evaluation>>],
     on_fit: &(dyn Fn() + Sync),
-) -> Result<()> {
+) -> Result<Vec<((usize, usize), Evaluation)>> {
+    let mut results = Vec::with_capacity(grid.len() * base.folds.len());
     let start = Instant::now();
     let rows = base.rows.view();
     let gram = LowerGram::new(rows);
@@ -517,11 +538,14 @@ fn run_base(
                 Ok(out)
             })
             .collect::<Result<Vec<_>>>()?;
-        for ((g, f), evaluation) in evaluations.into_iter().flatten() {
-            results[g][base.folds[f].index] = Some(evaluation);
-        }
+        results.extend(
+            evaluations
+                .into_iter()
+                .flatten()
+                .map(|((g, f), evaluation)| ((g, base.folds[f].index), evaluation)),
+        );
     }
-    Ok(())
+    Ok(results)
 }
 
 /// The kernel between a fold's validation samples (rows) and its training samples
@@ -603,32 +627,55 @@ pub fn refit_and_test(
     check_labelled(x_train, y_train, n_classes)?;
     check_labelled(x_test, y_test, n_classes)?;
     params.validate()?;
-    let start = Instant::now();
-    let fitted = FittedTransform::fit(x_train, transform)?;
-    refit_fitted(
-        x_train, y_train, x_test, y_test, n_classes, params, &fitted, start, backend,
+    let (train, test, transform_seconds) = transformed_split(x_train, x_test, None, transform)?;
+    refit_transformed(
+        train.view(),
+        y_train,
+        test.view(),
+        y_test,
+        n_classes,
+        params,
+        transform_seconds,
+        backend,
     )
 }
 
-/// The refit with the transform already fitted (`start`: when its fitting began, for the
-/// recorded fit time).
-#[allow(clippy::too_many_arguments)]
-fn refit_fitted(
+/// The train and test splits transformed by the transform fitted on the train split
+/// (from its folds' moments when given, which add up to the whole split's), and the
+/// seconds this took.
+fn transformed_split(
     x_train: ArrayView2<'_, f64>,
-    y_train: &[usize],
     x_test: ArrayView2<'_, f64>,
+    fold_moments: Option<&[Moments]>,
+    transform: &FeatureTransform,
+) -> Result<(Array2<f64>, Array2<f64>, f64)> {
+    let start = Instant::now();
+    let fitted = match fold_moments {
+        Some(parts) => FittedTransform::from_moments(
+            &Moments::union(&parts.iter().collect::<Vec<_>>())?,
+            transform,
+        )?,
+        None => FittedTransform::fit(x_train, transform)?,
+    };
+    let (train, test) = (fitted.apply(x_train)?, fitted.apply(x_test)?);
+    Ok((train, test, start.elapsed().as_secs_f64()))
+}
+
+/// The refit on already transformed splits; `transform_seconds` is added to the
+/// recorded fit time.
+#[allow(clippy::too_many_arguments)]
+fn refit_transformed(
+    train: ArrayView2<'_, f64>,
+    y_train: &[usize],
+    test: ArrayView2<'_, f64>,
     y_test: &[usize],
     n_classes: usize,
     params: &SvmParams,
-    fitted: &FittedTransform,
-    start: Instant,
+    transform_seconds: f64,
     backend: Backend,
 ) -> Result<(Evaluation, Vec<usize>)> {
-    let (train, test) = (fitted.apply(x_train)?, fitted.apply(x_test)?);
-    let transform_seconds = start.elapsed().as_secs_f64();
     let svc = Svc::new(params.clone(), n_classes).with_backend(backend);
-    let (mut evaluation, predicted) =
-        fit_and_score(&svc, train.view(), y_train, test.view(), y_test)?;
+    let (mut evaluation, predicted) = fit_and_score(&svc, train, y_train, test, y_test)?;
     evaluation.fit_seconds += transform_seconds;
     Ok((evaluation, predicted))
 }
@@ -674,7 +721,15 @@ pub fn grid_search(
             message: "no configurations to search".to_owned(),
         });
     }
-    let (outcomes, fold_moments) = cross_validate(x, y, n_classes, grid, settings, on_fit)?;
+    if let Some((x_test, y_test)) = test {
+        check_labelled(x_test, y_test, n_classes)?;
+    }
+    // The refit's transform does not depend on which configuration wins: it is prepared
+    // alongside the cross-validation.
+    let (outcomes, transformed) =
+        cross_validate(x, y, n_classes, grid, settings, on_fit, |moments| {
+            test.map(|(x_test, _)| transformed_split(x, x_test, moments, &settings.transform))
+        })?;
     let mut best = 0;
     let mut best_score = f64::NEG_INFINITY;
     for (i, outcome) in outcomes.iter().enumerate() {
@@ -684,31 +739,21 @@ pub fn grid_search(
             best_score = score;
         }
     }
-    let test = match test {
-        Some((x_test, y_test)) => {
-            check_labelled(x_test, y_test, n_classes)?;
-            let start = Instant::now();
-            // The folds' moments add up to the whole split's: no new pass over the data.
-            let fitted = match &fold_moments {
-                Some(parts) => FittedTransform::from_moments(
-                    &Moments::union(&parts.iter().collect::<Vec<_>>())?,
-                    &settings.transform,
-                )?,
-                None => FittedTransform::fit(x, &settings.transform)?,
-            };
-            Some(refit_fitted(
-                x,
+    let test = match (test, transformed) {
+        (Some((_, y_test)), Some(transformed)) => {
+            let (train, test, transform_seconds) = transformed?;
+            Some(refit_transformed(
+                train.view(),
                 y,
-                x_test,
+                test.view(),
                 y_test,
                 n_classes,
                 &grid[best],
-                &fitted,
-                start,
+                transform_seconds,
                 settings.backend,
             )?)
         }
-        None => None,
+        _ => None,
     };
     Ok(GridSearch {
         outcomes,
