@@ -36,6 +36,129 @@ pub enum Command {
     Svm(SvmCommand),
     /// Swap amplitude and phase spectra between two images of the same size.
     Swap(SwapArgs),
+    /// Query the run database: list, show, compare, best per group, export.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Fold run databases (e.g. the shards of a Slurm array job) into one; idempotent,
+    /// without duplicates.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Runs, newest first (or by --order-by), optionally filtered.
+    List(RunsListArgs),
+    /// One run: attributes, parameters, metrics (per step), tags, artifacts.
+    Show(RunsShowArgs),
+    /// Runs side by side: the parameters that differ, and every metric.
+    Compare(RunsCompareArgs),
+    /// The best FINISHED run by a metric, per value of a field.
+    Best(RunsBestArgs),
+    /// Runs as a table (one column per parameter, metric and tag): CSV, Parquet or JSON.
+    Export(RunsExportArgs),
+}
+
+/// Which runs: shared by list, best and export.
+#[derive(Debug, Args)]
+pub struct RunSelection {
+    /// The run database.
+    #[arg(long, default_value = "sarlab.db")]
+    pub db: PathBuf,
+    /// Only runs of this experiment (a study's `name`).
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// Filter, e.g. "metrics.f1_macro > 0.9 and params.kernel = 'rbf' and (params.C >= 10
+    /// or params.gamma = 'scale')"; fields: metrics.K (value at the last step),
+    /// params.K, tags.K, attributes.{uuid,name,status,start_ms,end_ms,config_hash,parent};
+    /// operators = != < <= > >= like, [not] in (…), and, or, not, parentheses.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsListArgs {
+    #[command(flatten)]
+    pub selection: RunSelection,
+    /// Order by a field, e.g. "metrics.f1_macro desc" (runs without it last).
+    #[arg(long, value_name = "FIELD [asc|desc]")]
+    pub order_by: Option<String>,
+    /// At most this many runs (0: all).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON (each run with its parameters, last metric values and tags).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsShowArgs {
+    #[arg(long, default_value = "sarlab.db")]
+    pub db: PathBuf,
+    /// Run id, or a unique prefix of at least 4 characters.
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsCompareArgs {
+    #[arg(long, default_value = "sarlab.db")]
+    pub db: PathBuf,
+    /// Two or more run ids (or unique prefixes).
+    #[arg(num_args = 2.., required = true)]
+    pub ids: Vec<String>,
+    /// Also show the parameters every run shares.
+    #[arg(long)]
+    pub all_params: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsBestArgs {
+    #[command(flatten)]
+    pub selection: RunSelection,
+    /// Metric key, e.g. f1_macro (a CV run's mean over folds, a test run's test value)
+    /// or cv_accuracy_mean.
+    #[arg(long, default_value = "f1_macro")]
+    pub metric: String,
+    /// One best run per value of this field, e.g. params.feature.
+    #[arg(long, value_name = "FIELD")]
+    pub group_by: Option<String>,
+    /// Which stage's runs compete (the `stage` parameter): cv (choosing on the test split
+    /// would leak it), test, or any.
+    #[arg(long, default_value = "cv", value_parser = ["cv", "test", "any"])]
+    pub stage: String,
+    /// Lower is better (losses, times).
+    #[arg(long)]
+    pub minimize: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Parquet,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsExportArgs {
+    #[command(flatten)]
+    pub selection: RunSelection,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Output file (replaced if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The database to merge into (created if missing).
+    pub out: PathBuf,
+    /// Databases to merge from.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +373,16 @@ pub struct RunArgs {
     /// instead of the spec's dataset; it is never generated.
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Rerun configurations that already have a finished run (replacing those runs).
+    #[arg(long)]
+    pub force: bool,
+    /// Run only shard I of N (0-based): every N-th configuration of the spec's fixed
+    /// order, starting at the I-th; cross-validation only (merge the shard databases,
+    /// then run the spec on the merged one for the test refits and the report).
+    /// Default from Slurm: SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of
+    /// SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,8 +2,11 @@
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Command, DatasetCommand, SvmCommand, SynthArgs, SynthFormatArg};
-use crate::{dataset_commands, feature_commands, filter_commands, progress, study, svm_commands};
+use crate::cli::{Command, DatasetCommand, RunsCommand, SvmCommand, SynthArgs, SynthFormatArg};
+use crate::{
+    dataset_commands, feature_commands, filter_commands, progress, runs_commands, study,
+    svm_commands,
+};
 use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
 pub fn dispatch(command: Command) -> Result<()> {
@@ -17,6 +20,12 @@ pub fn dispatch(command: Command) -> Result<()> {
         Command::Spectrum(args) => filter_commands::spectrum(&args),
         Command::Swap(args) => filter_commands::swap(&args),
         Command::Svm(SvmCommand::Grid(args)) => svm_commands::grid(&args),
+        Command::Runs(RunsCommand::List(args)) => runs_commands::list(&args),
+        Command::Runs(RunsCommand::Show(args)) => runs_commands::show(&args),
+        Command::Runs(RunsCommand::Compare(args)) => runs_commands::compare(&args),
+        Command::Runs(RunsCommand::Best(args)) => runs_commands::best(&args),
+        Command::Runs(RunsCommand::Export(args)) => runs_commands::export(&args),
+        Command::Merge(args) => runs_commands::merge(&args),
     }
 }
 

@@ -6,6 +6,7 @@ mod dataset_commands;
 mod feature_commands;
 mod filter_commands;
 mod progress;
+mod runs_commands;
 mod spec;
 mod study;
 mod svm_commands;

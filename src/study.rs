@@ -16,7 +16,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ndarray::{Array2, ArrayView2};
@@ -39,13 +41,169 @@ use crate::cli::RunArgs;
 use crate::progress;
 use crate::spec::{self, DatasetSource, FeatureConfig, Plan};
 
+/// How often a running study records that it is alive.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+/// A RUNNING run whose heartbeat is older than this belonged to a process that died
+/// (on another host; on this one a vanished process id tells at once).
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// Which configurations of the spec's fixed enumeration order this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub fn all() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+
+    /// `--shard I/N`, else Slurm's array variables, else the whole spec.
+    pub fn resolve(flag: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        if let Some(text) = flag {
+            let parsed = text.split_once('/').and_then(|(i, n)| {
+                Some((
+                    i.trim().parse::<usize>().ok()?,
+                    n.trim().parse::<usize>().ok()?,
+                ))
+            });
+            return match parsed {
+                Some((index, count)) if count > 0 && index < count => Ok(Shard { index, count }),
+                _ => bail!(
+                    "--shard {text}: expected I/N with 0 <= I < N, e.g. --shard 0/4 for the first of four shards"
+                ),
+            };
+        }
+        let Some(task) = env("SLURM_ARRAY_TASK_ID") else {
+            return Ok(Shard::all());
+        };
+        let number = |name: &str, value: String| -> Result<usize> {
+            value
+                .trim()
+                .parse::<usize>()
+                .with_context(|| format!("{name} = `{value}` is not a whole number"))
+        };
+        let task = number("SLURM_ARRAY_TASK_ID", task)?;
+        let count = match env("SLURM_ARRAY_TASK_COUNT") {
+            Some(v) => number("SLURM_ARRAY_TASK_COUNT", v)?,
+            None => bail!(
+                "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: pass --shard I/N"
+            ),
+        };
+        let min = env("SLURM_ARRAY_TASK_MIN")
+            .map(|v| number("SLURM_ARRAY_TASK_MIN", v))
+            .transpose()?
+            .unwrap_or(0);
+        let index = task.checked_sub(min).filter(|&i| i < count.max(1));
+        match index {
+            Some(index) if count > 0 => Ok(Shard { index, count }),
+            _ => bail!(
+                "Slurm array task {task} (min {min}, count {count}) is not a shard of this job: use a contiguous --array range, or pass --shard I/N"
+            ),
+        }
+    }
+
+    /// Whether configuration `position` (in the spec's enumeration order) is ours.
+    pub fn takes(&self, position: usize) -> bool {
+        position % self.count == self.index
+    }
+
+    pub fn is_whole(&self) -> bool {
+        self.count == 1
+    }
+}
+
+/// Keeps a run's heartbeat going from a thread of its own (with its own connection)
+/// until dropped.
+struct Heartbeat {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(db: PathBuf, uuid: String) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut store = match Store::open(&db) {
+                Ok(store) => store,
+                Err(err) => {
+                    tracing::warn!("no heartbeat for run {uuid}: {err}");
+                    return;
+                }
+            };
+            let tick = Duration::from_millis(100);
+            let mut since = Duration::ZERO;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                since += tick;
+                if since >= HEARTBEAT_INTERVAL {
+                    since = Duration::ZERO;
+                    if let Err(err) = store.heartbeat(&uuid) {
+                        tracing::warn!("heartbeat of run {uuid}: {err}");
+                    }
+                }
+            }
+        });
+        Heartbeat {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// On SIGINT or SIGTERM: mark the study run KILLED (from a connection of its own; a
+/// configuration run being computed is simply never written) and exit with 128 + the
+/// signal number.
+fn kill_on_signal(db: PathBuf, uuid: String) -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("cannot install the SIGINT/SIGTERM handler")?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let name = if signal == SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
+            let reason = format!("interrupted by {name}");
+            match Store::open(&db)
+                .and_then(|mut store| store.end_run(&uuid, RunStatus::Killed, Some(&reason)))
+            {
+                Ok(()) => eprintln!(
+                    "\ninterrupted ({name}): study run {uuid} marked KILLED; finished configurations are kept, rerun the spec to resume"
+                ),
+                Err(err) => {
+                    eprintln!("\ninterrupted ({name}); could not mark run {uuid} KILLED: {err}")
+                }
+            }
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let plan = spec::load_plan(&args.spec, args.data.as_deref())?;
+    let shard = Shard::resolve(args.shard.as_deref(), |name| std::env::var(name).ok())?;
     let mut store = Store::open(&args.db)?;
     let experiment = store.experiment(&plan.spec.name)?;
+    for (uuid, reason) in store.fail_dead_runs(Some(experiment), STALE_AFTER)? {
+        eprintln!("marked run {uuid} FAILED: {reason}");
+    }
 
-    let study_params: Vec<(String, ParamValue)> = vec![
+    let mut study_params: Vec<(String, ParamValue)> = vec![
         ("seed".to_owned(), ParamValue::Int(plan.spec.seed as i64)),
         (
             "spec".to_owned(),
@@ -57,16 +215,32 @@ pub fn run(args: &RunArgs) -> Result<()> {
         ),
         ("folds".to_owned(), plan.spec.svm.folds.into()),
         ("configurations".to_owned(), plan.configurations().into()),
+        ("force".to_owned(), args.force.into()),
+        ("stage".to_owned(), "study".into()),
     ];
-    let study_hash = config_hash(
-        "study",
-        &[
-            ("spec_text".to_owned(), plan.spec_text.clone().into()),
-            (
-                "dataset.path".to_owned(),
-                plan.spec.dataset.path.display().to_string().into(),
-            ),
-        ],
+    if !shard.is_whole() {
+        study_params.push((
+            "shard".to_owned(),
+            format!("{}/{}", shard.index, shard.count).into(),
+        ));
+    }
+    // Every invocation is a run of its own (configuration runs are what is deduplicated):
+    // a killed attempt stays in the history as KILLED or FAILED beside the one that
+    // finished the work.
+    let study_hash = format!(
+        "study {} {} {}",
+        config_hash(
+            "study",
+            &[
+                ("spec_text".to_owned(), plan.spec_text.clone().into()),
+                (
+                    "dataset.path".to_owned(),
+                    plan.spec.dataset.path.display().to_string().into(),
+                ),
+            ],
+        ),
+        std::process::id(),
+        now_ms()
     );
     let spec_dir = plan
         .spec_path
@@ -76,6 +250,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut tags = environment_tags(env!("CARGO_PKG_VERSION"), spec_dir);
     tags.push(("stage".to_owned(), "study".to_owned()));
     tags.push(("spec_toml".to_owned(), plan.spec_text.clone()));
+    tags.push(("seed".to_owned(), plan.spec.seed.to_string()));
     tags.push((
         "threads".to_owned(),
         rayon::current_num_threads().to_string(),
@@ -88,10 +263,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
         &study_params,
         &tags,
     )?;
+    kill_on_signal(args.db.clone(), parent.clone())?;
+    let heartbeat = Heartbeat::start(args.db.clone(), parent.clone());
 
     let mut study = Study {
         plan: &plan,
         args,
+        shard,
         store: &mut store,
         experiment,
         parent: &parent,
@@ -101,16 +279,30 @@ pub fn run(args: &RunArgs) -> Result<()> {
             .map(|(_, v)| v.clone())
             .unwrap_or_default(),
     };
-    match study.execute() {
+    let result = study.execute();
+    drop(heartbeat);
+    match result {
         Ok(outcome) => {
             store.end_run(&parent, RunStatus::Finished, None)?;
-            print_summary(
-                &plan,
-                args,
-                &parent,
-                &outcome,
-                started.elapsed().as_secs_f64(),
-            );
+            match outcome {
+                Outcome::Study(outcome) => print_summary(
+                    &plan,
+                    args,
+                    &parent,
+                    &outcome,
+                    started.elapsed().as_secs_f64(),
+                ),
+                Outcome::Shard { ran, skipped } => println!(
+                    "study {} shard {}/{}: {ran} configuration(s) run now, {skipped} already finished, {:.1} s; runs in {} (study run {parent}). \
+                     When every shard is done: sarlab merge MERGED.db SHARD.db... && sarlab run {} --db MERGED.db (test refits and report)",
+                    plan.spec.name,
+                    shard.index,
+                    shard.count,
+                    started.elapsed().as_secs_f64(),
+                    args.db.display(),
+                    args.spec.display(),
+                ),
+            }
             Ok(())
         }
         Err(err) => {
@@ -126,6 +318,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
 struct Study<'a> {
     plan: &'a Plan,
     args: &'a RunArgs,
+    shard: Shard,
     store: &'a mut Store,
     experiment: i64,
     parent: &'a str,
@@ -133,7 +326,16 @@ struct Study<'a> {
 }
 
 /// What a finished study reports on the terminal.
-struct Outcome {
+enum Outcome {
+    Study(Box<StudyOutcome>),
+    /// A shard's cross-validation runs only.
+    Shard {
+        ran: usize,
+        skipped: usize,
+    },
+}
+
+struct StudyOutcome {
     report: StudyReport,
     report_index: PathBuf,
     ran: usize,
@@ -200,6 +402,11 @@ impl Study<'_> {
 
         let mut prepared: HashMap<String, Prepared> = HashMap::new();
         let (ran, skipped) = self.cross_validate(&dataset, &y_train, &mut prepared)?;
+        if !self.shard.is_whole() {
+            // The best configuration of a method needs every shard's runs: the test
+            // refits and the report come from a run of the spec on the merged database.
+            return Ok(Outcome::Shard { ran, skipped });
+        }
         let records = self.cv_records(&dataset.digest)?;
         let mut methods = Vec::new();
         for method in self.plan.methods() {
@@ -262,12 +469,12 @@ impl Study<'_> {
             self.store
                 .add_artifact(self.parent, &path.display().to_string(), kind, &hex)?;
         }
-        Ok(Outcome {
+        Ok(Outcome::Study(Box::new(StudyOutcome {
             report,
             report_index: files.index_html,
             ran,
             skipped,
-        })
+        })))
     }
 
     /// Loads the dataset, generating the synthetic default first if it is missing.
@@ -327,6 +534,15 @@ impl Study<'_> {
             path.display()
         );
         Ok(dataset)
+    }
+
+    /// Records a finished configuration run; with `--force` it replaces the one with the
+    /// same configuration hash.
+    fn record(&mut self, run: &NewRun<'_>) -> Result<String> {
+        Ok(match self.args.force {
+            true => self.store.replace_finished_run(run)?,
+            false => self.store.record_finished_run(run)?,
+        })
     }
 
     /// Parameters shared by every configuration run of the study.
@@ -405,9 +621,12 @@ impl Study<'_> {
         for (fi, feature) in self.plan.features.iter().enumerate() {
             let mut pending = Vec::new();
             for gi in 0..self.plan.grid.len() {
+                if !self.shard.takes(fi * self.plan.grid.len() + gi) {
+                    continue;
+                }
                 let hash = config_hash(&dataset.digest, &self.params_of(fi, gi, "cv"));
                 match self.store.run_by_hash(self.experiment, &hash)? {
-                    Some((_, RunStatus::Finished)) => skipped += 1,
+                    Some((_, RunStatus::Finished)) if !self.args.force => skipped += 1,
                     _ => pending.push((gi, hash)),
                 }
             }
@@ -442,6 +661,7 @@ impl Study<'_> {
             .with_context(|| format!("cross-validating {}", feature.method.name()))?;
             bar.finish_and_clear();
             let end_ms = now_ms();
+            let mut finished = Vec::with_capacity(pending.len());
             for ((gi, hash), outcome) in pending.iter().zip(outcomes) {
                 let mut metrics = Vec::new();
                 let mut warnings = Vec::new();
@@ -481,6 +701,9 @@ impl Study<'_> {
                     let (mean, std) = outcome.mean_std_of(name);
                     metrics.push(Metric::new(format!("cv_{name}_mean"), mean, 0));
                     metrics.push(Metric::new(format!("cv_{name}_std"), std, 0));
+                    // The headline value every stage shares, so one filter or `runs best
+                    // --metric f1_macro` reads CV and test runs alike.
+                    metrics.push(Metric::new(name.to_string(), mean, 0));
                 }
                 metrics.push(Metric::new("feature_seconds", feature_seconds, 0));
                 metrics.push(Metric::new("feature_dim", x_train.ncols() as f64, 0));
@@ -489,7 +712,7 @@ impl Study<'_> {
                     feature.pca.map_or(x_train.ncols(), |p| p.components) as f64,
                     0,
                 ));
-                self.store.record_finished_run(&NewRun {
+                finished.push(NewRun {
                     experiment_id: self.experiment,
                     parent: Some(self.parent),
                     name: self.run_name(fi, *gi),
@@ -508,9 +731,14 @@ impl Study<'_> {
                     .collect(),
                     start_ms,
                     end_ms,
-                })?;
-                ran += 1;
+                });
             }
+            // A method's grid in one transaction: all of it is recorded or none.
+            match self.args.force {
+                true => self.store.replace_finished_runs(&finished)?,
+                false => self.store.record_finished_runs(&finished)?,
+            };
+            ran += finished.len();
         }
         Ok((ran, skipped))
     }
@@ -617,7 +845,7 @@ impl Study<'_> {
         let params = self.params_of(fi, gi, "test");
         let hash = config_hash(&dataset.digest, &params);
         let uuid = match self.store.run_by_hash(self.experiment, &hash)? {
-            Some((uuid, RunStatus::Finished)) => uuid,
+            Some((uuid, RunStatus::Finished)) if !self.args.force => uuid,
             _ => {
                 let start_ms = now_ms();
                 let chips = prepare(prepared, dataset, &feature.preprocess)?;
@@ -643,7 +871,12 @@ impl Study<'_> {
                     .metrics
                     .named()
                     .iter()
-                    .map(|(name, value)| Metric::new(format!("test_{name}"), *value, 0))
+                    .flat_map(|(name, value)| {
+                        [
+                            Metric::new(format!("test_{name}"), *value, 0),
+                            Metric::new(name.to_string(), *value, 0),
+                        ]
+                    })
                     .collect();
                 metrics.extend([
                     Metric::new("feature_seconds", train_seconds + test_seconds, 0),
@@ -667,7 +900,7 @@ impl Study<'_> {
                 for warning in evaluation.warnings() {
                     tracing::warn!("refit of the best {method} configuration: {warning}");
                 }
-                self.store.record_finished_run(&NewRun {
+                self.record(&NewRun {
                     experiment_id: self.experiment,
                     parent: Some(self.parent),
                     name: format!("test {}", self.run_name(fi, gi)),
@@ -815,7 +1048,7 @@ fn extract(
     Ok((x, start.elapsed().as_secs_f64()))
 }
 
-fn print_summary(plan: &Plan, args: &RunArgs, parent: &str, outcome: &Outcome, seconds: f64) {
+fn print_summary(plan: &Plan, args: &RunArgs, parent: &str, outcome: &StudyOutcome, seconds: f64) {
     let r = &outcome.report;
     println!(
         "study {}: {} feature method(s), {} configuration(s) ({} run now, {} already finished) on {} train / {} test chips, {:.1} s",

@@ -7,3 +7,4 @@ mod filter;
 mod study;
 mod support;
 mod svm;
+mod tracking;

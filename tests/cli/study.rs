@@ -229,10 +229,18 @@ fn rerunning_a_finished_spec_adds_no_runs() {
         stdout(&again)
     );
     let db = ws.db("runs.db");
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM runs"), 11);
+    // Each invocation is a study run of its own; configuration runs are not repeated.
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM runs"), 12);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL"
+        ),
+        10
+    );
     assert_eq!(
         count(&db, "SELECT COUNT(*) FROM runs WHERE status = 'FINISHED'"),
-        11
+        12
     );
     assert_eq!(reproducible_metrics(&db), before);
 

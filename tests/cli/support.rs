@@ -66,6 +66,8 @@ impl Workspace {
         Command::new(env!("CARGO_BIN_EXE_sarlab"))
             .args(args)
             .current_dir(self.dir.path())
+            // Tests run inside a Slurm allocation must not be sharded by it.
+            .env_remove("SLURM_ARRAY_TASK_ID")
             .output()
             .expect("sarlab runs")
     }

@@ -25,6 +25,16 @@ pub enum Error {
 
     #[error("the report has no feature methods to compare")]
     Empty,
+
+    #[error("cannot write table file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("invalid table: {0}")]
+    Invalid(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -8,6 +8,7 @@
 
 mod chart;
 mod error;
+pub mod export;
 mod html;
 mod panel;
 mod tables;

@@ -19,6 +19,14 @@ pub enum Error {
         supported: i64,
     },
 
+    #[error("run database {path}: upgrading the schema from version {from} failed: {source}")]
+    Migration {
+        path: PathBuf,
+        from: i64,
+        #[source]
+        source: rusqlite::Error,
+    },
+
     #[error("run database {path}: {source}")]
     Sql {
         path: PathBuf,
@@ -28,6 +36,15 @@ pub enum Error {
 
     #[error("no run with id {0}")]
     NoSuchRun(String),
+
+    #[error("run id prefix `{prefix}` is ambiguous: it starts {}; give more characters", examples.join(", "))]
+    AmbiguousRun {
+        prefix: String,
+        examples: Vec<String>,
+    },
+
+    #[error("cannot merge {path} into itself")]
+    MergeIntoItself { path: PathBuf },
 
     #[error("metric `{key}` has a non-finite value ({value}); refusing to record it")]
     NonFiniteMetric { key: String, value: f64 },

@@ -513,56 +513,172 @@ impl Filter {
 
     /// A SQL condition on `runs r`; keys and literals are appended to `params` and
     /// referenced as `?` placeholders, in order.
+    ///
+    /// A comparison on a metric (its latest value), parameter or tag is either a set,
+    /// `r.uuid IN (SELECT run_uuid FROM <table> WHERE key = ? AND value <op> ?)` (one
+    /// range scan of the covering `(key, value, run)` index), or a probe, `EXISTS (SELECT
+    /// 1 FROM <table> WHERE run_uuid = r.uuid AND key = ? AND value <op> ?)` (one primary
+    /// key lookup per candidate run). The first comparison of the top-level `and` chain
+    /// is the set SQLite drives the query from; every other conjunct only probes the
+    /// runs it leaves, instead of building a set of its own. The two forms select the
+    /// same runs: a run without the key matches no comparison (and so matches its
+    /// `not`).
     pub fn to_sql(&self, params: &mut Vec<SqlValue>) -> String {
+        let mut conjuncts = Vec::new();
+        self.conjuncts(&mut conjuncts);
+        if conjuncts.len() == 1 {
+            return self.sql(params, Form::Set);
+        }
+        let driver = conjuncts
+            .iter()
+            .position(|c| c.is_field_comparison())
+            .unwrap_or(0);
+        let parts: Vec<String> = conjuncts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.sql(params, if i == driver { Form::Set } else { Form::Probe }))
+            .collect();
+        format!("({})", parts.join(" AND "))
+    }
+
+    /// The operands of the top-level `and` chain, in order.
+    fn conjuncts<'a>(&'a self, out: &mut Vec<&'a Filter>) {
         match self {
-            Filter::And(a, b) => format!("({} AND {})", a.to_sql(params), b.to_sql(params)),
-            Filter::Or(a, b) => format!("({} OR {})", a.to_sql(params), b.to_sql(params)),
-            Filter::Not(inner) => format!("(NOT COALESCE({}, 0))", inner.to_sql(params)),
+            Filter::And(a, b) => {
+                a.conjuncts(out);
+                b.conjuncts(out);
+            }
+            other => out.push(other),
+        }
+    }
+
+    fn is_field_comparison(&self) -> bool {
+        match self {
+            Filter::Compare { field, .. } | Filter::In { field, .. } => {
+                !matches!(field, Field::Attribute(_))
+            }
+            _ => false,
+        }
+    }
+
+    fn sql(&self, params: &mut Vec<SqlValue>, form: Form) -> String {
+        match self {
+            Filter::And(a, b) => format!("({} AND {})", a.sql(params, form), b.sql(params, form)),
+            Filter::Or(a, b) => format!("({} OR {})", a.sql(params, form), b.sql(params, form)),
+            Filter::Not(inner) => format!("(NOT COALESCE({}, 0))", inner.sql(params, form)),
             Filter::Compare { field, op, value } => {
-                let operand = field_sql(field, params);
-                params.push(literal_sql(value));
-                format!("({operand} {} ?)", op.sql())
+                let condition = format!("{} ?", op.sql());
+                match_sql(field, &condition, std::slice::from_ref(value), params, form)
             }
             Filter::In {
                 field,
                 negated,
                 values,
             } => {
-                let operand = field_sql(field, params);
-                let marks: Vec<&str> = values
-                    .iter()
-                    .map(|v| {
-                        params.push(literal_sql(v));
-                        "?"
-                    })
-                    .collect();
-                format!(
-                    "({operand} {}IN ({}))",
-                    if *negated { "NOT " } else { "" },
-                    marks.join(", ")
-                )
+                let marks = vec!["?"; values.len()].join(", ");
+                let condition = format!("{}IN ({marks})", if *negated { "NOT " } else { "" });
+                match_sql(field, &condition, values, params, form)
             }
         }
     }
 }
 
-fn field_sql(field: &Field, params: &mut Vec<SqlValue>) -> String {
-    match field {
-        Field::Metric(key) => {
-            params.push(SqlValue::Text(key.clone()));
-            "(SELECT m.value FROM metrics m WHERE m.run_uuid = r.uuid AND m.key = ? \
-             ORDER BY m.step DESC LIMIT 1)"
-                .to_owned()
+/// How a comparison on a keyed table is written (see [`Filter::to_sql`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Set,
+    Probe,
+}
+
+impl Field {
+    /// Parses a field alone, e.g. `metrics.f1_macro` or `params.feature` (for ordering
+    /// and grouping).
+    pub fn parse(input: &str) -> Result<Field, FilterError> {
+        let tokens = tokenize(input)?;
+        let mut parser = Parser {
+            tokens,
+            position: 0,
+            end: input.chars().count(),
+        };
+        if parser.peek().is_none() {
+            return parser.error("expected a field such as metrics.f1_macro");
         }
-        Field::Param(key) => {
-            params.push(SqlValue::Text(key.clone()));
-            "(SELECT p.value FROM params p WHERE p.run_uuid = r.uuid AND p.key = ?)".to_owned()
+        let field = parser.field()?;
+        if parser.peek().is_some() {
+            return parser.error("expected the end of the field");
         }
-        Field::Tag(key) => {
-            params.push(SqlValue::Text(key.clone()));
-            "(SELECT t.value FROM tags t WHERE t.run_uuid = r.uuid AND t.key = ?)".to_owned()
+        Ok(field)
+    }
+
+    /// The field's value for run `r` as a SQL expression (NULL when the run lacks the
+    /// key); a metric is its value at the highest step.
+    pub fn value_sql(&self, params: &mut Vec<SqlValue>) -> String {
+        let (table, alias) = match self {
+            Field::Metric(key) => {
+                params.push(SqlValue::Text(key.clone()));
+                return "(SELECT m.value FROM metric_latest m WHERE m.run_uuid = r.uuid AND m.key = ?)"
+                    .to_owned();
+            }
+            Field::Param(key) => {
+                params.push(SqlValue::Text(key.clone()));
+                ("params", "p")
+            }
+            Field::Tag(key) => {
+                params.push(SqlValue::Text(key.clone()));
+                ("tags", "t")
+            }
+            Field::Attribute(attribute) => return attribute.column().to_owned(),
+        };
+        format!(
+            "(SELECT {alias}.value FROM {table} {alias} WHERE {alias}.run_uuid = r.uuid AND {alias}.key = ?)"
+        )
+    }
+
+    /// How the field is written in a filter.
+    pub fn name(&self) -> String {
+        match self {
+            Field::Metric(key) => format!("metrics.{key}"),
+            Field::Param(key) => format!("params.{key}"),
+            Field::Tag(key) => format!("tags.{key}"),
+            Field::Attribute(attribute) => format!(
+                "attributes.{}",
+                Attribute::ALL
+                    .iter()
+                    .find(|(_, a)| a == attribute)
+                    .map_or("?", |(n, _)| *n)
+            ),
         }
-        Field::Attribute(attribute) => attribute.column().to_owned(),
+    }
+}
+
+/// `field <condition>` with `values` bound for the `?` in `condition`.
+fn match_sql(
+    field: &Field,
+    condition: &str,
+    values: &[Literal],
+    params: &mut Vec<SqlValue>,
+    form: Form,
+) -> String {
+    let table = match field {
+        // The latest value of each metric key (kept by a trigger on `metrics`).
+        Field::Metric(key) => ("metric_latest", key),
+        Field::Param(key) => ("params", key),
+        Field::Tag(key) => ("tags", key),
+        Field::Attribute(attribute) => {
+            params.extend(values.iter().map(literal_sql));
+            return format!("({} {condition})", attribute.column());
+        }
+    };
+    let (table, key) = table;
+    params.push(SqlValue::Text(key.clone()));
+    params.extend(values.iter().map(literal_sql));
+    match form {
+        Form::Set => format!(
+            "(r.uuid IN (SELECT k.run_uuid FROM {table} k WHERE k.key = ? AND k.value {condition}))"
+        ),
+        Form::Probe => format!(
+            "(EXISTS (SELECT 1 FROM {table} k WHERE k.run_uuid = r.uuid AND k.key = ? AND k.value {condition}))"
+        ),
     }
 }
 
@@ -703,7 +819,7 @@ mod tests {
     #[test]
     fn expressions_select_the_expected_runs() {
         let conn = rusqlite::Connection::open_in_memory().expect("db");
-        conn.execute_batch(crate::store::SCHEMA).expect("schema");
+        crate::store::migrate_connection(&conn, std::path::Path::new(":memory:")).expect("schema");
         conn.execute(
             "INSERT INTO experiments (id, name, created_ms) VALUES (1, 'e', 0)",
             [],
@@ -790,6 +906,8 @@ mod tests {
             )
             .expect("tag");
         }
+        conn.execute_batch(crate::store::FILL_METRIC_LATEST)
+            .expect("latest metrics");
         let table: [(&str, &[&str]); 14] = [
             // A metric is its value at the highest step: 0.91, 0.85, 0.70, 0.95.
             ("metrics.f1_macro > 0.9", &["a", "d"]),

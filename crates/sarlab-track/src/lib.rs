@@ -12,15 +12,24 @@
 //! * parameters keep their type: numbers are stored as SQL numbers, so
 //!   `WHERE value > 1` compares numerically;
 //! * run filters ([`filter`]: `metrics.f1_macro > 0.9 and params.kernel = 'rbf'`) are
-//!   parsed into a tree and compiled with every key and value bound as a parameter.
+//!   parsed into a tree and compiled with every key and value bound as a parameter;
+//! * the schema is versioned (`PRAGMA user_version`) and upgraded forward in place;
+//! * a RUNNING run records its process (pid, host) and a heartbeat, so a run whose
+//!   process died is found and marked FAILED ([`Store::fail_dead_runs`]);
+//! * databases merge ([`Store::merge_from`]) by run id and configuration hash, so shard
+//!   databases fold into one without duplicates, and merging twice changes nothing.
 
 mod error;
 pub mod filter;
+mod merge;
+mod query;
 mod store;
 
 pub use error::{Error, Result};
-pub use filter::{Filter, FilterError};
+pub use filter::{Field, Filter, FilterError};
+pub use merge::MergeCounts;
+pub use query::{BestRun, Listing, OrderBy, RunQuery, RunSummary, RunTable};
 pub use store::{
     Metric, NewRun, ParamValue, RunStatus, SCHEMA_VERSION, Store, StoredRun, config_hash,
-    environment_tags, now_ms,
+    environment_tags, host_name, now_ms,
 };

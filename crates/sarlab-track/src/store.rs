@@ -10,13 +10,20 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// Version of the schema this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version of the schema this build writes (`PRAGMA user_version`): the number of
+/// [`MIGRATIONS`].
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(crate) const SCHEMA: &str = "
+/// The schema's history: `MIGRATIONS[v]` takes a database from version `v` to `v + 1`.
+/// Forward only; a released step is never edited (a test opens databases of every
+/// earlier version, with data, and checks what each step did).
+pub(crate) const MIGRATIONS: [&str; 2] = [SCHEMA_V1, MIGRATION_V2];
+
+/// Version 1: experiments, runs, typed params, per-step metrics, tags, artifacts.
+const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS experiments (
     id          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
@@ -66,6 +73,89 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (run_uuid, path)
 );
 ";
+
+/// Version 2: which process owns a RUNNING run (so a rerun on the same host can tell a
+/// dead one at once); `metric_latest`, each run's latest value of each metric key, kept
+/// by a trigger on `metrics`, so filters and orderings read one indexed row instead of
+/// finding the highest step; covering `(key, value, run)` indexes for filters (the
+/// `(key, value)` index on every metric step goes: it cost a scattered write per value
+/// logged); and headline metrics (`f1_macro`, `accuracy`, …: the CV mean of a CV run,
+/// the test value of a test run) for runs that version 1 recorded with only
+/// `cv_<name>_mean` / `test_<name>`.
+const MIGRATION_V2: &str = r"
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN host TEXT;
+DROP INDEX IF EXISTS metrics_key;
+CREATE INDEX IF NOT EXISTS params_key_value ON params(key, value, run_uuid);
+CREATE INDEX IF NOT EXISTS tags_key_value ON tags(key, value, run_uuid);
+CREATE INDEX IF NOT EXISTS runs_experiment_start ON runs(experiment_id, start_ms);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE metric_latest (
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    step      INTEGER NOT NULL,
+    value     REAL NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+) WITHOUT ROWID;
+-- With the primary key appended, this covers (key, value, run_uuid).
+CREATE INDEX metric_latest_key_value ON metric_latest(key, value);
+INSERT OR IGNORE INTO metrics (run_uuid, key, value, step, timestamp_ms)
+    SELECT run_uuid, substr(key, 4, length(key) - 8), value, 0, timestamp_ms FROM metrics
+    WHERE key LIKE 'cv!_%!_mean' ESCAPE '!' AND step = 0;
+INSERT OR IGNORE INTO metrics (run_uuid, key, value, step, timestamp_ms)
+    SELECT run_uuid, substr(key, 6), value, 0, timestamp_ms FROM metrics
+    WHERE key LIKE 'test!_%' ESCAPE '!' AND step = 0;
+";
+
+/// Derives `metric_latest` from `metrics` for every run (after a migration, or rows
+/// written without [`Store::record_finished_run`]). Writers of whole runs insert the
+/// latest rows themselves: one row per key, where a trigger would upsert one per step.
+pub(crate) const FILL_METRIC_LATEST: &str = "
+INSERT OR REPLACE INTO metric_latest (run_uuid, key, step, value)
+    SELECT run_uuid, key, step, value FROM metrics m
+    WHERE step = (SELECT MAX(s.step) FROM metrics s WHERE s.run_uuid = m.run_uuid AND s.key = m.key);
+";
+
+/// Brings the database behind `conn` to [`SCHEMA_VERSION`] in one immediate transaction.
+pub(crate) fn migrate_connection(conn: &Connection, path: &Path) -> Result<()> {
+    let sql = sql_error(path.to_path_buf());
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(&sql)?;
+    let outcome = (|| {
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(&sql)?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::NewerSchema {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (step, migration) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            let derived = match step {
+                // Version 2 introduced `metric_latest`: derive it from what is there.
+                1 => FILL_METRIC_LATEST,
+                _ => "",
+            };
+            conn.execute_batch(migration)
+                .and_then(|()| conn.execute_batch(derived))
+                .map_err(|source| Error::Migration {
+                    path: path.to_path_buf(),
+                    from: step as i64,
+                    source,
+                })?;
+        }
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(&sql)
+    })();
+    match outcome {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(&sql),
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(err)
+        }
+    }
+}
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -135,7 +225,7 @@ impl ToSql for ParamValue {
 }
 
 impl ParamValue {
-    fn from_sql(value: ValueRef<'_>) -> Self {
+    pub(crate) fn from_sql(value: ValueRef<'_>) -> Self {
         match value {
             ValueRef::Integer(v) => ParamValue::Int(v),
             ValueRef::Real(v) => ParamValue::Real(v),
@@ -192,7 +282,7 @@ impl RunStatus {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         [
             RunStatus::Running,
             RunStatus::Finished,
@@ -222,6 +312,9 @@ pub struct NewRun<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRun {
     pub uuid: String,
+    pub experiment: String,
+    pub parent: Option<String>,
+    pub config_hash: String,
     pub name: String,
     pub status: RunStatus,
     pub start_ms: i64,
@@ -278,12 +371,7 @@ pub fn environment_tags(sarlab_version: &str, dir: &Path) -> Vec<(String, String
         Some(s) => (!s.is_empty()).to_string(),
         None => "unknown".to_owned(),
     };
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let host = host_name();
     let command_line = std::env::args().collect::<Vec<_>>().join(" ");
     vec![
         ("git_commit".to_owned(), commit),
@@ -294,8 +382,25 @@ pub fn environment_tags(sarlab_version: &str, dir: &Path) -> Vec<(String, String
     ]
 }
 
+/// This machine's name (`/etc/hostname`, else `$HOSTNAME`), or `unknown`.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Whether a process with this id exists on this machine. Without `/proc` (not Linux)
+/// it is assumed to exist, and only the heartbeat tells a dead run.
+fn process_exists(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
 /// Maps SQLite errors to [`Error::Sql`] naming the database file.
-fn sql_error(path: PathBuf) -> impl Fn(rusqlite::Error) -> Error {
+pub(crate) fn sql_error(path: PathBuf) -> impl Fn(rusqlite::Error) -> Error {
     move |source| Error::Sql {
         path: path.clone(),
         source,
@@ -319,8 +424,8 @@ fn upsert_tags(
 /// A connection to a run database.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
 }
 
 impl Store {
@@ -338,6 +443,17 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
+        // The (key, value) indexes that make filters fast take scattered writes: a
+        // 64 MiB page cache (SQLite's default is 2 MiB) keeps them from being re-read.
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(open_err)?;
+        // Checkpoint every ~32 MiB of WAL rather than every 4 MiB: a page rewritten by
+        // many commits (index interiors) is copied back to the database once.
+        conn.pragma_update(None, "wal_autocheckpoint", 8192)
+            .map_err(open_err)?;
+        // Reads through a memory map instead of a copy per page (WAL keeps this safe).
+        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+            .map_err(open_err)?;
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
@@ -350,48 +466,42 @@ impl Store {
         &self.path
     }
 
-    fn sql(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    pub(crate) fn sql(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
         sql_error(self.path.clone())
     }
 
     fn migrate(&mut self) -> Result<()> {
+        migrate_connection(&self.conn, &self.path)
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front,
+    /// so a writer waits (busy timeout) instead of failing half-way with "database is
+    /// locked".
+    pub(crate) fn write<T>(
+        &mut self,
+        body: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let sql = sql_error(self.path.clone());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&sql)?;
-        let version: i64 = tx
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(&sql)?;
-        if version > SCHEMA_VERSION {
-            return Err(Error::NewerSchema {
-                path: self.path.clone(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if version < 1 {
-            tx.execute_batch(SCHEMA).map_err(&sql)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-                .map_err(&sql)?;
-        }
-        tx.commit().map_err(&sql)
+        let value = body(&tx).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(value)
     }
 
     /// The id of the experiment called `name`, created if new.
     pub fn experiment(&mut self, name: &str) -> Result<i64> {
-        let sql = self.sql();
-        self.conn
-            .execute(
+        self.write(|tx| {
+            tx.execute(
                 "INSERT INTO experiments (name, created_ms) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
                 params![name, now_ms()],
-            )
-            .map_err(&sql)?;
-        self.conn
-            .query_row("SELECT id FROM experiments WHERE name = ?1", [name], |r| {
+            )?;
+            tx.query_row("SELECT id FROM experiments WHERE name = ?1", [name], |r| {
                 r.get(0)
             })
-            .map_err(&sql)
+        })
     }
 
     /// The uuid and status of the run with this configuration hash, if any.
@@ -417,8 +527,9 @@ impl Store {
     }
 
     /// Starts a run that stays RUNNING until [`Store::end_run`], such as a study's parent
-    /// run. A run with the same configuration hash is reused (a rerun of the same study):
-    /// it is set RUNNING again with the new parameters and tags.
+    /// run, owned by this process (pid and host are recorded so that a later process on
+    /// the same host can tell when the owner died). A run with the same configuration
+    /// hash is reused: it is set RUNNING again with the new parameters and tags.
     pub fn start_run(
         &mut self,
         experiment_id: i64,
@@ -428,73 +539,132 @@ impl Store {
         params_list: &[(String, ParamValue)],
         tags: &[(String, String)],
     ) -> Result<String> {
-        let sql = sql_error(self.path.clone());
         let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&sql)?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT uuid FROM runs WHERE experiment_id = ?1 AND config_hash = ?2",
-                params![experiment_id, config_hash],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(&sql)?;
-        let uuid = match existing {
-            Some(uuid) => {
-                tx.execute(
-                    "UPDATE runs SET status = 'RUNNING', start_ms = ?2, end_ms = NULL, heartbeat_ms = ?2,
-                     failure_reason = NULL, name = ?3 WHERE uuid = ?1",
-                    params![uuid, now, name],
+        let (pid, host) = (std::process::id(), host_name());
+        self.write(|tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT uuid FROM runs WHERE experiment_id = ?1 AND config_hash = ?2",
+                    params![experiment_id, config_hash],
+                    |r| r.get(0),
                 )
-                .map_err(&sql)?;
-                uuid
-            }
-            None => {
-                let uuid = uuid::Uuid::new_v4().to_string();
+                .optional()?;
+            let uuid = match existing {
+                Some(uuid) => {
+                    tx.execute(
+                        "UPDATE runs SET status = 'RUNNING', start_ms = ?2, end_ms = NULL, heartbeat_ms = ?2,
+                         failure_reason = NULL, name = ?3, pid = ?4, host = ?5 WHERE uuid = ?1",
+                        params![uuid, now, name, pid, host],
+                    )?;
+                    uuid
+                }
+                None => {
+                    let uuid = uuid::Uuid::new_v4().to_string();
+                    tx.execute(
+                        "INSERT INTO runs (uuid, experiment_id, parent_uuid, name, status, start_ms, heartbeat_ms, config_hash, pid, host)
+                         VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?5, ?6, ?7, ?8)",
+                        params![uuid, experiment_id, parent, name, now, config_hash, pid, host],
+                    )?;
+                    uuid
+                }
+            };
+            for (key, value) in params_list {
                 tx.execute(
-                    "INSERT INTO runs (uuid, experiment_id, parent_uuid, name, status, start_ms, heartbeat_ms, config_hash)
-                     VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?5, ?6)",
-                    params![uuid, experiment_id, parent, name, now, config_hash],
-                )
-                .map_err(&sql)?;
-                uuid
+                    "INSERT OR REPLACE INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
+                    params![uuid, key, value],
+                )?;
             }
-        };
-        for (key, value) in params_list {
+            upsert_tags(tx, &uuid, tags)?;
+            Ok(uuid)
+        })
+    }
+
+    /// Records that a RUNNING run's process is alive.
+    pub fn heartbeat(&mut self, uuid: &str) -> Result<()> {
+        self.write(|tx| {
             tx.execute(
-                "INSERT OR REPLACE INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
-                params![uuid, key, value],
+                "UPDATE runs SET heartbeat_ms = ?2 WHERE uuid = ?1 AND status = 'RUNNING'",
+                params![uuid, now_ms()],
             )
-            .map_err(&sql)?;
-        }
-        upsert_tags(&tx, &uuid, tags).map_err(&sql)?;
-        tx.commit().map_err(&sql)?;
-        Ok(uuid)
+        })?;
+        Ok(())
+    }
+
+    /// Marks FAILED every RUNNING run (of one experiment, or all) whose process is gone:
+    /// its owner on this host no longer exists, or its heartbeat is older than
+    /// `stale_after`. Returns the runs marked, with the reason recorded.
+    pub fn fail_dead_runs(
+        &mut self,
+        experiment_id: Option<i64>,
+        stale_after: Duration,
+    ) -> Result<Vec<(String, String)>> {
+        let now = now_ms();
+        let this_host = host_name();
+        self.write(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT uuid, heartbeat_ms, pid, host FROM runs
+                 WHERE status = 'RUNNING' AND (?1 IS NULL OR experiment_id = ?1)",
+            )?;
+            let running = stmt
+                .query_map([experiment_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Option<u32>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            drop(stmt);
+            let mut failed = Vec::new();
+            for (uuid, heartbeat, pid, host) in running {
+                let silent_ms = now - heartbeat.unwrap_or(0);
+                let owner_gone = match (pid, host.as_deref()) {
+                    (Some(pid), Some(host)) if host == this_host => {
+                        pid != std::process::id() && !process_exists(pid)
+                    }
+                    _ => false,
+                };
+                let reason = if owner_gone {
+                    format!(
+                        "process {} on {this_host} ended without finishing the run (last heartbeat {:.0} s before it was noticed)",
+                        pid.unwrap_or_default(),
+                        silent_ms as f64 / 1000.0
+                    )
+                } else if silent_ms > stale_after.as_millis() as i64 {
+                    format!(
+                        "no heartbeat for {:.0} s (stale after {} s): its process{} died",
+                        silent_ms as f64 / 1000.0,
+                        stale_after.as_secs(),
+                        host.map(|h| format!(" on {h}")).unwrap_or_default()
+                    )
+                } else {
+                    continue;
+                };
+                tx.execute(
+                    "UPDATE runs SET status = 'FAILED', end_ms = ?2, failure_reason = ?3
+                     WHERE uuid = ?1 AND status = 'RUNNING'",
+                    params![uuid, now, reason],
+                )?;
+                failed.push((uuid, reason));
+            }
+            Ok(failed)
+        })
     }
 
     /// Adds or replaces tags of a run.
     pub fn set_tags(&mut self, uuid: &str, tags: &[(String, String)]) -> Result<()> {
-        let sql = sql_error(self.path.clone());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&sql)?;
-        upsert_tags(&tx, uuid, tags).map_err(&sql)?;
-        tx.commit().map_err(&sql)
+        self.write(|tx| upsert_tags(tx, uuid, tags))
     }
 
     /// Ends a run with a final status (and, for FAILED/KILLED, the reason).
     pub fn end_run(&mut self, uuid: &str, status: RunStatus, reason: Option<&str>) -> Result<()> {
-        let changed = self
-            .conn
-            .execute(
+        let changed = self.write(|tx| {
+            tx.execute(
                 "UPDATE runs SET status = ?2, end_ms = ?3, heartbeat_ms = ?3, failure_reason = ?4 WHERE uuid = ?1",
                 params![uuid, status.as_str(), now_ms(), reason],
             )
-            .map_err(self.sql())?;
+        })?;
         if changed == 0 {
             return Err(Error::NoSuchRun(uuid.to_owned()));
         }
@@ -506,75 +676,58 @@ impl Store {
     /// exists (another process finished it first), nothing is written and its uuid is
     /// returned.
     pub fn record_finished_run(&mut self, run: &NewRun<'_>) -> Result<String> {
-        if let Some(bad) = run.metrics.iter().find(|m| !m.value.is_finite()) {
+        self.insert_finished_run(run, false)
+    }
+
+    /// [`Store::record_finished_run`], replacing a run with the same configuration hash
+    /// (with its parameters, metrics, tags and artifacts) if there is one: `--force`.
+    pub fn replace_finished_run(&mut self, run: &NewRun<'_>) -> Result<String> {
+        self.insert_finished_run(run, true)
+    }
+
+    /// Records several completed runs in one transaction (all or none), as
+    /// [`Store::record_finished_run`] does one at a time: a sweep's runs logged together
+    /// share the index pages they touch, so each costs a fraction of a lone commit.
+    pub fn record_finished_runs(&mut self, runs: &[NewRun<'_>]) -> Result<Vec<String>> {
+        self.insert_finished_runs(runs, false)
+    }
+
+    /// [`Store::record_finished_runs`] with [`Store::replace_finished_run`]'s replacing.
+    pub fn replace_finished_runs(&mut self, runs: &[NewRun<'_>]) -> Result<Vec<String>> {
+        self.insert_finished_runs(runs, true)
+    }
+
+    fn insert_finished_run(&mut self, run: &NewRun<'_>, replace: bool) -> Result<String> {
+        let mut uuids = self.insert_finished_runs(std::slice::from_ref(run), replace)?;
+        Ok(uuids.remove(0))
+    }
+
+    fn insert_finished_runs(&mut self, runs: &[NewRun<'_>], replace: bool) -> Result<Vec<String>> {
+        if let Some(bad) = runs
+            .iter()
+            .flat_map(|run| &run.metrics)
+            .find(|m| !m.value.is_finite())
+        {
             return Err(Error::NonFiniteMetric {
                 key: bad.key.clone(),
                 value: bad.value,
             });
         }
-        let sql = sql_error(self.path.clone());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&sql)?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT uuid FROM runs WHERE experiment_id = ?1 AND config_hash = ?2",
-                params![run.experiment_id, run.config_hash],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(&sql)?;
-        if let Some(uuid) = existing {
-            return Ok(uuid);
-        }
-        let uuid = uuid::Uuid::new_v4().to_string();
-        tx.execute(
-            "INSERT INTO runs (uuid, experiment_id, parent_uuid, name, status, start_ms, end_ms, heartbeat_ms, config_hash)
-             VALUES (?1, ?2, ?3, ?4, 'FINISHED', ?5, ?6, ?6, ?7)",
-            params![uuid, run.experiment_id, run.parent, run.name, run.start_ms, run.end_ms, run.config_hash],
-        )
-        .map_err(&sql)?;
-        {
-            let mut insert_param = tx
-                .prepare_cached("INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)")
-                .map_err(&sql)?;
-            for (key, value) in &run.params {
-                insert_param
-                    .execute(params![uuid, key, value])
-                    .map_err(&sql)?;
-            }
-            let mut insert_metric = tx
-                .prepare_cached(
-                    "INSERT INTO metrics (run_uuid, key, value, step, timestamp_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(&sql)?;
-            for m in &run.metrics {
-                insert_metric
-                    .execute(params![uuid, m.key, m.value, m.step, run.end_ms])
-                    .map_err(&sql)?;
-            }
-            let mut insert_tag = tx
-                .prepare_cached("INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)")
-                .map_err(&sql)?;
-            for (key, value) in &run.tags {
-                insert_tag
-                    .execute(params![uuid, key, value])
-                    .map_err(&sql)?;
-            }
-        }
-        tx.commit().map_err(&sql)?;
-        Ok(uuid)
+        self.write(|tx| {
+            runs.iter()
+                .map(|run| insert_finished(tx, run, replace))
+                .collect()
+        })
     }
 
     /// Records a file produced by a run.
     pub fn add_artifact(&mut self, uuid: &str, path: &str, kind: &str, sha256: &str) -> Result<()> {
-        self.conn
-            .execute(
+        self.write(|tx| {
+            tx.execute(
                 "INSERT OR REPLACE INTO artifacts (run_uuid, path, kind, sha256) VALUES (?1, ?2, ?3, ?4)",
                 params![uuid, path, kind, sha256],
             )
-            .map_err(self.sql())?;
+        })?;
         Ok(())
     }
 
@@ -584,7 +737,8 @@ impl Store {
         let head = self
             .conn
             .query_row(
-                "SELECT name, status, start_ms, end_ms, failure_reason FROM runs WHERE uuid = ?1",
+                "SELECT r.name, r.status, r.start_ms, r.end_ms, r.failure_reason, e.name, r.parent_uuid, r.config_hash
+                 FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.uuid = ?1",
                 [uuid],
                 |r| {
                     Ok((
@@ -593,6 +747,11 @@ impl Store {
                         r.get::<_, i64>(2)?,
                         r.get::<_, Option<i64>>(3)?,
                         r.get::<_, Option<String>>(4)?,
+                        (
+                            r.get::<_, String>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                            r.get::<_, String>(7)?,
+                        ),
                     ))
                 },
             )
@@ -634,8 +793,12 @@ impl Store {
             .map_err(&sql)?
             .collect::<rusqlite::Result<BTreeMap<_, _>>>()
             .map_err(&sql)?;
+        let (experiment, parent, config_hash) = head.5;
         Ok(StoredRun {
             uuid: uuid.to_owned(),
+            experiment,
+            parent,
+            config_hash,
             name: head.0,
             status: RunStatus::parse(&head.1).unwrap_or(RunStatus::Failed),
             start_ms: head.2,
@@ -658,6 +821,67 @@ impl Store {
             .map(|n| n as usize)
             .map_err(self.sql())
     }
+}
+
+/// Inserts one finished run inside `tx` (see [`Store::record_finished_run`]).
+fn insert_finished(
+    tx: &rusqlite::Transaction<'_>,
+    run: &NewRun<'_>,
+    replace: bool,
+) -> rusqlite::Result<String> {
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT uuid FROM runs WHERE experiment_id = ?1 AND config_hash = ?2",
+            params![run.experiment_id, run.config_hash],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(uuid) = existing {
+        if !replace {
+            return Ok(uuid);
+        }
+        // Children of the replaced run (none for configuration runs) keep
+        // existing, detached.
+        tx.execute(
+            "UPDATE runs SET parent_uuid = NULL WHERE parent_uuid = ?1",
+            [&uuid],
+        )?;
+        tx.execute("DELETE FROM runs WHERE uuid = ?1", [&uuid])?;
+    }
+    let uuid = uuid::Uuid::new_v4().to_string();
+    tx.execute(
+        "INSERT INTO runs (uuid, experiment_id, parent_uuid, name, status, start_ms, end_ms, heartbeat_ms, config_hash)
+         VALUES (?1, ?2, ?3, ?4, 'FINISHED', ?5, ?6, ?6, ?7)",
+        params![uuid, run.experiment_id, run.parent, run.name, run.start_ms, run.end_ms, run.config_hash],
+    )?;
+    let mut insert_param =
+        tx.prepare_cached("INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)")?;
+    for (key, value) in &run.params {
+        insert_param.execute(params![uuid, key, value])?;
+    }
+    let mut insert_metric = tx.prepare_cached(
+        "INSERT INTO metrics (run_uuid, key, value, step, timestamp_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut latest: std::collections::BTreeMap<&str, (i64, f64)> = Default::default();
+    for m in &run.metrics {
+        insert_metric.execute(params![uuid, m.key, m.value, m.step, run.end_ms])?;
+        let entry = latest.entry(&m.key).or_insert((m.step, m.value));
+        if m.step >= entry.0 {
+            *entry = (m.step, m.value);
+        }
+    }
+    let mut insert_latest = tx.prepare_cached(
+        "INSERT INTO metric_latest (run_uuid, key, step, value) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (key, (step, value)) in latest {
+        insert_latest.execute(params![uuid, key, step, value])?;
+    }
+    let mut insert_tag =
+        tx.prepare_cached("INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)")?;
+    for (key, value) in &run.tags {
+        insert_tag.execute(params![uuid, key, value])?;
+    }
+    Ok(uuid)
 }
 
 #[cfg(test)]
@@ -814,5 +1038,205 @@ mod tests {
             .expect("prepare");
         let err = Store::open(&path).unwrap_err();
         assert!(matches!(err, Error::NewerSchema { found: 99, .. }), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod lifecycle_tests {
+    use super::*;
+
+    fn finished(exp: i64, hash: &str, f1: f64) -> NewRun<'static> {
+        NewRun {
+            experiment_id: exp,
+            parent: None,
+            name: format!("run {hash}"),
+            config_hash: hash.to_owned(),
+            params: vec![("C".to_owned(), 1.0.into())],
+            metrics: vec![Metric::new("f1_macro", f1, 0)],
+            tags: vec![],
+            start_ms: 1,
+            end_ms: 2,
+        }
+    }
+
+    #[test]
+    fn every_earlier_schema_version_is_upgraded_with_its_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Version 0: a database file sarlab never wrote to.
+        let empty = dir.path().join("v0.db");
+        Connection::open(&empty).expect("create");
+        let store = Store::open(&empty).expect("upgrade from 0");
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(store);
+
+        // Version 1, with a study, a CV run and a test run as sarlab 0.1 wrote them.
+        let path = dir.path().join("v1.db");
+        let conn = Connection::open(&path).expect("create");
+        conn.execute_batch(SCHEMA_V1).expect("v1 schema");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO experiments VALUES (1, 'study', 5);
+             INSERT INTO runs (uuid, experiment_id, name, status, start_ms, end_ms, heartbeat_ms, config_hash)
+                VALUES ('p', 1, 'study', 'RUNNING', 1, NULL, 1, 'sp'),
+                       ('c', 1, 'cv', 'FINISHED', 2, 3, 3, 'hc'),
+                       ('t', 1, 'test', 'FINISHED', 4, 5, 5, 'ht');
+             INSERT INTO params VALUES ('c', 'C', 10.0), ('c', 'kernel', 'rbf'), ('t', 'C', 10.0);
+             INSERT INTO metrics VALUES ('c', 'cv_f1_macro', 0.8, 0, 3), ('c', 'cv_f1_macro', 0.9, 1, 3),
+                                        ('c', 'cv_f1_macro_mean', 0.85, 0, 3), ('c', 'cv_f1_macro_std', 0.05, 0, 3),
+                                        ('t', 'test_f1_macro', 0.88, 0, 5);
+             INSERT INTO tags VALUES ('c', 'stage', 'cv'), ('t', 'stage', 'test');",
+        )
+        .expect("v1 data");
+        drop(conn);
+        let store = Store::open(&path).expect("upgrade from 1");
+        let cv = store.run("c").expect("cv run");
+        assert_eq!(cv.params["C"], ParamValue::Real(10.0));
+        assert_eq!(cv.metric_steps("cv_f1_macro"), vec![0.8, 0.9]);
+        // The headline metric is derived from the summary keys.
+        assert_eq!(cv.metric("f1_macro", 0), Some(0.85));
+        assert_eq!(cv.metric("f1_macro_std", 0), None);
+        assert_eq!(
+            store.run("t").expect("test run").metric("f1_macro", 0),
+            Some(0.88)
+        );
+        // The new columns exist; the old run has no owner recorded.
+        let pid: Option<i64> = store
+            .conn
+            .query_row("SELECT pid FROM runs WHERE uuid = 'p'", [], |r| r.get(0))
+            .expect("pid column");
+        assert_eq!(pid, None);
+        // Filters use the new indexes and see the migrated data.
+        let listing = store
+            .list_runs(&crate::RunQuery {
+                filter: Some(crate::Filter::parse("metrics.f1_macro > 0.86").expect("filter")),
+                ..Default::default()
+            })
+            .expect("list");
+        assert_eq!(listing.matched, 1);
+        assert_eq!(listing.runs[0].uuid, "t");
+        // A per-fold metric compares by its value at the highest step.
+        for (filter, matched) in [
+            ("metrics.cv_f1_macro = 0.9", 1),
+            ("metrics.cv_f1_macro = 0.8", 0),
+            ("params.kernel = 'rbf' and metrics.cv_f1_macro >= 0.9", 1),
+        ] {
+            let listing = store
+                .list_runs(&crate::RunQuery {
+                    filter: Some(crate::Filter::parse(filter).expect("filter")),
+                    ..Default::default()
+                })
+                .expect("list");
+            assert_eq!(listing.matched, matched, "{filter}");
+        }
+        drop(store);
+        // Opening again is a no-op.
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(store.count_runs(1).expect("count"), 3);
+    }
+
+    #[test]
+    fn runs_of_dead_processes_are_failed_live_ones_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("runs.db")).expect("open");
+        let exp = store.experiment("e").expect("experiment");
+        let live = store
+            .start_run(exp, None, "live", "a", &[], &[])
+            .expect("start");
+        let dead = store
+            .start_run(exp, None, "dead", "b", &[], &[])
+            .expect("start");
+        let silent = store
+            .start_run(exp, None, "silent", "c", &[], &[])
+            .expect("start");
+        // `dead` belonged to a process of this host that is gone; `silent` to another
+        // host that stopped sending heartbeats.
+        store
+            .conn
+            .execute("UPDATE runs SET pid = 4194303 WHERE uuid = ?1", [&dead])
+            .expect("update");
+        store
+            .conn
+            .execute(
+                "UPDATE runs SET host = 'elsewhere', heartbeat_ms = heartbeat_ms - 600000 WHERE uuid = ?1",
+                [&silent],
+            )
+            .expect("update");
+        let failed = store
+            .fail_dead_runs(Some(exp), Duration::from_secs(60))
+            .expect("sweep");
+        let ids: Vec<&str> = failed.iter().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(ids.len(), 2, "{failed:?}");
+        assert!(ids.contains(&dead.as_str()) && ids.contains(&silent.as_str()));
+        let dead_run = store.run(&dead).expect("read");
+        assert_eq!(dead_run.status, RunStatus::Failed);
+        assert!(
+            dead_run
+                .failure_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("process 4194303")),
+            "{:?}",
+            dead_run.failure_reason
+        );
+        assert!(
+            store
+                .run(&silent)
+                .expect("read")
+                .failure_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("no heartbeat")),
+        );
+        assert_eq!(store.run(&live).expect("read").status, RunStatus::Running);
+        store.heartbeat(&live).expect("heartbeat");
+        store
+            .end_run(&live, RunStatus::Killed, Some("SIGINT"))
+            .expect("end");
+        assert_eq!(store.run(&live).expect("read").status, RunStatus::Killed);
+    }
+
+    #[test]
+    fn forced_rerun_replaces_the_configuration_run_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("runs.db")).expect("open");
+        let exp = store.experiment("e").expect("experiment");
+        let first = store
+            .record_finished_run(&finished(exp, "h", 0.5))
+            .expect("record");
+        store
+            .add_artifact(&first, "fig.png", "figure", "00")
+            .expect("artifact");
+        let kept = store
+            .record_finished_run(&finished(exp, "h", 0.9))
+            .expect("again");
+        assert_eq!(kept, first);
+        assert_eq!(
+            store.run(&first).expect("read").metric("f1_macro", 0),
+            Some(0.5)
+        );
+        let replaced = store
+            .replace_finished_run(&finished(exp, "h", 0.9))
+            .expect("force");
+        assert_ne!(replaced, first);
+        assert!(matches!(store.run(&first), Err(Error::NoSuchRun(_))));
+        assert_eq!(
+            store.run(&replaced).expect("read").metric("f1_macro", 0),
+            Some(0.9)
+        );
+        assert_eq!(store.count_runs(exp).expect("count"), 1);
+        for table in ["params", "metrics", "artifacts"] {
+            let orphans: i64 = store
+                .conn
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE run_uuid = ?1"),
+                    [&first],
+                    |r| r.get(0),
+                )
+                .expect("count");
+            assert_eq!(orphans, 0, "{table} rows of the replaced run are gone");
+        }
     }
 }

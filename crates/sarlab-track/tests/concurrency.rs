@@ -1,0 +1,105 @@
+//! Several processes writing one run database at once (DESIGN §3: 8 writers × 300
+//! read-then-insert transactions must all commit).
+//!
+//! The test starts copies of this test binary that run only `writer_process`, which does
+//! nothing unless `SARLAB_TRACK_WRITER` names a database.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use sarlab_track::{Metric, NewRun, ParamValue, RunQuery, Store, config_hash};
+
+const WRITERS: usize = 8;
+const RUNS_PER_WRITER: usize = 300;
+
+#[test]
+fn eight_processes_write_2400_runs_and_lose_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("runs.db");
+    // Create the schema first so the writers race on runs, not on the migration.
+    drop(Store::open(&db).expect("create"));
+    let exe = std::env::current_exe().expect("test binary");
+    let children: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            Command::new(&exe)
+                .args(["writer_process", "--exact", "--ignored", "--nocapture"])
+                .env("SARLAB_TRACK_WRITER", &db)
+                .env("SARLAB_TRACK_WRITER_INDEX", writer.to_string())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("writer starts")
+        })
+        .collect();
+    // All eight are started before the first is waited for: they write at once.
+    for (writer, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().expect("writer ends");
+        assert!(
+            output.status.success(),
+            "writer {writer} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let store = Store::open(&db).expect("open");
+    let listing = store.list_runs(&RunQuery::default()).expect("list");
+    assert_eq!(listing.matched, WRITERS * RUNS_PER_WRITER);
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity");
+    assert_eq!(integrity, "ok");
+    let metrics: i64 = conn
+        .query_row("SELECT COUNT(*) FROM metrics", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(metrics as usize, WRITERS * RUNS_PER_WRITER * 5);
+}
+
+/// One writer: 300 configurations, each looked up and then recorded.
+#[test]
+#[ignore = "started by eight_processes_write_2400_runs_and_lose_none"]
+fn writer_process() {
+    let Some(db) = std::env::var_os("SARLAB_TRACK_WRITER") else {
+        return;
+    };
+    let writer: i64 = std::env::var("SARLAB_TRACK_WRITER_INDEX")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .expect("writer index");
+    write_runs(Path::new(&db), writer);
+}
+
+fn write_runs(db: &Path, writer: i64) {
+    let mut store = Store::open(db).expect("open");
+    let experiment = store.experiment("concurrent").expect("experiment");
+    for i in 0..RUNS_PER_WRITER as i64 {
+        let params: Vec<(String, ParamValue)> = vec![
+            ("writer".to_owned(), writer.into()),
+            ("index".to_owned(), i.into()),
+            ("C".to_owned(), (i as f64 * 0.5).into()),
+            ("kernel".to_owned(), "rbf".into()),
+        ];
+        let hash = config_hash("digest", &params);
+        assert!(
+            store
+                .run_by_hash(experiment, &hash)
+                .expect("lookup")
+                .is_none()
+        );
+        store
+            .record_finished_run(&NewRun {
+                experiment_id: experiment,
+                parent: None,
+                name: format!("writer {writer} run {i}"),
+                config_hash: hash,
+                params,
+                metrics: (0..5)
+                    .map(|fold| Metric::new("cv_accuracy", 0.5 + 0.01 * fold as f64, fold))
+                    .collect(),
+                tags: vec![("stage".to_owned(), "cv".to_owned())],
+                start_ms: 0,
+                end_ms: 1,
+            })
+            .expect("record");
+    }
+}

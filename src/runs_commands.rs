@@ -1,0 +1,514 @@
+//! `sarlab runs …` and `sarlab merge`: reading the run database back.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use sarlab_report::export::{Cell, TableFormat, write_table};
+use sarlab_track::{Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun};
+use serde_json::{Value, json};
+
+use crate::cli::{
+    ExportFormat, MergeArgs, RunSelection, RunsBestArgs, RunsCompareArgs, RunsExportArgs,
+    RunsListArgs, RunsShowArgs,
+};
+
+/// `print!` into the command's output buffer (writing to a `String` cannot fail).
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = std::fmt::Write::write_fmt($out, format_args!($($arg)*));
+    }};
+}
+
+/// `println!` into the command's output buffer.
+macro_rules! sayln {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        say!($out, $($arg)*);
+        $out.push('\n');
+    }};
+}
+
+/// Runs a command that writes into a buffer, then prints the buffer; a closed pipe
+/// (`sarlab runs list | head`) ends the output quietly instead of panicking.
+fn emitted(command: impl FnOnce(&mut String) -> Result<()>) -> Result<()> {
+    use std::io::Write;
+    let mut out = String::new();
+    let result = command(&mut out);
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(err).context("cannot write to standard output");
+        }
+        _ => {}
+    }
+    result
+}
+
+/// Opens an existing run database (a missing file is an error, not a new database).
+fn open_existing(db: &Path) -> Result<Store> {
+    if !db.is_file() {
+        bail!(
+            "no run database at {} (pass --db, or run a study first)",
+            db.display()
+        );
+    }
+    Store::open(db).with_context(|| format!("cannot open run database {}", db.display()))
+}
+
+fn query_of(selection: &RunSelection) -> Result<RunQuery> {
+    let filter = selection
+        .filter
+        .as_deref()
+        .map(|text| {
+            Filter::parse(text).map_err(|e| {
+                anyhow::anyhow!(
+                    "--filter {e}\n  {text}\n  {}^",
+                    " ".repeat(e.column.saturating_sub(1))
+                )
+            })
+        })
+        .transpose()?;
+    Ok(RunQuery {
+        experiment: selection.experiment.clone(),
+        filter,
+        ..Default::default()
+    })
+}
+
+fn param_json(value: &ParamValue) -> Value {
+    match value {
+        ParamValue::Int(i) => json!(i),
+        ParamValue::Real(r) => json!(r),
+        ParamValue::Text(t) => json!(t),
+    }
+}
+
+fn time_text(ms: i64) -> String {
+    // UTC, to the second, without pulling in a date crate.
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The last-step value of each metric.
+fn last_metrics(run: &StoredRun) -> BTreeMap<&str, f64> {
+    let mut last: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
+    for m in &run.metrics {
+        let entry = last.entry(&m.key).or_insert((m.step, m.value));
+        if m.step >= entry.0 {
+            *entry = (m.step, m.value);
+        }
+    }
+    last.into_iter().map(|(k, (_, v))| (k, v)).collect()
+}
+
+fn run_json(run: &StoredRun) -> Value {
+    json!({
+        "uuid": run.uuid,
+        "experiment": run.experiment,
+        "name": run.name,
+        "status": run.status.as_str(),
+        "start_ms": run.start_ms,
+        "end_ms": run.end_ms,
+        "parent": run.parent,
+        "config_hash": run.config_hash,
+        "failure_reason": run.failure_reason,
+        "params": run.params.iter().map(|(k, v)| (k.clone(), param_json(v))).collect::<serde_json::Map<_, _>>(),
+        "metrics": last_metrics(run).into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "tags": run.tags,
+    })
+}
+
+pub fn list(args: &RunsListArgs) -> Result<()> {
+    emitted(|out| list_into(args, out))
+}
+
+fn list_into(args: &RunsListArgs, out: &mut String) -> Result<()> {
+    let store = open_existing(&args.selection.db)?;
+    let mut query = query_of(&args.selection)?;
+    query.order_by = args
+        .order_by
+        .as_deref()
+        .map(|text| OrderBy::parse(text).map_err(|e| anyhow::anyhow!("--order-by {e}")))
+        .transpose()?;
+    query.limit = (args.limit > 0).then_some(args.limit);
+    let listing = store.list_runs(&query)?;
+    if args.json {
+        let runs = listing
+            .runs
+            .iter()
+            .map(|summary| store.run(&summary.uuid).map(|run| run_json(&run)))
+            .collect::<Result<Vec<_>, _>>()?;
+        sayln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json!({ "matched": listing.matched, "runs": runs }))?
+        );
+        return Ok(());
+    }
+    let order_name = query.order_by.as_ref().map(|o| o.field.name());
+    say!(
+        out,
+        "{:<8}  {:<9}  {:<19}  {:<14}",
+        "run",
+        "status",
+        "started (UTC)",
+        "experiment"
+    );
+    if let Some(name) = &order_name {
+        say!(out, "  {name:>14}");
+    }
+    sayln!(out, "  name");
+    for run in &listing.runs {
+        say!(
+            out,
+            "{:<8}  {:<9}  {:<19}  {:<14}",
+            &run.uuid[..8.min(run.uuid.len())],
+            run.status.as_str(),
+            time_text(run.start_ms),
+            run.experiment
+        );
+        if order_name.is_some() {
+            let value = run
+                .order_value
+                .as_ref()
+                .map_or("-".to_owned(), |v| match v {
+                    ParamValue::Real(r) => format!("{r:.6}"),
+                    other => other.to_string(),
+                });
+            say!(out, "  {value:>14}");
+        }
+        sayln!(out, "  {}", run.name);
+    }
+    if listing.runs.len() < listing.matched {
+        sayln!(
+            out,
+            "({} of {} matching runs; --limit 0 shows all)",
+            listing.runs.len(),
+            listing.matched
+        );
+    } else {
+        sayln!(out, "({} runs)", listing.matched);
+    }
+    Ok(())
+}
+
+pub fn show(args: &RunsShowArgs) -> Result<()> {
+    emitted(|out| show_into(args, out))
+}
+
+fn show_into(args: &RunsShowArgs, out: &mut String) -> Result<()> {
+    let store = open_existing(&args.db)?;
+    let uuid = store.resolve_run(&args.id)?;
+    let run = store.run(&uuid)?;
+    if args.json {
+        let mut value = run_json(&run);
+        value["metric_steps"] = run
+            .metrics
+            .iter()
+            .map(|m| json!({ "key": m.key, "step": m.step, "value": m.value }))
+            .collect();
+        sayln!(out, "{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    sayln!(out, "run         {}", run.uuid);
+    sayln!(out, "name        {}", run.name);
+    sayln!(out, "experiment  {}", run.experiment);
+    sayln!(out, "status      {}", run.status.as_str());
+    if let Some(reason) = &run.failure_reason {
+        sayln!(out, "reason      {reason}");
+    }
+    sayln!(out, "started     {} UTC", time_text(run.start_ms));
+    if let Some(end) = run.end_ms {
+        sayln!(
+            out,
+            "ended       {} UTC ({:.1} s)",
+            time_text(end),
+            (end - run.start_ms) as f64 / 1000.0
+        );
+    }
+    if let Some(parent) = &run.parent {
+        sayln!(out, "parent      {parent}");
+    }
+    sayln!(out, "config hash {}", run.config_hash);
+    sayln!(out, "\nparameters");
+    for (key, value) in &run.params {
+        sayln!(out, "  {key:<28} {value}");
+    }
+    sayln!(
+        out,
+        "\nmetrics (last step; steps of per-fold values in brackets)"
+    );
+    let mut steps: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for m in &run.metrics {
+        steps.entry(&m.key).or_default().push(m.value);
+    }
+    for (key, value) in last_metrics(&run) {
+        let all = &steps[key];
+        if all.len() > 1 {
+            let list: Vec<String> = all.iter().map(|v| format!("{v:.4}")).collect();
+            sayln!(out, "  {key:<28} {value:.6}  [{}]", list.join(", "));
+        } else {
+            sayln!(out, "  {key:<28} {value:.6}");
+        }
+    }
+    sayln!(out, "\ntags");
+    for (key, value) in &run.tags {
+        let one_line = value.replace('\n', " ");
+        let shown: String = one_line.chars().take(100).collect();
+        let more = if one_line.chars().count() > 100 {
+            "…"
+        } else {
+            ""
+        };
+        sayln!(out, "  {key:<28} {shown}{more}");
+    }
+    Ok(())
+}
+
+pub fn compare(args: &RunsCompareArgs) -> Result<()> {
+    emitted(|out| compare_into(args, out))
+}
+
+fn compare_into(args: &RunsCompareArgs, out: &mut String) -> Result<()> {
+    let store = open_existing(&args.db)?;
+    let runs = args
+        .ids
+        .iter()
+        .map(|id| store.resolve_run(id).and_then(|uuid| store.run(&uuid)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let width = 14;
+    say!(out, "{:<30}", "");
+    for run in &runs {
+        say!(out, " {:>width$}", &run.uuid[..8.min(run.uuid.len())]);
+    }
+    sayln!(out);
+    let cell = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+    let keys: std::collections::BTreeSet<&String> =
+        runs.iter().flat_map(|r| r.params.keys()).collect();
+    sayln!(
+        out,
+        "parameters{}",
+        if args.all_params { "" } else { " that differ" }
+    );
+    let mut shown = 0;
+    for key in keys {
+        let values: Vec<Option<&ParamValue>> = runs.iter().map(|r| r.params.get(key)).collect();
+        if !args.all_params && values.iter().all(|v| *v == values[0]) {
+            continue;
+        }
+        shown += 1;
+        say!(out, "  {key:<28}");
+        for value in values {
+            let text = cell(value.map(|v| v.to_string()));
+            say!(
+                out,
+                " {:>width$}",
+                text.chars().take(width).collect::<String>()
+            );
+        }
+        sayln!(out);
+    }
+    if shown == 0 {
+        sayln!(out, "  (none: the runs have the same parameters)");
+    }
+    sayln!(out, "metrics (last step)");
+    let last: Vec<BTreeMap<&str, f64>> = runs.iter().map(last_metrics).collect();
+    let keys: std::collections::BTreeSet<&str> =
+        last.iter().flat_map(|m| m.keys().copied()).collect();
+    for key in keys {
+        say!(out, "  {key:<28}");
+        for metrics in &last {
+            say!(
+                out,
+                " {:>width$}",
+                cell(metrics.get(key).map(|v| format!("{v:.6}")))
+            );
+        }
+        sayln!(out);
+    }
+    Ok(())
+}
+
+pub fn best(args: &RunsBestArgs) -> Result<()> {
+    emitted(|out| best_into(args, out))
+}
+
+fn best_into(args: &RunsBestArgs, out: &mut String) -> Result<()> {
+    let store = open_existing(&args.selection.db)?;
+    let mut query = query_of(&args.selection)?;
+    if args.stage != "any" {
+        let stage = Filter::parse(&format!("params.stage = '{}'", args.stage))
+            .map_err(|e| anyhow::anyhow!("--stage: {e}"))?;
+        query.filter = Some(match query.filter.take() {
+            Some(filter) => Filter::And(Box::new(filter), Box::new(stage)),
+            None => stage,
+        });
+    }
+    let group_by = args
+        .group_by
+        .as_deref()
+        .map(|text| Field::parse(text).map_err(|e| anyhow::anyhow!("--group-by {e}")))
+        .transpose()?;
+    let best = store.best_runs(&query, &args.metric, group_by.as_ref(), !args.minimize)?;
+    if args.json {
+        let rows: Vec<Value> = best
+            .iter()
+            .map(|b| {
+                json!({
+                    "group": b.group.as_ref().map(param_json),
+                    "uuid": b.uuid,
+                    "name": b.name,
+                    "value": b.value,
+                    "candidates": b.candidates,
+                })
+            })
+            .collect();
+        sayln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json!({ "metric": args.metric, "best": rows }))?
+        );
+        return Ok(());
+    }
+    if best.is_empty() {
+        sayln!(
+            out,
+            "no FINISHED {}run has metric `{}`",
+            if args.stage == "any" {
+                String::new()
+            } else {
+                format!("stage-{} ", args.stage)
+            },
+            args.metric
+        );
+        return Ok(());
+    }
+    let group_name = group_by.as_ref().map_or("all runs".to_owned(), Field::name);
+    sayln!(
+        out,
+        "{:<20}  {:>12}  {:>5}  {:<8}  name",
+        group_name,
+        args.metric,
+        "of",
+        "run"
+    );
+    for b in &best {
+        let group = b.group.as_ref().map_or("-".to_owned(), |g| g.to_string());
+        sayln!(
+            out,
+            "{group:<20}  {:>12.6}  {:>5}  {:<8}  {}",
+            b.value,
+            b.candidates,
+            &b.uuid[..8.min(b.uuid.len())],
+            b.name
+        );
+    }
+    Ok(())
+}
+
+pub fn export(args: &RunsExportArgs) -> Result<()> {
+    emitted(|out| export_into(args, out))
+}
+
+fn export_into(args: &RunsExportArgs, out: &mut String) -> Result<()> {
+    let store = open_existing(&args.selection.db)?;
+    let query = query_of(&args.selection)?;
+    let table = store.run_table(&query)?;
+    let rows: Vec<Vec<Option<Cell>>> = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|value| {
+                    value.as_ref().map(|v| match v {
+                        ParamValue::Int(i) => Cell::Int(*i),
+                        ParamValue::Real(r) => Cell::Real(*r),
+                        ParamValue::Text(t) => Cell::Text(t.clone()),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let format = match args.format {
+        ExportFormat::Csv => TableFormat::Csv,
+        ExportFormat::Parquet => TableFormat::Parquet,
+        ExportFormat::Json => TableFormat::Json,
+    };
+    write_table(&table.columns, &rows, format, &args.out)
+        .with_context(|| format!("cannot export runs to {}", args.out.display()))?;
+    sayln!(
+        out,
+        "wrote {} runs × {} columns to {}",
+        rows.len(),
+        table.columns.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let mut out = Store::open(&args.out)
+        .with_context(|| format!("cannot open run database {}", args.out.display()))?;
+    for input in &args.inputs {
+        if !input.is_file() {
+            bail!("no run database at {}", input.display());
+        }
+        let counts = out.merge_from(input).with_context(|| {
+            format!(
+                "cannot merge {} into {}",
+                input.display(),
+                args.out.display()
+            )
+        })?;
+        println!(
+            "{}: {} runs added, {} already present{}",
+            input.display(),
+            counts.runs_added,
+            counts.runs_skipped,
+            if counts.experiments_added > 0 {
+                format!(", {} new experiment(s)", counts.experiments_added)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(time_text(0), "1970-01-01 00:00:00");
+        assert_eq!(time_text(951_782_400_000), "2000-02-29 00:00:00");
+        assert_eq!(time_text(1_795_000_000_123), "2026-11-18 11:06:40");
+    }
+}
