@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use sarlab_report::export::{Cell, TableFormat, write_table};
-use sarlab_track::{Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun};
+use sarlab_track::{
+    Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun, latest_metrics,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -117,14 +119,10 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 /// The last-step value of each metric.
 fn last_metrics(run: &StoredRun) -> BTreeMap<&str, f64> {
-    let mut last: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
-    for m in &run.metrics {
-        let entry = last.entry(&m.key).or_insert((m.step, m.value));
-        if m.step >= entry.0 {
-            *entry = (m.step, m.value);
-        }
-    }
-    last.into_iter().map(|(k, (_, v))| (k, v)).collect()
+    latest_metrics(&run.metrics)
+        .into_iter()
+        .map(|(k, (_, v))| (k, v))
+        .collect()
 }
 
 fn run_json(run: &StoredRun) -> Value {

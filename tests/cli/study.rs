@@ -298,13 +298,7 @@ fn gabor_and_spectral_features_run_in_a_study() {
     assert_success(&out);
     let db = ws.db("runs.db");
     // 4 methods: one configuration and one test run each.
-    assert_eq!(
-        count(
-            &db,
-            "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'test'"
-        ),
-        4
-    );
+    assert_eq!(stage_count(&db, "test"), 4);
     let dim = |method: &str| {
         count(
             &db,
@@ -341,13 +335,7 @@ fn pca_is_a_sweep_axis_fitted_inside_the_folds() {
     assert_success(&out);
     let db = ws.db("runs.db");
     // 2 methods × (pca 0, 10 unwhitened, 10 whitened) × 1 grid point.
-    assert_eq!(
-        count(
-            &db,
-            "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'cv'"
-        ),
-        6
-    );
+    assert_eq!(stage_count(&db, "cv"), 6);
     assert_eq!(
         count(
             &db,

@@ -61,15 +61,20 @@ impl Workspace {
         path
     }
 
-    /// Runs `sarlab ARGS` with this folder as the working directory.
-    pub fn sarlab(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_sarlab"))
+    /// `sarlab ARGS` with this folder as the working directory, not yet started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sarlab"));
+        command
             .args(args)
             .current_dir(self.dir.path())
             // Tests run inside a Slurm allocation must not be sharded by it.
-            .env_remove("SLURM_ARRAY_TASK_ID")
-            .output()
-            .expect("sarlab runs")
+            .env_remove("SLURM_ARRAY_TASK_ID");
+        command
+    }
+
+    /// Runs `sarlab ARGS` with this folder as the working directory.
+    pub fn sarlab(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("sarlab runs")
     }
 
     /// `sarlab dataset synth` writing a small dataset to `out`.
@@ -149,6 +154,26 @@ pub fn assert_failure_mentions(output: &Output, needles: &[&str]) {
 
 pub fn count(db: &Connection, sql: &str) -> i64 {
     db.query_row(sql, [], |r| r.get(0)).expect("count query")
+}
+
+/// How many runs have the `stage` parameter `stage` (`cv`, `test` or `study`).
+pub fn stage_count(db: &Connection, stage: &str) -> i64 {
+    db.query_row(
+        "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = ?1",
+        [stage],
+        |r| r.get(0),
+    )
+    .expect("stage count")
+}
+
+/// The first column of every row of `sql`, as text.
+pub fn strings(db: &Connection, sql: &str) -> Vec<String> {
+    let mut statement = db.prepare(sql).expect("prepare");
+    statement
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
 }
 
 pub fn file_len(path: &Path) -> u64 {

@@ -54,14 +54,20 @@ folds = 5
 const SLOW_CONFIGURATIONS: i64 = 100;
 
 fn spawn_sarlab(ws: &Workspace, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_sarlab"))
-        .args(args)
-        .current_dir(ws.dir.path())
-        .env_remove("SLURM_ARRAY_TASK_ID")
+    ws.command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("sarlab starts")
+}
+
+/// Starts [`SLOW_SPEC`] into `runs.db` in the background.
+fn spawn_slow_study(ws: &Workspace) -> Child {
+    ws.write("slow.toml", SLOW_SPEC);
+    spawn_sarlab(
+        ws,
+        &["run", "slow.toml", "--db", "runs.db", "--reports", "out"],
+    )
 }
 
 /// Polls `sql` (a count) until it reaches `at_least`; fails if `child` ends first.
@@ -155,21 +161,9 @@ fn four_shards_merged_equal_one_process_and_merging_twice_changes_nothing() {
             stdout(&out)
         );
         let db = ws.db(&format!("shard-{i}.db"));
-        assert_eq!(
-            count(
-                &db,
-                "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'cv'"
-            ),
-            2
-        );
+        assert_eq!(stage_count(&db, "cv"), 2);
         // A shard only cross-validates: the test refits need every shard's results.
-        assert_eq!(
-            count(
-                &db,
-                "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'test'"
-            ),
-            0
-        );
+        assert_eq!(stage_count(&db, "test"), 0);
     }
 
     let merge = ws.sarlab(&[
@@ -255,9 +249,7 @@ fn slurm_array_variables_choose_the_shard() {
     let ws = Workspace::new();
     ws.write("tiny.toml", TINY_SPEC);
     let run = |vars: &[(&str, &str)]| {
-        Command::new(env!("CARGO_BIN_EXE_sarlab"))
-            .args(["run", "tiny.toml", "--db", "runs.db", "--reports", "out"])
-            .current_dir(ws.dir.path())
+        ws.command(&["run", "tiny.toml", "--db", "runs.db", "--reports", "out"])
             .envs(vars.iter().copied())
             .output()
             .expect("sarlab runs")
@@ -279,13 +271,7 @@ fn slurm_array_variables_choose_the_shard() {
         1
     );
     // Configurations 2 and 6 of the fixed order: raw's third grid point, hog's third.
-    assert_eq!(
-        count(
-            &db,
-            "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'cv'"
-        ),
-        2
-    );
+    assert_eq!(stage_count(&db, "cv"), 2);
 
     // A task outside the array, or an id without a count, is an error naming the variable.
     assert_failure_mentions(
@@ -314,11 +300,7 @@ fn slurm_array_variables_choose_the_shard() {
 #[test]
 fn sigint_marks_the_study_killed_and_leaves_a_consistent_database() {
     let ws = Workspace::new();
-    ws.write("slow.toml", SLOW_SPEC);
-    let mut child = spawn_sarlab(
-        &ws,
-        &["run", "slow.toml", "--db", "runs.db", "--reports", "out"],
-    );
+    let mut child = spawn_slow_study(&ws);
     wait_for_count(
         &ws,
         &mut child,
@@ -365,11 +347,7 @@ fn sigint_marks_the_study_killed_and_leaves_a_consistent_database() {
 #[test]
 fn kill_9_mid_sweep_then_rerun_finishes_only_the_missing_configurations() {
     let ws = Workspace::new();
-    ws.write("slow.toml", SLOW_SPEC);
-    let mut child = spawn_sarlab(
-        &ws,
-        &["run", "slow.toml", "--db", "runs.db", "--reports", "out"],
-    );
+    let mut child = spawn_slow_study(&ws);
     // The first feature method's configuration runs are in.
     wait_for_count(
         &ws,
@@ -428,13 +406,7 @@ fn kill_9_mid_sweep_then_rerun_finishes_only_the_missing_configurations() {
         .expect("the killed study run");
     assert_eq!(status, "FAILED");
     assert!(reason.contains("process"), "{reason}");
-    assert_eq!(
-        count(
-            &db,
-            "SELECT COUNT(*) FROM params WHERE key = 'stage' AND value = 'cv'"
-        ),
-        SLOW_CONFIGURATIONS
-    );
+    assert_eq!(stage_count(&db, "cv"), SLOW_CONFIGURATIONS);
     assert_eq!(
         count(&db, "SELECT COUNT(DISTINCT config_hash) FROM runs"),
         count(&db, "SELECT COUNT(*) FROM runs")
@@ -451,16 +423,10 @@ fn force_reruns_and_replaces_finished_configurations() {
     let ws = Workspace::new();
     ws.write("tiny.toml", TINY_SPEC);
     assert_success(&ws.run_tiny(&[]));
-    let before: Vec<String> = {
-        let db = ws.db("runs.db");
-        let mut stmt = db
-            .prepare("SELECT uuid FROM runs WHERE parent_uuid IS NOT NULL ORDER BY uuid")
-            .expect("prepare");
-        stmt.query_map([], |r| r.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    };
+    let before = strings(
+        &ws.db("runs.db"),
+        "SELECT uuid FROM runs WHERE parent_uuid IS NOT NULL ORDER BY uuid",
+    );
     let forced = ws.run_tiny(&["--force"]);
     assert_success(&forced);
     assert!(
@@ -581,18 +547,11 @@ fn runs_commands_list_show_compare_best_and_export() {
     assert_eq!(count(&ws.db("runs.db"), "SELECT COUNT(*) FROM runs"), 11);
 
     // show and compare, by unique prefix.
-    let uuids: Vec<String> = {
-        let mut stmt = db
-            .prepare(
-                "SELECT r.uuid FROM runs r JOIN params p ON p.run_uuid = r.uuid \
-                 WHERE p.key = 'stage' AND p.value = 'cv' ORDER BY r.name LIMIT 2",
-            )
-            .expect("prepare");
-        stmt.query_map([], |r| r.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    };
+    let uuids = strings(
+        &db,
+        "SELECT r.uuid FROM runs r JOIN params p ON p.run_uuid = r.uuid \
+         WHERE p.key = 'stage' AND p.value = 'cv' ORDER BY r.name LIMIT 2",
+    );
     let out = ws.sarlab(&["runs", "show", "--db", "runs.db", &uuids[0][..8]]);
     assert_success(&out);
     for needle in [uuids[0].as_str(), "config hash", "cv_f1_macro", "stage"] {
@@ -658,13 +617,7 @@ fn runs_commands_list_show_compare_best_and_export() {
         assert!(file_len(&ws.path(file)) > 200, "{file}");
     }
     let csv = std::fs::read_to_string(ws.path("runs.csv")).expect("csv");
-    let all_uuids: Vec<String> = {
-        let mut stmt = db.prepare("SELECT uuid FROM runs").expect("prepare");
-        stmt.query_map([], |r| r.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    };
+    let all_uuids = strings(&db, "SELECT uuid FROM runs");
     assert_eq!(all_uuids.len(), 11);
     for uuid in &all_uuids {
         assert!(

@@ -290,6 +290,29 @@ struct Parser {
 }
 
 impl Parser {
+    /// Parses all of `input` with `rule`: `empty` when there is nothing to parse,
+    /// `trailing` when `rule` stops before the end.
+    fn whole<T>(
+        input: &str,
+        empty: &str,
+        rule: impl FnOnce(&mut Parser) -> Result<T, FilterError>,
+        trailing: &str,
+    ) -> Result<T, FilterError> {
+        let mut parser = Parser {
+            tokens: tokenize(input)?,
+            position: 0,
+            end: input.chars().count(),
+        };
+        if parser.peek().is_none() {
+            return parser.error(empty);
+        }
+        let parsed = rule(&mut parser)?;
+        if parser.peek().is_some() {
+            return parser.error(trailing);
+        }
+        Ok(parsed)
+    }
+
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.position).map(|(_, t)| t)
     }
@@ -495,20 +518,12 @@ impl Parser {
 impl Filter {
     /// Parses a filter expression.
     pub fn parse(input: &str) -> Result<Filter, FilterError> {
-        let tokens = tokenize(input)?;
-        let mut parser = Parser {
-            tokens,
-            position: 0,
-            end: input.chars().count(),
-        };
-        if parser.peek().is_none() {
-            return parser.error("empty filter");
-        }
-        let filter = parser.expr()?;
-        if parser.peek().is_some() {
-            return parser.error("expected `and`, `or` or the end of the filter");
-        }
-        Ok(filter)
+        Parser::whole(
+            input,
+            "empty filter",
+            Parser::expr,
+            "expected `and`, `or` or the end of the filter",
+        )
     }
 
     /// A SQL condition on `runs r`; keys and literals are appended to `params` and
@@ -583,6 +598,13 @@ impl Filter {
     }
 }
 
+/// Where a field's values are: rows (`run_uuid`, `key`, `value`) of a table, or a
+/// column of `runs`.
+enum Source<'a> {
+    Keyed(&'static str, &'a str),
+    Column(&'static str),
+}
+
 /// How a comparison on a keyed table is written (see [`Filter::to_sql`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
@@ -594,44 +616,35 @@ impl Field {
     /// Parses a field alone, e.g. `metrics.f1_macro` or `params.feature` (for ordering
     /// and grouping).
     pub fn parse(input: &str) -> Result<Field, FilterError> {
-        let tokens = tokenize(input)?;
-        let mut parser = Parser {
-            tokens,
-            position: 0,
-            end: input.chars().count(),
-        };
-        if parser.peek().is_none() {
-            return parser.error("expected a field such as metrics.f1_macro");
+        Parser::whole(
+            input,
+            "expected a field such as metrics.f1_macro",
+            Parser::field,
+            "expected the end of the field",
+        )
+    }
+
+    /// Where the field's values live in the database.
+    fn source(&self) -> Source<'_> {
+        match self {
+            // The latest value of each metric key.
+            Field::Metric(key) => Source::Keyed("metric_latest", key),
+            Field::Param(key) => Source::Keyed("params", key),
+            Field::Tag(key) => Source::Keyed("tags", key),
+            Field::Attribute(attribute) => Source::Column(attribute.column()),
         }
-        let field = parser.field()?;
-        if parser.peek().is_some() {
-            return parser.error("expected the end of the field");
-        }
-        Ok(field)
     }
 
     /// The field's value for run `r` as a SQL expression (NULL when the run lacks the
     /// key); a metric is its value at the highest step.
     pub fn value_sql(&self, params: &mut Vec<SqlValue>) -> String {
-        let (table, alias) = match self {
-            Field::Metric(key) => {
-                params.push(SqlValue::Text(key.clone()));
-                return "(SELECT m.value FROM metric_latest m WHERE m.run_uuid = r.uuid AND m.key = ?)"
-                    .to_owned();
+        match self.source() {
+            Source::Column(column) => column.to_owned(),
+            Source::Keyed(table, key) => {
+                params.push(SqlValue::Text(key.to_owned()));
+                format!("(SELECT k.value FROM {table} k WHERE k.run_uuid = r.uuid AND k.key = ?)")
             }
-            Field::Param(key) => {
-                params.push(SqlValue::Text(key.clone()));
-                ("params", "p")
-            }
-            Field::Tag(key) => {
-                params.push(SqlValue::Text(key.clone()));
-                ("tags", "t")
-            }
-            Field::Attribute(attribute) => return attribute.column().to_owned(),
-        };
-        format!(
-            "(SELECT {alias}.value FROM {table} {alias} WHERE {alias}.run_uuid = r.uuid AND {alias}.key = ?)"
-        )
+        }
     }
 
     /// How the field is written in a filter.
@@ -659,18 +672,14 @@ fn match_sql(
     params: &mut Vec<SqlValue>,
     form: Form,
 ) -> String {
-    let table = match field {
-        // The latest value of each metric key (kept by a trigger on `metrics`).
-        Field::Metric(key) => ("metric_latest", key),
-        Field::Param(key) => ("params", key),
-        Field::Tag(key) => ("tags", key),
-        Field::Attribute(attribute) => {
+    let (table, key) = match field.source() {
+        Source::Column(column) => {
             params.extend(values.iter().map(literal_sql));
-            return format!("({} {condition})", attribute.column());
+            return format!("({column} {condition})");
         }
+        Source::Keyed(table, key) => (table, key),
     };
-    let (table, key) = table;
-    params.push(SqlValue::Text(key.clone()));
+    params.push(SqlValue::Text(key.to_owned()));
     params.extend(values.iter().map(literal_sql));
     match form {
         Form::Set => format!(

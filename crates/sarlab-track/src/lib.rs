@@ -31,5 +31,5 @@ pub use merge::MergeCounts;
 pub use query::{BestRun, Listing, OrderBy, RunQuery, RunSummary, RunTable};
 pub use store::{
     Metric, NewRun, ParamValue, RunStatus, SCHEMA_VERSION, Store, StoredRun, config_hash,
-    environment_tags, host_name, now_ms,
+    environment_tags, host_name, latest_metrics, now_ms,
 };

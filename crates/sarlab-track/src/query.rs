@@ -1,8 +1,6 @@
 //! Reading runs back: listings with filters and ordering, run ids by prefix, the best
 //! run per group, and wide tables for export.
 
-use std::collections::BTreeMap;
-
 use rusqlite::OptionalExtension;
 use rusqlite::types::Value as SqlValue;
 
@@ -317,13 +315,7 @@ impl Store {
         let rows = runs
             .iter()
             .map(|run| {
-                let mut last_metric: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
-                for m in &run.metrics {
-                    let entry = last_metric.entry(&m.key).or_insert((m.step, m.value));
-                    if m.step >= entry.0 {
-                        *entry = (m.step, m.value);
-                    }
-                }
+                let last_metric = crate::store::latest_metrics(&run.metrics);
                 let mut row = vec![
                     text(&run.uuid),
                     text(&run.experiment),

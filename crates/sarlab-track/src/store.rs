@@ -76,8 +76,8 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 /// Version 2: which process owns a RUNNING run (so a rerun on the same host can tell a
 /// dead one at once); `metric_latest`, each run's latest value of each metric key, kept
-/// by a trigger on `metrics`, so filters and orderings read one indexed row instead of
-/// finding the highest step; covering `(key, value, run)` indexes for filters (the
+/// by every writer of `metrics` in the same transaction, so filters and orderings read
+/// one indexed row instead of finding the highest step; covering `(key, value, run)` indexes for filters (the
 /// `(key, value)` index on every metric step goes: it cost a scattered write per value
 /// logged); and headline metrics (`f1_macro`, `accuracy`, …: the CV mean of a CV run,
 /// the test value of a test run) for runs that version 1 recorded with only
@@ -340,6 +340,19 @@ impl StoredRun {
         steps.sort_by_key(|m| m.step);
         steps.into_iter().map(|m| m.value).collect()
     }
+}
+
+/// Each key's value at its highest step, as `(step, value)`, in key order: what
+/// `metric_latest` holds and filters compare.
+pub fn latest_metrics(metrics: &[Metric]) -> BTreeMap<&str, (i64, f64)> {
+    let mut latest: BTreeMap<&str, (i64, f64)> = BTreeMap::new();
+    for m in metrics {
+        let entry = latest.entry(&m.key).or_insert((m.step, m.value));
+        if m.step >= entry.0 {
+            *entry = (m.step, m.value);
+        }
+    }
+    latest
 }
 
 /// Hash identifying a configuration: SHA-256 of the dataset digest and the parameters
@@ -862,18 +875,13 @@ fn insert_finished(
     let mut insert_metric = tx.prepare_cached(
         "INSERT INTO metrics (run_uuid, key, value, step, timestamp_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut latest: std::collections::BTreeMap<&str, (i64, f64)> = Default::default();
     for m in &run.metrics {
         insert_metric.execute(params![uuid, m.key, m.value, m.step, run.end_ms])?;
-        let entry = latest.entry(&m.key).or_insert((m.step, m.value));
-        if m.step >= entry.0 {
-            *entry = (m.step, m.value);
-        }
     }
     let mut insert_latest = tx.prepare_cached(
         "INSERT INTO metric_latest (run_uuid, key, step, value) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (key, (step, value)) in latest {
+    for (key, (step, value)) in latest_metrics(&run.metrics) {
         insert_latest.execute(params![uuid, key, step, value])?;
     }
     let mut insert_tag =
