@@ -138,14 +138,14 @@ fn filters_are_sweepable_preprocessing_recorded_with_each_run() {
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(DISTINCT run_uuid) FROM params WHERE key = 'filter'"
+            "SELECT COUNT(DISTINCT run_id) FROM params WHERE key = 'filter'"
         ),
         4 + 2
     );
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(*) FROM params p JOIN params s ON p.run_uuid = s.run_uuid \
+            "SELECT COUNT(*) FROM params p JOIN params s ON p.run_id = s.run_id \
              WHERE p.key = 'filter' AND p.value = 'gaussian:lowpass:cutoff=10' \
              AND s.key = 'stage' AND s.value = 'cv'"
         ),

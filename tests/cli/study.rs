@@ -27,7 +27,7 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
         count(&db, "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NULL"),
         1
     );
-    let cv_runs = "SELECT run_uuid FROM tags WHERE key = 'stage' AND value = 'cv'";
+    let cv_runs = "SELECT run_id FROM tags WHERE key = 'stage' AND value = 'cv'";
     assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM ({cv_runs})")), 8);
 
     // Parameters are typed: numbers compare as numbers.
@@ -51,7 +51,7 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
             count(
                 &db,
                 &format!(
-                    "SELECT COUNT(*) FROM params WHERE key = '{key}' AND run_uuid IN ({cv_runs})"
+                    "SELECT COUNT(*) FROM params WHERE key = '{key}' AND run_id IN ({cv_runs})"
                 )
             ),
             8,
@@ -132,7 +132,7 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
             count(
                 &db,
                 &format!(
-                    "SELECT COUNT(*) FROM tags t JOIN runs r ON r.uuid = t.run_uuid WHERE r.parent_uuid IS NULL AND t.key = '{tag}'"
+                    "SELECT COUNT(*) FROM tags t JOIN runs r ON r.id = t.run_id WHERE r.parent_uuid IS NULL AND t.key = '{tag}'"
                 )
             ),
             1,
@@ -178,7 +178,7 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
 fn reproducible_metrics(db: &rusqlite::Connection) -> Vec<(String, String, i64, f64)> {
     let mut stmt = db
         .prepare(
-            "SELECT r.name, m.key, m.step, m.value FROM metrics m JOIN runs r ON r.uuid = m.run_uuid \
+            "SELECT r.name, m.key, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id \
              WHERE m.key NOT LIKE '%seconds' ORDER BY r.name, m.key, m.step",
         )
         .expect("prepare");
@@ -303,7 +303,7 @@ fn gabor_and_spectral_features_run_in_a_study() {
         count(
             &db,
             &format!(
-                "SELECT CAST(m.value AS INTEGER) FROM metrics m JOIN params p ON p.run_uuid = m.run_uuid \
+                "SELECT CAST(m.value AS INTEGER) FROM metrics m JOIN params p ON p.run_id = m.run_id \
                  WHERE m.key = 'feature_dim' AND p.key = 'feature' AND p.value = '{method}' LIMIT 1"
             ),
         )
@@ -339,13 +339,13 @@ fn pca_is_a_sweep_axis_fitted_inside_the_folds() {
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(*) FROM metrics m JOIN params p ON p.run_uuid = m.run_uuid \
+            "SELECT COUNT(*) FROM metrics m JOIN params p ON p.run_id = m.run_id \
              WHERE m.key = 'svm_input_dim' AND m.value = 10 AND p.key = 'pca' AND p.value = 10"
         ),
         // 4 CV runs, plus the test runs whose best setting used PCA.
         4 + count(
             &db,
-            "SELECT COUNT(*) FROM params a JOIN params b ON a.run_uuid = b.run_uuid \
+            "SELECT COUNT(*) FROM params a JOIN params b ON a.run_id = b.run_id \
              WHERE a.key = 'stage' AND a.value = 'test' AND b.key = 'pca' AND b.value = 10"
         )
     );
@@ -353,8 +353,8 @@ fn pca_is_a_sweep_axis_fitted_inside_the_folds() {
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(*) FROM params WHERE key = 'pca' AND value > 5 AND run_uuid IN \
-             (SELECT run_uuid FROM params WHERE key = 'stage' AND value = 'cv')"
+            "SELECT COUNT(*) FROM params WHERE key = 'pca' AND value > 5 AND run_id IN \
+             (SELECT run_id FROM params WHERE key = 'stage' AND value = 'cv')"
         ),
         4
     );

@@ -101,8 +101,8 @@ fn configuration_metrics(db: &Connection, stage: &str) -> Vec<(String, String, i
     let mut stmt = db
         .prepare(
             "SELECT r.config_hash, m.key, m.step, m.value FROM metrics m \
-             JOIN runs r ON r.uuid = m.run_uuid \
-             JOIN params p ON p.run_uuid = r.uuid AND p.key = 'stage' AND p.value = ?1 \
+             JOIN runs r ON r.id = m.run_id \
+             JOIN params p ON p.run_id = r.id AND p.key = 'stage' AND p.value = ?1 \
              WHERE m.key NOT LIKE '%seconds' ORDER BY 1, 2, 3",
         )
         .expect("prepare");
@@ -483,10 +483,10 @@ fn runs_commands_list_show_compare_best_and_export() {
     let expected = count(
         &db,
         "SELECT COUNT(*) FROM runs r WHERE \
-         EXISTS (SELECT 1 FROM metrics WHERE run_uuid = r.uuid AND key = 'f1_macro') \
-         AND EXISTS (SELECT 1 FROM params WHERE run_uuid = r.uuid AND key = 'kernel' AND value = 'rbf') \
-         AND (EXISTS (SELECT 1 FROM params WHERE run_uuid = r.uuid AND key = 'C' AND value >= 10) \
-              OR EXISTS (SELECT 1 FROM params WHERE run_uuid = r.uuid AND key = 'gamma' AND value = 'scale'))",
+         EXISTS (SELECT 1 FROM metrics WHERE run_id = r.id AND key = 'f1_macro') \
+         AND EXISTS (SELECT 1 FROM params WHERE run_id = r.id AND key = 'kernel' AND value = 'rbf') \
+         AND (EXISTS (SELECT 1 FROM params WHERE run_id = r.id AND key = 'C' AND value >= 10) \
+              OR EXISTS (SELECT 1 FROM params WHERE run_id = r.id AND key = 'gamma' AND value = 'scale'))",
     );
     // CV: C = 10 (4) or gamma = scale with C = 1 (2); plus the test runs that match.
     assert!((6..=8).contains(&expected), "{expected}");
@@ -516,7 +516,7 @@ fn runs_commands_list_show_compare_best_and_export() {
     assert!(text.contains("(3 of 8 matching runs"), "{text}");
     let best_f1 = db
         .query_row(
-            "SELECT MAX(m.value) FROM metrics m JOIN params p ON p.run_uuid = m.run_uuid \
+            "SELECT MAX(m.value) FROM metrics m JOIN params p ON p.run_id = m.run_id \
              WHERE m.key = 'f1_macro' AND p.key = 'stage' AND p.value = 'cv'",
             [],
             |r| r.get::<_, f64>(0),
@@ -549,7 +549,7 @@ fn runs_commands_list_show_compare_best_and_export() {
     // show and compare, by unique prefix.
     let uuids = strings(
         &db,
-        "SELECT r.uuid FROM runs r JOIN params p ON p.run_uuid = r.uuid \
+        "SELECT r.uuid FROM runs r JOIN params p ON p.run_id = r.id \
          WHERE p.key = 'stage' AND p.value = 'cv' ORDER BY r.name LIMIT 2",
     );
     let out = ws.sarlab(&["runs", "show", "--db", "runs.db", &uuids[0][..8]]);
@@ -593,8 +593,8 @@ fn runs_commands_list_show_compare_best_and_export() {
         let max = db
             .query_row(
                 "SELECT MAX(m.value) FROM metrics m \
-                 JOIN params f ON f.run_uuid = m.run_uuid AND f.key = 'feature' AND f.value = ?1 \
-                 JOIN params s ON s.run_uuid = m.run_uuid AND s.key = 'stage' AND s.value = 'cv' \
+                 JOIN params f ON f.run_id = m.run_id AND f.key = 'feature' AND f.value = ?1 \
+                 JOIN params s ON s.run_id = m.run_id AND s.key = 'stage' AND s.value = 'cv' \
                  WHERE m.key = 'f1_macro'",
                 [feature],
                 |r| r.get::<_, f64>(0),

@@ -48,6 +48,9 @@ pub enum Error {
 
     #[error("metric `{key}` has a non-finite value ({value}); refusing to record it")]
     NonFiniteMetric { key: String, value: f64 },
+
+    #[error("run `{run}` names parent run {parent}, which is not in the database")]
+    NoSuchParent { run: String, parent: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -530,10 +530,10 @@ impl Filter {
     /// referenced as `?` placeholders, in order.
     ///
     /// A comparison on a metric (its latest value), parameter or tag is either a set,
-    /// `r.uuid IN (SELECT run_uuid FROM <table> WHERE key = ? AND value <op> ?)` (one
-    /// range scan of the covering `(key, value, run)` index), or a probe, `EXISTS (SELECT
-    /// 1 FROM <table> WHERE run_uuid = r.uuid AND key = ? AND value <op> ?)` (one primary
-    /// key lookup per candidate run). The first comparison of the top-level `and` chain
+    /// `r.id IN (SELECT run_id FROM <table> WHERE key = ? AND value <op> ?)` (one scan
+    /// of the key's range of the covering `(key, run, value)` index), or a probe,
+    /// `EXISTS (SELECT 1 FROM <table> WHERE run_id = r.id AND key = ? AND value <op> ?)`
+    /// (one primary key lookup per candidate run). The first comparison of the top-level `and` chain
     /// is the set SQLite drives the query from; every other conjunct only probes the
     /// runs it leaves, instead of building a set of its own. The two forms select the
     /// same runs: a run without the key matches no comparison (and so matches its
@@ -598,7 +598,7 @@ impl Filter {
     }
 }
 
-/// Where a field's values are: rows (`run_uuid`, `key`, `value`) of a table, or a
+/// Where a field's values are: rows (`run_id`, `key`, `value`) of a table, or a
 /// column of `runs`.
 enum Source<'a> {
     Keyed(&'static str, &'a str),
@@ -642,7 +642,7 @@ impl Field {
             Source::Column(column) => column.to_owned(),
             Source::Keyed(table, key) => {
                 params.push(SqlValue::Text(key.to_owned()));
-                format!("(SELECT k.value FROM {table} k WHERE k.run_uuid = r.uuid AND k.key = ?)")
+                format!("(SELECT k.value FROM {table} k WHERE k.run_id = r.id AND k.key = ?)")
             }
         }
     }
@@ -683,10 +683,10 @@ fn match_sql(
     params.extend(values.iter().map(literal_sql));
     match form {
         Form::Set => format!(
-            "(r.uuid IN (SELECT k.run_uuid FROM {table} k WHERE k.key = ? AND k.value {condition}))"
+            "(r.id IN (SELECT k.run_id FROM {table} k WHERE k.key = ? AND k.value {condition}))"
         ),
         Form::Probe => format!(
-            "(EXISTS (SELECT 1 FROM {table} k WHERE k.run_uuid = r.uuid AND k.key = ? AND k.value {condition}))"
+            "(EXISTS (SELECT 1 FROM {table} k WHERE k.run_id = r.id AND k.key = ? AND k.value {condition}))"
         ),
     }
 }
@@ -896,21 +896,23 @@ mod tests {
                 ("gamma", gamma),
             ] {
                 conn.execute(
-                    "INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO params (run_id, key, value) \
+                     SELECT id, ?2, ?3 FROM runs WHERE uuid = ?1",
                     rusqlite::params![name, key, value],
                 )
                 .expect("param");
             }
             for (step, value) in f1.iter().enumerate() {
                 conn.execute(
-                    "INSERT INTO metrics (run_uuid, key, value, step, timestamp_ms) \
-                     VALUES (?1, 'f1_macro', ?2, ?3, 0)",
+                    "INSERT INTO metrics (run_id, key, value, step, timestamp_ms) \
+                     SELECT id, 'f1_macro', ?2, ?3, 0 FROM runs WHERE uuid = ?1",
                     rusqlite::params![name, value, step as i64],
                 )
                 .expect("metric");
             }
             conn.execute(
-                "INSERT INTO tags (run_uuid, key, value) VALUES (?1, 'git_dirty', ?2)",
+                "INSERT INTO tags (run_id, key, value) \
+                 SELECT id, 'git_dirty', ?2 FROM runs WHERE uuid = ?1",
                 rusqlite::params![name, dirty],
             )
             .expect("tag");

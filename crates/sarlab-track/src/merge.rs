@@ -47,13 +47,16 @@ impl Store {
                  WHERE name NOT IN (SELECT name FROM main.experiments)",
                 [],
             )?;
+            // Each copied run: its id in the source, and in this database once inserted.
             tx.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS merge_runs (uuid TEXT PRIMARY KEY, experiment_id INTEGER NOT NULL);
+                "CREATE TEMP TABLE IF NOT EXISTS merge_runs (
+                     source_id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,
+                     experiment_id INTEGER NOT NULL, target_id INTEGER);
                  DELETE FROM temp.merge_runs;",
             )?;
             tx.execute(
-                "INSERT INTO temp.merge_runs (uuid, experiment_id)
-                 SELECT r.uuid, e.id FROM src.runs r
+                "INSERT INTO temp.merge_runs (source_id, uuid, experiment_id)
+                 SELECT r.id, r.uuid, e.id FROM src.runs r
                  JOIN src.experiments se ON se.id = r.experiment_id
                  JOIN main.experiments e ON e.name = se.name
                  WHERE NOT EXISTS (SELECT 1 FROM main.runs m WHERE m.uuid = r.uuid)
@@ -61,6 +64,7 @@ impl Store {
                                    WHERE m.experiment_id = e.id AND m.config_hash = r.config_hash)",
                 [],
             )?;
+            // In the source's order, so that ids keep following the order of recording.
             let runs_added = tx.execute(
                 "INSERT INTO main.runs (uuid, experiment_id, parent_uuid, name, status, start_ms, end_ms,
                                         heartbeat_ms, config_hash, failure_reason, pid, host)
@@ -70,20 +74,25 @@ impl Store {
                              THEN r.parent_uuid END,
                         r.name, r.status, r.start_ms, r.end_ms, r.heartbeat_ms, r.config_hash,
                         r.failure_reason, r.pid, r.host
-                 FROM src.runs r JOIN temp.merge_runs t ON t.uuid = r.uuid",
+                 FROM src.runs r JOIN temp.merge_runs t ON t.source_id = r.id ORDER BY r.id",
+                [],
+            )?;
+            tx.execute(
+                "UPDATE temp.merge_runs SET target_id = (SELECT id FROM main.runs m WHERE m.uuid = merge_runs.uuid)",
                 [],
             )?;
             for (table, columns) in [
-                ("params", "run_uuid, key, value"),
-                ("metrics", "run_uuid, key, value, step, timestamp_ms"),
-                ("metric_latest", "run_uuid, key, step, value"),
-                ("tags", "run_uuid, key, value"),
-                ("artifacts", "run_uuid, path, kind, sha256"),
+                ("params", "key, value"),
+                ("metrics", "key, step, value, timestamp_ms"),
+                ("metric_latest", "key, step, value"),
+                ("tags", "key, value"),
+                ("artifacts", "path, kind, sha256"),
             ] {
                 tx.execute(
                     &format!(
-                        "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM src.{table}
-                         WHERE run_uuid IN (SELECT uuid FROM temp.merge_runs)"
+                        "INSERT INTO main.{table} (run_id, {columns})
+                         SELECT t.target_id, {columns} FROM src.{table} c
+                         JOIN temp.merge_runs t ON t.source_id = c.run_id ORDER BY c.run_id"
                     ),
                     [],
                 )?;

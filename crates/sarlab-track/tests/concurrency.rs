@@ -7,6 +7,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use rusqlite::OptionalExtension;
+
 use sarlab_track::{Metric, NewRun, ParamValue, RunQuery, Store, config_hash};
 
 const WRITERS: usize = 8;
@@ -53,6 +55,24 @@ fn eight_processes_write_2400_runs_and_lose_none() {
         .query_row("SELECT COUNT(*) FROM metrics", [], |r| r.get(0))
         .expect("count");
     assert_eq!(metrics as usize, WRITERS * RUNS_PER_WRITER * 5);
+    // Every row refers to an existing run, and to the right one: each run's `writer`
+    // and `index` params are the ones in its name.
+    let dangling: Option<String> = conn
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()
+        .expect("foreign keys");
+    assert_eq!(dangling, None);
+    let misattributed: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM runs r
+             JOIN params w ON w.run_id = r.id AND w.key = 'writer'
+             JOIN params i ON i.run_id = r.id AND i.key = 'index'
+             WHERE r.name != 'writer ' || w.value || ' run ' || i.value",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(misattributed, 0);
 }
 
 /// One writer: 300 configurations, each looked up and then recorded.
