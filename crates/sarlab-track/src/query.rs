@@ -212,7 +212,10 @@ impl Store {
 
     /// Per value of `group_by` (or overall), the FINISHED run with the highest (or, with
     /// `maximize = false`, lowest) value of metric `metric` among the runs `query`
-    /// selects. Ties go to the earliest run. Groups in ascending order of their value.
+    /// selects. Ties go to the earliest run: the earliest start, then the first recorded
+    /// (a grid recorded in one transaction shares its start, and is recorded in the order
+    /// it was enumerated in, so this is the configuration a study picks). Groups in
+    /// ascending order of their value.
     pub fn best_runs(
         &self,
         query: &RunQuery,
@@ -231,8 +234,8 @@ impl Store {
         let mut statement = self
             .conn
             .prepare(&format!(
-                "SELECT * FROM (SELECT r.uuid, r.name, {value} AS v, {group} AS g, r.start_ms \
-                 {from} AND r.status = 'FINISHED') WHERE v IS NOT NULL ORDER BY start_ms, uuid"
+                "SELECT * FROM (SELECT r.uuid, r.name, {value} AS v, {group} AS g, r.start_ms, r.id \
+                 {from} AND r.status = 'FINISHED') WHERE v IS NOT NULL ORDER BY start_ms, id"
             ))
             .map_err(&sql)?;
         let rows = statement
@@ -472,6 +475,37 @@ mod tests {
                 .expect("none")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn tied_best_runs_go_to_the_first_recorded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("runs.db")).expect("open");
+        let exp = store.experiment("study").expect("experiment");
+        // A grid recorded in one transaction: one start time, equal scores. Random
+        // uuids must not decide (eight runs: the first recorded has the smallest uuid
+        // only one time in eight).
+        let grid: Vec<NewRun<'_>> = (0..8)
+            .map(|i| NewRun {
+                experiment_id: exp,
+                parent: None,
+                name: format!("C={i}"),
+                config_hash: format!("grid{i}"),
+                params: vec![("C".to_owned(), ParamValue::Int(i))],
+                metrics: vec![Metric::new("f1_macro", 0.9, 0)],
+                tags: vec![],
+                start_ms: 100,
+                end_ms: 200,
+            })
+            .collect();
+        store.record_finished_runs(&grid).expect("record");
+        for maximize in [true, false] {
+            let best = store
+                .best_runs(&RunQuery::default(), "f1_macro", None, maximize)
+                .expect("best");
+            assert_eq!(best[0].name, "C=0");
+            assert_eq!(best[0].candidates, 8);
+        }
     }
 
     #[test]
