@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::store::{Store, sql_error};
+use crate::store::{PER_RUN_TABLES, Store, sql_error};
 
 /// What a merge did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,13 +81,7 @@ impl Store {
                 "UPDATE temp.merge_runs SET target_id = (SELECT id FROM main.runs m WHERE m.uuid = merge_runs.uuid)",
                 [],
             )?;
-            for (table, columns) in [
-                ("params", "key, value"),
-                ("metrics", "key, step, value, timestamp_ms"),
-                ("metric_latest", "key, step, value"),
-                ("tags", "key, value"),
-                ("artifacts", "path, kind, sha256"),
-            ] {
+            for (table, columns) in PER_RUN_TABLES {
                 tx.execute(
                     &format!(
                         "INSERT INTO main.{table} (run_id, {columns})

@@ -207,6 +207,23 @@ CREATE INDEX tags_key_run ON tags(key, run_id, value);
 CREATE INDEX metric_latest_key_run ON metric_latest(key, run_id, value);
 ";
 
+/// The tables of per-run rows in the current schema, each with its columns after
+/// `run_id`: what goes with a run (replacing, merging).
+pub(crate) const PER_RUN_TABLES: [(&str, &str); 5] = [
+    ("params", "key, value"),
+    ("metrics", "key, step, value, timestamp_ms"),
+    ("metric_latest", "key, step, value"),
+    ("tags", "key, value"),
+    ("artifacts", "path, kind, sha256"),
+];
+
+/// The first table with a row that refers to a missing row (`PRAGMA
+/// foreign_key_check`), if any.
+pub(crate) fn dangling_reference(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()
+}
+
 /// Derives version 2's `metric_latest` from `metrics` for every run: the data step
 /// after [`MIGRATION_V2`] (released; never edited).
 const FILL_METRIC_LATEST_V2: &str = "
@@ -241,6 +258,9 @@ pub(crate) fn migrate_connection(conn: &Connection, path: &Path) -> Result<()> {
                 supported: SCHEMA_VERSION,
             });
         }
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
         for (step, migration) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
             let derived = match step {
                 // Version 2 introduced `metric_latest`: derive it from what is there.
@@ -255,15 +275,8 @@ pub(crate) fn migrate_connection(conn: &Connection, path: &Path) -> Result<()> {
                     source,
                 })?;
         }
-        if version >= SCHEMA_VERSION {
-            return Ok(());
-        }
         // Rebuilt tables must still refer only to rows that exist.
-        let dangling: Option<String> = conn
-            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-            .optional()
-            .map_err(&sql)?;
-        if let Some(table) = dangling {
+        if let Some(table) = dangling_reference(conn).map_err(&sql)? {
             return Err(Error::Migration {
                 path: path.to_path_buf(),
                 from: version,
@@ -1018,30 +1031,27 @@ fn insert_finished(
     run: &NewRun<'_>,
     replace: bool,
 ) -> rusqlite::Result<String> {
-    let existing: Option<String> = tx
-        .prepare_cached("SELECT uuid FROM runs WHERE experiment_id = ?1 AND config_hash = ?2")?
-        .query_row(params![run.experiment_id, run.config_hash], |r| r.get(0))
+    let existing: Option<(i64, String)> = tx
+        .prepare_cached("SELECT id, uuid FROM runs WHERE experiment_id = ?1 AND config_hash = ?2")?
+        .query_row(params![run.experiment_id, run.config_hash], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
-    if let Some(uuid) = existing {
+    if let Some((old_id, old_uuid)) = existing {
         if !replace {
-            return Ok(uuid);
+            return Ok(old_uuid);
         }
         // Children of the replaced run (none for configuration runs) keep
         // existing, detached; its own rows go with it (explicitly: this writer runs
         // without foreign-key enforcement, see `insert_finished_runs`).
         tx.execute(
             "UPDATE runs SET parent_uuid = NULL WHERE parent_uuid = ?1",
-            [&uuid],
+            [&old_uuid],
         )?;
-        for table in ["params", "metrics", "metric_latest", "tags", "artifacts"] {
-            tx.execute(
-                &format!(
-                    "DELETE FROM {table} WHERE run_id = (SELECT id FROM runs WHERE uuid = ?1)"
-                ),
-                [&uuid],
-            )?;
+        for (table, _) in PER_RUN_TABLES {
+            tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [old_id])?;
         }
-        tx.execute("DELETE FROM runs WHERE uuid = ?1", [&uuid])?;
+        tx.execute("DELETE FROM runs WHERE id = ?1", [old_id])?;
     }
     let uuid = uuid::Uuid::new_v4().to_string();
     tx.prepare_cached(
@@ -1272,6 +1282,14 @@ mod tests {
 mod lifecycle_tests {
     use super::*;
 
+    /// The single value `sql` selects.
+    fn scalar<T: rusqlite::types::FromSql>(store: &Store, sql: &str) -> T {
+        store
+            .conn
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
     fn finished(exp: i64, hash: &str, f1: f64) -> NewRun<'static> {
         NewRun {
             experiment_id: exp,
@@ -1293,10 +1311,7 @@ mod lifecycle_tests {
         let empty = dir.path().join("v0.db");
         Connection::open(&empty).expect("create");
         let store = Store::open(&empty).expect("upgrade from 0");
-        let version: i64 = store
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .expect("version");
+        let version: i64 = scalar(&store, "PRAGMA user_version");
         assert_eq!(version, SCHEMA_VERSION);
         drop(store);
 
@@ -1332,10 +1347,7 @@ mod lifecycle_tests {
             Some(0.88)
         );
         // The new columns exist; the old run has no owner recorded.
-        let pid: Option<i64> = store
-            .conn
-            .query_row("SELECT pid FROM runs WHERE uuid = 'p'", [], |r| r.get(0))
-            .expect("pid column");
+        let pid: Option<i64> = scalar(&store, "SELECT pid FROM runs WHERE uuid = 'p'");
         assert_eq!(pid, None);
         // Filters use the new indexes and see the migrated data.
         let listing = store
@@ -1397,10 +1409,7 @@ mod lifecycle_tests {
         drop(conn);
 
         let mut store = Store::open(&path).expect("upgrade from 2");
-        let version: i64 = store
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .expect("version");
+        let version: i64 = scalar(&store, "PRAGMA user_version");
         assert_eq!(version, SCHEMA_VERSION);
         // Ids follow the order the runs were recorded in, not their uuids.
         let ids: Vec<(i64, String)> = store
@@ -1441,34 +1450,19 @@ mod lifecycle_tests {
             )
             .expect("artifact");
         assert_eq!(artifact, ("confusion.csv".to_owned(), "ff00".to_owned()));
-        let latest: i64 = store
-            .conn
-            .query_row("SELECT COUNT(*) FROM metric_latest", [], |r| r.get(0))
-            .expect("latest");
+        let latest: i64 = scalar(&store, "SELECT COUNT(*) FROM metric_latest");
         assert_eq!(
             latest, 3,
             "cv_f1_macro and f1_macro of hog, f1_macro of gabor"
         );
         // No version-2 table is left, and every reference resolves.
-        let leftovers: i64 = store
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE '%!_v2' ESCAPE '!'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("schema");
+        let leftovers: i64 = scalar(
+            &store,
+            "SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE '%!_v2' ESCAPE '!'",
+        );
         assert_eq!(leftovers, 0);
-        let dangling: Option<String> = store
-            .conn
-            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-            .optional()
-            .expect("foreign keys");
-        assert_eq!(dangling, None);
-        let integrity: String = store
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .expect("integrity");
+        assert_eq!(dangling_reference(&store.conn).expect("foreign keys"), None);
+        let integrity: String = scalar(&store, "PRAGMA integrity_check");
         assert_eq!(integrity, "ok");
         // Filters and orderings read the rebuilt indexes.
         for (filter, expected) in [
@@ -1506,10 +1500,7 @@ mod lifecycle_tests {
             })
             .expect("replace");
         assert!(matches!(store.run("b-hog"), Err(Error::NoSuchRun(_))));
-        let artifacts: i64 = store
-            .conn
-            .query_row("SELECT COUNT(*) FROM artifacts", [], |r| r.get(0))
-            .expect("artifacts");
+        let artifacts: i64 = scalar(&store, "SELECT COUNT(*) FROM artifacts");
         assert_eq!(artifacts, 0);
     }
 
@@ -1611,18 +1602,10 @@ mod lifecycle_tests {
             ("tags", 0),
             ("artifacts", 0),
         ] {
-            let count: i64 = store
-                .conn
-                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-                .expect("count");
+            let count: i64 = scalar(&store, &format!("SELECT COUNT(*) FROM {table}"));
             assert_eq!(count, rows, "{table}: the replaced run's rows are gone");
         }
-        let dangling: Option<String> = store
-            .conn
-            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-            .optional()
-            .expect("foreign keys");
-        assert_eq!(dangling, None);
+        assert_eq!(dangling_reference(&store.conn).expect("foreign keys"), None);
         assert!(matches!(
             store.add_artifact(&first, "fig.png", "figure", "00"),
             Err(Error::NoSuchRun(_))
