@@ -306,9 +306,9 @@ pub struct FeaturesArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ArrayFormat {
-    /// float64 values kept exactly (as f32 .npy).
+    /// .npy of the values (float64 by default: exactly; see --dtype).
     Npy,
-    /// 32-bit float TIFF.
+    /// Float TIFF of the values (float64 by default; see --dtype).
     Tiff,
     /// 8-bit PNG, min–max stretched (for viewing).
     Png,
@@ -331,9 +331,21 @@ pub struct FilterArgs {
     /// Format of the image outputs (the panel is always PNG).
     #[arg(long, value_enum, default_value = "npy")]
     pub format: ArrayFormat,
+    /// Sample type of .npy and TIFF outputs: f64 keeps every value exactly; f32
+    /// rounds each value once (half the size).
+    #[arg(long, value_enum, default_value = "f64")]
+    pub dtype: FloatType,
     /// Band of multi-band images, from 0.
     #[arg(long)]
     pub band: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FloatType {
+    /// 64-bit floats: values exactly.
+    F64,
+    /// 32-bit floats: values rounded to single precision.
+    F32,
 }
 
 #[derive(Debug, Args)]
@@ -343,6 +355,9 @@ pub struct SpectrumArgs {
     pub out: PathBuf,
     #[arg(long, value_enum, default_value = "npy")]
     pub format: ArrayFormat,
+    /// Sample type of .npy and TIFF outputs (f64: exact; f32: rounded once).
+    #[arg(long, value_enum, default_value = "f64")]
+    pub dtype: FloatType,
     #[arg(long)]
     pub band: Option<usize>,
 }
@@ -355,6 +370,9 @@ pub struct SwapArgs {
     pub out: PathBuf,
     #[arg(long, value_enum, default_value = "npy")]
     pub format: ArrayFormat,
+    /// Sample type of .npy and TIFF outputs (f64: exact; f32: rounded once).
+    #[arg(long, value_enum, default_value = "f64")]
+    pub dtype: FloatType,
     #[arg(long)]
     pub band: Option<usize>,
 }
@@ -434,9 +452,9 @@ pub enum ConvertTo {
     Png,
     /// 16-bit grey PNG, stretched.
     Png16,
-    /// 32-bit float TIFF, values as they are.
+    /// Float TIFF, values as they are (float64 unless --dtype f32).
     Tiff,
-    /// Little-endian f32 .npy, values as they are.
+    /// Little-endian float .npy, values as they are (float64 unless --dtype f32).
     Npy,
 }
 
@@ -462,7 +480,11 @@ pub struct ConvertArgs {
     pub intensity: ConvertIntensity,
     /// Smallest magnitude before taking decibels.
     #[arg(long, default_value_t = 1e-4)]
-    pub db_floor: f32,
+    pub db_floor: f64,
+    /// Sample type of .npy and TIFF outputs (f64: exact; f32: rounded once, as the
+    /// MSTAR Phoenix magnitudes already are).
+    #[arg(long, value_enum, default_value = "f64")]
+    pub dtype: FloatType,
     /// Stretch to the integer range of PNG: minmax, pLOW-HIGH (e.g. p1-99, clips the
     /// tails) or fixed:LOW:HIGH. Per chip.
     #[arg(long, default_value = "minmax")]

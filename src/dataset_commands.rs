@@ -13,7 +13,7 @@ use sarlab_io::{
     FolderLayout, chip_file,
 };
 
-use crate::cli::{ConvertArgs, ConvertIntensity, ConvertTo, InfoArgs, ReadArgs};
+use crate::cli::{ConvertArgs, ConvertIntensity, ConvertTo, FloatType, InfoArgs, ReadArgs};
 use crate::progress;
 
 pub(crate) fn dataset_options(read: &ReadArgs, verify_md5: bool) -> Result<DatasetOptions> {
@@ -212,8 +212,10 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
         format: match args.to {
             ConvertTo::Png => OutputFormat::Png8,
             ConvertTo::Png16 => OutputFormat::Png16,
-            ConvertTo::Tiff => OutputFormat::TiffF32,
-            ConvertTo::Npy => OutputFormat::NpyF32,
+            ConvertTo::Tiff if args.dtype == FloatType::F32 => OutputFormat::TiffF32,
+            ConvertTo::Tiff => OutputFormat::TiffF64,
+            ConvertTo::Npy if args.dtype == FloatType::F32 => OutputFormat::NpyF32,
+            ConvertTo::Npy => OutputFormat::NpyF64,
         },
         intensity: match args.intensity {
             ConvertIntensity::Linear => IntensityMap::Linear,
@@ -275,7 +277,7 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
 pub(crate) fn read_single(
     path: &Path,
     options: &DatasetOptions,
-) -> Result<Option<ndarray::Array2<f32>>> {
+) -> Result<Option<ndarray::Array2<f64>>> {
     let is_hdr = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("hdr"));
@@ -304,5 +306,5 @@ pub(crate) fn read_single(
             path.display()
         );
     }
-    Ok(Some(chip.image))
+    Ok(Some(chip.image.to_f64()))
 }

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use ndarray::{Array2, ArrayView2};
-use rayon::prelude::*;
+use ndarray::Array2;
 use sarlab_features::{FeatureMethod, hog_image};
 use sarlab_filter::Preprocess;
 use sarlab_io::{DatasetIndex, Split, npy};
@@ -170,33 +169,33 @@ fn dataset_features(
         );
     }
     let start = Instant::now();
-    let prepared: Vec<Array2<f32>> = chips
-        .par_iter()
-        .map(|chip| {
-            preprocess
-                .apply(chip.image.view())
-                .with_context(|| format!("chip {}", dataset.chip_label(chip)))
-        })
-        .collect::<Result<_>>()?;
-    if let Some((k, chip)) = prepared
-        .iter()
-        .enumerate()
-        .find(|(_, c)| c.dim() != prepared[0].dim())
-    {
+    // Each chip is cropped in its stored type, widened to f64 and preprocessed as the
+    // extractor reaches it: only the feature matrix is held.
+    let prepare = |k: usize| -> Result<Array2<f64>> {
+        let chip = chips[k];
+        preprocess
+            .apply(chip.to_f64().view())
+            .with_context(|| format!("chip {}", dataset.chip_label(chip)))
+    };
+    let (rows, cols) = prepare(0)?.dim();
+    if let Some(other) = chips.iter().find(|c| {
+        preprocess
+            .window(c.size)
+            .is_ok_and(|(r, c)| (r.len(), c.len()) != (rows, cols))
+    }) {
         bail!(
             "{} is {}x{} but {} is {}x{}: give --crop N to bring every chip to N×N",
-            dataset.chip_label(chips[k]),
-            chip.nrows(),
-            chip.ncols(),
+            dataset.chip_label(other),
+            other.size.0,
+            other.size.1,
             dataset.chip_label(chips[0]),
-            prepared[0].nrows(),
-            prepared[0].ncols()
+            chips[0].size.0,
+            chips[0].size.1
         );
     }
-    let views: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|c| c.view()).collect();
-    let bar = progress::bar(views.len(), format!("{} features", method.name()));
+    let bar = progress::bar(chips.len(), format!("{} features", method.name()));
     let matrix = method
-        .extract_all(&views, &|| bar.inc(1))
+        .extract_with(chips.len(), prepare, &|| bar.inc(1))
         .with_context(|| {
             format!(
                 "{} features of {} (use --crop to bring chips of different sizes to one size)",
@@ -206,7 +205,6 @@ fn dataset_features(
         })?;
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
-    let (rows, cols) = prepared[0].dim();
     let labels: Vec<i64> = chips.iter().map(|c| c.class_index as i64).collect();
     let flat: Vec<f64> = matrix.iter().copied().collect();
     write(

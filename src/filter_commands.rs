@@ -1,7 +1,7 @@
 //! `sarlab filter`, `sarlab spectrum` and `sarlab swap`: the frequency lab on one image.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use ndarray::{Array2, ArrayView2};
@@ -11,9 +11,10 @@ use sarlab_filter::frequency::FrequencyFilter;
 use sarlab_filter::spatial::SpeckleFilter;
 use sarlab_io::DatasetOptions;
 use sarlab_io::convert::{self, OutputFormat, Stretch};
+use sarlab_io::safe_write::{Protected, refuse_overwrite};
 use sarlab_report::write_panel_figure;
 
-use crate::cli::{ArrayFormat, FilterArgs, SpectrumArgs, SwapArgs};
+use crate::cli::{ArrayFormat, FilterArgs, FloatType, SpectrumArgs, SwapArgs};
 use crate::dataset_commands::read_single;
 
 fn read_image(path: &Path, band: Option<usize>) -> Result<Array2<f64>> {
@@ -26,28 +27,58 @@ fn read_image(path: &Path, band: Option<usize>) -> Result<Array2<f64>> {
             path.display()
         )
     })?;
-    Ok(values.mapv(f64::from))
+    Ok(values)
 }
 
-fn prepare_out(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+/// Where and how a command's arrays are written.
+struct Output<'a> {
+    dir: &'a Path,
+    format: OutputFormat,
 }
 
-/// Writes `values` as `<dir>/<name>.<ext>`.
-fn save(dir: &Path, name: &str, values: ArrayView2<'_, f64>, format: ArrayFormat) -> Result<()> {
-    let output = match format {
-        ArrayFormat::Npy => OutputFormat::NpyF32,
-        ArrayFormat::Tiff => OutputFormat::TiffF32,
-        ArrayFormat::Png => OutputFormat::Png8,
-    };
-    let path = dir.join(format!("{name}.{}", output.extension()));
-    convert::write(
-        values.mapv(|v| v as f32).view(),
-        output,
-        Stretch::MinMax,
-        &path,
-    )
-    .with_context(|| format!("cannot write {}", path.display()))
+impl<'a> Output<'a> {
+    /// Creates `dir`; refuses outputs that would land on one of `inputs` (the
+    /// command's own images: `filter d/panel.png --out d` must not overwrite it).
+    fn new(
+        dir: &'a Path,
+        format: ArrayFormat,
+        dtype: FloatType,
+        names: &[&str],
+        inputs: &[&Path],
+    ) -> Result<Self> {
+        let format = match (format, dtype) {
+            (ArrayFormat::Npy, FloatType::F64) => OutputFormat::NpyF64,
+            (ArrayFormat::Npy, FloatType::F32) => OutputFormat::NpyF32,
+            (ArrayFormat::Tiff, FloatType::F64) => OutputFormat::TiffF64,
+            (ArrayFormat::Tiff, FloatType::F32) => OutputFormat::TiffF32,
+            (ArrayFormat::Png, _) => OutputFormat::Png8,
+        };
+        let output = Output { dir, format };
+        let mut outputs: Vec<PathBuf> = names.iter().map(|n| output.path(n)).collect();
+        outputs.push(dir.join("panel.png"));
+        let protected: Vec<(PathBuf, Protected)> = inputs
+            .iter()
+            .map(|p| (p.to_path_buf(), Protected::Input))
+            .collect();
+        refuse_overwrite(&outputs, &protected)?;
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(output)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.{}", self.format.extension()))
+    }
+
+    /// Writes `values` as `<dir>/<name>.<ext>`.
+    fn save(&self, name: &str, values: ArrayView2<'_, f64>) -> Result<()> {
+        let path = self.path(name);
+        convert::write(values, self.format, Stretch::MinMax, &path)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    fn panel(&self) -> PathBuf {
+        self.dir.join("panel.png")
+    }
 }
 
 pub fn filter(args: &FilterArgs) -> Result<()> {
@@ -74,10 +105,16 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
         Some(s) => s.apply(original.view()).context("--speckle")?,
         None => original.clone(),
     };
-    prepare_out(&args.out)?;
+    let out = Output::new(
+        &args.out,
+        args.format,
+        args.dtype,
+        &["spectrum", "mask", "filtered_spectrum", "filtered"],
+        &[&args.image],
+    )?;
     let spectrum =
         fft::log_magnitude(fft::fftshift(fft::fft2_real(despeckled.view()).view()).view());
-    save(&args.out, "spectrum", spectrum.view(), args.format)?;
+    out.save("spectrum", spectrum.view())?;
     let mut panels: Vec<(String, Array2<f64>)> = vec![("original".to_owned(), original.clone())];
     if speckle.is_some() {
         panels.push(("despeckled".to_owned(), despeckled.clone()));
@@ -88,13 +125,13 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
             let result = f
                 .apply_complex(despeckled.view())
                 .with_context(|| format!("--filter on the {rows}x{cols} image"))?;
-            save(&args.out, "mask", result.centred_mask.view(), args.format)?;
+            out.save("mask", result.centred_mask.view())?;
             // With `pad=fast` the spectrum and mask have the padded size.
             let after = Array2::from_shape_fn(result.centred_mask.dim(), |(r, c)| {
                 result.centred_spectrum[[r, c]].norm() * result.centred_mask[[r, c]]
             })
             .mapv(f64::ln_1p);
-            save(&args.out, "filtered_spectrum", after.view(), args.format)?;
+            out.save("filtered_spectrum", after.view())?;
             println!(
                 "largest imaginary part of the inverse transform: {:.3e} (rounding; the mask is symmetric)",
                 result.max_imaginary
@@ -104,11 +141,11 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
         }
         None => despeckled,
     };
-    save(&args.out, "filtered", filtered.view(), args.format)?;
+    out.save("filtered", filtered.view())?;
     panels.push(("filtered".to_owned(), filtered));
     let views: Vec<(&str, ArrayView2<'_, f64>)> =
         panels.iter().map(|(t, a)| (t.as_str(), a.view())).collect();
-    let panel = args.out.join("panel.png");
+    let panel = out.panel();
     write_panel_figure(&views, &panel)
         .with_context(|| format!("cannot draw {}", panel.display()))?;
     println!("wrote {} ({rows}x{cols})", args.out.display());
@@ -117,22 +154,23 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
 
 pub fn spectrum(args: &SpectrumArgs) -> Result<()> {
     let image = read_image(&args.image, args.band)?;
-    prepare_out(&args.out)?;
+    let out = Output::new(
+        &args.out,
+        args.format,
+        args.dtype,
+        &["log_magnitude", "phase", "amplitude_only", "phase_only"],
+        &[&args.image],
+    )?;
     let centred = fft::fftshift(fft::fft2_real(image.view()).view());
     let log_magnitude = fft::log_magnitude(centred.view());
     let phase = fft::phase(centred.view());
-    save(
-        &args.out,
-        "log_magnitude",
-        log_magnitude.view(),
-        args.format,
-    )?;
-    save(&args.out, "phase", phase.view(), args.format)?;
+    out.save("log_magnitude", log_magnitude.view())?;
+    out.save("phase", phase.view())?;
     let amplitude = amplitude_only(image.view());
     let phase_image = phase_only(image.view());
-    save(&args.out, "amplitude_only", amplitude.view(), args.format)?;
-    save(&args.out, "phase_only", phase_image.view(), args.format)?;
-    let panel = args.out.join("panel.png");
+    out.save("amplitude_only", amplitude.view())?;
+    out.save("phase_only", phase_image.view())?;
+    let panel = out.panel();
     write_panel_figure(
         &[
             ("image", image.view()),
@@ -162,10 +200,16 @@ pub fn swap(args: &SwapArgs) -> Result<()> {
             b.ncols()
         )
     })?;
-    prepare_out(&args.out)?;
-    save(&args.out, "amplitude_a_phase_b", ab.view(), args.format)?;
-    save(&args.out, "amplitude_b_phase_a", ba.view(), args.format)?;
-    let panel = args.out.join("panel.png");
+    let out = Output::new(
+        &args.out,
+        args.format,
+        args.dtype,
+        &["amplitude_a_phase_b", "amplitude_b_phase_a"],
+        &[&args.a, &args.b],
+    )?;
+    out.save("amplitude_a_phase_b", ab.view())?;
+    out.save("amplitude_b_phase_a", ba.view())?;
+    let panel = out.panel();
     write_panel_figure(
         &[
             ("A", a.view()),

@@ -5,9 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use sarlab_report::export::{Cell, TableFormat, write_table};
-use sarlab_track::{
-    Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun, latest_metrics,
-};
+use sarlab_track::{Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -117,12 +115,38 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// The last-step value of each metric.
-fn last_metrics(run: &StoredRun) -> BTreeMap<&str, f64> {
-    latest_metrics(&run.metrics)
+/// The headline value of each metric: the value of a single-step metric, the mean
+/// over steps of a per-fold one (sarlab's steps are CV folds; the last fold alone says
+/// nothing about a configuration).
+fn headline_metrics(run: &StoredRun) -> BTreeMap<&str, f64> {
+    metric_steps(run)
         .into_iter()
-        .map(|(k, (_, v))| (k, v))
+        .map(|(k, steps)| (k, mean_std(&steps).0))
         .collect()
+}
+
+/// Every metric's values in step order.
+fn metric_steps(run: &StoredRun) -> BTreeMap<&str, Vec<f64>> {
+    let mut steps: BTreeMap<&str, Vec<(i64, f64)>> = BTreeMap::new();
+    for m in &run.metrics {
+        steps.entry(&m.key).or_default().push((m.step, m.value));
+    }
+    steps
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_by_key(|(step, _)| *step);
+            (k, v.into_iter().map(|(_, value)| value).collect())
+        })
+        .collect()
+}
+
+/// Mean and population standard deviation (numpy's `std`, as the study records
+/// `*_std`), summed in step order.
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
 }
 
 fn run_json(run: &StoredRun) -> Value {
@@ -137,7 +161,7 @@ fn run_json(run: &StoredRun) -> Value {
         "config_hash": run.config_hash,
         "failure_reason": run.failure_reason,
         "params": run.params.iter().map(|(k, v)| (k.clone(), param_json(v))).collect::<serde_json::Map<_, _>>(),
-        "metrics": last_metrics(run).into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "metrics": headline_metrics(run).into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "tags": run.tags,
     })
 }
@@ -260,19 +284,19 @@ fn show_into(args: &RunsShowArgs, out: &mut String) -> Result<()> {
     }
     sayln!(
         out,
-        "\nmetrics (last step; steps of per-fold values in brackets)"
+        "\nmetrics (per-fold metrics: mean ± std over folds, then each fold's value in brackets)"
     );
-    let mut steps: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for m in &run.metrics {
-        steps.entry(&m.key).or_default().push(m.value);
-    }
-    for (key, value) in last_metrics(&run) {
-        let all = &steps[key];
+    for (key, all) in metric_steps(&run) {
+        let (mean, std) = mean_std(&all);
         if all.len() > 1 {
             let list: Vec<String> = all.iter().map(|v| format!("{v:.4}")).collect();
-            sayln!(out, "  {key:<28} {value:.6}  [{}]", list.join(", "));
+            sayln!(
+                out,
+                "  {key:<28} {mean:.6} ± {std:.6}  [{}]",
+                list.join(", ")
+            );
         } else {
-            sayln!(out, "  {key:<28} {value:.6}");
+            sayln!(out, "  {key:<28} {mean:.6}");
         }
     }
     sayln!(out, "\ntags");
@@ -335,8 +359,8 @@ fn compare_into(args: &RunsCompareArgs, out: &mut String) -> Result<()> {
     if shown == 0 {
         sayln!(out, "  (none: the runs have the same parameters)");
     }
-    sayln!(out, "metrics (last step)");
-    let last: Vec<BTreeMap<&str, f64>> = runs.iter().map(last_metrics).collect();
+    sayln!(out, "metrics (per-fold metrics: mean over folds)");
+    let last: Vec<BTreeMap<&str, f64>> = runs.iter().map(headline_metrics).collect();
     let keys: std::collections::BTreeSet<&str> =
         last.iter().flat_map(|m| m.keys().copied()).collect();
     for key in keys {

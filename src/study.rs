@@ -14,19 +14,17 @@
 //! runs are written whole or not at all, so a failed or interrupted study leaves only
 //! complete runs, and a rerun skips them.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use ndarray::{Array2, ArrayView2};
-use rayon::prelude::*;
+use ndarray::Array2;
 use sarlab_features::{FeatureMethod, hog_image};
 use sarlab_filter::Preprocess;
 use sarlab_io::synth::{self, SynthConfig};
-use sarlab_io::{Dataset, DatasetIndex, Split};
+use sarlab_io::{Chip, Dataset, DatasetIndex, Split};
 use sarlab_report::{ConfigResult, ImageFigure, MethodResult, StudyReport};
 use sarlab_svm::{
     Backend, CvSettings, FeatureTransform, METRIC_NAMES, confusion_matrix, cross_validate_grid,
@@ -342,12 +340,6 @@ struct StudyOutcome {
     skipped: usize,
 }
 
-/// Preprocessed chips of both splits for one preprocessing setting.
-struct Prepared {
-    train: Vec<Array2<f32>>,
-    test: Vec<Array2<f32>>,
-}
-
 /// Cross-validation summary of one recorded configuration.
 struct CvRecord {
     feature: usize,
@@ -400,8 +392,7 @@ impl Study<'_> {
             .map(|c| c.class_index)
             .collect();
 
-        let mut prepared: HashMap<String, Prepared> = HashMap::new();
-        let (ran, skipped) = self.cross_validate(&dataset, &y_train, &mut prepared)?;
+        let (ran, skipped) = self.cross_validate(&dataset, &y_train)?;
         if !self.shard.is_whole() {
             // The best configuration of a method needs every shard's runs: the test
             // refits and the report come from a run of the spec on the merged database.
@@ -410,14 +401,7 @@ impl Study<'_> {
         let records = self.cv_records(&dataset.digest)?;
         let mut methods = Vec::new();
         for method in self.plan.methods() {
-            methods.push(self.test_best(
-                method,
-                &records,
-                &dataset,
-                &y_train,
-                &y_test,
-                &mut prepared,
-            )?);
+            methods.push(self.test_best(method, &records, &dataset, &y_train, &y_test)?);
         }
         let configs = records
             .iter()
@@ -430,6 +414,7 @@ impl Study<'_> {
                 ),
                 cv_accuracy: r.cv_accuracy,
                 cv_f1_macro: r.cv_f1_macro,
+                cv_selection: r.cv_selection,
                 fit_seconds: r.fit_seconds,
             })
             .collect();
@@ -443,15 +428,13 @@ impl Study<'_> {
             train_chips: y_train.len(),
             test_chips: y_test.len(),
             folds,
+            selection_metric: self.plan.spec.svm.metric.clone(),
             db_path: self.args.db.display().to_string(),
             parent_run: self.parent.to_owned(),
             git_commit: self.git_commit.clone(),
             methods,
             configs,
-            images: self
-                .hog_glyphs(&records, &dataset, &mut prepared)?
-                .into_iter()
-                .collect(),
+            images: self.hog_glyphs(&records, &dataset)?.into_iter().collect(),
         };
         let dir = self.args.reports.join(&self.plan.spec.name);
         let files = sarlab_report::write_report(&report, &dir)
@@ -510,8 +493,20 @@ impl Study<'_> {
                     path.display()
                 )
             })?;
+        // Only the part of each chip that some configuration's crop uses is kept, in
+        // the stored sample type (decode → crop → drop the rest).
+        let crops: Vec<Option<usize>> = self
+            .plan
+            .features
+            .iter()
+            .map(|f| f.preprocess.crop)
+            .collect();
         let bar = progress::bar(index.entries.len(), "loading chips");
-        let dataset = index.load(&|| bar.inc(1))?;
+        let dataset = index.load_windows(&|| bar.inc(1), &|dim| {
+            sarlab_filter::window_for_crops(dim, crops.iter().copied()).map_err(|e| {
+                format!("{e} (the `preprocess.crop` of the spec does not fit this chip)")
+            })
+        })?;
         bar.finish_and_clear();
         let skipped = dataset.skipped;
         if skipped.not_chips + skipped.other_depression > 0 {
@@ -608,12 +603,7 @@ impl Study<'_> {
 
     /// Step 4: cross-validates every configuration not yet finished; returns how many
     /// were run and how many skipped.
-    fn cross_validate(
-        &mut self,
-        dataset: &Dataset,
-        y_train: &[usize],
-        prepared: &mut HashMap<String, Prepared>,
-    ) -> Result<(usize, usize)> {
+    fn cross_validate(&mut self, dataset: &Dataset, y_train: &[usize]) -> Result<(usize, usize)> {
         let (mut ran, mut skipped) = (0, 0);
         // Settings that differ only in PCA follow each other in the plan: their train
         // features are extracted once.
@@ -635,8 +625,9 @@ impl Study<'_> {
             }
             let key = format!("{} {:?}", feature.preprocess, feature.method);
             if last.as_ref().is_none_or(|(k, _, _)| *k != key) {
-                let chips = prepare(prepared, dataset, &feature.preprocess)?;
-                let (x, seconds) = extract(feature, &chips.train, Split::Train)?;
+                // The previous setting's features go before this one's are made.
+                drop(last.take());
+                let (x, seconds) = extract(feature, dataset, Split::Train)?;
                 last = Some((key, x, seconds));
             }
             let (_, x_train, feature_seconds) = last.as_ref().context("features just extracted")?;
@@ -789,12 +780,7 @@ impl Study<'_> {
 
     /// HOG glyphs (scikit-image's visualisation) of the first train chip of every class,
     /// preprocessed and parameterised as the best HOG configuration.
-    fn hog_glyphs(
-        &self,
-        records: &[CvRecord],
-        dataset: &Dataset,
-        prepared: &mut HashMap<String, Prepared>,
-    ) -> Result<Option<ImageFigure>> {
+    fn hog_glyphs(&self, records: &[CvRecord], dataset: &Dataset) -> Result<Option<ImageFigure>> {
         let Some(best) = self.best_record("hog", records) else {
             return Ok(None);
         };
@@ -802,14 +788,13 @@ impl Study<'_> {
         let FeatureMethod::Hog(params) = &feature.method else {
             return Ok(None);
         };
-        let chips = prepare(prepared, dataset, &feature.preprocess)?;
         let train: Vec<_> = dataset.chips_in(Split::Train).collect();
         let mut panels = Vec::new();
         for (class_index, class) in dataset.classes.iter().enumerate() {
             let Some(position) = train.iter().position(|c| c.class_index == class_index) else {
                 continue;
             };
-            let chip = chips.train[position].mapv(f64::from);
+            let chip = prepared(&feature.preprocess, dataset, train[position])?;
             let glyphs = hog_image(chip.view(), params).with_context(|| {
                 format!("HOG glyphs of {}", dataset.chip_label(train[position]))
             })?;
@@ -835,7 +820,6 @@ impl Study<'_> {
         dataset: &Dataset,
         y_train: &[usize],
         y_test: &[usize],
-        prepared: &mut HashMap<String, Prepared>,
     ) -> Result<MethodResult> {
         let best = self
             .best_record(method, records)
@@ -848,9 +832,8 @@ impl Study<'_> {
             Some((uuid, RunStatus::Finished)) if !self.args.force => uuid,
             _ => {
                 let start_ms = now_ms();
-                let chips = prepare(prepared, dataset, &feature.preprocess)?;
-                let (x_train, train_seconds) = extract(feature, &chips.train, Split::Train)?;
-                let (x_test, test_seconds) = extract(feature, &chips.test, Split::Test)?;
+                let (x_train, train_seconds) = extract(feature, dataset, Split::Train)?;
+                let (x_test, test_seconds) = extract(feature, dataset, Split::Test)?;
                 let bar = progress::bar(0, format!("refit {method}"));
                 let (evaluation, predicted) = refit_and_test(
                     x_train.view(),
@@ -944,6 +927,7 @@ impl Study<'_> {
             feature_dim: metric("feature_dim") as usize,
             cv_accuracy: best.cv_accuracy,
             cv_f1_macro: best.cv_f1_macro,
+            cv_selection: best.cv_selection,
             test_accuracy: metric("test_accuracy"),
             test_precision_macro: metric("test_precision_macro"),
             test_recall_macro: metric("test_recall_macro"),
@@ -988,55 +972,40 @@ fn differing(a: &SynthConfig, b: &SynthConfig) -> String {
         .join(", ")
 }
 
-/// Applies a preprocessing setting to every chip once and caches the result.
-fn prepare<'c>(
-    cache: &'c mut HashMap<String, Prepared>,
-    dataset: &Dataset,
-    preprocess: &Preprocess,
-) -> Result<&'c Prepared> {
-    use std::collections::hash_map::Entry;
-    // Keyed by the canonical description: every stage's parameters appear in it.
-    match cache.entry(preprocess.to_string()) {
-        Entry::Occupied(entry) => Ok(entry.into_mut()),
-        Entry::Vacant(entry) => {
-            let apply = |split: Split| -> Result<Vec<Array2<f32>>> {
-                let chips: Vec<_> = dataset.chips_in(split).collect();
-                chips
-                    .par_iter()
-                    .map(|chip| {
-                        preprocess.apply(chip.image.view()).with_context(|| {
-                            format!(
-                                "chip {} in {}",
-                                dataset.chip_label(chip),
-                                dataset.root.display()
-                            )
-                        })
-                    })
-                    .collect()
-            };
-            Ok(entry.insert(Prepared {
-                train: apply(Split::Train)?,
-                test: apply(Split::Test)?,
-            }))
-        }
-    }
+/// One chip preprocessed: its crop window widened to `f64` (only the window), then
+/// the stages after the crop.
+fn prepared(preprocess: &Preprocess, dataset: &Dataset, chip: &Chip) -> Result<Array2<f64>> {
+    let context = || {
+        format!(
+            "chip {} in {}",
+            dataset.chip_label(chip),
+            dataset.root.display()
+        )
+    };
+    let (rows, cols) = preprocess.window(chip.size).with_context(context)?;
+    let window = chip
+        .window_f64(rows, cols)
+        .with_context(|| format!("{}: the crop window was not kept when loading", context()))?;
+    preprocess.after_crop(window).with_context(context)
 }
 
-/// Features of a list of chips, with the seconds it took.
-fn extract(
-    feature: &FeatureConfig,
-    chips: &[Array2<f32>],
-    split: Split,
-) -> Result<(Array2<f64>, f64)> {
-    let views: Vec<ArrayView2<'_, f32>> = chips.iter().map(|c| c.view()).collect();
+/// Features of every chip of a split, with the seconds it took. Chips are preprocessed
+/// as they are needed, so only the feature matrix is held, never every preprocessed
+/// chip.
+fn extract(feature: &FeatureConfig, dataset: &Dataset, split: Split) -> Result<(Array2<f64>, f64)> {
+    let chips: Vec<&Chip> = dataset.chips_in(split).collect();
     let bar = progress::bar(
-        views.len(),
+        chips.len(),
         format!("{} features ({split})", feature.method.name()),
     );
     let start = Instant::now();
     let x = feature
         .method
-        .extract_all(&views, &|| bar.inc(1))
+        .extract_with(
+            chips.len(),
+            |k| prepared(&feature.preprocess, dataset, chips[k]),
+            &|| bar.inc(1),
+        )
         .with_context(|| {
             format!(
                 "extracting {} features ({})",
@@ -1065,8 +1034,9 @@ fn print_summary(plan: &Plan, args: &RunArgs, parent: &str, outcome: &StudyOutco
         "  {:<10} {:>16} {:>16} {:>9} {:>9}  best parameters",
         "method", "CV acc %", "CV macro-F1 %", "test acc", "test F1"
     );
+    // Ordered as the report orders them: by the CV selection metric, never by test.
     let mut methods: Vec<&MethodResult> = r.methods.iter().collect();
-    methods.sort_by(|a, b| b.test_f1_macro.total_cmp(&a.test_f1_macro));
+    methods.sort_by(|a, b| b.cv_selection.0.total_cmp(&a.cv_selection.0));
     for m in &methods {
         println!(
             "  {:<10} {:>7.2} ± {:<6.2} {:>7.2} ± {:<6.2} {:>9.2} {:>9.2}  {}",
@@ -1082,8 +1052,10 @@ fn print_summary(plan: &Plan, args: &RunArgs, parent: &str, outcome: &StudyOutco
     }
     if let Some(best) = methods.first() {
         println!(
-            "best method: {} (test macro-F1 {:.2} %)",
+            "best method by mean CV {}: {} ({:.2} %; test macro-F1 {:.2} %)",
+            r.selection_metric,
             best.method,
+            100.0 * best.cv_selection.0,
             100.0 * best.test_f1_macro
         );
     }

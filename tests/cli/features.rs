@@ -56,7 +56,7 @@ fn one_chip_gives_the_library_vector_names_and_glyphs() {
         speckle: None,
         filter: None,
     }
-    .apply(image.view())
+    .apply(image.to_f64().view())
     .expect("preprocess");
     let method =
         FeatureMethod::from_settings("hog", &[("pixels_per_cell", "8"), ("cells_per_block", "2")])

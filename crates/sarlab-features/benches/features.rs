@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use ndarray::{Array2, ArrayView2, s};
+use ndarray::{Array2, ArrayView2};
 use sarlab_features::gabor::GaborBankParams;
 use sarlab_features::spectral::SpectralParams;
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams, RawParams};
@@ -100,7 +100,7 @@ fn best_us(mut f: impl FnMut(), per_batch: usize) -> f64 {
 }
 
 fn per_chip(c: &mut Criterion) {
-    let x = test_image(64).mapv(|v| v as f32);
+    let x = test_image(64);
     let mut group = c.benchmark_group("per 64x64 chip, 1 thread");
     for (name, method) in methods() {
         group.bench_function(name, |b| {
@@ -155,7 +155,7 @@ fn compare_with_skimage() {
         "{:>16} {:>6} {:>10} {:>12} {:>8}",
         "method", "dim", "sarlab", "scikit-image", "ratio"
     );
-    let x = test_image(64).mapv(|v| v as f32);
+    let x = test_image(64);
     for (name, method) in methods() {
         let batch = if name.starts_with("gabor") { 2 } else { 20 };
         let ours = best_us(
@@ -180,16 +180,17 @@ fn mstar_set(c: &mut Criterion) {
     let index =
         sarlab_io::DatasetIndex::scan(&root, &sarlab_io::DatasetOptions::default()).expect("scan");
     let dataset = index.load(&|| {}).expect("load");
-    let crops: Vec<Array2<f32>> = dataset
+    let crops: Vec<Array2<f64>> = dataset
         .chips
         .iter()
         .map(|chip| {
-            let (r, c) = chip.image.dim();
+            let (r, c) = chip.size;
             let (r0, c0) = ((r - 64) / 2, (c - 64) / 2);
-            chip.image.slice(s![r0..r0 + 64, c0..c0 + 64]).to_owned()
+            chip.window_f64(r0..r0 + 64, c0..c0 + 64)
+                .expect("whole chip kept")
         })
         .collect();
-    let views: Vec<ArrayView2<'_, f32>> = crops.iter().map(|c| c.view()).collect();
+    let views: Vec<ArrayView2<'_, f64>> = crops.iter().map(|c| c.view()).collect();
     let mut group = c.benchmark_group(format!(
         "MSTAR SOC set ({} chips, 64x64 crops), {} threads",
         views.len(),

@@ -66,12 +66,12 @@ impl FeatureMethod {
     }
 
     /// Feature vector of one image.
-    pub fn extract(&self, image: ArrayView2<'_, f32>) -> Result<Vec<f64>> {
+    pub fn extract(&self, image: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         match self {
             FeatureMethod::Raw(p) => raw_pixels(image, p),
-            FeatureMethod::Hog(p) => hog(image.mapv(f64::from).view(), p),
-            FeatureMethod::Gabor(p) => p.extract(image.mapv(f64::from).view()),
-            FeatureMethod::Spectral(p) => p.extract(image.mapv(f64::from).view()),
+            FeatureMethod::Hog(p) => hog(image, p),
+            FeatureMethod::Gabor(p) => p.extract(image),
+            FeatureMethod::Spectral(p) => p.extract(image),
         }
     }
 
@@ -79,41 +79,64 @@ impl FeatureMethod {
     /// have the same size; `on_chip` is called once per image (from worker threads).
     pub fn extract_all(
         &self,
-        images: &[ArrayView2<'_, f32>],
+        images: &[ArrayView2<'_, f64>],
         on_chip: &(dyn Fn() + Sync),
     ) -> Result<Array2<f64>> {
-        let first = images.first().ok_or(Error::NoChips)?;
-        let (rows0, cols0) = first.dim();
-        if let Some((index, img)) = images
-            .iter()
-            .enumerate()
-            .find(|(_, i)| i.dim() != (rows0, cols0))
-        {
-            return Err(Error::SizeMismatch {
-                index,
-                rows: img.nrows(),
-                cols: img.ncols(),
-                rows0,
-                cols0,
-            });
+        self.extract_with(images.len(), |k| Ok(images[k].to_owned()), on_chip)
+    }
+
+    /// Features of `count` images that `image(k)` makes on demand (e.g. a chip cropped,
+    /// widened to `f64` and preprocessed), one row per image, in parallel: only the
+    /// images being worked on exist at a time. All images must have the size of the
+    /// first; `on_chip` is called once per image.
+    pub fn extract_with<E>(
+        &self,
+        count: usize,
+        image: impl Fn(usize) -> std::result::Result<Array2<f64>, E> + Sync,
+        on_chip: &(dyn Fn() + Sync),
+    ) -> std::result::Result<Array2<f64>, E>
+    where
+        E: From<Error> + Send,
+    {
+        if count == 0 {
+            return Err(Error::NoChips.into());
         }
+        let first = image(0)?;
+        let (rows0, cols0) = first.dim();
         let dim = self.output_len(rows0, cols0)?;
-        let rows: Vec<Vec<f64>> = images
-            .par_iter()
-            .map(|img| {
-                let features = self.extract(*img)?;
+        let mut flat = vec![0.0; count * dim];
+        flat.par_chunks_mut(dim.max(1)).enumerate().try_for_each(
+            |(k, row)| -> std::result::Result<(), E> {
+                let img = if k == 0 { first.clone() } else { image(k)? };
+                if img.dim() != (rows0, cols0) {
+                    return Err(Error::SizeMismatch {
+                        index: k,
+                        rows: img.nrows(),
+                        cols: img.ncols(),
+                        rows0,
+                        cols0,
+                    }
+                    .into());
+                }
+                let features = self.extract(img.view())?;
+                if features.len() != dim {
+                    return Err(Error::DimensionMismatch {
+                        expected: dim,
+                        got: features.len(),
+                    }
+                    .into());
+                }
+                row.copy_from_slice(&features);
                 on_chip();
-                Ok(features)
-            })
-            .collect::<Result<_>>()?;
-        let flat: Vec<f64> = rows.into_iter().flatten().collect();
-        let out = Array2::from_shape_vec((images.len(), dim), flat).map_err(|_| {
-            Error::DimensionMismatch {
+                Ok(())
+            },
+        )?;
+        Ok(
+            Array2::from_shape_vec((count, dim), flat).map_err(|_| Error::DimensionMismatch {
                 expected: dim,
                 got: 0,
-            }
-        })?;
-        Ok(out)
+            })?,
+        )
     }
 }
 
@@ -123,8 +146,8 @@ mod tests {
 
     #[test]
     fn extract_all_is_row_per_image_in_order() {
-        let images: Vec<Array2<f32>> = (0..5)
-            .map(|k| Array2::from_shape_fn((16, 16), |(r, c)| ((r * 3 + c * k) % 7) as f32))
+        let images: Vec<Array2<f64>> = (0..5)
+            .map(|k| Array2::from_shape_fn((16, 16), |(r, c)| ((r * 3 + c * k) % 7) as f64))
             .collect();
         let views: Vec<_> = images.iter().map(|i| i.view()).collect();
         let method = FeatureMethod::Hog(HogParams {
@@ -142,8 +165,8 @@ mod tests {
 
     #[test]
     fn mixed_sizes_are_rejected_with_the_chip_index() {
-        let a = Array2::<f32>::zeros((16, 16));
-        let b = Array2::<f32>::zeros((16, 17));
+        let a = Array2::<f64>::zeros((16, 16));
+        let b = Array2::<f64>::zeros((16, 17));
         let method = FeatureMethod::Raw(RawParams::default());
         let err = method
             .extract_all(&[a.view(), b.view()], &|| {})

@@ -41,12 +41,12 @@ impl RawParams {
     }
 }
 
-pub fn raw_pixels(image: ArrayView2<'_, f32>, params: &RawParams) -> Result<Vec<f64>> {
+pub fn raw_pixels(image: ArrayView2<'_, f64>, params: &RawParams) -> Result<Vec<f64>> {
     let (rows, cols) = image.dim();
     params.output_len(rows, cols)?;
     let k = params.downsample;
     if k == 1 {
-        return Ok(image.iter().map(|&v| f64::from(v)).collect());
+        return Ok(image.iter().copied().collect());
     }
     let (out_r, out_c) = (rows / k, cols / k);
     let area = (k * k) as f64;
@@ -54,7 +54,7 @@ pub fn raw_pixels(image: ArrayView2<'_, f32>, params: &RawParams) -> Result<Vec<
     for br in 0..out_r {
         for bc in 0..out_c {
             let block = image.slice(ndarray::s![br * k..(br + 1) * k, bc * k..(bc + 1) * k]);
-            out.push(block.iter().map(|&v| f64::from(v)).sum::<f64>() / area);
+            out.push(block.iter().sum::<f64>() / area);
         }
     }
     Ok(out)
@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn downsample_averages_blocks_and_drops_remainder() {
-        let img = Array2::from_shape_fn((5, 4), |(r, c)| (r * 4 + c) as f32);
+        let img = Array2::from_shape_fn((5, 4), |(r, c)| (r * 4 + c) as f64);
         let out = raw_pixels(img.view(), &RawParams { downsample: 2 }).expect("fits");
         // blocks: rows 0-1 x cols 0-1 → (0+1+4+5)/4 = 2.5; cols 2-3 → 4.5; rows 2-3 → 10.5, 12.5
         assert_eq!(out, vec![2.5, 4.5, 10.5, 12.5]);

@@ -157,11 +157,7 @@ fn mstar_set(c: &mut Criterion) {
     let index =
         sarlab_io::DatasetIndex::scan(&root, &sarlab_io::DatasetOptions::default()).expect("scan");
     let dataset = index.load(&|| {}).expect("load");
-    let chips: Vec<Array2<f64>> = dataset
-        .chips
-        .iter()
-        .map(|c| c.image.mapv(f64::from))
-        .collect();
+    let chips: Vec<Array2<f64>> = dataset.chips.iter().map(|c| c.to_f64()).collect();
     let filter = butterworth();
     let mut group = c.benchmark_group("MSTAR SOC set (5171 chips, native sizes), all cores");
     group.throughput(Throughput::Elements(chips.len() as u64));

@@ -17,13 +17,15 @@ pub mod spatial;
 use std::fmt;
 use std::str::FromStr;
 
+use std::ops::Range;
+
 use ndarray::{Array2, ArrayView2, s};
 
 pub use error::{Error, Result};
 
 /// Magnitudes below this are clamped before taking logarithms (−80 dB), so that zero
 /// pixels (common in 8-bit exports) do not become −∞.
-pub const DB_FLOOR: f32 = 1e-4;
+pub const DB_FLOOR: f64 = 1e-4;
 
 /// How pixel values are mapped before features are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -49,7 +51,7 @@ impl Intensity {
         }
     }
 
-    pub fn apply(self, image: &mut Array2<f32>) {
+    pub fn apply(self, image: &mut Array2<f64>) {
         match self {
             Intensity::Linear => {}
             Intensity::Db => image.mapv_inplace(|x| 20.0 * x.max(DB_FLOOR).log10()),
@@ -75,10 +77,13 @@ impl FromStr for Intensity {
     }
 }
 
-/// The `size × size` window at the centre of `image`. When the margin is odd the extra
-/// row or column is left at the bottom/right, as `img[(h-size)//2 :][:size]` does.
-pub fn center_crop(image: ArrayView2<'_, f32>, size: usize) -> Result<Array2<f32>> {
-    let (rows, cols) = image.dim();
+/// The rows and columns of the `size × size` window at the centre of a `rows × cols`
+/// image. When the margin is odd the extra row or column is left at the bottom/right,
+/// as `img[(h-size)//2 :][:size]` does.
+pub fn center_window(
+    (rows, cols): (usize, usize),
+    size: usize,
+) -> Result<(Range<usize>, Range<usize>)> {
     if size == 0 {
         return Err(Error::ZeroCrop);
     }
@@ -86,7 +91,37 @@ pub fn center_crop(image: ArrayView2<'_, f32>, size: usize) -> Result<Array2<f32
         return Err(Error::CropTooLarge { size, rows, cols });
     }
     let (r0, c0) = ((rows - size) / 2, (cols - size) / 2);
-    Ok(image.slice(s![r0..r0 + size, c0..c0 + size]).to_owned())
+    Ok((r0..r0 + size, c0..c0 + size))
+}
+
+/// The `size × size` window at the centre of `image` (see [`center_window`]).
+pub fn center_crop<T: Clone>(image: ArrayView2<'_, T>, size: usize) -> Result<Array2<T>> {
+    let (rows, cols) = center_window(image.dim(), size)?;
+    Ok(image.slice(s![rows, cols]).to_owned())
+}
+
+/// The window of a `rows × cols` chip that serves every crop in `crops` (`None`: the
+/// whole chip): the bounding box of their centre windows, so a loader can keep only
+/// it. Each centre crop of the chip lies inside it.
+pub fn window_for_crops(
+    dim: (usize, usize),
+    crops: impl IntoIterator<Item = Option<usize>>,
+) -> Result<(Range<usize>, Range<usize>)> {
+    let mut union: Option<(Range<usize>, Range<usize>)> = None;
+    for crop in crops {
+        let (rows, cols) = match crop {
+            Some(size) => center_window(dim, size)?,
+            None => (0..dim.0, 0..dim.1),
+        };
+        union = Some(match union {
+            None => (rows, cols),
+            Some((r, c)) => (
+                r.start.min(rows.start)..r.end.max(rows.end),
+                c.start.min(cols.start)..c.end.max(cols.end),
+            ),
+        });
+    }
+    Ok(union.unwrap_or((0..dim.0, 0..dim.1)))
 }
 
 /// The preprocessing applied to every chip before feature extraction, in this order:
@@ -102,27 +137,32 @@ pub struct Preprocess {
 }
 
 impl Preprocess {
-    pub fn apply(&self, image: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
-        let mut out = match self.crop {
-            Some(size) => center_crop(image, size)?,
-            None => image.to_owned(),
-        };
-        if self.speckle.is_none() && self.filter.is_none() {
-            self.intensity.apply(&mut out);
-            return Ok(out);
+    /// Every stage on an image, in `f64` throughout.
+    pub fn apply(&self, image: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        let (rows, cols) = self.window(image.dim())?;
+        self.after_crop(image.slice(s![rows, cols]).to_owned())
+    }
+
+    /// The window of a `(rows, cols)` image the crop keeps (all of it without a crop).
+    pub fn window(&self, dim: (usize, usize)) -> Result<(Range<usize>, Range<usize>)> {
+        match self.crop {
+            Some(size) => center_window(dim, size),
+            None => Ok((0..dim.0, 0..dim.1)),
         }
-        let mut wide = out.mapv(f64::from);
+    }
+
+    /// The stages after the crop (speckle filter, intensity, frequency filter) on an
+    /// already cropped image: callers that hold chips in their stored sample type
+    /// widen only the window ([`Preprocess::window`]) to `f64` and finish here.
+    pub fn after_crop(&self, mut image: Array2<f64>) -> Result<Array2<f64>> {
         if let Some(speckle) = &self.speckle {
-            wide = speckle.apply(wide.view())?;
+            image = speckle.apply(image.view())?;
         }
-        let mut narrow = wide.mapv(|v| v as f32);
-        self.intensity.apply(&mut narrow);
+        self.intensity.apply(&mut image);
         if let Some(filter) = &self.filter {
-            narrow = filter
-                .apply(narrow.mapv(f64::from).view())?
-                .mapv(|v| v as f32);
+            image = filter.apply(image.view())?;
         }
-        Ok(narrow)
+        Ok(image)
     }
 }
 
@@ -148,8 +188,8 @@ mod tests {
     use super::*;
     use ndarray::Array;
 
-    fn ramp(rows: usize, cols: usize) -> Array2<f32> {
-        Array::from_shape_fn((rows, cols), |(r, c)| (r * cols + c) as f32)
+    fn ramp(rows: usize, cols: usize) -> Array2<f64> {
+        Array::from_shape_fn((rows, cols), |(r, c)| (r * cols + c) as f64)
     }
 
     #[test]
@@ -200,7 +240,7 @@ mod tests {
 
     #[test]
     fn preprocess_crops_then_transforms() {
-        let img = Array2::from_elem((10, 10), 0.25f32);
+        let img = Array2::from_elem((10, 10), 0.25f64);
         let p = Preprocess {
             crop: Some(4),
             intensity: Intensity::Sqrt,
@@ -208,13 +248,47 @@ mod tests {
         };
         let out = p.apply(img.view()).expect("fits");
         assert_eq!(out.dim(), (4, 4));
-        assert!(out.iter().all(|&v| (v - 0.5).abs() < 1e-7));
+        assert!(out.iter().all(|&v| v == 0.5));
+    }
+
+    #[test]
+    fn a_window_for_several_crops_holds_each_centre_crop() {
+        for dim in [(128, 128), (158, 159), (193, 192), (64, 65)] {
+            let crops = [Some(64), Some(48), Some(33)];
+            let (rows, cols) = window_for_crops(dim, crops).expect("fits");
+            for size in crops.into_iter().flatten() {
+                let (r, c) = center_window(dim, size).expect("fits");
+                assert!(r.start >= rows.start && r.end <= rows.end, "{dim:?} {size}");
+                assert!(c.start >= cols.start && c.end <= cols.end, "{dim:?} {size}");
+            }
+            assert_eq!(
+                window_for_crops(dim, [Some(48), None]).expect("fits"),
+                (0..dim.0, 0..dim.1)
+            );
+        }
+        assert!(window_for_crops((30, 30), [Some(31)]).is_err());
+    }
+
+    #[test]
+    fn preprocessing_is_f64_throughout() {
+        // 1/255: an f32 round trip anywhere would change it.
+        let img = Array2::from_elem((4, 4), 1.0 / 255.0);
+        let p = Preprocess {
+            speckle: Some("mean:window=3".parse().expect("speckle")),
+            ..Default::default()
+        };
+        let out = p.apply(img.view()).expect("applies");
+        assert!(
+            out.iter().all(|&v| (v - 1.0 / 255.0).abs() < 1e-17),
+            "{out}"
+        );
+        assert_ne!(f64::from((1.0f64 / 255.0) as f32), 1.0 / 255.0);
     }
 
     #[test]
     fn preprocess_stages_run_in_order() {
         // A constant image: speckle filters and a low-pass keep it, dB maps it.
-        let img = Array2::from_elem((12, 12), 0.1f32);
+        let img = Array2::from_elem((12, 12), 0.1f64);
         let p = Preprocess {
             crop: Some(8),
             speckle: Some("lee:window=3:looks=4".parse().expect("speckle")),

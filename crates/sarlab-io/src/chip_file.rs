@@ -1,4 +1,12 @@
-//! One chip file of any supported format, recognised by its content, decoded to `f32`.
+//! One chip file of any supported format, recognised by its content, decoded to its
+//! stored sample type ([`Pixels`]).
+//!
+//! Each format decodes to the samples the Python peer's standard load gives:
+//! PNG and TIFF as stored; JPEG through libjpeg-turbo's own decoder (the one behind
+//! PIL, OpenCV and imageio: islow IDCT, fancy upsampling), so every pixel equals
+//! `np.asarray(Image.open(p))`'s; `.npy` and Phoenix as stored. Colour images
+//! without a band selector become grey as scikit-image's `rgb2gray` does
+//! (`0.2125 R + 0.7154 G + 0.0721 B` of the `[0, 1]`-scaled channels, in `f64`).
 
 use std::fmt;
 use std::io::Cursor;
@@ -10,6 +18,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::npy;
 use crate::phoenix::{self, Md5Status};
+use crate::pixels::{Pixels, unit_u8, unit_u16};
 
 /// Storage formats of a chip file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,11 +90,12 @@ pub struct ChipMeta {
 #[derive(Debug, Clone)]
 pub struct DecodedChip {
     pub format: ChipFormat,
-    /// Pixel values: 8/16-bit unsigned samples scaled to `[0, 1]` by their type's
-    /// maximum; float, signed and complex data (magnitude) as stored.
-    pub image: Array2<f32>,
+    /// Samples in their stored type: 8/16-bit unsigned samples stand for their value
+    /// scaled to `[0, 1]` by the type's maximum; float, signed and complex data
+    /// (magnitude) are values as stored.
+    pub image: Pixels,
     /// Phase in radians, for complex data (Phoenix chips, complex `.npy`).
-    pub phase: Option<Array2<f32>>,
+    pub phase: Option<Pixels>,
     pub meta: ChipMeta,
     pub md5: Md5Status,
 }
@@ -100,7 +110,7 @@ pub fn decode(bytes: &[u8], path: &Path, options: &DecodeOptions) -> Result<Deco
                 .to_owned(),
         });
     };
-    let plain = |image: Array2<f32>| DecodedChip {
+    let plain = |image: Pixels| DecodedChip {
         format,
         image,
         phase: None,
@@ -126,8 +136,8 @@ pub fn decode(bytes: &[u8], path: &Path, options: &DecodeOptions) -> Result<Deco
                     azimuth_deg: h.azimuth_deg,
                     depression_deg: h.depression_deg,
                 },
-                phase: Some(image.phase),
-                image: image.magnitude,
+                phase: Some(Pixels::F32(image.phase)),
+                image: Pixels::F32(image.magnitude),
                 md5: image.md5,
             }
         }
@@ -146,9 +156,10 @@ pub fn decode(bytes: &[u8], path: &Path, options: &DecodeOptions) -> Result<Deco
             }
         }
         ChipFormat::Tiff => plain(decode_tiff(bytes, path, options.band)?),
-        ChipFormat::Png | ChipFormat::Jpeg => plain(decode_raster(bytes, path, options.band)?),
+        ChipFormat::Png => plain(decode_png(bytes, path, options.band)?),
+        ChipFormat::Jpeg => plain(crate::jpeg::decode(bytes, path, options.band)?),
     };
-    if let Some(((row, col), _)) = chip.image.indexed_iter().find(|(_, v)| !v.is_finite()) {
+    if let Some((row, col)) = chip.image.first_non_finite() {
         return Err(Error::NonFinite {
             path: path.to_path_buf(),
             row,
@@ -159,39 +170,111 @@ pub fn decode(bytes: &[u8], path: &Path, options: &DecodeOptions) -> Result<Deco
     Ok(chip)
 }
 
-/// PNG and JPEG through the `image` crate.
-fn decode_raster(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Array2<f32>> {
-    let image = image::load_from_memory(bytes).map_err(|source| Error::Decode {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let (width, height) = (image.width() as usize, image.height() as usize);
-    let values = match band {
-        None => image.to_luma32f().into_raw(),
-        Some(band) => {
-            let channels = usize::from(image.color().channel_count());
-            if band >= channels {
-                return Err(Error::BandOutOfRange {
-                    path: path.to_path_buf(),
-                    band,
-                    bands: channels,
-                });
+/// scikit-image's `rgb2gray` weights (ITU-R BT.709 luma).
+pub(crate) const RGB_TO_GREY: [f64; 3] = [0.2125, 0.7154, 0.0721];
+
+/// Grey values of interleaved colour samples (`channels` per pixel, the first three
+/// red, green, blue; alpha ignored), already scaled to `[0, 1]`.
+pub(crate) fn grey_of(samples: impl Iterator<Item = f64>, channels: usize) -> Vec<f64> {
+    let values: Vec<f64> = samples.collect();
+    values
+        .chunks_exact(channels)
+        .map(|px| RGB_TO_GREY[0] * px[0] + RGB_TO_GREY[1] * px[1] + RGB_TO_GREY[2] * px[2])
+        .collect()
+}
+
+/// One channel of interleaved samples.
+pub(crate) fn channel_of<T: Copy>(samples: &[T], channels: usize, band: usize) -> Vec<T> {
+    samples
+        .iter()
+        .skip(band)
+        .step_by(channels)
+        .copied()
+        .collect()
+}
+
+/// PNG through the `image` crate, in its stored sample type.
+fn decode_png(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Pixels> {
+    use image::DynamicImage as D;
+    let image =
+        image::load_from_memory_with_format(bytes, image::ImageFormat::Png).map_err(|source| {
+            Error::Decode {
+                path: path.to_path_buf(),
+                source,
             }
-            let all = image.to_rgba32f().into_raw();
-            // Grey images expand to RGB(A) with equal channels; keep the channel asked.
-            all.chunks_exact(4).map(|px| px[band]).collect()
+        })?;
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let channels = usize::from(image.color().channel_count());
+    if let Some(band) = band
+        && band >= channels
+    {
+        return Err(Error::BandOutOfRange {
+            path: path.to_path_buf(),
+            band,
+            bands: channels,
+        });
+    }
+    let shape = |n: usize| -> Result<(usize, usize)> {
+        if n == width * height {
+            Ok((height, width))
+        } else {
+            Err(Error::Header {
+                path: path.to_path_buf(),
+                format: "PNG",
+                message: format!("decoded {n} samples for {width}x{height} pixels"),
+            })
         }
     };
-    Array2::from_shape_vec((height, width), values).map_err(|e| Error::Header {
+    // Grey (with or without alpha) without a selector is its grey channel.
+    let band = band.or((channels <= 2).then_some(0));
+    macro_rules! native {
+        ($raw:expr, $variant:ident, $unit:expr) => {
+            native!($raw, $variant, $unit, channels)
+        };
+        ($raw:expr, $variant:ident, $unit:expr, $channels:expr) => {{
+            let (raw, channels) = ($raw, $channels);
+            match band {
+                Some(b) => {
+                    let v = if channels == 1 {
+                        raw
+                    } else {
+                        channel_of(&raw, channels, b)
+                    };
+                    Pixels::$variant(array(shape(v.len())?, v, path)?)
+                }
+                None => {
+                    let v = grey_of(raw.iter().map(|&x| $unit(x)), channels);
+                    Pixels::F64(array(shape(v.len())?, v, path)?)
+                }
+            }
+        }};
+    }
+    Ok(match image {
+        D::ImageLuma8(i) => native!(i.into_raw(), U8, unit_u8),
+        D::ImageLumaA8(i) => native!(i.into_raw(), U8, unit_u8),
+        D::ImageRgb8(i) => native!(i.into_raw(), U8, unit_u8),
+        D::ImageRgba8(i) => native!(i.into_raw(), U8, unit_u8),
+        D::ImageLuma16(i) => native!(i.into_raw(), U16, unit_u16),
+        D::ImageLumaA16(i) => native!(i.into_raw(), U16, unit_u16),
+        D::ImageRgb16(i) => native!(i.into_raw(), U16, unit_u16),
+        D::ImageRgba16(i) => native!(i.into_raw(), U16, unit_u16),
+        // Not produced by the PNG decoder; kept total for future `image` variants.
+        other => native!(other.to_rgba32f().into_raw(), F32, f64::from, 4),
+    })
+}
+
+/// A row-major array of `shape`.
+pub(crate) fn array<T>(shape: (usize, usize), values: Vec<T>, path: &Path) -> Result<Array2<T>> {
+    Array2::from_shape_vec(shape, values).map_err(|e| Error::Header {
         path: path.to_path_buf(),
         format: "image",
-        message: format!("decoded pixel buffer does not match {width}x{height}: {e}"),
+        message: format!("decoded samples do not fit {}x{}: {e}", shape.0, shape.1),
     })
 }
 
 /// TIFF through the `tiff` crate: 8/16/32/64-bit integer and 32/64-bit float samples,
 /// any number of bands, chunky or planar.
-fn decode_tiff(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Array2<f32>> {
+fn decode_tiff(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Pixels> {
     use tiff::decoder::{Decoder, DecodingResult};
     use tiff::tags::Tag;
     let bad = |message: String| Error::Header {
@@ -225,15 +308,21 @@ fn decode_tiff(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Array2<
         }
     };
     let result = decoder.read_image().map_err(tiff_err)?;
-    let pixels = width * height;
-    let pick = |values: Vec<f32>| -> Result<Vec<f32>> {
+    fn pick<T: Copy>(
+        values: Vec<T>,
+        (height, width): (usize, usize),
+        (bands, band): (usize, usize),
+        planar: bool,
+        bad: &dyn Fn(String) -> Error,
+    ) -> Result<Array2<T>> {
+        let pixels = width * height;
         if values.len() < pixels * bands {
             return Err(bad(format!(
                 "holds {} samples, expected {width}x{height}x{bands}",
                 values.len()
             )));
         }
-        Ok(if bands == 1 {
+        let values = if bands == 1 {
             values
         } else if planar {
             values[band * pixels..(band + 1) * pixels].to_vec()
@@ -244,25 +333,36 @@ fn decode_tiff(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Array2<
                 .step_by(bands)
                 .take(pixels)
                 .collect()
+        };
+        Array2::from_shape_vec((height, width), values).map_err(|e| {
+            bad(format!(
+                "decoded buffer does not match {width}x{height}: {e}"
+            ))
         })
-    };
-    let values = match result {
-        DecodingResult::U8(v) => pick(v.into_iter().map(|x| f32::from(x) / 255.0).collect())?,
-        DecodingResult::U16(v) => pick(v.into_iter().map(|x| f32::from(x) / 65535.0).collect())?,
-        DecodingResult::U32(v) => pick(v.into_iter().map(|x| x as f32).collect())?,
-        DecodingResult::U64(v) => pick(v.into_iter().map(|x| x as f32).collect())?,
-        DecodingResult::I8(v) => pick(v.into_iter().map(f32::from).collect())?,
-        DecodingResult::I16(v) => pick(v.into_iter().map(f32::from).collect())?,
-        DecodingResult::I32(v) => pick(v.into_iter().map(|x| x as f32).collect())?,
-        DecodingResult::I64(v) => pick(v.into_iter().map(|x| x as f32).collect())?,
-        DecodingResult::F16(v) => pick(v.into_iter().map(f32::from).collect())?,
-        DecodingResult::F32(v) => pick(v)?,
-        DecodingResult::F64(v) => pick(v.into_iter().map(|x| x as f32).collect())?,
-    };
-    Array2::from_shape_vec((height, width), values).map_err(|e| {
-        bad(format!(
-            "decoded buffer does not match {width}x{height}: {e}"
-        ))
+    }
+    let at = (height, width);
+    let of = (bands, band);
+    // Other integer types keep their values (as `tifffile.imread` gives them), in f64:
+    // exact for every sample below 2^53.
+    let wide = |v: Vec<f64>| pick(v, at, of, planar, &bad).map(Pixels::F64);
+    Ok(match result {
+        DecodingResult::U8(v) => Pixels::U8(pick(v, at, of, planar, &bad)?),
+        DecodingResult::U16(v) => Pixels::U16(pick(v, at, of, planar, &bad)?),
+        DecodingResult::F32(v) => Pixels::F32(pick(v, at, of, planar, &bad)?),
+        DecodingResult::F64(v) => Pixels::F64(pick(v, at, of, planar, &bad)?),
+        DecodingResult::F16(v) => Pixels::F32(pick(
+            v.into_iter().map(f32::from).collect(),
+            at,
+            of,
+            planar,
+            &bad,
+        )?),
+        DecodingResult::U32(v) => wide(v.into_iter().map(f64::from).collect())?,
+        DecodingResult::U64(v) => wide(v.into_iter().map(|x| x as f64).collect())?,
+        DecodingResult::I8(v) => wide(v.into_iter().map(f64::from).collect())?,
+        DecodingResult::I16(v) => wide(v.into_iter().map(f64::from).collect())?,
+        DecodingResult::I32(v) => wide(v.into_iter().map(f64::from).collect())?,
+        DecodingResult::I64(v) => wide(v.into_iter().map(|x| x as f64).collect())?,
     })
 }
 
@@ -291,15 +391,15 @@ mod tests {
         let a = decode(&g8, p, &none).expect("u8");
         assert_eq!(a.format, ChipFormat::Tiff);
         assert_eq!(a.image.dim(), (2, 3));
-        assert!((a.image[[0, 1]] - 0.2).abs() < 1e-7);
+        assert!((a.image.value(0, 1) - 0.2).abs() < 1e-7);
         let g16 = tiff_bytes::<colortype::Gray16>(2, 1, &[65535, 0]);
         assert_eq!(
-            decode(&g16, p, &none).expect("u16").image,
+            decode(&g16, p, &none).expect("u16").image.to_f64(),
             ndarray::array![[1.0, 0.0]]
         );
         let f = tiff_bytes::<colortype::Gray32Float>(2, 1, &[0.125, 1234.5]);
         assert_eq!(
-            decode(&f, p, &none).expect("f32").image,
+            decode(&f, p, &none).expect("f32").image.to_f64(),
             ndarray::array![[0.125, 1234.5]]
         );
 
@@ -318,7 +418,7 @@ mod tests {
             },
         )
         .expect("band 1");
-        assert_eq!(hv.image, ndarray::array![[2.0, 5.0]]);
+        assert_eq!(hv.image.to_f64(), ndarray::array![[2.0, 5.0]]);
         let err = decode(
             &rgb,
             p,
@@ -358,7 +458,7 @@ mod tests {
             },
         )
         .expect("green");
-        assert!((green.image[[0, 0]] - 20.0 / 255.0).abs() < 1e-6);
+        assert!((green.image.value(0, 0) - 20.0 / 255.0).abs() < 1e-6);
         let err = decode(b"hello", p, &DecodeOptions::default())
             .unwrap_err()
             .to_string();

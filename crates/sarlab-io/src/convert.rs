@@ -17,13 +17,13 @@ use crate::error::{Error, Result};
 use crate::npy;
 
 /// `20·log10(max(x, floor))`: decibels of a magnitude image.
-pub fn magnitude_to_db(magnitude: ArrayView2<'_, f32>, floor: f32) -> Array2<f32> {
+pub fn magnitude_to_db(magnitude: ArrayView2<'_, f64>, floor: f64) -> Array2<f64> {
     magnitude.mapv(|x| 20.0 * x.max(floor).log10())
 }
 
 /// `10^(dB/20)`: the inverse of [`magnitude_to_db`] above its floor.
-pub fn db_to_magnitude(db: ArrayView2<'_, f32>) -> Array2<f32> {
-    db.mapv(|x| 10f32.powf(x / 20.0))
+pub fn db_to_magnitude(db: ArrayView2<'_, f64>) -> Array2<f64> {
+    db.mapv(|x| 10f64.powf(x / 20.0))
 }
 
 /// How a range of values is mapped onto the integer range of an output image.
@@ -35,22 +35,22 @@ pub enum Stretch {
     /// (percentiles interpolate linearly, as `numpy.percentile` does by default).
     Percentile { low: f64, high: f64 },
     /// Fixed bounds, e.g. `0..1` for data already scaled to the unit range.
-    Fixed { low: f32, high: f32 },
+    Fixed { low: f64, high: f64 },
 }
 
 impl Stretch {
     /// The values mapped to 0 and to full scale.
-    pub fn bounds(self, values: ArrayView2<'_, f32>) -> (f32, f32) {
+    pub fn bounds(self, values: ArrayView2<'_, f64>) -> (f64, f64) {
         match self {
             Stretch::Fixed { low, high } => (low, high),
             Stretch::MinMax => values
                 .iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
                     (lo.min(v), hi.max(v))
                 }),
             Stretch::Percentile { low, high } => {
-                let mut sorted: Vec<f32> = values.iter().copied().collect();
-                sorted.sort_by(f32::total_cmp);
+                let mut sorted: Vec<f64> = values.iter().copied().collect();
+                sorted.sort_by(f64::total_cmp);
                 (percentile(&sorted, low), percentile(&sorted, high))
             }
         }
@@ -92,7 +92,7 @@ impl FromStr for Stretch {
         }
         if let Some(range) = s.strip_prefix("fixed:") {
             let (low, high) = range.split_once(':').ok_or_else(bad)?;
-            let (low, high): (f32, f32) = (
+            let (low, high): (f64, f64) = (
                 low.parse().map_err(|_| bad())?,
                 high.parse().map_err(|_| bad())?,
             );
@@ -106,20 +106,20 @@ impl FromStr for Stretch {
 }
 
 /// Linear-interpolation percentile of sorted values (numpy's default method).
-fn percentile(sorted: &[f32], q: f64) -> f32 {
+fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
-        return f32::NAN;
+        return f64::NAN;
     }
     let position = q / 100.0 * (sorted.len() - 1) as f64;
     let below = position.floor() as usize;
     let above = (below + 1).min(sorted.len() - 1);
     let weight = position - below as f64;
-    (f64::from(sorted[below]) * (1.0 - weight) + f64::from(sorted[above]) * weight) as f32
+    sorted[below] * (1.0 - weight) + sorted[above] * weight
 }
 
 /// Maps values onto `0..=full_scale` with `stretch`, rounding to nearest. A constant
 /// image maps to 0.
-fn quantize(values: ArrayView2<'_, f32>, stretch: Stretch, full_scale: f32) -> Array2<f32> {
+fn quantize(values: ArrayView2<'_, f64>, stretch: Stretch, full_scale: f64) -> Array2<f64> {
     let (low, high) = stretch.bounds(values);
     let span = high - low;
     values.mapv(|v| {
@@ -134,12 +134,12 @@ fn quantize(values: ArrayView2<'_, f32>, stretch: Stretch, full_scale: f32) -> A
 }
 
 /// 8-bit image of `values` under `stretch`.
-pub fn to_u8(values: ArrayView2<'_, f32>, stretch: Stretch) -> Array2<u8> {
+pub fn to_u8(values: ArrayView2<'_, f64>, stretch: Stretch) -> Array2<u8> {
     quantize(values, stretch, 255.0).mapv(|v| v as u8)
 }
 
 /// 16-bit image of `values` under `stretch`.
-pub fn to_u16(values: ArrayView2<'_, f32>, stretch: Stretch) -> Array2<u16> {
+pub fn to_u16(values: ArrayView2<'_, f64>, stretch: Stretch) -> Array2<u16> {
     quantize(values, stretch, 65535.0).mapv(|v| v as u16)
 }
 
@@ -150,18 +150,22 @@ pub enum OutputFormat {
     Png8,
     /// 16-bit grey PNG (stretched).
     Png16,
-    /// 32-bit float grey TIFF (values as they are).
+    /// 32-bit float grey TIFF (values rounded to `f32`).
     TiffF32,
-    /// Little-endian `f32` `.npy` (values as they are).
+    /// 64-bit float grey TIFF (values exactly).
+    TiffF64,
+    /// Little-endian `f32` `.npy` (values rounded to `f32`).
     NpyF32,
+    /// Little-endian `f64` `.npy` (values exactly).
+    NpyF64,
 }
 
 impl OutputFormat {
     pub fn extension(self) -> &'static str {
         match self {
             OutputFormat::Png8 | OutputFormat::Png16 => "png",
-            OutputFormat::TiffF32 => "tif",
-            OutputFormat::NpyF32 => "npy",
+            OutputFormat::TiffF32 | OutputFormat::TiffF64 => "tif",
+            OutputFormat::NpyF32 | OutputFormat::NpyF64 => "npy",
         }
     }
 
@@ -171,9 +175,10 @@ impl OutputFormat {
     }
 }
 
-/// Encodes `values` in `format` (PNG stretched with `stretch`; float formats exact).
+/// Encodes `values` in `format` (PNG stretched with `stretch`; `f64` formats exact,
+/// `f32` formats rounded once).
 pub fn encode(
-    values: ArrayView2<'_, f32>,
+    values: ArrayView2<'_, f64>,
     format: OutputFormat,
     stretch: Stretch,
     path: &Path,
@@ -208,19 +213,32 @@ pub fn encode(
                 .write_to(&mut out, image::ImageFormat::Png)
                 .map_err(encode_err)?;
         }
-        OutputFormat::TiffF32 => {
-            let pixels: Vec<f32> = values.iter().copied().collect();
-            tiff::encoder::TiffEncoder::new(&mut out)
-                .and_then(|mut e| {
-                    e.write_image::<tiff::encoder::colortype::Gray32Float>(width, height, &pixels)
-                })
-                .map_err(|e| Error::Header {
-                    path: path.to_path_buf(),
-                    format: "TIFF",
-                    message: format!("cannot encode: {e}"),
-                })?;
+        OutputFormat::TiffF32 | OutputFormat::TiffF64 => {
+            let tiff_err = |e: tiff::TiffError| Error::Header {
+                path: path.to_path_buf(),
+                format: "TIFF",
+                message: format!("cannot encode: {e}"),
+            };
+            let mut encoder = tiff::encoder::TiffEncoder::new(&mut out).map_err(tiff_err)?;
+            if format == OutputFormat::TiffF32 {
+                let pixels: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+                encoder
+                    .write_image::<tiff::encoder::colortype::Gray32Float>(width, height, &pixels)
+                    .map_err(tiff_err)?;
+            } else {
+                let pixels: Vec<f64> = values.iter().copied().collect();
+                encoder
+                    .write_image::<tiff::encoder::colortype::Gray64Float>(width, height, &pixels)
+                    .map_err(tiff_err)?;
+            }
         }
-        OutputFormat::NpyF32 => return Ok(npy::encode_f32(&values.to_owned())),
+        OutputFormat::NpyF32 => return Ok(npy::encode_f32(&values.mapv(|v| v as f32))),
+        OutputFormat::NpyF64 => {
+            return Ok(npy::encode_f64(
+                &[rows, cols],
+                &values.iter().copied().collect::<Vec<_>>(),
+            ));
+        }
     }
     Ok(out.into_inner())
 }
@@ -237,16 +255,13 @@ fn size_mismatch(path: &Path, rows: usize, cols: usize) -> Error {
 
 /// Writes `values` to `path` in `format` (see [`encode`]).
 pub fn write(
-    values: ArrayView2<'_, f32>,
+    values: ArrayView2<'_, f64>,
     format: OutputFormat,
     stretch: Stretch,
     path: &Path,
 ) -> Result<()> {
     let bytes = encode(values, format, stretch, path)?;
-    fs::write(path, bytes).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::safe_write::write_bytes_atomic(path, &bytes)
 }
 
 /// How sample values are mapped before they are written.
@@ -255,11 +270,11 @@ pub enum IntensityMap {
     /// Values as read (linear magnitude for SAR data).
     Linear,
     /// Decibels, `20·log10(max(x, floor))`.
-    Db { floor: f32 },
+    Db { floor: f64 },
 }
 
 impl IntensityMap {
-    pub fn apply(self, values: ArrayView2<'_, f32>) -> Array2<f32> {
+    pub fn apply(self, values: ArrayView2<'_, f64>) -> Array2<f64> {
         match self {
             IntensityMap::Linear => values.to_owned(),
             IntensityMap::Db { floor } => magnitude_to_db(values, floor),
@@ -338,7 +353,7 @@ pub fn convert_dataset(
                     message: format!("two chips map to {}", path.display()),
                 });
             }
-            let values = options.intensity.apply(chip.image.view());
+            let values = options.intensity.apply(chip.image.to_f64().view());
             write(values.view(), options.format, options.stretch, &path)?;
             on_chip();
             Ok(())
@@ -358,7 +373,7 @@ mod tests {
 
     #[test]
     fn db_round_trip_and_floor() {
-        let m = array![[1.0f32, 0.1, 0.0]];
+        let m = array![[1.0f64, 0.1, 0.0]];
         let db = magnitude_to_db(m.view(), 1e-4);
         assert_eq!(db, array![[0.0, -20.0, -80.0]]);
         let back = db_to_magnitude(db.view());
@@ -368,7 +383,7 @@ mod tests {
     #[test]
     fn percentiles_match_numpy_linear() {
         // numpy.percentile([1, 2, 3, 4, 10], [10, 50, 95]) == [1.4, 3.0, 8.8]
-        let sorted = [1.0f32, 2.0, 3.0, 4.0, 10.0];
+        let sorted = [1.0f64, 2.0, 3.0, 4.0, 10.0];
         assert!((percentile(&sorted, 10.0) - 1.4).abs() < 1e-6);
         assert_eq!(percentile(&sorted, 50.0), 3.0);
         assert!((percentile(&sorted, 95.0) - 8.8).abs() < 1e-5);
@@ -376,7 +391,7 @@ mod tests {
 
     #[test]
     fn stretches_quantize_and_clip() {
-        let v = array![[0.0f32, 0.5, 1.0, 100.0]];
+        let v = array![[0.0f64, 0.5, 1.0, 100.0]];
         assert_eq!(to_u8(v.view(), Stretch::MinMax), array![[0, 1, 3, 255]]);
         assert_eq!(
             to_u8(
@@ -402,7 +417,7 @@ mod tests {
         // 50th percentile of [0, .5, 1, 100] is 0.75: 1.0 and 100 clip to 255.
         assert_eq!(to_u8(v.view(), p), array![[0, 170, 255, 255]]);
         assert_eq!(
-            to_u8(array![[3.0f32, 3.0]].view(), Stretch::MinMax),
+            to_u8(array![[3.0f64, 3.0]].view(), Stretch::MinMax),
             array![[0, 0]]
         );
         for bad in ["p99-1", "p1", "fixed:2:1", "max", "p-1-5"] {
@@ -432,7 +447,8 @@ mod tests {
 
     #[test]
     fn every_output_format_reads_back() {
-        let v = array![[0.0f32, 0.25], [0.5, 1.0]];
+        // 0.1 and 1/3 are not f32 values: the f64 formats must keep them exactly.
+        let v = array![[0.0f64, 0.1], [1.0 / 3.0, 1.0]];
         let p = Path::new("out");
         let unit = Stretch::Fixed {
             low: 0.0,
@@ -442,22 +458,26 @@ mod tests {
             OutputFormat::Png8,
             OutputFormat::Png16,
             OutputFormat::TiffF32,
+            OutputFormat::TiffF64,
             OutputFormat::NpyF32,
+            OutputFormat::NpyF64,
         ] {
             let bytes = encode(v.view(), format, unit, p).expect("encode");
             let back = decode(&bytes, p, &DecodeOptions::default())
                 .expect("decode")
-                .image;
-            let tolerance = if format == OutputFormat::Png8 {
-                0.5 / 255.0 + 1e-6
-            } else {
-                1e-5
+                .image
+                .to_f64();
+            let tolerance = match format {
+                OutputFormat::Png8 => 0.5 / 255.0 + 1e-12,
+                OutputFormat::Png16 => 0.5 / 65535.0 + 1e-12,
+                OutputFormat::TiffF32 | OutputFormat::NpyF32 => 1e-7,
+                OutputFormat::TiffF64 | OutputFormat::NpyF64 => 0.0,
             };
             for (a, b) in back.iter().zip(&v) {
                 assert!((a - b).abs() <= tolerance, "{format:?}: {a} vs {b}");
             }
         }
-        let err = encode(array![[f32::NAN]].view(), OutputFormat::NpyF32, unit, p).unwrap_err();
+        let err = encode(array![[f64::NAN]].view(), OutputFormat::NpyF32, unit, p).unwrap_err();
         assert!(err.to_string().contains("row 0, column 0"), "{err}");
     }
 }

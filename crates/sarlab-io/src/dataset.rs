@@ -8,6 +8,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use std::ops::Range;
+
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -16,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::chip_file::{self, ChipFormat, ChipMeta, DecodeOptions};
 use crate::error::{Error, Result};
 use crate::phoenix::{self, Md5Status};
+use crate::pixels::Pixels;
 
 /// File endings read as chips in image folders; anything else is skipped and counted.
 const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "tif", "tiff", "npy"];
@@ -213,13 +216,51 @@ pub struct Chip {
     pub split: Split,
     pub file_name: String,
     pub format: ChipFormat,
-    /// Pixel values (see [`chip_file::DecodedChip::image`] for their scale).
-    pub image: Array2<f32>,
-    /// Phase in radians for complex chips (Phoenix).
-    pub phase: Option<Array2<f32>>,
+    /// Samples in their stored type (see [`chip_file::DecodedChip::image`] for their
+    /// scale): the whole chip, or the window of it that the loader was asked to keep
+    /// ([`DatasetIndex::load_windows`]).
+    pub image: Pixels,
+    /// Phase in radians for complex chips (Phoenix), over the same window as `image`.
+    pub phase: Option<Pixels>,
+    /// `(rows, cols)` of the whole chip in its file.
+    pub size: (usize, usize),
+    /// Where `image` starts inside the whole chip (`(0, 0)` when it is all of it).
+    pub origin: (usize, usize),
     pub meta: ChipMeta,
     pub md5: Md5Status,
 }
+
+impl Chip {
+    /// The values of a window given in whole-chip coordinates, in `f64`; `None` when
+    /// the window is not inside what was kept of the chip.
+    pub fn window_f64(&self, rows: Range<usize>, cols: Range<usize>) -> Option<Array2<f64>> {
+        let (r0, c0) = self.origin;
+        let (kept_rows, kept_cols) = self.image.dim();
+        let inside = rows.start >= r0
+            && cols.start >= c0
+            && rows.end <= r0 + kept_rows
+            && cols.end <= c0 + kept_cols
+            && rows.start <= rows.end
+            && cols.start <= cols.end;
+        inside.then(|| {
+            self.image.window_f64(
+                rows.start - r0..rows.end - r0,
+                cols.start - c0..cols.end - c0,
+            )
+        })
+    }
+
+    /// Every value of the kept image in `f64` (the whole chip unless a window was kept).
+    pub fn to_f64(&self) -> Array2<f64> {
+        self.image.to_f64()
+    }
+}
+
+/// Which part of a chip of a given `(rows, cols)` to keep in memory after decoding:
+/// `Ok((rows, cols))` ranges, or why the chip cannot serve (e.g. it is smaller than a
+/// crop).
+pub type KeepWindow<'a> =
+    dyn Fn((usize, usize)) -> std::result::Result<(Range<usize>, Range<usize>), String> + Sync + 'a;
 
 /// A loaded dataset: every chip with its label, split, size and metadata, and a content
 /// digest that identifies it across runs and machines.
@@ -293,7 +334,20 @@ impl DatasetIndex {
     /// per chip: it changes when any chip's content, name, class or split changes, and
     /// does not depend on the root path, the machine or the read order.
     pub fn load(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
-        let dataset = self.load_keeping_md5_failures(on_chip)?;
+        self.load_windows(on_chip, &|(rows, cols)| Ok((0..rows, 0..cols)))
+    }
+
+    /// [`load`](Self::load), keeping only a window of each chip in memory: each chip
+    /// is decoded, the window `keep` names is copied in the stored sample type, and
+    /// the rest is dropped at once — so a study that centre-crops 64×64 out of
+    /// 128–193-pixel chips holds 64×64 bytes a JPEG chip, not the decoded chip. A chip
+    /// `keep` refuses is an error naming it.
+    pub fn load_windows(
+        &self,
+        on_chip: &(dyn Fn() + Sync),
+        keep: &KeepWindow<'_>,
+    ) -> Result<Dataset> {
+        let dataset = self.load_keeping_md5_failures_windows(on_chip, keep)?;
         if let Some(chip) = dataset
             .chips
             .iter()
@@ -314,6 +368,14 @@ impl DatasetIndex {
     /// Like [`load`](Self::load), but a failed MD5 check is only recorded in
     /// [`Chip::md5`] (for `dataset info`, which counts failures).
     pub fn load_keeping_md5_failures(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
+        self.load_keeping_md5_failures_windows(on_chip, &|(rows, cols)| Ok((0..rows, 0..cols)))
+    }
+
+    fn load_keeping_md5_failures_windows(
+        &self,
+        on_chip: &(dyn Fn() + Sync),
+        keep: &KeepWindow<'_>,
+    ) -> Result<Dataset> {
         let decoded: Vec<(Chip, [u8; 32])> = self
             .entries
             .par_iter()
@@ -324,6 +386,34 @@ impl DatasetIndex {
                 })?;
                 let file_hash: [u8; 32] = Sha256::digest(&bytes).into();
                 let decoded = chip_file::decode(&bytes, &entry.path, &self.decode)?;
+                drop(bytes);
+                let size = decoded.image.dim();
+                let (rows, cols) = keep(size).map_err(|message| Error::ChipWindow {
+                    path: entry.path.clone(),
+                    message,
+                })?;
+                if rows.start > rows.end
+                    || rows.end > size.0
+                    || cols.start > cols.end
+                    || cols.end > size.1
+                {
+                    return Err(Error::ChipWindow {
+                        path: entry.path.clone(),
+                        message: format!(
+                            "window rows {rows:?}, cols {cols:?} is not inside its {}x{} pixels",
+                            size.0, size.1
+                        ),
+                    });
+                }
+                let whole = rows == (0..size.0) && cols == (0..size.1);
+                let (image, phase) = if whole {
+                    (decoded.image, decoded.phase)
+                } else {
+                    (
+                        decoded.image.window(rows.clone(), cols.clone()),
+                        decoded.phase.map(|p| p.window(rows.clone(), cols.clone())),
+                    )
+                };
                 on_chip();
                 Ok((
                     Chip {
@@ -331,8 +421,10 @@ impl DatasetIndex {
                         split: entry.split,
                         file_name: entry.file_name.clone(),
                         format: decoded.format,
-                        image: decoded.image,
-                        phase: decoded.phase,
+                        image,
+                        phase,
+                        size,
+                        origin: (rows.start, cols.start),
                         meta: decoded.meta,
                         md5: decoded.md5,
                     },
@@ -857,7 +949,7 @@ mod tests {
             .find(|c| c.class_index == 1)
             .expect("truck chip");
         assert_eq!(truck.image.dim(), (8, 8));
-        assert!((truck.image[[0, 0]] - 200.0 / 255.0).abs() < 1e-6);
+        assert!((truck.image.value(0, 0) - 200.0 / 255.0).abs() < 1e-6);
     }
 
     #[test]
@@ -934,7 +1026,8 @@ mod tests {
         let a = chip_file::decode(&bytes, &path, &DecodeOptions::default())
             .expect("decode")
             .image;
-        assert!((a[[1, 1]] - 32768.0 / 65535.0).abs() < 1e-6);
+        assert_eq!(a, Pixels::U16(Array2::from_elem((4, 4), 32768)));
+        assert_eq!(a.value(1, 1), 32768.0 / 65535.0);
     }
 
     #[test]
@@ -956,7 +1049,7 @@ mod tests {
         let err = index.require_both_splits().unwrap_err();
         assert!(err.to_string().contains("`truck`"), "{err}");
         let data = index.load(&|| {}).expect("load");
-        assert!((data.chips[1].image[[0, 0]] - 30.0 / 255.0).abs() < 1e-6);
+        assert!((data.chips[1].image.value(0, 0) - 30.0 / 255.0).abs() < 1e-6);
 
         for (body, needle) in [
             ("path,label\na/x.png,tank\n", "no `split` column"),
@@ -1032,7 +1125,7 @@ mod tests {
             .find(|c| c.split == Split::Test && c.class_index == 1)
             .expect("chip");
         assert_eq!(t72_test.file_name, "15_DEG/T72/HB2.015");
-        assert_eq!(t72_test.image[[0, 0]], 0.25);
+        assert_eq!(t72_test.image.value(0, 0), 0.25);
         assert_eq!(t72_test.meta.azimuth_deg, Some(30.5));
         assert!(t72_test.phase.is_some());
 

@@ -431,7 +431,7 @@ impl EnviRaster {
         (row0, col0): (usize, usize),
         (rows, cols): (usize, usize),
         part: ComplexPart,
-    ) -> Result<Array2<f32>> {
+    ) -> Result<Array2<f64>> {
         let h = &self.header;
         if band >= h.bands {
             return Err(Error::BandOutOfRange {
@@ -457,7 +457,7 @@ impl EnviRaster {
         let start = h.offset_of(band, row0, col0);
         let end = h.offset_of(band, row0 + rows - 1, col0 + cols - 1) + h.data_type.size() as u64;
         let map = self.map(start, end - start)?;
-        let mut out = Array2::<f32>::zeros((rows, cols));
+        let mut out = Array2::<f64>::zeros((rows, cols));
         for r in 0..rows {
             for (c, value) in out.row_mut(r).iter_mut().enumerate() {
                 let at = (h.offset_of(band, row0 + r, col0 + c) - start) as usize;
@@ -489,7 +489,7 @@ impl EnviRaster {
         centres: &[(usize, usize)],
         size: usize,
         part: ComplexPart,
-    ) -> Result<Vec<Array2<f32>>> {
+    ) -> Result<Vec<Array2<f64>>> {
         let h = &self.header;
         centres
             .iter()
@@ -540,7 +540,7 @@ pub struct Tile {
     /// Top-left corner in the raster.
     pub row: usize,
     pub col: usize,
-    pub data: Array2<f32>,
+    pub data: Array2<f64>,
 }
 
 /// Iterator over the tiles of one band; see [`EnviRaster::tiles`].
@@ -550,7 +550,7 @@ pub struct Tiles<'a> {
     band: usize,
     tile: (usize, usize),
     part: ComplexPart,
-    strip: Option<Array2<f32>>,
+    strip: Option<Array2<f64>>,
     next_row: usize,
     next_col: usize,
 }
@@ -605,7 +605,7 @@ impl Iterator for Tiles<'_> {
     }
 }
 
-fn sample_at(bytes: &[u8], data_type: DataType, order: ByteOrder, part: ComplexPart) -> f32 {
+fn sample_at(bytes: &[u8], data_type: DataType, order: ByteOrder, part: ComplexPart) -> f64 {
     fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
         let mut a = [0; N];
         a.copy_from_slice(&bytes[..N]);
@@ -619,24 +619,24 @@ fn sample_at(bytes: &[u8], data_type: DataType, order: ByteOrder, part: ComplexP
             }
         };
     }
-    let complex = |re: f64, im: f64| -> f32 {
-        (match part {
+    let complex = |re: f64, im: f64| -> f64 {
+        match part {
             ComplexPart::Magnitude => re.hypot(im),
             ComplexPart::Real => re,
             ComplexPart::Imaginary => im,
             ComplexPart::Phase => im.atan2(re),
-        }) as f32
+        }
     };
     match data_type {
-        DataType::U8 => f32::from(bytes[0]),
-        DataType::I16 => f32::from(num!(i16, bytes)),
-        DataType::U16 => f32::from(num!(u16, bytes)),
-        DataType::I32 => num!(i32, bytes) as f32,
-        DataType::U32 => num!(u32, bytes) as f32,
-        DataType::I64 => num!(i64, bytes) as f32,
-        DataType::U64 => num!(u64, bytes) as f32,
-        DataType::F32 => num!(f32, bytes),
-        DataType::F64 => num!(f64, bytes) as f32,
+        DataType::U8 => f64::from(bytes[0]),
+        DataType::I16 => f64::from(num!(i16, bytes)),
+        DataType::U16 => f64::from(num!(u16, bytes)),
+        DataType::I32 => f64::from(num!(i32, bytes)),
+        DataType::U32 => f64::from(num!(u32, bytes)),
+        DataType::I64 => num!(i64, bytes) as f64,
+        DataType::U64 => num!(u64, bytes) as f64,
+        DataType::F32 => f64::from(num!(f32, bytes)),
+        DataType::F64 => num!(f64, bytes),
         DataType::ComplexF32 => complex(
             f64::from(num!(f32, bytes)),
             f64::from(num!(f32, &bytes[4..])),
@@ -795,7 +795,7 @@ mod tests {
                             for ((r, c), v) in all.indexed_iter() {
                                 assert_eq!(
                                     *v,
-                                    expected(value(band, r, c), data_type),
+                                    f64::from(expected(value(band, r, c), data_type)),
                                     "{data_type} {order:?} {interleave:?} band {band} ({r},{c})"
                                 );
                             }
@@ -831,9 +831,9 @@ mod tests {
             read(ComplexPart::Imaginary),
             read(ComplexPart::Phase),
         );
-        assert_eq!(re[[1, 2]], 3.0 * value(0, 1, 2) as f32);
-        assert_eq!(im[[1, 2]], -4.0 * value(0, 1, 2) as f32);
-        assert!((ph[[1, 2]] - (-4.0f32).atan2(3.0)).abs() < 1e-6);
+        assert_eq!(re[[1, 2]], f64::from(3.0 * value(0, 1, 2) as f32));
+        assert_eq!(im[[1, 2]], f64::from(-4.0 * value(0, 1, 2) as f32));
+        assert!((ph[[1, 2]] - f64::from(-4.0f32).atan2(3.0)).abs() < 1e-6);
     }
 
     #[test]

@@ -41,6 +41,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("refusing to write {output}: it is {protected}, {what}; choose another output path")]
+    WouldOverwrite {
+        output: PathBuf,
+        protected: PathBuf,
+        what: &'static str,
+    },
+
+    #[error("chip {path}: {message}")]
+    ChipWindow { path: PathBuf, message: String },
+
     #[error("cannot decode image {path}: {source}")]
     Decode {
         path: PathBuf,

@@ -14,8 +14,11 @@ mod dataset;
 pub mod envi;
 mod error;
 pub mod info;
+mod jpeg;
 pub mod npy;
 pub mod phoenix;
+pub mod pixels;
+pub mod safe_write;
 pub mod synth;
 
 pub use chip_file::{ChipFormat, ChipMeta, DecodeOptions};
@@ -25,3 +28,4 @@ pub use dataset::{
 };
 pub use error::{Error, Result};
 pub use phoenix::Md5Status;
+pub use pixels::Pixels;

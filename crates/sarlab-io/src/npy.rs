@@ -7,6 +7,7 @@ use std::path::Path;
 use ndarray::{Array2, ShapeBuilder};
 
 use crate::error::{Error, Result};
+use crate::pixels::Pixels;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
@@ -74,12 +75,14 @@ impl Element {
 /// A decoded `.npy` array.
 #[derive(Debug, Clone)]
 pub struct NpyImage {
-    /// The values, or the magnitude `|z|` of a complex array. 8- and 16-bit unsigned
-    /// arrays are divided by 255 and 65535 (they hold display-quantised images, as PNG
-    /// chips do); every other type is kept as stored.
-    pub values: Array2<f32>,
+    /// The values in their stored type, or the magnitude `|z|` of a complex array
+    /// (`float32` for `complex64`, as `np.abs` gives, `float64` for `complex128`). 8-
+    /// and 16-bit unsigned arrays stand for `x / 255` and `x / 65535` (they hold
+    /// display-quantised images, as PNG chips do); other integer types are kept as
+    /// stored, in `f64` (exact below 2⁵³).
+    pub values: Pixels,
     /// `arg z` in `(−π, π]` for complex arrays.
-    pub phase: Option<Array2<f32>>,
+    pub phase: Option<Pixels>,
     /// The NumPy type string, e.g. `<f4`.
     pub descr: String,
 }
@@ -227,38 +230,63 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<NpyImage> {
             })
         };
     }
-    let (values, phase): (Vec<f32>, Option<Vec<f32>>) = match element {
-        Element::U8 => (data.iter().map(|&v| f32::from(v) / 255.0).collect(), None),
-        Element::I8 => (data.iter().map(|&v| f32::from(v as i8)).collect(), None),
-        Element::U16 => (read!(u16).map(|v| f32::from(v) / 65535.0).collect(), None),
-        Element::I16 => (read!(i16).map(f32::from).collect(), None),
-        Element::U32 => (read!(u32).map(|v| v as f32).collect(), None),
-        Element::I32 => (read!(i32).map(|v| v as f32).collect(), None),
-        Element::I64 => (read!(i64).map(|v| v as f32).collect(), None),
-        Element::U64 => (read!(u64).map(|v| v as f32).collect(), None),
-        Element::F32 => (read!(f32).collect(), None),
-        Element::F64 => (read!(f64).map(|v| v as f32).collect(), None),
-        Element::C64 | Element::C128 => {
-            let parts: Vec<f64> = if element == Element::C64 {
-                read!(f32).map(f64::from).collect()
-            } else {
-                read!(f64).collect()
-            };
-            let (m, p) = parts
-                .chunks_exact(2)
-                .map(|z| (z[0].hypot(z[1]) as f32, z[1].atan2(z[0]) as f32))
-                .unzip();
-            (m, Some(p))
-        }
-    };
     let shape = (rows, cols).set_f(fortran);
-    let to_array = |v: Vec<f32>| {
+    fn to_array<T: Clone>(
+        v: Vec<T>,
+        shape: ndarray::Shape<ndarray::Ix2>,
+        bad: &dyn Fn(String) -> Error,
+    ) -> Result<Array2<T>> {
+        let (rows, cols) = ndarray::Dimension::into_pattern(*shape.raw_dim());
         Array2::from_shape_vec(shape, v)
             .map(|a| a.as_standard_layout().into_owned())
             .map_err(|e| bad(format!("data does not fit shape {rows}x{cols}: {e}")))
+    }
+    let wide = |v: Vec<f64>| to_array(v, shape, &bad).map(Pixels::F64);
+    let (values, phase) = match element {
+        Element::U8 => (Pixels::U8(to_array(data.to_vec(), shape, &bad)?), None),
+        Element::U16 => (
+            Pixels::U16(to_array(read!(u16).collect(), shape, &bad)?),
+            None,
+        ),
+        Element::F32 => (
+            Pixels::F32(to_array(read!(f32).collect(), shape, &bad)?),
+            None,
+        ),
+        Element::F64 => (
+            Pixels::F64(to_array(read!(f64).collect(), shape, &bad)?),
+            None,
+        ),
+        Element::I8 => (
+            wide(data.iter().map(|&v| f64::from(v as i8)).collect())?,
+            None,
+        ),
+        Element::I16 => (wide(read!(i16).map(f64::from).collect())?, None),
+        Element::U32 => (wide(read!(u32).map(f64::from).collect())?, None),
+        Element::I32 => (wide(read!(i32).map(f64::from).collect())?, None),
+        Element::I64 => (wide(read!(i64).map(|v| v as f64).collect())?, None),
+        Element::U64 => (wide(read!(u64).map(|v| v as f64).collect())?, None),
+        Element::C64 => {
+            let parts: Vec<f64> = read!(f32).map(f64::from).collect();
+            // |z| in f64 rounded once to f32 is the correctly rounded float32 hypot.
+            let (m, p): (Vec<f32>, Vec<f32>) = parts
+                .chunks_exact(2)
+                .map(|z| (z[0].hypot(z[1]) as f32, z[1].atan2(z[0]) as f32))
+                .unzip();
+            (
+                Pixels::F32(to_array(m, shape, &bad)?),
+                Some(Pixels::F32(to_array(p, shape, &bad)?)),
+            )
+        }
+        Element::C128 => {
+            let parts: Vec<f64> = read!(f64).collect();
+            let (m, p): (Vec<f64>, Vec<f64>) = parts
+                .chunks_exact(2)
+                .map(|z| (z[0].hypot(z[1]), z[1].atan2(z[0])))
+                .unzip();
+            (wide(m)?, Some(wide(p)?))
+        }
     };
-    let values = to_array(values)?;
-    if let Some(((row, col), _)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
+    if let Some((row, col)) = values.first_non_finite() {
         return Err(Error::NonFinite {
             path: path.to_path_buf(),
             row,
@@ -268,7 +296,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<NpyImage> {
     }
     Ok(NpyImage {
         values,
-        phase: phase.map(to_array).transpose()?,
+        phase,
         descr,
     })
 }
@@ -546,7 +574,7 @@ mod tests {
         let bytes = encode_f32(&a);
         assert_eq!((bytes.len() - 4 * 15) % 64, 0);
         let back = decode(&bytes, Path::new("a.npy")).expect("decode");
-        assert_eq!(back.values, a);
+        assert_eq!(back.values, Pixels::F32(a));
         assert_eq!(back.descr, "<f4");
     }
 
@@ -557,16 +585,16 @@ mod tests {
             .flat_map(|v| v.to_be_bytes())
             .collect();
         let a = decode(&npy(">f8", "(2, 2)", false, &be), Path::new("b.npy")).expect("decode");
-        assert_eq!(a.values, ndarray::array![[1.5, -2.0], [3.0, 4.25]]);
+        assert_eq!(a.values.to_f64(), ndarray::array![[1.5, -2.0], [3.0, 4.25]]);
         let f = decode(&npy(">f8", "(2, 2)", true, &be), Path::new("f.npy")).expect("decode");
-        assert_eq!(f.values, ndarray::array![[1.5, 3.0], [-2.0, 4.25]]);
+        assert_eq!(f.values.to_f64(), ndarray::array![[1.5, 3.0], [-2.0, 4.25]]);
         let u16s: Vec<u8> = [0u16, 65535].iter().flat_map(|v| v.to_le_bytes()).collect();
         let u = decode(&npy("<u2", "(1, 2)", false, &u16s), Path::new("u.npy")).expect("decode");
-        assert_eq!(u.values, ndarray::array![[0.0, 1.0]]);
+        assert_eq!(u.values.to_f64(), ndarray::array![[0.0, 1.0]]);
         let c: Vec<u8> = [3.0f32, 4.0].iter().flat_map(|v| v.to_le_bytes()).collect();
         let z = decode(&npy("<c8", "(1, 1)", false, &c), Path::new("z.npy")).expect("decode");
-        assert_eq!(z.values[[0, 0]], 5.0);
-        assert!((z.phase.expect("complex")[[0, 0]] - 4f32.atan2(3.0)).abs() < 1e-6);
+        assert_eq!(z.values.value(0, 0), 5.0);
+        assert!((z.phase.expect("complex").value(0, 0) - 4f64.atan2(3.0)).abs() < 1e-6);
     }
 
     #[test]

@@ -1117,7 +1117,8 @@ mod tests {
                 Some(if x.split == Split::Train { 17.0 } else { 15.0 })
             );
             // PNG stores magnitude / full scale in 16 bits; Phoenix stores it exactly.
-            for (p, q) in x.image.iter().zip(&y.image) {
+            for (p, q) in x.to_f64().iter().zip(&y.to_f64()) {
+                let full_scale = f64::from(full_scale);
                 assert!(
                     (p * full_scale - q.min(full_scale)).abs() <= full_scale / 65535.0,
                     "{p} vs {q}"

@@ -62,12 +62,12 @@ fn one_gib_raster_is_tiled_under_200_mb() {
         let tile = tile.expect("tile");
         let (rows, cols) = tile.data.dim();
         // Spot-check corners of every tile against the pattern.
-        assert_eq!(tile.data[[0, 0]], value(tile.row, tile.col));
+        assert_eq!(tile.data[[0, 0]], f64::from(value(tile.row, tile.col)));
         assert_eq!(
             tile.data[[rows - 1, cols - 1]],
-            value(tile.row + rows - 1, tile.col + cols - 1)
+            f64::from(value(tile.row + rows - 1, tile.col + cols - 1))
         );
-        checksum += tile.data.iter().map(|&v| f64::from(v)).sum::<f64>();
+        checksum += tile.data.iter().sum::<f64>();
         pixels += rows * cols;
         tiles += 1;
     }
@@ -81,7 +81,7 @@ fn one_gib_raster_is_tiled_under_200_mb() {
     let chips = raster
         .chips_at(0, &[(100, 200), (16000, 9000)], 64, ComplexPart::Magnitude)
         .expect("chips");
-    assert_eq!(chips[1][[0, 0]], value(16000 - 32, 9000 - 32));
+    assert_eq!(chips[1][[0, 0]], f64::from(value(16000 - 32, 9000 - 32)));
 
     let peak = peak_rss().expect("VmHWM readable on Linux");
     println!(

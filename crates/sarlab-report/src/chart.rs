@@ -171,15 +171,5 @@ fn draw_metrics<DB: DrawingBackend>(
 }
 
 pub(crate) fn save_png(chart: &Chart, path: &Path) -> Result<()> {
-    image::save_buffer(
-        path,
-        &chart.rgb,
-        WIDTH,
-        HEIGHT,
-        image::ExtendedColorType::Rgb8,
-    )
-    .map_err(|source| Error::Encode {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::save_rgb_png(path, &chart.rgb, WIDTH, HEIGHT)
 }

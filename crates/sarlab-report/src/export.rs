@@ -1,7 +1,6 @@
 //! Tables of runs written as CSV, Parquet or JSON with polars, for pandas, R or a
 //! spreadsheet.
 
-use std::fs::File;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -80,7 +79,8 @@ pub fn table_frame(columns: &[String], rows: &[Vec<Option<Cell>>]) -> Result<Dat
     Ok(DataFrame::new(rows.len(), series)?)
 }
 
-/// Writes the table to `path` in `format` (the file is replaced).
+/// Writes the table to `path` in `format`, replacing the file atomically: a write that
+/// fails half-way (a full disk) leaves the old file as it was.
 pub fn write_table(
     columns: &[String],
     rows: &[Vec<Option<Cell>>],
@@ -88,21 +88,20 @@ pub fn write_table(
     path: &Path,
 ) -> Result<()> {
     let mut frame = table_frame(columns, rows)?;
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = File::create(path).map_err(io)?;
-    match format {
-        TableFormat::Csv => CsvWriter::new(&mut file).finish(&mut frame)?,
-        TableFormat::Parquet => {
-            ParquetWriter::new(&mut file).finish(&mut frame)?;
+    let polars = |e: PolarsError| std::io::Error::other(e.to_string());
+    crate::write_atomic(path, |out| {
+        match format {
+            TableFormat::Csv => CsvWriter::new(out).finish(&mut frame).map_err(polars)?,
+            TableFormat::Parquet => {
+                ParquetWriter::new(out).finish(&mut frame).map_err(polars)?;
+            }
+            TableFormat::Json => JsonWriter::new(out)
+                .with_json_format(JsonFormat::Json)
+                .finish(&mut frame)
+                .map_err(polars)?,
         }
-        TableFormat::Json => JsonWriter::new(&mut file)
-            .with_json_format(JsonFormat::Json)
-            .finish(&mut frame)?,
-    }
-    file.sync_all().map_err(io)
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -161,7 +160,7 @@ mod tests {
         assert_eq!(parsed.len(), 2);
         let parquet = dir.path().join("runs.parquet");
         write_table(&columns, &rows, TableFormat::Parquet, &parquet).expect("parquet");
-        let back = ParquetReader::new(File::open(&parquet).expect("open"))
+        let back = ParquetReader::new(std::fs::File::open(&parquet).expect("open"))
             .finish()
             .expect("read parquet");
         assert!(back.equals_missing(&frame));

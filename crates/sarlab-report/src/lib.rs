@@ -14,6 +14,8 @@ mod panel;
 mod tables;
 
 use std::fs;
+
+use image::ImageEncoder as _;
 use std::path::{Path, PathBuf};
 
 pub use error::{Error, Result};
@@ -29,6 +31,10 @@ pub struct MethodResult {
     /// Mean and population standard deviation over folds.
     pub cv_accuracy: (f64, f64),
     pub cv_f1_macro: (f64, f64),
+    /// Mean and std over folds of the study's selection metric
+    /// ([`StudyReport::selection_metric`]): what picked this configuration, and what
+    /// orders methods on the page.
+    pub cv_selection: (f64, f64),
     pub test_accuracy: f64,
     pub test_precision_macro: f64,
     pub test_recall_macro: f64,
@@ -46,6 +52,8 @@ pub struct ConfigResult {
     pub params: String,
     pub cv_accuracy: (f64, f64),
     pub cv_f1_macro: (f64, f64),
+    /// Mean and std over folds of the study's selection metric.
+    pub cv_selection: (f64, f64),
     /// Total fit time over folds, seconds.
     pub fit_seconds: f64,
 }
@@ -62,6 +70,10 @@ pub struct StudyReport {
     pub train_chips: usize,
     pub test_chips: usize,
     pub folds: usize,
+    /// The CV metric (a scikit-learn metric name, the spec's `svm.metric`) that picks
+    /// each method's best configuration and orders methods and configurations
+    /// everywhere in the report. Test metrics are outcomes: they never pick or order.
+    pub selection_metric: String,
     pub db_path: String,
     pub parent_run: String,
     pub git_commit: String,
@@ -99,6 +111,8 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
         path: dir.to_path_buf(),
         source,
     })?;
+    let ordered = ordered_by_selection(report);
+    let report = &ordered;
     let tables = tables::build(report)?;
     let chart = chart::metrics_chart(report)?;
     let png_path = dir.join("metrics.png");
@@ -145,11 +159,67 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
     })
 }
 
+/// The report with its methods ordered by mean CV selection metric (best first; ties
+/// keep the study's order), and its configurations grouped by method in that order,
+/// best CV first within a method. Every table, chart and matrix follows this one order.
+fn ordered_by_selection(report: &StudyReport) -> StudyReport {
+    let mut ordered = report.clone();
+    ordered
+        .methods
+        .sort_by(|a, b| descending(a.cv_selection.0, b.cv_selection.0));
+    let rank = |method: &str| {
+        ordered
+            .methods
+            .iter()
+            .position(|m| m.method == method)
+            .unwrap_or(usize::MAX)
+    };
+    let mut configs = std::mem::take(&mut ordered.configs);
+    configs.sort_by(|a, b| {
+        rank(&a.method)
+            .cmp(&rank(&b.method))
+            .then_with(|| descending(a.cv_selection.0, b.cv_selection.0))
+    });
+    ordered.configs = configs;
+    ordered
+}
+
+/// Larger first; NaN (a metric that could not be computed) last.
+fn descending(a: f64, b: f64) -> std::cmp::Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (false, false) => b.total_cmp(&a),
+        (a_nan, b_nan) => a_nan.cmp(&b_nan),
+    }
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    fs::write(path, bytes).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
+    write_atomic(path, |out| out.write_all(bytes))
+}
+
+/// Replaces `path` whole or not at all (see [`sarlab_io::safe_write::write_atomic`]).
+pub(crate) fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
+    sarlab_io::safe_write::write_atomic(path, write).map_err(|err| match err {
+        sarlab_io::Error::Write { path, source } => Error::Write { path, source },
+        other => Error::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
     })
+}
+
+/// Encodes an RGB8 buffer as PNG and writes it atomically.
+pub(crate) fn save_rgb_png(path: &Path, rgb: &[u8], width: u32, height: u32) -> Result<()> {
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(rgb, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(|source| Error::Encode {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    write_file(path, &png)
 }
 
 #[cfg(test)]
@@ -160,6 +230,7 @@ pub(crate) fn sample_report() -> StudyReport {
         feature_dim: 900,
         cv_accuracy: (f1 + 0.05, 0.01),
         cv_f1_macro: (f1 + 0.04, 0.012),
+        cv_selection: (f1 + 0.04, 0.012),
         test_accuracy: f1 + 0.01,
         test_precision_macro: f1 + 0.02,
         test_recall_macro: f1 + 0.01,
@@ -172,6 +243,7 @@ pub(crate) fn sample_report() -> StudyReport {
         params: format!("C={c} gamma=scale"),
         cv_accuracy: (f1 + 0.01, 0.02),
         cv_f1_macro: (f1, 0.02),
+        cv_selection: (f1, 0.02),
         fit_seconds: 0.3,
     };
     StudyReport {
@@ -184,6 +256,7 @@ pub(crate) fn sample_report() -> StudyReport {
         train_chips: 20,
         test_chips: 20,
         folds: 3,
+        selection_metric: "f1_macro".to_owned(),
         db_path: "sarlab.db".to_owned(),
         parent_run: "run-1".to_owned(),
         git_commit: "deadbeef".to_owned(),
@@ -250,6 +323,74 @@ mod tests {
         assert!(png.width() >= 600);
         assert!(files.figures.contains(&dir.path().join("hog_glyphs.png")));
         assert!(md.contains("![HOG glyphs](hog_glyphs.png)"), "{md}");
+    }
+
+    #[test]
+    fn the_cv_metric_picks_and_orders_never_the_test_split() {
+        // CV ranks gabor > hog > raw; the test split would rank hog first.
+        let mut report = sample_report();
+        report.selection_metric = "balanced_accuracy".to_owned();
+        let method = |name: &str, cv: f64, test: f64| MethodResult {
+            method: name.to_owned(),
+            cv_selection: (cv, 0.01),
+            test_f1_macro: test,
+            test_accuracy: test,
+            ..sample_report().methods[0].clone()
+        };
+        report.methods = vec![
+            method("raw", 0.80, 0.70),
+            method("hog", 0.91, 0.90),
+            method("gabor", 0.97, 0.88),
+        ];
+        report.configs = ["raw", "hog", "gabor"]
+            .iter()
+            .flat_map(|m| {
+                [0.5, 0.6].map(|cv| ConfigResult {
+                    method: (*m).to_owned(),
+                    params: format!("cv={cv}"),
+                    cv_selection: (cv, 0.0),
+                    ..sample_report().configs[0].clone()
+                })
+            })
+            .collect();
+        let ordered = ordered_by_selection(&report);
+        let names: Vec<&str> = ordered.methods.iter().map(|m| m.method.as_str()).collect();
+        assert_eq!(names, ["gabor", "hog", "raw"]);
+        let configs: Vec<(&str, &str)> = ordered
+            .configs
+            .iter()
+            .map(|c| (c.method.as_str(), c.params.as_str()))
+            .collect();
+        assert_eq!(
+            configs,
+            [
+                ("gabor", "cv=0.6"),
+                ("gabor", "cv=0.5"),
+                ("hog", "cv=0.6"),
+                ("hog", "cv=0.5"),
+                ("raw", "cv=0.6"),
+                ("raw", "cv=0.5")
+            ]
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = write_report(&report, dir.path()).expect("report");
+        let html = fs::read_to_string(&files.index_html).expect("html");
+        assert!(
+            html.contains("Best feature method by mean CV balanced_accuracy: <b>gabor</b> (<b>97.00 ± 1.00</b> %)"),
+            "{html}"
+        );
+        assert!(html.contains("<th>CV balanced_accuracy %</th>"), "{html}");
+        let (gabor, hog, raw) = (
+            html.find("<td>gabor</td>").expect("gabor row"),
+            html.find("<td>hog</td>").expect("hog row"),
+            html.find("<td>raw</td>").expect("raw row"),
+        );
+        assert!(gabor < hog && hog < raw, "table rows follow the CV order");
+        let md = fs::read_to_string(&files.summary_md).expect("md");
+        assert!(
+            md.contains("by mean CV balanced_accuracy: **gabor**"),
+            "{md}"
+        );
     }
 
     #[test]

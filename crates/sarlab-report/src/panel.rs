@@ -115,12 +115,7 @@ pub fn write_panel_grid(
         }
         root.present().map_err(draw_error)?;
     }
-    image::save_buffer(path, &rgb, width, height, image::ExtendedColorType::Rgb8).map_err(
-        |source| Error::Encode {
-            path: path.to_path_buf(),
-            source,
-        },
-    )
+    crate::save_rgb_png(path, &rgb, width, height)
 }
 
 #[cfg(test)]

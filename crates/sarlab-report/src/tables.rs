@@ -7,9 +7,10 @@ use crate::error::Result;
 
 /// The data frames a report renders.
 pub(crate) struct Tables {
-    /// One row per feature method, best test F1 first.
+    /// One row per feature method, in the report's order (best CV selection metric first).
     pub comparison: DataFrame,
-    /// One row per configuration, grouped by method, best CV F1 first within a method.
+    /// One row per configuration in the report's order: grouped by method, best CV
+    /// selection metric first within a method.
     pub configs: DataFrame,
 }
 
@@ -22,6 +23,8 @@ pub(crate) fn build(report: &StudyReport) -> Result<Tables> {
         "cv_accuracy_std" => c.iter().map(|r| r.cv_accuracy.1).collect::<Vec<_>>(),
         "cv_f1_macro_mean" => c.iter().map(|r| r.cv_f1_macro.0).collect::<Vec<_>>(),
         "cv_f1_macro_std" => c.iter().map(|r| r.cv_f1_macro.1).collect::<Vec<_>>(),
+        "cv_selection_mean" => c.iter().map(|r| r.cv_selection.0).collect::<Vec<_>>(),
+        "cv_selection_std" => c.iter().map(|r| r.cv_selection.1).collect::<Vec<_>>(),
         "fit_seconds" => c.iter().map(|r| r.fit_seconds).collect::<Vec<_>>(),
     )?;
     let m = &report.methods;
@@ -33,6 +36,8 @@ pub(crate) fn build(report: &StudyReport) -> Result<Tables> {
         "cv_accuracy_std" => m.iter().map(|r| r.cv_accuracy.1).collect::<Vec<_>>(),
         "cv_f1_macro_mean" => m.iter().map(|r| r.cv_f1_macro.0).collect::<Vec<_>>(),
         "cv_f1_macro_std" => m.iter().map(|r| r.cv_f1_macro.1).collect::<Vec<_>>(),
+        "cv_selection_mean" => m.iter().map(|r| r.cv_selection.0).collect::<Vec<_>>(),
+        "cv_selection_std" => m.iter().map(|r| r.cv_selection.1).collect::<Vec<_>>(),
         "test_accuracy" => m.iter().map(|r| r.test_accuracy).collect::<Vec<_>>(),
         "test_precision_macro" => m.iter().map(|r| r.test_precision_macro).collect::<Vec<_>>(),
         "test_recall_macro" => m.iter().map(|r| r.test_recall_macro).collect::<Vec<_>>(),
@@ -55,21 +60,13 @@ pub(crate) fn build(report: &StudyReport) -> Result<Tables> {
             per_method,
             [col("method")],
             [col("method")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .sort(
-            ["test_f1_macro"],
-            SortMultipleOptions::default()
-                .with_order_descending(true)
-                .with_maintain_order(true),
+            // Keep the left (the report's) row order.
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
         )
         .collect()?;
-    let configs = configs.sort(
-        ["method", "cv_f1_macro_mean"],
-        SortMultipleOptions::default()
-            .with_order_descending_multi([false, true])
-            .with_maintain_order(true),
-    )?;
     Ok(Tables {
         comparison,
         configs,
@@ -87,7 +84,7 @@ pub(crate) enum Cell {
 }
 
 /// Renders the rows of `df` as text cells.
-pub(crate) fn render(df: &DataFrame, cells: &[(&str, Cell)]) -> Result<Vec<Vec<String>>> {
+pub(crate) fn render(df: &DataFrame, cells: &[(String, Cell)]) -> Result<Vec<Vec<String>>> {
     let f64_at = |name: &str, i: usize| -> Result<f64> {
         Ok(df.column(name)?.f64()?.get(i).unwrap_or(f64::NAN))
     };
@@ -117,8 +114,10 @@ pub(crate) fn render(df: &DataFrame, cells: &[(&str, Cell)]) -> Result<Vec<Vec<S
     Ok(rows)
 }
 
-pub(crate) fn comparison_cells() -> Vec<(&'static str, Cell)> {
-    vec![
+/// The columns of the comparison table; a selection metric other than accuracy and
+/// macro-F1 (which always have columns) gets a CV column of its own after them.
+pub(crate) fn comparison_cells(selection_metric: &str) -> Vec<(String, Cell)> {
+    let mut cells: Vec<(&str, Cell)> = vec![
         ("method", Cell::Text("method")),
         ("dim", Cell::Count("feature_dim")),
         ("best parameters", Cell::Text("best_params")),
@@ -137,11 +136,12 @@ pub(crate) fn comparison_cells() -> Vec<(&'static str, Cell)> {
         ("configs", Cell::Count("configurations")),
         ("feature time s", Cell::Seconds("feature_seconds")),
         ("grid fit time s", Cell::Seconds("grid_seconds")),
-    ]
+    ];
+    with_selection_column(&mut cells, selection_metric, 5)
 }
 
-pub(crate) fn config_cells() -> Vec<(&'static str, Cell)> {
-    vec![
+pub(crate) fn config_cells(selection_metric: &str) -> Vec<(String, Cell)> {
+    let mut cells: Vec<(&str, Cell)> = vec![
         ("method", Cell::Text("method")),
         ("parameters", Cell::Text("params")),
         (
@@ -153,7 +153,26 @@ pub(crate) fn config_cells() -> Vec<(&'static str, Cell)> {
             Cell::PercentPm("cv_f1_macro_mean", "cv_f1_macro_std"),
         ),
         ("fit time s", Cell::Seconds("fit_seconds")),
-    ]
+    ];
+    with_selection_column(&mut cells, selection_metric, 4)
+}
+
+fn with_selection_column(
+    cells: &mut Vec<(&str, Cell)>,
+    selection_metric: &str,
+    position: usize,
+) -> Vec<(String, Cell)> {
+    let mut out: Vec<(String, Cell)> = cells.drain(..).map(|(h, c)| (h.to_owned(), c)).collect();
+    if !matches!(selection_metric, "accuracy" | "f1_macro") {
+        out.insert(
+            position,
+            (
+                format!("CV {selection_metric} %"),
+                Cell::PercentPm("cv_selection_mean", "cv_selection_std"),
+            ),
+        );
+    }
+    out
 }
 
 #[cfg(test)]
@@ -161,15 +180,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn comparison_is_sorted_by_test_f1_and_counts_configs() {
-        let t = build(&crate::sample_report()).expect("tables");
-        let rows = render(&t.comparison, &comparison_cells()).expect("render");
+    fn comparison_keeps_the_reports_order_and_counts_configs() {
+        let t = build(&crate::ordered_by_selection(&crate::sample_report())).expect("tables");
+        let rows = render(&t.comparison, &comparison_cells("f1_macro")).expect("render");
         assert_eq!(rows[0][0], "hog");
         assert_eq!(rows[1][0], "raw");
         assert_eq!(rows[0][9], "2", "two hog configurations");
         assert_eq!(rows[0][8], "86.00");
         assert_eq!(rows[0][11], "0.60", "grid time = sum of fit times");
-        let configs = render(&t.configs, &config_cells()).expect("render");
+        let configs = render(&t.configs, &config_cells("f1_macro")).expect("render");
         assert_eq!(configs[0][0], "hog");
         assert_eq!(
             configs[0][3], "90.00 ± 2.00",

@@ -32,7 +32,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
-use ndarray::{Array2, s};
+use ndarray::Array2;
 use sarlab_features::pca::{Pca, PcaParams, PcaSolver};
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams, StandardScaler};
 use sarlab_svm::{
@@ -71,19 +71,19 @@ fn load() -> Option<MstarFeatures> {
     let dataset = index.load(&|| {}).expect("load");
     let train: Vec<_> = dataset.chips_in(sarlab_io::Split::Train).collect();
     let test: Vec<_> = dataset.chips_in(sarlab_io::Split::Test).collect();
-    let crop = |chip: &&sarlab_io::Chip| -> Array2<f32> {
-        let (r, c) = chip.image.dim();
+    // Centre 64×64 of the [0, 1]-scaled chip, in f64 as numpy loads it.
+    let crop = |chip: &&sarlab_io::Chip| -> Array2<f64> {
+        let (r, c) = chip.size;
         let (r0, c0) = ((r - 64) / 2, (c - 64) / 2);
-        chip.image.slice(s![r0..r0 + 64, c0..c0 + 64]).to_owned()
+        chip.window_f64(r0..r0 + 64, c0..c0 + 64)
+            .expect("whole chip kept")
     };
-    let crops: Vec<Array2<f32>> = train.iter().map(crop).collect();
-    let test_crops: Vec<Array2<f32>> = test.iter().map(crop).collect();
+    let crops: Vec<Array2<f64>> = train.iter().map(crop).collect();
+    let test_crops: Vec<Array2<f64>> = test.iter().map(crop).collect();
     let y: Vec<usize> = train.iter().map(|c| c.class_index).collect();
     let mut raw = Array2::zeros((crops.len(), 64 * 64));
     for (mut row, crop) in raw.outer_iter_mut().zip(&crops) {
-        row.iter_mut()
-            .zip(crop.iter())
-            .for_each(|(d, &v)| *d = f64::from(v));
+        row.iter_mut().zip(crop.iter()).for_each(|(d, &v)| *d = v);
     }
     let scaled = StandardScaler::fit(raw.view())
         .and_then(|s| s.transform(raw.view()))

@@ -53,4 +53,21 @@ pub enum Error {
     NoSuchParent { run: String, parent: String },
 }
 
+impl Error {
+    /// Whether SQLite answered "busy" or "locked": another connection holds the lock,
+    /// and trying again later can succeed.
+    pub fn is_busy(&self) -> bool {
+        let source = match self {
+            Error::Open { source, .. }
+            | Error::Migration { source, .. }
+            | Error::Sql { source, .. } => source,
+            _ => return false,
+        };
+        matches!(
+            source.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -582,17 +582,60 @@ impl Filter {
             Filter::Or(a, b) => format!("({} OR {})", a.sql(params, form), b.sql(params, form)),
             Filter::Not(inner) => format!("(NOT COALESCE({}, 0))", inner.sql(params, form)),
             Filter::Compare { field, op, value } => {
-                let condition = format!("{} ?", op.sql());
-                match_sql(field, &condition, std::slice::from_ref(value), params, form)
+                match_sql(field, Condition::Compare(*op, value), params, form)
             }
             Filter::In {
                 field,
                 negated,
                 values,
-            } => {
-                let marks = vec!["?"; values.len()].join(", ");
-                let condition = format!("{}IN ({marks})", if *negated { "NOT " } else { "" });
-                match_sql(field, &condition, values, params, form)
+            } => match_sql(
+                field,
+                Condition::In {
+                    negated: *negated,
+                    values,
+                },
+                params,
+                form,
+            ),
+        }
+    }
+}
+
+/// What a comparison asks of a field's value.
+enum Condition<'a> {
+    Compare(Op, &'a Literal),
+    In {
+        negated: bool,
+        values: &'a [Literal],
+    },
+}
+
+impl Condition<'_> {
+    /// `<value> <condition>` with every literal bound (pushed onto `params` in the
+    /// order of their `?`).
+    fn sql(&self, value: &str, params: &mut Vec<SqlValue>) -> String {
+        match self {
+            Condition::Compare(op @ (Op::Like | Op::NotLike), literal) => {
+                params.push(SqlValue::Text(literal.text()));
+                format!("{value} {} ?", op.sql())
+            }
+            Condition::Compare(op, literal) => {
+                format!(
+                    "{value} {} {}",
+                    op.sql(),
+                    literal_sql(literal, value, params)
+                )
+            }
+            Condition::In { negated, values } => {
+                let items: Vec<String> = values
+                    .iter()
+                    .map(|v| literal_sql(v, value, params))
+                    .collect();
+                format!(
+                    "{value} {}IN ({})",
+                    if *negated { "NOT " } else { "" },
+                    items.join(", ")
+                )
             }
         }
     }
@@ -664,37 +707,66 @@ impl Field {
     }
 }
 
-/// `field <condition>` with `values` bound for the `?` in `condition`.
+/// `field <condition>` with the condition's literals bound.
 fn match_sql(
     field: &Field,
-    condition: &str,
-    values: &[Literal],
+    condition: Condition<'_>,
     params: &mut Vec<SqlValue>,
     form: Form,
 ) -> String {
     let (table, key) = match field.source() {
-        Source::Column(column) => {
-            params.extend(values.iter().map(literal_sql));
-            return format!("({column} {condition})");
-        }
+        Source::Column(column) => return format!("({})", condition.sql(column, params)),
         Source::Keyed(table, key) => (table, key),
     };
     params.push(SqlValue::Text(key.to_owned()));
-    params.extend(values.iter().map(literal_sql));
+    let condition = condition.sql("k.value", params);
     match form {
-        Form::Set => format!(
-            "(r.id IN (SELECT k.run_id FROM {table} k WHERE k.key = ? AND k.value {condition}))"
-        ),
+        Form::Set => {
+            format!("(r.id IN (SELECT k.run_id FROM {table} k WHERE k.key = ? AND {condition}))")
+        }
         Form::Probe => format!(
-            "(EXISTS (SELECT 1 FROM {table} k WHERE k.run_id = r.id AND k.key = ? AND k.value {condition}))"
+            "(EXISTS (SELECT 1 FROM {table} k WHERE k.run_id = r.id AND k.key = ? AND {condition}))"
         ),
     }
 }
 
-fn literal_sql(value: &Literal) -> SqlValue {
-    match value {
-        Literal::Number(v) => SqlValue::Real(*v),
-        Literal::Text(t) => SqlValue::Text(t.clone()),
+/// A literal as a SQL operand compared with `value`. Values keep their types in the
+/// database (`crop = 48` is stored as a number), so a literal that reads as a number
+/// — `48` or `'48'` — compares numerically with numeric values and textually with
+/// text ones, whichever way it was written: `params.crop = '48'` and
+/// `params.crop = 48` match the same runs, and neither silently matches nothing.
+fn literal_sql(literal: &Literal, value: &str, params: &mut Vec<SqlValue>) -> String {
+    match literal.number() {
+        Some(number) => {
+            params.push(SqlValue::Real(number));
+            params.push(SqlValue::Text(literal.text()));
+            format!("(CASE WHEN typeof({value}) IN ('integer', 'real') THEN ? ELSE ? END)")
+        }
+        None => {
+            params.push(SqlValue::Text(literal.text()));
+            "?".to_owned()
+        }
+    }
+}
+
+impl Literal {
+    /// The literal's number: a bare number, or quoted text that is one whole finite
+    /// number (`'48'`, `' 1e-3'` with spaces is not).
+    fn number(&self) -> Option<f64> {
+        match self {
+            Literal::Number(v) => Some(*v),
+            Literal::Text(t) => t.parse::<f64>().ok().filter(|v| v.is_finite()),
+        }
+    }
+
+    /// The literal as text: quoted text as written; a bare number as sarlab writes
+    /// numbers (`48`, not `48.0`).
+    fn text(&self) -> String {
+        match self {
+            Literal::Text(t) => t.clone(),
+            Literal::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", *v as i64),
+            Literal::Number(v) => v.to_string(),
+        }
     }
 }
 

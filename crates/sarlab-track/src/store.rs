@@ -590,7 +590,27 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database at `path` in WAL mode.
+    /// Opens (creating and migrating if needed) the database at `path`.
+    ///
+    /// Many processes may open one fresh database at the same moment: while one
+    /// switches the file into WAL mode or migrates it, SQLite can answer the others
+    /// SQLITE_BUSY without consulting the busy handler. Such an open is retried whole,
+    /// with exponential backoff and jitter, for as long as the busy timeout.
     pub fn open(path: &Path) -> Result<Self> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut attempt: u32 = 0;
+        loop {
+            match Self::open_once(path) {
+                Err(err) if err.is_busy() && std::time::Instant::now() < deadline => {
+                    attempt += 1;
+                    std::thread::sleep(open_backoff(attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Self> {
         let open_err = |source| Error::Open {
             path: path.to_path_buf(),
             source,
@@ -1023,6 +1043,23 @@ impl Store {
             .map(|n| n as usize)
             .map_err(self.sql())
     }
+}
+
+/// How long the `attempt`-th retry of an open waits: 1, 2, 4 … ms up to 64 ms, times
+/// a jitter in [0.5, 1.5) so that processes that collided once do not collide again.
+fn open_backoff(attempt: u32) -> Duration {
+    let base = 1u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 32) ^ u64::from(attempt);
+    // splitmix64: cheap, well-mixed bits from the seed.
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let jitter = 0.5 + (z >> 11) as f64 / (1u64 << 53) as f64;
+    Duration::from_secs_f64(base as f64 * jitter / 1000.0)
 }
 
 /// Inserts one finished run inside `tx` (see [`Store::record_finished_run`]).

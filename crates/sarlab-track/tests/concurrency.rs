@@ -123,3 +123,97 @@ fn write_runs(db: &Path, writer: i64) {
             .expect("record");
     }
 }
+
+const OPENERS: usize = 16;
+const OPEN_ROUNDS: usize = 200;
+
+/// 16 processes open one *fresh* database at the same moment, 200 times over: the
+/// first open of a file switches it into WAL mode and creates the schema, and SQLite
+/// may answer the others SQLITE_BUSY without consulting the busy handler meanwhile.
+/// Every open must succeed.
+#[test]
+fn sixteen_processes_open_a_fresh_database_at_once_200_times() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = std::env::current_exe().expect("test binary");
+    let mut failures = Vec::new();
+    for round in 0..OPEN_ROUNDS {
+        let db = dir.path().join(format!("fresh-{round}.db"));
+        // Every child waits for the same instant, so the opens really collide.
+        let start_at = now_ms() + 150;
+        let children: Vec<_> = (0..OPENERS)
+            .map(|_| {
+                Command::new(&exe)
+                    .args(["opener_process", "--exact", "--ignored", "--nocapture"])
+                    .env("SARLAB_TRACK_OPENER", &db)
+                    .env("SARLAB_TRACK_OPEN_AT_MS", start_at.to_string())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("opener starts")
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().expect("opener ends");
+            if !output.status.success() {
+                failures.push(format!(
+                    "round {round}: {}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+        let store = Store::open(&db).expect("open after the round");
+        let listing = store.list_runs(&RunQuery::default()).expect("list");
+        assert_eq!(
+            listing.matched, OPENERS,
+            "round {round}: one run per opener"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} opens failed:\n{}",
+        failures.len(),
+        OPENERS * OPEN_ROUNDS,
+        failures.join("\n")
+    );
+}
+
+/// One opener: waits for the agreed instant, opens the database (creating it), and
+/// records a run, as `sarlab run` does first thing.
+#[test]
+#[ignore = "started by sixteen_processes_open_a_fresh_database_at_once_200_times"]
+fn opener_process() {
+    let Some(db) = std::env::var_os("SARLAB_TRACK_OPENER") else {
+        return;
+    };
+    let start_at: u64 = std::env::var("SARLAB_TRACK_OPEN_AT_MS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .expect("start time");
+    if let Some(wait) = start_at.checked_sub(now_ms()) {
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+    }
+    let mut store = Store::open(Path::new(&db)).expect("open");
+    let experiment = store.experiment("fresh").expect("experiment");
+    let params: Vec<(String, ParamValue)> =
+        vec![("pid".to_owned(), i64::from(std::process::id()).into())];
+    store
+        .record_finished_run(&NewRun {
+            experiment_id: experiment,
+            parent: None,
+            name: format!("opener {}", std::process::id()),
+            config_hash: config_hash("fresh", &params),
+            params,
+            metrics: vec![Metric::new("ok", 1.0, 0)],
+            tags: vec![],
+            start_ms: 0,
+            end_ms: 1,
+        })
+        .expect("record");
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
