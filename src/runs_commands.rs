@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use sarlab_io::safe_write::{Protected, refuse_overwrite};
 use sarlab_report::export::{Cell, TableFormat, write_table};
 use sarlab_track::{Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun};
 use serde_json::{Value, json};
@@ -459,6 +460,19 @@ pub fn export(args: &RunsExportArgs) -> Result<()> {
 }
 
 fn export_into(args: &RunsExportArgs, out: &mut String) -> Result<()> {
+    // Before anything is opened or written: the export must not land on the database
+    // it reads (or its -wal/-shm), by path, symlink or hard link, nor on any other
+    // SQLite file.
+    refuse_overwrite(
+        std::slice::from_ref(&args.out),
+        &[(args.selection.db.clone(), Protected::Database)],
+    )?;
+    if is_sqlite_file(&args.out) {
+        bail!(
+            "refusing to write {}: it is a SQLite database; choose another output path",
+            args.out.display()
+        );
+    }
     let store = open_existing(&args.selection.db)?;
     let query = query_of(&args.selection)?;
     let table = store.run_table(&query)?;
@@ -492,6 +506,15 @@ fn export_into(args: &RunsExportArgs, out: &mut String) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Whether `path` is an existing file that starts with SQLite's header.
+fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"SQLite format 3\0")
 }
 
 pub fn merge(args: &MergeArgs) -> Result<()> {

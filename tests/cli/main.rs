@@ -4,6 +4,7 @@ mod bad_input;
 mod dataset;
 mod features;
 mod filter;
+mod safety;
 mod study;
 mod support;
 mod svm;
