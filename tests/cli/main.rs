@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod dataset;
+mod exact;
 mod features;
 mod filter;
 mod safety;

@@ -32,19 +32,31 @@ fn exports_never_overwrite_the_database_and_replace_files_whole() {
     let before = sha256_of(&db);
     std::fs::hard_link(&db, ws.path("hard.db")).expect("hard link");
     std::os::unix::fs::symlink(&db, ws.path("soft.db")).expect("symlink");
-    for target in ["runs.db", "./runs.db", "hard.db", "soft.db", "runs.db-wal", "runs.db-shm"] {
+    for target in [
+        "runs.db",
+        "./runs.db",
+        "hard.db",
+        "soft.db",
+        "runs.db-wal",
+        "runs.db-shm",
+    ] {
         for format in ["csv", "json", "parquet"] {
             let out = ws.sarlab(&[
                 "runs", "export", "--db", "runs.db", "--format", format, "--out", target,
             ]);
-            assert_failure_mentions(&out, &["refusing to write", target.trim_start_matches("./")]);
+            assert_failure_mentions(
+                &out,
+                &["refusing to write", target.trim_start_matches("./")],
+            );
         }
     }
     // Another SQLite file is refused too.
     std::fs::copy(&db, ws.path("other.db")).expect("copy");
     let other = sha256_of(&ws.path("other.db"));
     assert_failure_mentions(
-        &ws.sarlab(&["runs", "export", "--db", "runs.db", "--format", "csv", "--out", "other.db"]),
+        &ws.sarlab(&[
+            "runs", "export", "--db", "runs.db", "--format", "csv", "--out", "other.db",
+        ]),
         &["SQLite database"],
     );
     assert_eq!(sha256_of(&ws.path("other.db")), other);
@@ -103,7 +115,11 @@ fn an_export_into_a_full_disk_keeps_the_old_file() {
     assert_eq!(after, before, "the old export is unchanged");
     let mut leftovers = leftovers;
     leftovers.sort();
-    assert_eq!(leftovers, ["filler", "runs.csv"], "no temporary file is left");
+    assert_eq!(
+        leftovers,
+        ["filler", "runs.csv"],
+        "no temporary file is left"
+    );
 }
 
 #[test]
@@ -123,13 +139,35 @@ fn filter_commands_refuse_to_write_over_their_inputs() {
     let panel = sha256_of(&ws.path("d/panel.png"));
     let filtered = sha256_of(&ws.path("d/filtered.png"));
     for (args, input) in [
-        (vec!["filter", "d/panel.png", "--out", "d", "--speckle", "mean:window=3"], "panel.png"),
         (
-            vec!["filter", "d/filtered.png", "--out", "d", "--format", "png", "--speckle", "mean:window=3"],
+            vec![
+                "filter",
+                "d/panel.png",
+                "--out",
+                "d",
+                "--speckle",
+                "mean:window=3",
+            ],
+            "panel.png",
+        ),
+        (
+            vec![
+                "filter",
+                "d/filtered.png",
+                "--out",
+                "d",
+                "--format",
+                "png",
+                "--speckle",
+                "mean:window=3",
+            ],
             "filtered.png",
         ),
         (vec!["spectrum", "d/panel.png", "--out", "d"], "panel.png"),
-        (vec!["swap", "d/panel.png", "d/filtered.png", "--out", "d"], "panel.png"),
+        (
+            vec!["swap", "d/panel.png", "d/filtered.png", "--out", "d"],
+            "panel.png",
+        ),
     ] {
         let out = ws.sarlab(&args);
         assert_failure_mentions(&out, &["refusing to write", input, "input"]);
@@ -201,7 +239,10 @@ fn headline_numbers_are_fold_means_and_numeric_filters_match_either_spelling() {
             "SELECT COUNT(*) FROM params WHERE key = 'gamma' AND value = 'scale'"
         )
     );
-    assert_eq!(matched("params.gamma = '0.001'"), matched("params.gamma = 0.001"));
+    assert_eq!(
+        matched("params.gamma = '0.001'"),
+        matched("params.gamma = 0.001")
+    );
 }
 
 /// 16 `sarlab run` processes start at once on one fresh database, 30 times: none
