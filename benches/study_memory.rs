@@ -25,7 +25,7 @@ fn mstar_soc() -> Option<PathBuf> {
 }
 
 /// Runs `command` under `/usr/bin/time -v`: (peak RSS in bytes, wall seconds, stdout).
-fn measured(mut command: Command) -> Result<(u64, f64, String), String> {
+fn measured(command: Command) -> Result<(u64, f64, String), String> {
     let program = command.get_program().to_owned();
     let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
     let mut timed = Command::new("/usr/bin/time");
