@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use ndarray::Array2;
 use sarlab_features::{FeatureMethod, hog_image};
 use sarlab_filter::Preprocess;
 use sarlab_io::{DatasetIndex, Split, npy};
@@ -15,6 +14,7 @@ use serde_json::json;
 use crate::cli::{FeaturesArgs, SplitArg};
 use crate::dataset_commands::{dataset_options, read_single};
 use crate::progress;
+use crate::study::prepared;
 
 /// `KEY=VALUE` pairs of `--set`.
 fn settings(args: &FeaturesArgs) -> Result<Vec<(String, String)>> {
@@ -169,15 +169,14 @@ fn dataset_features(
         );
     }
     let start = Instant::now();
-    // Each chip is cropped in its stored type, widened to f64 and preprocessed as the
-    // extractor reaches it: only the feature matrix is held.
-    let prepare = |k: usize| -> Result<Array2<f64>> {
-        let chip = chips[k];
-        preprocess
-            .apply(chip.to_f64().view())
-            .with_context(|| format!("chip {}", dataset.chip_label(chip)))
-    };
-    let (rows, cols) = prepare(0)?.dim();
+    // Each chip's crop window is widened to f64 and preprocessed as the extractor
+    // reaches it (as a study does): only the feature matrix is held.
+    let prepare = |k: usize| prepared(preprocess, &dataset, chips[k]);
+    // The stages after the crop keep the size: chip 0's window is the output size.
+    let (first_rows, first_cols) = preprocess
+        .window(chips[0].size)
+        .with_context(|| format!("chip {}", dataset.chip_label(chips[0])))?;
+    let (rows, cols) = (first_rows.len(), first_cols.len());
     if let Some(other) = chips.iter().find(|c| {
         preprocess
             .window(c.size)

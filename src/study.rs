@@ -974,7 +974,11 @@ fn differing(a: &SynthConfig, b: &SynthConfig) -> String {
 
 /// One chip preprocessed: its crop window widened to `f64` (only the window), then
 /// the stages after the crop.
-fn prepared(preprocess: &Preprocess, dataset: &Dataset, chip: &Chip) -> Result<Array2<f64>> {
+pub(crate) fn prepared(
+    preprocess: &Preprocess,
+    dataset: &Dataset,
+    chip: &Chip,
+) -> Result<Array2<f64>> {
     let context = || {
         format!(
             "chip {} in {}",
@@ -1035,8 +1039,8 @@ fn print_summary(plan: &Plan, args: &RunArgs, parent: &str, outcome: &StudyOutco
         "method", "CV acc %", "CV macro-F1 %", "test acc", "test F1"
     );
     // Ordered as the report orders them: by the CV selection metric, never by test.
-    let mut methods: Vec<&MethodResult> = r.methods.iter().collect();
-    methods.sort_by(|a, b| b.cv_selection.0.total_cmp(&a.cv_selection.0));
+    let ordered = r.ordered_by_selection();
+    let methods: Vec<&MethodResult> = ordered.methods.iter().collect();
     for m in &methods {
         println!(
             "  {:<10} {:>7.2} ± {:<6.2} {:>7.2} ± {:<6.2} {:>9.2} {:>9.2}  {}",

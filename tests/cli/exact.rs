@@ -22,6 +22,16 @@ fn reference() -> Value {
     serde_json::from_str(&text).expect("fixture JSON")
 }
 
+/// A JSON array of numbers.
+fn numbers(array: &Value) -> Vec<f64> {
+    array
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|v| v.as_f64().expect("a number"))
+        .collect()
+}
+
 fn values_of(path: &Path) -> npy::NpyMatrix {
     npy::decode_matrix(&std::fs::read(path).expect("written"), path).expect("npy")
 }
@@ -78,13 +88,7 @@ fn assert_summary(image: &npy::NpyMatrix, summary: &Value, what: &str) {
     let samples: Vec<f64> = (0..48)
         .map(|k| at((k * 7919) % rows, (k * 104729) % cols))
         .collect();
-    let expected: Vec<f64> = summary["samples"]
-        .as_array()
-        .expect("samples")
-        .iter()
-        .map(|v| v.as_f64().expect("sample"))
-        .collect();
-    assert_close(&samples, &expected, what);
+    assert_close(&samples, &numbers(&summary["samples"]), what);
 }
 
 #[test]
@@ -137,13 +141,7 @@ fn features_of_png_tiff_and_npy_files_equal_the_python_pipeline() {
                 format!("pool={}", g["pool"]),
             ],
         );
-        let expected: Vec<f64> = g["values"]
-            .as_array()
-            .expect("values")
-            .iter()
-            .map(|v| v.as_f64().expect("number"))
-            .collect();
-        assert_close(&v, &expected, &format!("{name}: Gabor bank"));
+        assert_close(&v, &numbers(&g["values"]), &format!("{name}: Gabor bank"));
 
         let s = &chip["spectral"];
         let v = features(
@@ -156,13 +154,7 @@ fn features_of_png_tiff_and_npy_files_equal_the_python_pipeline() {
                 format!("wedges={}", s["wedges"]),
             ],
         );
-        let expected: Vec<f64> = s["values"]
-            .as_array()
-            .expect("values")
-            .iter()
-            .map(|v| v.as_f64().expect("number"))
-            .collect();
-        assert_close(&v, &expected, &format!("{name}: spectral"));
+        assert_close(&v, &numbers(&s["values"]), &format!("{name}: spectral"));
 
         for (flag, spec, key) in [
             (

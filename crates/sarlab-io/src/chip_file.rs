@@ -119,13 +119,7 @@ pub fn decode(bytes: &[u8], path: &Path, options: &DecodeOptions) -> Result<Deco
     };
     let chip = match format {
         ChipFormat::Phoenix => {
-            if let Some(band) = options.band.filter(|&b| b > 0) {
-                return Err(Error::BandOutOfRange {
-                    path: path.to_path_buf(),
-                    band,
-                    bands: 1,
-                });
-            }
+            check_band(path, options.band, 1)?;
             let image = phoenix::decode(bytes, path, options.verify_md5)?;
             let h = &image.header;
             DecodedChip {
@@ -142,13 +136,7 @@ pub fn decode(bytes: &[u8], path: &Path, options: &DecodeOptions) -> Result<Deco
             }
         }
         ChipFormat::Npy => {
-            if let Some(band) = options.band.filter(|&b| b > 0) {
-                return Err(Error::BandOutOfRange {
-                    path: path.to_path_buf(),
-                    band,
-                    bands: 1,
-                });
-            }
+            check_band(path, options.band, 1)?;
             let array = npy::decode(bytes, path)?;
             DecodedChip {
                 phase: array.phase,
@@ -170,16 +158,35 @@ pub fn decode(bytes: &[u8], path: &Path, options: &DecodeOptions) -> Result<Deco
     Ok(chip)
 }
 
+/// A band selector must name one of the `bands` bands of the file.
+pub(crate) fn check_band(path: &Path, band: Option<usize>, bands: usize) -> Result<()> {
+    match band {
+        Some(band) if band >= bands => Err(Error::BandOutOfRange {
+            path: path.to_path_buf(),
+            band,
+            bands,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// scikit-image's `rgb2gray` weights (ITU-R BT.709 luma).
 pub(crate) const RGB_TO_GREY: [f64; 3] = [0.2125, 0.7154, 0.0721];
 
 /// Grey values of interleaved colour samples (`channels` per pixel, the first three
-/// red, green, blue; alpha ignored), already scaled to `[0, 1]`.
-pub(crate) fn grey_of(samples: impl Iterator<Item = f64>, channels: usize) -> Vec<f64> {
-    let values: Vec<f64> = samples.collect();
-    values
+/// red, green, blue; alpha ignored), each scaled to `[0, 1]` by `unit`.
+pub(crate) fn grey_of<T: Copy>(
+    samples: &[T],
+    channels: usize,
+    unit: impl Fn(T) -> f64,
+) -> Vec<f64> {
+    samples
         .chunks_exact(channels)
-        .map(|px| RGB_TO_GREY[0] * px[0] + RGB_TO_GREY[1] * px[1] + RGB_TO_GREY[2] * px[2])
+        .map(|px| {
+            RGB_TO_GREY[0] * unit(px[0])
+                + RGB_TO_GREY[1] * unit(px[1])
+                + RGB_TO_GREY[2] * unit(px[2])
+        })
         .collect()
 }
 
@@ -205,15 +212,7 @@ fn decode_png(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Pixels> 
         })?;
     let (width, height) = (image.width() as usize, image.height() as usize);
     let channels = usize::from(image.color().channel_count());
-    if let Some(band) = band
-        && band >= channels
-    {
-        return Err(Error::BandOutOfRange {
-            path: path.to_path_buf(),
-            band,
-            bands: channels,
-        });
-    }
+    check_band(path, band, channels)?;
     let shape = |n: usize| -> Result<(usize, usize)> {
         if n == width * height {
             Ok((height, width))
@@ -243,7 +242,7 @@ fn decode_png(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Pixels> 
                     Pixels::$variant(array(shape(v.len())?, v, path)?)
                 }
                 None => {
-                    let v = grey_of(raw.iter().map(|&x| $unit(x)), channels);
+                    let v = grey_of(&raw, channels, $unit);
                     Pixels::F64(array(shape(v.len())?, v, path)?)
                 }
             }
@@ -291,14 +290,8 @@ fn decode_tiff(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Pixels>
         .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
         .map_err(tiff_err)?
         == Some(2);
+    check_band(path, band, bands)?;
     let band = match band {
-        Some(b) if b >= bands => {
-            return Err(Error::BandOutOfRange {
-                path: path.to_path_buf(),
-                band: b,
-                bands,
-            });
-        }
         Some(b) => b,
         None if bands == 1 => 0,
         None => {

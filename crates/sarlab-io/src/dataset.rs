@@ -256,6 +256,13 @@ impl Chip {
     }
 }
 
+/// Keeps every chip whole.
+fn keep_whole(
+    (rows, cols): (usize, usize),
+) -> std::result::Result<(Range<usize>, Range<usize>), String> {
+    Ok((0..rows, 0..cols))
+}
+
 /// Which part of a chip of a given `(rows, cols)` to keep in memory after decoding:
 /// `Ok((rows, cols))` ranges, or why the chip cannot serve (e.g. it is smaller than a
 /// crop).
@@ -334,7 +341,7 @@ impl DatasetIndex {
     /// per chip: it changes when any chip's content, name, class or split changes, and
     /// does not depend on the root path, the machine or the read order.
     pub fn load(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
-        self.load_windows(on_chip, &|(rows, cols)| Ok((0..rows, 0..cols)))
+        self.load_windows(on_chip, &keep_whole)
     }
 
     /// [`load`](Self::load), keeping only a window of each chip in memory: each chip
@@ -368,7 +375,7 @@ impl DatasetIndex {
     /// Like [`load`](Self::load), but a failed MD5 check is only recorded in
     /// [`Chip::md5`] (for `dataset info`, which counts failures).
     pub fn load_keeping_md5_failures(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
-        self.load_keeping_md5_failures_windows(on_chip, &|(rows, cols)| Ok((0..rows, 0..cols)))
+        self.load_keeping_md5_failures_windows(on_chip, &keep_whole)
     }
 
     fn load_keeping_md5_failures_windows(

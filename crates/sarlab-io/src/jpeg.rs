@@ -20,7 +20,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::rc::Rc;
 
-use crate::chip_file::{array, channel_of, grey_of};
+use crate::chip_file::{array, channel_of, check_band, grey_of};
 use crate::error::{Error, Result};
 use crate::pixels::{Pixels, unit_u8};
 
@@ -46,24 +46,12 @@ pub fn decode(bytes: &[u8], path: &Path, band: Option<usize>) -> Result<Pixels> 
             return Err(bad(path, message));
         }
     };
-    if let Some(band) = band
-        && band >= channels
-    {
-        return Err(Error::BandOutOfRange {
-            path: path.to_path_buf(),
-            band,
-            bands: channels,
-        });
-    }
+    check_band(path, band, channels)?;
     let shape = (rows, cols);
     Ok(match (channels, band) {
         (1, _) => Pixels::U8(array(shape, samples, path)?),
         (_, Some(band)) => Pixels::U8(array(shape, channel_of(&samples, channels, band), path)?),
-        (_, None) => Pixels::F64(array(
-            shape,
-            grey_of(samples.iter().map(|&x| unit_u8(x)), channels),
-            path,
-        )?),
+        (_, None) => Pixels::F64(array(shape, grey_of(&samples, channels, unit_u8), path)?),
     })
 }
 

@@ -104,19 +104,16 @@ impl Pixels {
 
     /// The first sample (row-major) that is NaN or infinite.
     pub fn first_non_finite(&self) -> Option<(usize, usize)> {
-        let find = |found: Option<((usize, usize), bool)>| found.map(|(at, _)| at);
         match self {
             Pixels::U8(_) | Pixels::U16(_) => None,
-            Pixels::F32(a) => find(
-                a.indexed_iter()
-                    .map(|(at, v)| (at, v.is_finite()))
-                    .find(|(_, ok)| !ok),
-            ),
-            Pixels::F64(a) => find(
-                a.indexed_iter()
-                    .map(|(at, v)| (at, v.is_finite()))
-                    .find(|(_, ok)| !ok),
-            ),
+            Pixels::F32(a) => a
+                .indexed_iter()
+                .find(|(_, v)| !v.is_finite())
+                .map(|(at, _)| at),
+            Pixels::F64(a) => a
+                .indexed_iter()
+                .find(|(_, v)| !v.is_finite())
+                .map(|(at, _)| at),
         }
     }
 }

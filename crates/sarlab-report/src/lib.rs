@@ -111,7 +111,7 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
         path: dir.to_path_buf(),
         source,
     })?;
-    let ordered = ordered_by_selection(report);
+    let ordered = report.ordered_by_selection();
     let report = &ordered;
     let tables = tables::build(report)?;
     let chart = chart::metrics_chart(report)?;
@@ -159,29 +159,32 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
     })
 }
 
-/// The report with its methods ordered by mean CV selection metric (best first; ties
-/// keep the study's order), and its configurations grouped by method in that order,
-/// best CV first within a method. Every table, chart and matrix follows this one order.
-fn ordered_by_selection(report: &StudyReport) -> StudyReport {
-    let mut ordered = report.clone();
-    ordered
-        .methods
-        .sort_by(|a, b| descending(a.cv_selection.0, b.cv_selection.0));
-    let rank = |method: &str| {
+impl StudyReport {
+    /// The report with its methods ordered by mean CV selection metric (best first;
+    /// ties keep the study's order), and its configurations grouped by method in that
+    /// order, best CV first within a method. Every table, chart and matrix of the
+    /// report, and the terminal summary, follow this one order.
+    pub fn ordered_by_selection(&self) -> StudyReport {
+        let mut ordered = self.clone();
         ordered
             .methods
-            .iter()
-            .position(|m| m.method == method)
-            .unwrap_or(usize::MAX)
-    };
-    let mut configs = std::mem::take(&mut ordered.configs);
-    configs.sort_by(|a, b| {
-        rank(&a.method)
-            .cmp(&rank(&b.method))
-            .then_with(|| descending(a.cv_selection.0, b.cv_selection.0))
-    });
-    ordered.configs = configs;
-    ordered
+            .sort_by(|a, b| descending(a.cv_selection.0, b.cv_selection.0));
+        let rank = |method: &str| {
+            ordered
+                .methods
+                .iter()
+                .position(|m| m.method == method)
+                .unwrap_or(usize::MAX)
+        };
+        let mut configs = std::mem::take(&mut ordered.configs);
+        configs.sort_by(|a, b| {
+            rank(&a.method)
+                .cmp(&rank(&b.method))
+                .then_with(|| descending(a.cv_selection.0, b.cv_selection.0))
+        });
+        ordered.configs = configs;
+        ordered
+    }
 }
 
 /// Larger first; NaN (a metric that could not be computed) last.
@@ -353,7 +356,7 @@ mod tests {
                 })
             })
             .collect();
-        let ordered = ordered_by_selection(&report);
+        let ordered = report.ordered_by_selection();
         let names: Vec<&str> = ordered.methods.iter().map(|m| m.method.as_str()).collect();
         assert_eq!(names, ["gabor", "hog", "raw"]);
         let configs: Vec<(&str, &str)> = ordered

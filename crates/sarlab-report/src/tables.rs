@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn comparison_keeps_the_reports_order_and_counts_configs() {
-        let t = build(&crate::ordered_by_selection(&crate::sample_report())).expect("tables");
+        let t = build(&crate::sample_report().ordered_by_selection()).expect("tables");
         let rows = render(&t.comparison, &comparison_cells("f1_macro")).expect("render");
         assert_eq!(rows[0][0], "hog");
         assert_eq!(rows[1][0], "raw");
