@@ -70,7 +70,7 @@ pub struct RunSelection {
     /// Filter, e.g. "metrics.f1_macro > 0.9 and params.kernel = 'rbf' and (params.C >= 10
     /// or params.gamma = 'scale')"; fields: metrics.K (value at the last step),
     /// params.K, tags.K, attributes.{uuid,name,status,start_ms,end_ms,config_hash,parent};
-    /// operators = != < <= > >= like, [not] in (…), and, or, not, parentheses.
+    /// operators = != < <= > >= like, in (…), not in (…), and, or, not, parentheses.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
 }
@@ -384,10 +384,10 @@ pub struct RunArgs {
     /// SQLite database the runs are recorded in.
     #[arg(long, default_value = "sarlab.db")]
     pub db: PathBuf,
-    /// Folder the report is written under (as <DIR>/<study name>/).
+    /// Folder the report is written under (as DIR/STUDY_NAME/).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
-    /// Use this existing dataset folder (<DIR>/train/<class>/*, <DIR>/test/<class>/*)
+    /// Use this existing dataset folder (DIR/train/CLASS/*, DIR/test/CLASS/*)
     /// instead of the spec's dataset; it is never generated.
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -411,7 +411,7 @@ pub enum DatasetCommand {
     /// counts per class and split, chip sizes, MD5 status, header summary.
     Info(InfoArgs),
     /// Convert a chip file, an ENVI raster band or a whole dataset to PNG, float TIFF
-    /// or .npy (a dataset becomes <OUT>/<split>/<class>/<chip>.<ext>).
+    /// or .npy (a dataset becomes OUT/SPLIT/CLASS/CHIP.EXT).
     Convert(ConvertArgs),
 }
 
@@ -510,8 +510,8 @@ pub struct SynthArgs {
     /// Chip size in pixels.
     #[arg(long)]
     pub chip_size: Option<usize>,
-    /// File format of the chips: png (16-bit, in <split>/<class>/) or phoenix
-    /// (MSTAR-like raw files with magnitude, phase and header, in <deg>_DEG/<class>/).
+    /// File format of the chips: png (16-bit, in SPLIT/CLASS/) or phoenix
+    /// (MSTAR-like raw files with magnitude, phase and header, in DEG_DEG/CLASS/).
     #[arg(long, value_enum, default_value = "png")]
     pub file_format: SynthFormatArg,
 }

@@ -19,6 +19,7 @@ use clap::Parser;
 // of megabytes; glibc's malloc hands such blocks back to the kernel and faults fresh
 // pages in on the next one (a fifth of a 10-class fit's time, measured), mimalloc
 // reuses them.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -28,7 +28,7 @@ use sarlab_io::{Chip, Dataset, DatasetIndex, Split};
 use sarlab_report::{ConfigResult, ImageFigure, MethodResult, StudyReport};
 use sarlab_svm::{
     Backend, CvSettings, FeatureTransform, METRIC_NAMES, confusion_matrix, cross_validate_grid,
-    refit_and_test,
+    refit_and_test_staged,
 };
 use sarlab_track::{
     Metric, NewRun, ParamValue, RunStatus, Store, StoredRun, config_hash, environment_tags, now_ms,
@@ -833,12 +833,18 @@ impl Study<'_> {
             _ => {
                 let start_ms = now_ms();
                 let (x_train, train_seconds) = extract(feature, dataset, Split::Train)?;
-                let (x_test, test_seconds) = extract(feature, dataset, Split::Test)?;
-                let bar = progress::bar(0, format!("refit {method}"));
-                let (evaluation, predicted) = refit_and_test(
-                    x_train.view(),
+                let feature_dim = x_train.ncols();
+                let mut test_seconds = 0.0;
+                // The training features are transformed and dropped before the test
+                // features are made: one split's features in memory at a time.
+                let (evaluation, predicted) = refit_and_test_staged(
+                    x_train,
                     y_train,
-                    x_test.view(),
+                    || -> Result<Array2<f64>> {
+                        let (x_test, seconds) = extract(feature, dataset, Split::Test)?;
+                        test_seconds = seconds;
+                        Ok(x_test)
+                    },
                     y_test,
                     dataset.classes.len(),
                     &self.plan.grid[gi].svm,
@@ -846,7 +852,6 @@ impl Study<'_> {
                     self.backend(),
                 )
                 .with_context(|| format!("refitting the best {method} configuration"))?;
-                bar.finish_and_clear();
                 let confusion = confusion_matrix(y_test, &predicted, dataset.classes.len());
                 let confusion: Vec<Vec<usize>> =
                     confusion.outer_iter().map(|r| r.to_vec()).collect();
@@ -863,10 +868,10 @@ impl Study<'_> {
                     .collect();
                 metrics.extend([
                     Metric::new("feature_seconds", train_seconds + test_seconds, 0),
-                    Metric::new("feature_dim", x_train.ncols() as f64, 0),
+                    Metric::new("feature_dim", feature_dim as f64, 0),
                     Metric::new(
                         "svm_input_dim",
-                        feature.pca.map_or(x_train.ncols(), |p| p.components) as f64,
+                        feature.pca.map_or(feature_dim, |p| p.components) as f64,
                         0,
                     ),
                     Metric::new("fit_seconds", evaluation.fit_seconds, 0),

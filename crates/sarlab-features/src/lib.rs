@@ -6,12 +6,14 @@
 //! Compute only: everything takes and returns in-memory arrays, and results do not
 //! depend on the number of threads.
 
+mod centred;
 mod error;
 pub mod gabor;
 mod hog;
 pub mod moments;
 pub mod pca;
 mod raw;
+mod rows;
 mod scale;
 mod settings;
 pub mod simd;
@@ -23,6 +25,7 @@ use rayon::prelude::*;
 pub use error::{Error, Result};
 pub use hog::{BlockNorm, HogParams, hog, hog_image};
 pub use raw::{RawParams, raw_pixels};
+pub use rows::Rows;
 pub use scale::StandardScaler;
 
 /// A feature extractor with its parameters.

@@ -12,6 +12,7 @@ use faer::linalg::matmul::triangular::BlockStructure;
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
+use crate::rows::Rows;
 
 /// Count, sum and scatter of a set of rows about a fixed shift.
 #[derive(Debug, Clone)]
@@ -25,35 +26,49 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// The moments of the rows of `x` about `shift`. Non-finite values are errors that
-    /// name the row and column.
-    pub fn of_rows(x: ArrayView2<'_, f64>, shift: ArrayView1<'_, f64>) -> Result<Self> {
-        let (n, d) = x.dim();
+    /// The moments of a set of rows about `shift`, read in place in blocks (only one
+    /// block of centred rows is held). Non-finite values are errors that name the row
+    /// and column.
+    pub fn of_rows(rows: Rows<'_>, shift: ArrayView1<'_, f64>) -> Result<Self> {
+        /// Rows centred at a time: one triangular GEMM each.
+        const BLOCK_ROWS: usize = 256;
+        let (n, d) = (rows.len(), rows.width());
         if shift.len() != d {
             return Err(Error::DimensionMismatch {
                 expected: shift.len(),
                 got: d,
             });
         }
-        if let Some(((row, column), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite { row, column, value });
-        }
-        let centred = Mat::<f64>::from_fn(n, d, |i, j| x[[i, j]] - shift[j]);
-        let sum = Array1::from_iter((0..d).map(|j| (0..n).map(|i| centred[(i, j)]).sum::<f64>()));
-        // The lower triangle by a triangular GEMM (half the work), then mirrored.
+        rows.check_finite()?;
+        let mut sum = Array1::<f64>::zeros(d);
         let mut scatter = Mat::<f64>::zeros(d, d);
-        faer::linalg::matmul::triangular::matmul(
-            scatter.as_mut(),
-            BlockStructure::TriangularLower,
-            faer::Accum::Replace,
-            centred.transpose(),
-            BlockStructure::Rectangular,
-            centred.as_ref(),
-            BlockStructure::Rectangular,
-            1.0,
-            faer::Par::Seq,
-        );
-        crate::simd::clear_upper_vector_state();
+        let mut start = 0;
+        while start < n {
+            let count = BLOCK_ROWS.min(n - start);
+            let mut centred = Mat::<f64>::zeros(count, d);
+            for r in 0..count {
+                let row = rows.row(start + r);
+                for j in 0..d {
+                    let v = row[j] - shift[j];
+                    centred[(r, j)] = v;
+                    sum[j] += v;
+                }
+            }
+            // The lower triangle by a triangular GEMM (half the work), mirrored below.
+            faer::linalg::matmul::triangular::matmul(
+                scatter.as_mut(),
+                BlockStructure::TriangularLower,
+                faer::Accum::Add,
+                centred.transpose(),
+                BlockStructure::Rectangular,
+                centred.as_ref(),
+                BlockStructure::Rectangular,
+                1.0,
+                faer::Par::Seq,
+            );
+            crate::simd::clear_upper_vector_state();
+            start += count;
+        }
         for j in 1..d {
             for i in 0..j {
                 scatter[(i, j)] = scatter[(j, i)];
@@ -87,6 +102,41 @@ impl Moments {
             total.scatter += &part.scatter;
         }
         Ok(total)
+    }
+
+    /// The moments of the rest of `whole` once the disjoint subset `part` (taken about
+    /// the same shift) is removed, in `part`'s storage: a fold's training set from the
+    /// whole split and the fold, without holding every fold's moments.
+    pub fn rest(whole: &Moments, mut part: Moments) -> Result<Self> {
+        if part.shift != whole.shift {
+            return Err(Error::InvalidParameter {
+                name: "moments",
+                message: "parts taken about different shifts cannot be combined".to_owned(),
+            });
+        }
+        if part.count > whole.count {
+            return Err(Error::InvalidParameter {
+                name: "moments",
+                message: format!(
+                    "a part of {} rows cannot be removed from {} rows",
+                    part.count, whole.count
+                ),
+            });
+        }
+        part.count = whole.count - part.count;
+        part.sum = &whole.sum - &part.sum;
+        let d = whole.dim();
+        for j in 0..d {
+            for i in 0..d {
+                part.scatter[(i, j)] = whole.scatter[(i, j)] - part.scatter[(i, j)];
+            }
+        }
+        Ok(part)
+    }
+
+    /// The shift the sums are taken about.
+    pub fn shift(&self) -> ArrayView1<'_, f64> {
+        self.shift.view()
     }
 
     pub fn count(&self) -> usize {
@@ -141,9 +191,9 @@ mod tests {
     fn union_of_parts_equals_the_whole() {
         let x = data();
         let shift = column_means(x.view()).expect("rows");
-        let whole = Moments::of_rows(x.view(), shift.view()).expect("whole");
-        let a = Moments::of_rows(x.slice(s![..13, ..]), shift.view()).expect("a");
-        let b = Moments::of_rows(x.slice(s![13.., ..]), shift.view()).expect("b");
+        let whole = Moments::of_rows(Rows::all(x.view()), shift.view()).expect("whole");
+        let a = Moments::of_rows(Rows::all(x.slice(s![..13, ..])), shift.view()).expect("a");
+        let b = Moments::of_rows(Rows::all(x.slice(s![13.., ..])), shift.view()).expect("b");
         let union = Moments::union(&[&a, &b]).expect("union");
         assert_eq!(union.count(), 40);
         let (cw, cu) = (whole.centred_scatter(), union.centred_scatter());
@@ -162,21 +212,41 @@ mod tests {
     }
 
     #[test]
+    fn the_rest_of_the_whole_equals_the_other_part() {
+        let x = data();
+        let shift = column_means(x.view()).expect("rows");
+        let whole = Moments::of_rows(Rows::all(x.view()), shift.view()).expect("whole");
+        let a = Moments::of_rows(Rows::all(x.slice(s![..13, ..])), shift.view()).expect("a");
+        let b = Moments::of_rows(Rows::all(x.slice(s![13.., ..])), shift.view()).expect("b");
+        let rest = Moments::rest(&whole, a).expect("rest");
+        assert_eq!(rest.count(), b.count());
+        let (cr, cb) = (rest.centred_scatter(), b.centred_scatter());
+        for i in 0..5 {
+            assert!((rest.mean()[i] - b.mean()[i]).abs() < 1e-12 * b.mean()[i].abs());
+            for j in 0..5 {
+                assert!((cr[(i, j)] - cb[(i, j)]).abs() < 1e-9 * cb[(i, i)].abs().max(1.0));
+            }
+        }
+        let other = Moments::of_rows(Rows::all(x.view()), Array1::zeros(5).view()).expect("c");
+        assert!(Moments::rest(&whole, other).is_err());
+    }
+
+    #[test]
     fn bad_input_is_named() {
         let mut x = data();
         x[[3, 2]] = f64::NAN;
         let shift = Array1::zeros(5);
         assert!(matches!(
-            Moments::of_rows(x.view(), shift.view()),
+            Moments::of_rows(Rows::all(x.view()), shift.view()),
             Err(Error::NonFinite {
                 row: 3,
                 column: 2,
                 ..
             })
         ));
-        assert!(Moments::of_rows(data().view(), Array1::zeros(4).view()).is_err());
-        let a = Moments::of_rows(data().view(), Array1::zeros(5).view()).expect("a");
-        let b = Moments::of_rows(data().view(), Array1::ones(5).view()).expect("b");
+        assert!(Moments::of_rows(Rows::all(data().view()), Array1::zeros(4).view()).is_err());
+        let a = Moments::of_rows(Rows::all(data().view()), Array1::zeros(5).view()).expect("a");
+        let b = Moments::of_rows(Rows::all(data().view()), Array1::ones(5).view()).expect("b");
         assert!(Moments::union(&[&a, &b]).is_err());
         assert!(Moments::union(&[]).is_err());
     }

@@ -23,8 +23,10 @@
 use faer::{Mat, MatRef};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
+use crate::centred::CentredRows;
 use crate::error::{Error, Result};
 use crate::moments::Moments;
+use crate::rows::Rows;
 
 /// What to fit: the number of components kept, whether to whiten them, and how the
 /// axes are computed.
@@ -72,30 +74,43 @@ pub struct Pca {
 impl Pca {
     /// Fits as `params` says.
     pub fn fit_with(x: ArrayView2<'_, f64>, params: &PcaParams) -> Result<Self> {
-        Self::fit_solver(x, params.components, params.whiten, params.solver)
+        Self::fit_rows(Rows::all(x), None, params)
     }
 
     /// Fits `n_components` exact principal axes to the rows of `x` (samples × features).
     pub fn fit(x: ArrayView2<'_, f64>, n_components: usize, whiten: bool) -> Result<Self> {
-        Self::fit_solver(x, n_components, whiten, PcaSolver::Exact)
+        Self::fit_solver(Rows::all(x), None, n_components, whiten, PcaSolver::Exact)
+    }
+
+    /// Fits as `params` says to a set of rows in place, standardised by `scaler` first
+    /// when given — what fitting on `scaler.transform_rows(rows)` gives, without that
+    /// copy. The randomized solver reads the rows block by block and holds no copy of
+    /// them; the exact solvers centre one. Transform with [`Pca::transform_rows`] and
+    /// the same scaler.
+    pub fn fit_rows(
+        rows: Rows<'_>,
+        scaler: Option<&crate::StandardScaler>,
+        params: &PcaParams,
+    ) -> Result<Self> {
+        Self::fit_solver(
+            rows,
+            scaler,
+            params.components,
+            params.whiten,
+            params.solver,
+        )
     }
 
     fn fit_solver(
-        x: ArrayView2<'_, f64>,
+        rows: Rows<'_>,
+        scaler: Option<&crate::StandardScaler>,
         n_components: usize,
         whiten: bool,
         solver: PcaSolver,
     ) -> Result<Self> {
-        let (n, d) = x.dim();
+        let (n, d) = (rows.len(), rows.width());
         check_request(n, d, n_components)?;
-        if let Some(v) = x.iter().find(|v| !v.is_finite()) {
-            return Err(Error::InvalidParameter {
-                name: "pca",
-                message: format!("the data hold a non-finite value ({v})"),
-            });
-        }
-        let mean = x.mean_axis(Axis(0)).expect("at least 2 samples");
-        let centred = Mat::<f64>::from_fn(n, d, |i, j| x[[i, j]] - mean[j]);
+        let data = CentredRows::new(rows, scaler)?;
         let scale = 1.0 / (n - 1) as f64;
         // Principal axes (columns, by decreasing variance), their variances, and the total
         // variance.
@@ -103,29 +118,21 @@ impl Pca {
             PcaSolver::Randomized { seed } => {
                 // The covariance applied through the data: Cq = Xᵀ(Xq)/(n − 1).
                 let apply = |q: MatRef<'_, f64>| -> Mat<f64> {
-                    let mut out =
-                        product(centred.transpose(), product(centred.as_ref(), q).as_ref());
+                    let mut out = data.covariance_product(q);
                     out *= faer::Scale(scale);
                     out
                 };
-                let centred_single = single(centred.as_ref());
                 let apply_single = |q: MatRef<'_, f32>| -> Mat<f32> {
-                    let mut out = product(
-                        centred_single.transpose(),
-                        product(centred_single.as_ref(), q).as_ref(),
-                    );
+                    let mut out = data.covariance_product(q);
                     out *= faer::Scale(scale as f32);
                     out
                 };
                 let (axes, variances) =
                     subspace_axes(d, n, n_components, seed, apply_single, apply)?;
-                let total = (0..d)
-                    .map(|j| (0..n).map(|i| centred[(i, j)].powi(2)).sum::<f64>())
-                    .sum::<f64>()
-                    * scale;
-                (axes, variances, total)
+                (axes, variances, data.total_square() * scale)
             }
             PcaSolver::Exact if n > d => {
+                let centred = data.to_mat();
                 let mut cov = Mat::<f64>::zeros(d, d);
                 faer::linalg::matmul::matmul(
                     cov.as_mut(),
@@ -138,7 +145,7 @@ impl Pca {
                 exact_axes(&cov, n_components)?
             }
             PcaSolver::Exact => {
-                let svd = centred.thin_svd();
+                let svd = data.to_mat().thin_svd();
                 crate::simd::clear_upper_vector_state();
                 let svd = svd.map_err(|e| Error::InvalidParameter {
                     name: "pca",
@@ -152,7 +159,7 @@ impl Pca {
             }
         };
         Ok(Self::from_axes(
-            mean,
+            data.into_mean(),
             axes.as_ref(),
             &variances,
             total,
@@ -259,7 +266,7 @@ impl Pca {
     /// Projects rows onto the components (divided by their standard deviations when
     /// whitening).
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        self.project(x, None)
+        self.project(Rows::all(x), None)
     }
 
     /// `self.transform(scaler.transform(x))` in one pass, without the standardised copy.
@@ -268,28 +275,35 @@ impl Pca {
         x: ArrayView2<'_, f64>,
         scaler: &crate::StandardScaler,
     ) -> Result<Array2<f64>> {
-        if scaler.mean.len() != self.mean.len() {
+        self.transform_rows(Rows::all(x), Some(scaler))
+    }
+
+    /// Projects a set of rows in place, standardised by `scaler` first when given.
+    pub fn transform_rows(
+        &self,
+        rows: Rows<'_>,
+        scaler: Option<&crate::StandardScaler>,
+    ) -> Result<Array2<f64>> {
+        if let Some(scaler) = scaler
+            && scaler.mean.len() != self.mean.len()
+        {
             return Err(Error::DimensionMismatch {
                 expected: self.mean.len(),
                 got: scaler.mean.len(),
             });
         }
-        self.project(x, Some(scaler))
+        self.project(rows, scaler)
     }
 
-    fn project(
-        &self,
-        x: ArrayView2<'_, f64>,
-        scaler: Option<&crate::StandardScaler>,
-    ) -> Result<Array2<f64>> {
+    fn project(&self, x: Rows<'_>, scaler: Option<&crate::StandardScaler>) -> Result<Array2<f64>> {
         let d = self.mean.len();
-        if x.ncols() != d {
+        if x.width() != d {
             return Err(Error::DimensionMismatch {
                 expected: d,
-                got: x.ncols(),
+                got: x.width(),
             });
         }
-        let (n, k) = (x.nrows(), self.components.nrows());
+        let (n, k) = (x.len(), self.components.nrows());
         let mut out = Array2::<f64>::zeros((n, k));
         if n == 0 || k == 0 {
             return Ok(out);
@@ -309,7 +323,7 @@ impl Pca {
                 match scaler {
                     Some(s) => {
                         for (j, v) in row.iter_mut().enumerate() {
-                            *v = (src[j] - s.mean[j]) / s.scale[j] - self.mean[j];
+                            *v = s.value(src[j], j) - self.mean[j];
                         }
                     }
                     None => {
@@ -540,7 +554,7 @@ mod tests {
         let randomized = Pca::fit_with(x.view(), &params).expect("randomized");
         let mean = x.mean_axis(Axis(0)).expect("rows");
         let from_moments = Pca::fit_moments(
-            &Moments::of_rows(x.view(), mean.view()).expect("moments"),
+            &Moments::of_rows(Rows::all(x.view()), mean.view()).expect("moments"),
             None,
             &params,
         )
@@ -583,7 +597,7 @@ mod tests {
         let shift = column_means(x.view()).expect("rows");
         let parts: Vec<Moments> = [0..70, 70..130, 130..200]
             .into_iter()
-            .map(|r| Moments::of_rows(x.slice(s![r, ..]), shift.view()).expect("part"))
+            .map(|r| Moments::of_rows(Rows::all(x.slice(s![r, ..])), shift.view()).expect("part"))
             .collect();
         let moments = Moments::union(&parts.iter().collect::<Vec<_>>()).expect("union");
         let scaler = StandardScaler::from_moments(&moments).expect("scaler");

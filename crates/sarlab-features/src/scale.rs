@@ -1,8 +1,9 @@
 //! Per-feature standardisation, fitted on training data only.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::error::{Error, Result};
+use crate::rows::Rows;
 
 /// `(x - mean) / std` per feature, like scikit-learn's `StandardScaler`: population
 /// standard deviation, and constant features (std below `10·ε`) left unscaled.
@@ -16,16 +17,35 @@ impl StandardScaler {
     /// Fits on the rows of `x`, rejecting non-finite values (they would poison every
     /// feature's statistics silently).
     pub fn fit(x: ArrayView2<'_, f64>) -> Result<Self> {
-        if x.nrows() == 0 {
+        Self::fit_rows(Rows::all(x))
+    }
+
+    /// Fits on a set of rows, in place. The arithmetic is ndarray's `mean_axis` and
+    /// `var_axis` over the rows in order (a running mean and sum of squares, fused), so
+    /// fitting on a subset equals fitting on a copy of it bit for bit.
+    pub fn fit_rows(rows: Rows<'_>) -> Result<Self> {
+        if rows.is_empty() {
             return Err(Error::NoChips);
         }
-        if let Some(((row, column), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite { row, column, value });
+        rows.check_finite()?;
+        let d = rows.width();
+        let mut sum = Array1::<f64>::zeros(d);
+        let mut running_mean = Array1::<f64>::zeros(d);
+        let mut sum_sq = Array1::<f64>::zeros(d);
+        for (k, row) in rows.iter().enumerate() {
+            let count = (k + 1) as f64;
+            for j in 0..d {
+                let x = row[j];
+                sum[j] += x;
+                let delta = x - running_mean[j];
+                running_mean[j] += delta / count;
+                sum_sq[j] = (x - running_mean[j]).mul_add(delta, sum_sq[j]);
+            }
         }
-        let mean = x.mean_axis(Axis(0)).ok_or(Error::NoChips)?;
-        let var = x.var_axis(Axis(0), 0.0);
-        let scale = var.mapv(|v| {
-            let s = v.sqrt();
+        let n = rows.len() as f64;
+        let mean = sum / n;
+        let scale = sum_sq.mapv(|s| {
+            let s = (s / n).sqrt();
             if s < 10.0 * f64::EPSILON { 1.0 } else { s }
         });
         Ok(Self { mean, scale })
@@ -48,13 +68,31 @@ impl StandardScaler {
     }
 
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        if x.ncols() != self.mean.len() {
+        self.transform_rows(Rows::all(x))
+    }
+
+    /// `(x - mean) / scale` of each row of the set, into a new matrix.
+    pub fn transform_rows(&self, rows: Rows<'_>) -> Result<Array2<f64>> {
+        let d = self.mean.len();
+        if rows.width() != d {
             return Err(Error::DimensionMismatch {
-                expected: self.mean.len(),
-                got: x.ncols(),
+                expected: d,
+                got: rows.width(),
             });
         }
-        Ok((&x - &self.mean) / &self.scale)
+        let mut out = Array2::<f64>::zeros((rows.len(), d));
+        for (mut dst, src) in out.rows_mut().into_iter().zip(rows.iter()) {
+            for j in 0..d {
+                dst[j] = self.value(src[j], j);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Feature `j`'s value `x`, standardised.
+    #[inline]
+    pub fn value(&self, x: f64, j: usize) -> f64 {
+        (x - self.mean[j]) / self.scale[j]
     }
 }
 
@@ -74,6 +112,25 @@ mod tests {
         let t = s.transform(x.view()).expect("transform");
         assert!((t[[0, 0]] + 1.224_744_871_391_589).abs() < 1e-12);
         assert_eq!(t[[1, 1]], 0.0);
+    }
+
+    #[test]
+    fn fitting_on_a_subset_equals_ndarray_on_a_copy_bit_for_bit() {
+        let x = ndarray::Array2::from_shape_fn((37, 6), |(i, j)| {
+            ((i * 7 + j * 13) % 11) as f64 * 0.37 + (i as f64).sin() * 1e3
+        });
+        let index: Vec<usize> = (0..37).filter(|i| i % 3 != 1).collect();
+        let copy = x.select(ndarray::Axis(0), &index);
+        let s = StandardScaler::fit_rows(Rows::subset(x.view(), &index).expect("in range"))
+            .expect("fit");
+        let mean = copy.mean_axis(ndarray::Axis(0)).expect("rows");
+        let std = copy.var_axis(ndarray::Axis(0), 0.0).mapv(f64::sqrt);
+        assert_eq!(s.mean, mean);
+        assert_eq!(s.scale, std);
+        let scaled = s
+            .transform_rows(Rows::subset(x.view(), &index).expect("in range"))
+            .expect("transform");
+        assert_eq!(scaled, (&copy - &s.mean) / &s.scale);
     }
 
     #[test]

@@ -23,8 +23,9 @@ use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, concatenate};
 use rayon::prelude::*;
+use sarlab_features::Rows;
 use sarlab_features::StandardScaler;
-use sarlab_features::moments::{Moments, column_means};
+use sarlab_features::moments::Moments;
 use sarlab_features::pca::{Pca, PcaParams};
 
 use crate::error::{Error, Result};
@@ -149,8 +150,11 @@ pub fn prepare(
     x_other: ArrayView2<'_, f64>,
     transform: &FeatureTransform,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
-    let fitted = FittedTransform::fit(x_train, transform)?;
-    Ok((fitted.apply(x_train)?, fitted.apply(x_other)?))
+    let fitted = FittedTransform::fit(Rows::all(x_train), transform)?;
+    Ok((
+        fitted.apply(Rows::all(x_train))?,
+        fitted.apply(Rows::all(x_other))?,
+    ))
 }
 
 /// A [`FeatureTransform`] fitted on training rows.
@@ -167,21 +171,19 @@ impl FittedTransform {
         transform.pca.is_some() && d < n_train
     }
 
-    fn fit(x_train: ArrayView2<'_, f64>, transform: &FeatureTransform) -> Result<Self> {
-        if Self::uses_moments(transform, x_train.nrows(), x_train.ncols()) {
-            let shift = column_means(x_train).ok_or(sarlab_features::Error::NoChips)?;
+    /// Fits on a set of training rows, read in place.
+    fn fit(x_train: Rows<'_>, transform: &FeatureTransform) -> Result<Self> {
+        if Self::uses_moments(transform, x_train.len(), x_train.width()) {
+            let shift = row_means(x_train).ok_or(sarlab_features::Error::NoChips)?;
             return Self::from_moments(&Moments::of_rows(x_train, shift.view())?, transform);
         }
         let scaler = match transform.standardize {
-            true => Some(StandardScaler::fit(x_train)?),
+            true => Some(StandardScaler::fit_rows(x_train)?),
             false => None,
         };
-        let pca = match (&transform.pca, &scaler) {
-            (Some(params), Some(scaler)) => {
-                Some(Pca::fit_with(scaler.transform(x_train)?.view(), params)?)
-            }
-            (Some(params), None) => Some(Pca::fit_with(x_train, params)?),
-            (None, _) => None,
+        let pca = match &transform.pca {
+            Some(params) => Some(Pca::fit_rows(x_train, scaler.as_ref(), params)?),
+            None => None,
         };
         Ok(Self { scaler, pca })
     }
@@ -198,14 +200,26 @@ impl FittedTransform {
         Ok(Self { scaler, pca })
     }
 
-    fn apply(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+    /// The transformed rows (a copy of them without a transform).
+    fn apply(&self, x: Rows<'_>) -> Result<Array2<f64>> {
         Ok(match (&self.scaler, &self.pca) {
-            (Some(scaler), Some(pca)) => pca.transform_scaled(x, scaler)?,
-            (None, Some(pca)) => pca.transform(x)?,
-            (Some(scaler), None) => scaler.transform(x)?,
+            (scaler, Some(pca)) => pca.transform_rows(x, scaler.as_ref())?,
+            (Some(scaler), None) => scaler.transform_rows(x)?,
             (None, None) => x.to_owned(),
         })
     }
+}
+
+/// The mean row of a set of rows (a shift for [`Moments::of_rows`]); `None` without rows.
+fn row_means(rows: Rows<'_>) -> Option<ndarray::Array1<f64>> {
+    if rows.is_empty() {
+        return None;
+    }
+    let mut sum = ndarray::Array1::<f64>::zeros(rows.width());
+    for row in rows.iter() {
+        sum += &row;
+    }
+    Some(sum / rows.len() as f64)
 }
 
 /// Rows sharing one Gram matrix, and the folds that index into them.
@@ -250,7 +264,7 @@ pub fn cross_validate_grid(
 }
 
 /// [`cross_validate_grid`], running `alongside` in parallel with the fits once the
-/// folds' moments are known (`Some` when the transform is fitted from them: their union
+/// training split's moments are known (`Some` when the transform is fitted from them:
 /// fits it for the whole training split). The refit's transform is prepared there, so
 /// that it fills the cores while the folds' work trails off.
 fn cross_validate<R: Send>(
@@ -260,7 +274,7 @@ fn cross_validate<R: Send>(
     grid: &[SvmParams],
     settings: &CvSettings,
     on_fit: &(dyn Fn() + Sync),
-    alongside: impl FnOnce(Option<&[Moments]>) -> R + Send,
+    alongside: impl FnOnce(Option<&Moments>) -> R + Send,
 ) -> Result<(Vec<CvOutcome>, R)> {
     check_labelled(x, y, n_classes)?;
     for params in grid {
@@ -313,7 +327,7 @@ fn cross_validate<R: Send>(
         (evaluations?, side)
     } else {
         let start = Instant::now();
-        let moments = fold_moments(x, &folds, &settings.transform)?;
+        let moments = split_moments(x, &folds, &settings.transform)?;
         let moments_share = start.elapsed().as_secs_f64() / folds.len().max(1) as f64;
         // Each fold's transform, Gram matrix and fits form one task, so a core that
         // finishes its fold's fits moves on to another fold's transform instead of
@@ -325,7 +339,7 @@ fn cross_validate<R: Send>(
                     .enumerate()
                     .map(|(index, fold)| {
                         let base =
-                            fold_base(x, y, index, fold, moments.as_deref(), &settings.transform)?;
+                            fold_base(x, y, index, fold, moments.as_ref(), &settings.transform)?;
                         let base = Base {
                             transform_seconds: base.transform_seconds + moments_share,
                             ..base
@@ -334,7 +348,7 @@ fn cross_validate<R: Send>(
                     })
                     .collect::<Result<Vec<_>>>()
             },
-            || alongside(moments.as_deref()),
+            || alongside(moments.as_ref()),
         );
         (evaluations?.into_iter().flatten().collect(), side)
     };
@@ -356,36 +370,31 @@ fn cross_validate<R: Send>(
     Ok((outcomes, side))
 }
 
-/// Fold `index`'s base: the transform fitted on its training part (from the other parts'
-/// moments when given) and applied to `[train; validation]`.
+/// Fold `index`'s base: the transform fitted on its training part (from the whole
+/// split's moments less the fold's when given) and applied to `[train; validation]`.
 fn fold_base<'y>(
     x: ArrayView2<'_, f64>,
     y: &[usize],
     index: usize,
     fold: &crate::folds::Fold,
-    moments: Option<&[Moments]>,
+    split: Option<&Moments>,
     transform: &FeatureTransform,
 ) -> Result<Base<'static, 'y>> {
     let start = Instant::now();
-    let fitted = match moments {
-        Some(parts) => {
-            let train: Vec<&Moments> = parts
-                .iter()
-                .enumerate()
-                .filter(|&(f, _)| f != index)
-                .map(|(_, m)| m)
-                .collect();
-            FittedTransform::from_moments(&Moments::union(&train)?, transform)?
+    let fitted = match split {
+        Some(whole) => {
+            let validation = Moments::of_rows(Rows::subset(x, &fold.validation)?, whole.shift())?;
+            FittedTransform::from_moments(&Moments::rest(whole, validation)?, transform)?
         }
-        None => FittedTransform::fit(x.select(Axis(0), &fold.train).view(), transform)?,
+        None => FittedTransform::fit(Rows::subset(x, &fold.train)?, transform)?,
     };
     // Training rows grouped by class (ascending within a class, so each pair machine
     // sees libsvm's layout): the class blocks are then contiguous prefixes of the Gram
     // rows.
     let mut by_class = fold.train.clone();
     by_class.sort_by_key(|&i| (y[i], i));
-    let train = fitted.apply(x.select(Axis(0), &by_class).view())?;
-    let validation = fitted.apply(x.select(Axis(0), &fold.validation).view())?;
+    let train = fitted.apply(Rows::subset(x, &by_class)?)?;
+    let validation = fitted.apply(Rows::subset(x, &fold.validation)?)?;
     let n_train = train.nrows();
     let rows = concatenate(Axis(0), &[train.view(), validation.view()])
         .map_err(|e| Error::Shape(e.to_string()))?;
@@ -406,25 +415,22 @@ fn fold_base<'y>(
     })
 }
 
-/// The moments of each fold's validation part about the mean of all rows, when the
-/// transform is fitted from moments (see [`FittedTransform::uses_moments`]): fold `f`'s
-/// training set is the union of the other parts, the whole training split the union of
-/// all of them.
-fn fold_moments(
+/// The moments of the whole training split about its mean, when the transform is
+/// fitted from moments (see [`FittedTransform::uses_moments`]): fold `f`'s training set
+/// is the split less fold `f`, whose moments each fold takes itself, so that only one
+/// `d × d` scatter per fold in flight is held rather than one per fold.
+fn split_moments(
     x: ArrayView2<'_, f64>,
     folds: &[crate::folds::Fold],
     transform: &FeatureTransform,
-) -> Result<Option<Vec<Moments>>> {
+) -> Result<Option<Moments>> {
     let smallest_train = folds.iter().map(|f| f.train.len()).min().unwrap_or(0);
     if !FittedTransform::uses_moments(transform, smallest_train, x.ncols()) {
         return Ok(None);
     }
-    let shift = column_means(x).ok_or(sarlab_features::Error::NoChips)?;
-    let parts = folds
-        .par_iter()
-        .map(|fold| Moments::of_rows(x.select(Axis(0), &fold.validation).view(), shift.view()))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(Some(parts))
+    let rows = Rows::all(x);
+    let shift = row_means(rows).ok_or(sarlab_features::Error::NoChips)?;
+    Ok(Some(Moments::of_rows(rows, shift.view())?))
 }
 
 /// Evaluates every (configuration, fold) of one base; returns them keyed by
@@ -640,24 +646,62 @@ pub fn refit_and_test(
     )
 }
 
+/// [`refit_and_test`] when the two splits' features are too large to hold together:
+/// the training features are transformed and dropped before `test_features` makes the
+/// test split's, so that only one split's untransformed features exist at a time.
+#[allow(clippy::too_many_arguments)]
+pub fn refit_and_test_staged<E: From<Error>>(
+    x_train: Array2<f64>,
+    y_train: &[usize],
+    test_features: impl FnOnce() -> std::result::Result<Array2<f64>, E>,
+    y_test: &[usize],
+    n_classes: usize,
+    params: &SvmParams,
+    transform: &FeatureTransform,
+    backend: Backend,
+) -> std::result::Result<(Evaluation, Vec<usize>), E> {
+    check_labelled(x_train.view(), y_train, n_classes)?;
+    params.validate()?;
+    let start = Instant::now();
+    let fitted = FittedTransform::fit(Rows::all(x_train.view()), transform)?;
+    let train = fitted.apply(Rows::all(x_train.view()))?;
+    let mut transform_seconds = start.elapsed().as_secs_f64();
+    drop(x_train);
+    let x_test = test_features()?;
+    check_labelled(x_test.view(), y_test, n_classes)?;
+    let start = Instant::now();
+    let test = fitted.apply(Rows::all(x_test.view()))?;
+    transform_seconds += start.elapsed().as_secs_f64();
+    drop(x_test);
+    Ok(refit_transformed(
+        train.view(),
+        y_train,
+        test.view(),
+        y_test,
+        n_classes,
+        params,
+        transform_seconds,
+        backend,
+    )?)
+}
+
 /// The train and test splits transformed by the transform fitted on the train split
-/// (from its folds' moments when given, which add up to the whole split's), and the
-/// seconds this took.
+/// (from its moments when given), and the seconds this took.
 fn transformed_split(
     x_train: ArrayView2<'_, f64>,
     x_test: ArrayView2<'_, f64>,
-    fold_moments: Option<&[Moments]>,
+    split: Option<&Moments>,
     transform: &FeatureTransform,
 ) -> Result<(Array2<f64>, Array2<f64>, f64)> {
     let start = Instant::now();
-    let fitted = match fold_moments {
-        Some(parts) => FittedTransform::from_moments(
-            &Moments::union(&parts.iter().collect::<Vec<_>>())?,
-            transform,
-        )?,
-        None => FittedTransform::fit(x_train, transform)?,
+    let fitted = match split {
+        Some(whole) => FittedTransform::from_moments(whole, transform)?,
+        None => FittedTransform::fit(Rows::all(x_train), transform)?,
     };
-    let (train, test) = (fitted.apply(x_train)?, fitted.apply(x_test)?);
+    let (train, test) = (
+        fitted.apply(Rows::all(x_train))?,
+        fitted.apply(Rows::all(x_test))?,
+    );
     Ok((train, test, start.elapsed().as_secs_f64()))
 }
 

@@ -327,11 +327,15 @@ impl Gram {
     /// symmetric (as libsvm's kernel is) at half the cost of the full product.
     pub fn new(x: ArrayView2<'_, f64>) -> Self {
         let n = x.nrows();
-        let LowerGram {
-            values, sq_norms, ..
-        } = LowerGram::new(x);
+        let sq_norms = sq_norms(x);
+        let mut values = vec![0.0; n * n];
+        lower_gram_rows(x, &mut values, Layout::Square, |i, dots, out| {
+            dots[i] = sq_norms[i];
+            out.copy_from_slice(dots);
+        });
+        mirror_lower(&mut values, n);
         Self {
-            inner: Array2::from_shape_vec((n, n), symmetric_from_lower(&values, n)).expect("n × n"),
+            inner: Array2::from_shape_vec((n, n), values).expect("n × n"),
             sq_norms,
         }
     }
@@ -345,12 +349,11 @@ impl Gram {
     }
 }
 
-/// The lower triangle, diagonal included, of `X Xᵀ` (row-major `n × n`, the upper part
-/// unset) and the squared row norms: all that kernels over index subsets need, at half
-/// the cost of the full matrix.
+/// The lower triangle, diagonal included, of `X Xᵀ` (packed: row `i`'s `i + 1` values
+/// follow row `i − 1`'s) and the squared row norms: all that kernels over index subsets
+/// need, at half the cost and half the memory of the full matrix.
 #[derive(Debug, Clone)]
 pub(crate) struct LowerGram {
-    n: usize,
     values: Vec<f64>,
     pub(crate) sq_norms: Vec<f64>,
 }
@@ -359,29 +362,26 @@ impl LowerGram {
     pub(crate) fn new(x: ArrayView2<'_, f64>) -> Self {
         let n = x.nrows();
         let sq_norms = sq_norms(x);
-        let mut values = vec![0.0; n * n];
-        lower_gram_rows(x, &mut values, |i, dots, out| {
+        let mut values = vec![0.0; Layout::Packed.len(n)];
+        lower_gram_rows(x, &mut values, Layout::Packed, |i, dots, out| {
             dots[i] = sq_norms[i];
             out.copy_from_slice(dots);
         });
-        Self {
-            n,
-            values,
-            sq_norms,
-        }
+        Self { values, sq_norms }
     }
 
     /// `⟨xᵢ, xⱼ⟩` for `j ≤ i`.
     #[inline]
     pub(crate) fn row_prefix(&self, i: usize) -> &[f64] {
-        &self.values[i * self.n..i * self.n + i + 1]
+        let start = Layout::Packed.row_start(0, i);
+        &self.values[start..start + i + 1]
     }
 
     /// `⟨xᵢ, xⱼ⟩` in either order.
     #[inline]
     pub(crate) fn dot(&self, i: usize, j: usize) -> f64 {
         let (hi, lo) = if i >= j { (i, j) } else { (j, i) };
-        self.values[hi * self.n + lo]
+        self.values[Layout::Packed.row_start(0, hi) + lo]
     }
 }
 
@@ -396,96 +396,103 @@ thread_local! {
     static TILE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Fills the lower triangle, diagonal included, of the row-major `n × n` matrix `out`
-/// from the inner products of the rows of `x`: `per_row(i, dots, out_row)` receives
-/// `dots[j] = ⟨xᵢ, xⱼ⟩` for `j ≤ i` (the caller may overwrite it) and the first `i + 1`
-/// entries of row `i` of `out`. Tiles of rows run in parallel, each one single-threaded
-/// GEMM, so the values do not depend on the number of threads.
+/// Where [`lower_gram_rows`] puts the lower triangle of an `n × n` matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Row-major `n × n`; the upper part is left as it was.
+    Square,
+    /// Row `i`'s `i + 1` values straight after row `i − 1`'s: `n(n + 1)/2` in all.
+    Packed,
+}
+
+impl Layout {
+    /// Where row `i` starts (`i = n` gives the length).
+    #[inline]
+    pub(crate) fn row_start(self, n: usize, i: usize) -> usize {
+        match self {
+            Layout::Square => i * n,
+            Layout::Packed => i * (i + 1) / 2,
+        }
+    }
+
+    /// Values held for an `n × n` matrix.
+    pub(crate) fn len(self, n: usize) -> usize {
+        self.row_start(n, n)
+    }
+}
+
+/// Fills the lower triangle, diagonal included, of the `n × n` matrix `out` (laid out as
+/// `layout` says) from the inner products of the rows of `x`: `per_row(i, dots,
+/// out_row)` receives `dots[j] = ⟨xᵢ, xⱼ⟩` for `j ≤ i` (the caller may overwrite it) and
+/// the `i + 1` entries of row `i` of `out`. Tiles of rows run in parallel, each one
+/// single-threaded GEMM, so the values do not depend on the number of threads.
 pub(crate) fn lower_gram_rows<T: Send>(
     x: ArrayView2<'_, f64>,
     out: &mut [T],
+    layout: Layout,
     per_row: impl Fn(usize, &mut [f64], &mut [T]) + Sync,
 ) {
     let (n, d) = x.dim();
-    assert_eq!(out.len(), n * n, "the output must be n × n");
+    assert_eq!(out.len(), layout.len(n), "the output must hold n × n");
     if n == 0 {
         return;
     }
     let x = x.as_standard_layout();
     let x_slice = x.as_slice().expect("standard layout");
-    out.par_chunks_mut(TILE_ROWS * n)
-        .enumerate()
-        .for_each(|(tile, out_rows)| {
-            let start = tile * TILE_ROWS;
-            let rows = out_rows.len() / n;
-            let width = start + rows;
-            TILE.with_borrow_mut(|tile| {
-                // The GEMM overwrites the tile: only grow it, never clear it.
-                if tile.len() < rows * width {
-                    tile.resize(rows * width, 0.0);
-                }
-                let dots = &mut tile[..rows * width];
-                if d > 0 {
-                    let lhs = MatRef::from_row_major_slice(&x_slice[start * d..width * d], rows, d);
-                    let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
-                    let dst = MatMut::from_row_major_slice_mut(dots, rows, width);
-                    matmul(dst, Accum::Replace, lhs, rhs.transpose(), 1.0, Par::Seq);
-                    sarlab_features::simd::clear_upper_vector_state();
-                } else {
-                    dots.fill(0.0);
-                }
-                for (r, (dots, out_row)) in dots
-                    .chunks_exact_mut(width)
-                    .zip(out_rows.chunks_exact_mut(n))
-                    .enumerate()
-                {
-                    let i = start + r;
-                    per_row(i, &mut dots[..=i], &mut out_row[..=i]);
-                }
-            });
+    // Each tile's rows, split off in order.
+    let mut tiles = Vec::with_capacity(n.div_ceil(TILE_ROWS));
+    let mut rest = out;
+    for start in (0..n).step_by(TILE_ROWS) {
+        let end = (start + TILE_ROWS).min(n);
+        let (tile, tail) = rest.split_at_mut(layout.row_start(n, end) - layout.row_start(n, start));
+        tiles.push((start, tile));
+        rest = tail;
+    }
+    tiles.into_par_iter().for_each(|(start, out_rows)| {
+        let rows = TILE_ROWS.min(n - start);
+        let width = start + rows;
+        let base = layout.row_start(n, start);
+        TILE.with_borrow_mut(|tile| {
+            // The GEMM overwrites the tile: only grow it, never clear it.
+            if tile.len() < rows * width {
+                tile.resize(rows * width, 0.0);
+            }
+            let dots = &mut tile[..rows * width];
+            if d > 0 {
+                let lhs = MatRef::from_row_major_slice(&x_slice[start * d..width * d], rows, d);
+                let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
+                let dst = MatMut::from_row_major_slice_mut(dots, rows, width);
+                matmul(dst, Accum::Replace, lhs, rhs.transpose(), 1.0, Par::Seq);
+                sarlab_features::simd::clear_upper_vector_state();
+            } else {
+                dots.fill(0.0);
+            }
+            for (r, dots) in dots.chunks_exact_mut(width).enumerate() {
+                let i = start + r;
+                let at = layout.row_start(n, i) - base;
+                per_row(i, &mut dots[..=i], &mut out_rows[at..at + i + 1]);
+            }
         });
+    });
 }
 
-/// The symmetric row-major `n × n` matrix whose lower triangle (diagonal included) is
-/// that of `lower` (its upper part is not read). Tiles of 64 rows run in parallel, each
-/// reading 64 × 64 tiles of `lower` transposed, so the column reads stay in cache.
-pub(crate) fn symmetric_from_lower<T: Copy + Default + Send + Sync>(
-    lower: &[T],
-    n: usize,
-) -> Vec<T> {
+/// Copies the lower triangle of the row-major `n × n` matrix `values` onto its upper
+/// part, in place, so that it is exactly symmetric. In 64 × 64 tiles, so that the
+/// column reads of the lower part stay in cache.
+pub(crate) fn mirror_lower<T: Copy>(values: &mut [T], n: usize) {
     const B: usize = 64;
-    assert_eq!(lower.len(), n * n, "the matrix must be n × n");
-    let mut out = vec![T::default(); n * n];
-    if n == 0 {
-        return out;
+    assert_eq!(values.len(), n * n, "the matrix must be n × n");
+    for i0 in (0..n).step_by(B) {
+        let i1 = (i0 + B).min(n);
+        for j0 in (i0..n).step_by(B) {
+            let j1 = (j0 + B).min(n);
+            for i in i0..i1 {
+                for j in j0.max(i + 1)..j1 {
+                    values[i * n + j] = values[j * n + i];
+                }
+            }
+        }
     }
-    out.par_chunks_mut(B * n)
-        .enumerate()
-        .for_each(|(block, rows)| {
-            let i0 = block * B;
-            let h = rows.len() / n;
-            for r in 0..h {
-                let i = i0 + r;
-                rows[r * n..r * n + i + 1].copy_from_slice(&lower[i * n..i * n + i + 1]);
-            }
-            // Each source row segment is read once, contiguously (one page per row: strided
-            // single reads would miss the TLB on every element), into a small tile.
-            let mut tile = [T::default(); B * B];
-            for j0 in (i0..n).step_by(B) {
-                let j1 = (j0 + B).min(n);
-                for j in j0..j1 {
-                    tile[(j - j0) * B..(j - j0) * B + h]
-                        .copy_from_slice(&lower[j * n + i0..j * n + i0 + h]);
-                }
-                for r in 0..h {
-                    let i = i0 + r;
-                    for j in j0.max(i + 1)..j1 {
-                        rows[r * n + j] = tile[(j - j0) * B + r];
-                    }
-                }
-            }
-        });
-    out
 }
 
 /// `A Bᵀ` by faer's GEMM, row blocks of `A` in parallel (each block single-threaded, so
@@ -556,7 +563,7 @@ mod tests {
     }
 
     #[test]
-    fn symmetric_from_lower_mirrors_every_size() {
+    fn mirror_lower_mirrors_every_size() {
         for n in [0usize, 1, 63, 64, 65, 130] {
             let lower: Vec<f64> = (0..n * n)
                 .map(|k| {
@@ -568,7 +575,8 @@ mod tests {
                     }
                 })
                 .collect();
-            let full = symmetric_from_lower(&lower, n);
+            let mut full = lower;
+            mirror_lower(&mut full, n);
             for i in 0..n {
                 for j in 0..n {
                     assert_eq!(full[i * n + j], (i.max(j) * 1000 + i.min(j)) as f64);

@@ -21,7 +21,7 @@ pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
 pub use grid::{
     CvOutcome, CvSettings, Evaluation, FeatureTransform, GridSearch, cross_validate_grid,
-    grid_search, mean_std, prepare, refit_and_test,
+    grid_search, mean_std, prepare, refit_and_test, refit_and_test_staged,
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
 pub use metrics::{ClassScores, ClassificationMetrics, METRIC_NAMES, confusion_matrix, per_class};

@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::kernel::{Gamma, Kernel, KernelFunction, LowerGram};
+use crate::kernel::{Gamma, Kernel, KernelFunction, Layout, LowerGram};
 use crate::smo::{QMatrix, SolverSettings, solve};
 
 /// Per-class multipliers of C.
@@ -450,7 +450,7 @@ impl ClassBlocks {
                 }
             },
         );
-        let values = crate::kernel::symmetric_from_lower(&values, m);
+        crate::kernel::mirror_lower(&mut values, m);
         let diagonal = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
         Ok(Self {
             n_classes,
@@ -476,14 +476,19 @@ impl ClassBlocks {
         let sq = crate::kernel::sq_norms(sorted.view());
         let m = order.len();
         let mut values = vec![0.0f32; m * m];
-        crate::kernel::lower_gram_rows(sorted.view(), &mut values, |i, dots, out| {
-            dots[i] = sq[i];
-            kernel.apply_to_row(dots, sq[i], &sq[..=i]);
-            for (o, &v) in out.iter_mut().zip(dots.iter()) {
-                *o = v as f32;
-            }
-        });
-        let values = crate::kernel::symmetric_from_lower(&values, m);
+        crate::kernel::lower_gram_rows(
+            sorted.view(),
+            &mut values,
+            Layout::Square,
+            |i, dots, out| {
+                dots[i] = sq[i];
+                kernel.apply_to_row(dots, sq[i], &sq[..=i]);
+                for (o, &v) in out.iter_mut().zip(dots.iter()) {
+                    *o = v as f32;
+                }
+            },
+        );
+        crate::kernel::mirror_lower(&mut values, m);
         let diagonal = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
         Ok(Self {
             n_classes,
@@ -747,9 +752,28 @@ impl SvcModel {
     /// over the present classes; positive votes for the first class of the pair
     /// (libsvm's sign; scikit-learn's `decision_function_shape="ovo"` for more than two
     /// classes, its negation for two).
+    /// The pair machines' decision values for each row of `x` (rows × pairs). The kernel
+    /// against the support vectors is computed for blocks of rows, so that a large test
+    /// set never needs its whole `rows × support vectors` kernel at once.
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        let k = self.kernel.between(x, self.support_vectors.view());
-        self.machines.decisions(k.view())
+        const BLOCK_ROWS: usize = 1024;
+        let blocks: Vec<Array2<f64>> = x
+            .axis_chunks_iter(Axis(0), BLOCK_ROWS)
+            .map(|rows| {
+                let k = self.kernel.between(rows, self.support_vectors.view());
+                self.machines.decisions(k.view())
+            })
+            .collect();
+        match blocks.len() {
+            0 => self
+                .machines
+                .decisions(self.kernel.between(x, self.support_vectors.view()).view()),
+            1 => blocks.into_iter().next().expect("one block"),
+            _ => {
+                let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
+                ndarray::concatenate(Axis(0), &views).expect("blocks of equal width")
+            }
+        }
     }
 
     pub fn predict_rows(&self, x: ArrayView2<'_, f64>) -> Vec<usize> {
@@ -817,6 +841,30 @@ mod tests {
             Array2::from_shape_vec((30, 2), flat).expect("shape"),
             Array1::from(y),
         )
+    }
+
+    #[test]
+    fn decisions_in_row_blocks_equal_one_kernel_over_every_row() {
+        let (x, y) = blobs();
+        let model = Svc::new(SvmParams::default(), 3)
+            .fit_rows(x.view(), y.as_slice().expect("contiguous"))
+            .expect("fit");
+        // More test rows than one block, and a last block that is not full.
+        let test = Array2::from_shape_fn((2500, 2), |(i, j)| {
+            ((i * 13 + j * 7) % 61) as f64 * 0.1 - 0.5
+        });
+        let whole = model.machines.decisions(
+            model
+                .kernel
+                .between(test.view(), model.support_vectors.view())
+                .view(),
+        );
+        assert_eq!(model.decision_function(test.view()), whole);
+        assert!(
+            model
+                .decision_function(test.slice(ndarray::s![..0, ..]))
+                .is_empty()
+        );
     }
 
     #[test]

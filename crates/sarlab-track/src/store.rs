@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// Version of the schema this build writes (`PRAGMA user_version`): the number of
-/// [`MIGRATIONS`].
+/// `MIGRATIONS`.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// How long a writer waits for another process's transaction before giving up.
