@@ -11,6 +11,9 @@ mod spec;
 mod study;
 mod svm_commands;
 
+#[cfg(test)]
+mod hash_snapshot;
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -476,6 +476,48 @@ impl Plan {
         out
     }
 
+    /// The parameters recorded for configuration (`feature`, `grid`) at `stage` ("cv"
+    /// or "test"): its feature setting's, its grid point's, then those every run of the
+    /// study shares. With the dataset digest they make the configuration hash, so their
+    /// names, values and order must not change (`tests/snapshots/config_hashes.tsv`).
+    pub fn params_of(&self, feature: usize, grid: usize, stage: &str) -> Vec<(String, ParamValue)> {
+        let mut params = self.features[feature].params.clone();
+        params.extend(self.grid[grid].params.iter().cloned());
+        params.extend(self.common_params(stage));
+        params
+    }
+
+    /// Parameters shared by every configuration run of the study.
+    fn common_params(&self, stage: &str) -> Vec<(String, ParamValue)> {
+        let svm = &self.spec.svm;
+        vec![
+            ("folds".to_owned(), svm.folds.into()),
+            ("seed".to_owned(), ParamValue::Int(self.spec.seed as i64)),
+            ("standardize".to_owned(), svm.standardize.into()),
+            ("tolerance".to_owned(), svm.tolerance.into()),
+            ("class_weight".to_owned(), svm.class_weight.as_str().into()),
+            ("shrinking".to_owned(), svm.shrinking.into()),
+            ("backend".to_owned(), svm.backend.as_str().into()),
+            (
+                "max_iterations".to_owned(),
+                svm.max_iterations
+                    .map_or(ParamValue::from("libsvm"), ParamValue::from),
+            ),
+            ("stage".to_owned(), stage.into()),
+        ]
+    }
+
+    /// The run name of configuration (`feature`, `grid`).
+    pub fn run_name(&self, feature: usize, grid: usize) -> String {
+        let f = &self.features[feature];
+        format!(
+            "{} {} {}",
+            f.method.name(),
+            f.describe(),
+            describe(&self.grid[grid].params)
+        )
+    }
+
     /// How the dataset is found and read (validated when the plan was made).
     pub fn dataset_options(&self) -> Result<DatasetOptions> {
         let ds = &self.spec.dataset;

@@ -540,49 +540,17 @@ impl Study<'_> {
         })
     }
 
-    /// Parameters shared by every configuration run of the study.
-    fn common_params(&self, stage: &str) -> Vec<(String, ParamValue)> {
-        let svm = &self.plan.spec.svm;
-        vec![
-            ("folds".to_owned(), svm.folds.into()),
-            (
-                "seed".to_owned(),
-                ParamValue::Int(self.plan.spec.seed as i64),
-            ),
-            ("standardize".to_owned(), svm.standardize.into()),
-            ("tolerance".to_owned(), svm.tolerance.into()),
-            ("class_weight".to_owned(), svm.class_weight.as_str().into()),
-            ("shrinking".to_owned(), svm.shrinking.into()),
-            ("backend".to_owned(), svm.backend.as_str().into()),
-            (
-                "max_iterations".to_owned(),
-                svm.max_iterations
-                    .map_or(ParamValue::from("libsvm"), ParamValue::from),
-            ),
-            ("stage".to_owned(), stage.into()),
-        ]
-    }
-
     fn backend(&self) -> Backend {
         // Validated when the plan was expanded.
         self.plan.spec.svm.backend.parse().unwrap_or_default()
     }
 
     fn params_of(&self, feature: usize, grid: usize, stage: &str) -> Vec<(String, ParamValue)> {
-        let mut params = self.plan.features[feature].params.clone();
-        params.extend(self.plan.grid[grid].params.iter().cloned());
-        params.extend(self.common_params(stage));
-        params
+        self.plan.params_of(feature, grid, stage)
     }
 
     fn run_name(&self, feature: usize, grid: usize) -> String {
-        let f = &self.plan.features[feature];
-        format!(
-            "{} {} {}",
-            f.method.name(),
-            f.describe(),
-            spec::describe(&self.plan.grid[grid].params)
-        )
+        self.plan.run_name(feature, grid)
     }
 
     fn transform(&self, feature: usize) -> FeatureTransform {
