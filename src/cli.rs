@@ -401,6 +401,14 @@ pub struct RunArgs {
     /// SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Print the plan — configurations per feature method, how many are already
+    /// finished in --db, how many fits are left and a rough time estimate — without
+    /// reading the data or writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Accept a plan of more than 10,000 configurations.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(Debug, Subcommand)]

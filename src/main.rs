@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod dataset_commands;
+mod dry_run;
 mod feature_commands;
 mod filter_commands;
 mod progress;

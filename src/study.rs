@@ -191,10 +191,28 @@ fn kill_on_signal(db: PathBuf, uuid: String) -> Result<()> {
     Ok(())
 }
 
+/// Plans larger than this are refused without `--allow-large`: a mistyped axis should
+/// not start a study that cannot finish.
+const LARGE_PLAN: usize = 10_000;
+
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let plan = spec::load_plan(&args.spec, args.data.as_deref())?;
     let shard = Shard::resolve(args.shard.as_deref(), |name| std::env::var(name).ok())?;
+    if plan.configurations() > LARGE_PLAN && !args.allow_large {
+        bail!(
+            "{}: {} configurations ({} feature settings × {} SVM grid points) is more than \
+             {LARGE_PLAN}; check the axes with `sarlab run --dry-run --allow-large`, and \
+             pass --allow-large to run it",
+            args.spec.display(),
+            plan.configurations(),
+            plan.features.len(),
+            plan.grid.len()
+        );
+    }
+    if args.dry_run {
+        return crate::dry_run::print(&plan, args, &shard);
+    }
     let mut store = Store::open(&args.db)?;
     let experiment = store.experiment(&plan.spec.name)?;
     for (uuid, reason) in store.fail_dead_runs(Some(experiment), STALE_AFTER)? {

@@ -368,3 +368,58 @@ fn pca_is_a_sweep_axis_fitted_inside_the_folds() {
     let out = ws.run_tiny(&[]);
     assert_failure_mentions(&out, &["pca", "60 components", "samples"]);
 }
+
+#[test]
+fn a_dry_run_previews_the_plan_and_touches_neither_data_nor_database() {
+    let ws = Workspace::new();
+    ws.write("tiny.toml", TINY_SPEC);
+    // Before any study: no database is created and no data generated.
+    let out = ws.run_tiny(&["--dry-run"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("does not exist yet"), "{text}");
+    assert!(
+        text.contains("total                   8         0       8      26"),
+        "{text}"
+    );
+    assert!(!ws.path("runs.db").exists() && !ws.path("data").exists());
+
+    assert_success(&ws.run_tiny(&[]));
+    // A grid widened by one C: the old configurations are found finished, the refits
+    // recorded, and the new ones estimated from the database's timings.
+    ws.write(
+        "tiny.toml",
+        &TINY_SPEC.replace("C = [1, 10]", "C = [1, 10, 100]"),
+    );
+    let before = std::fs::read(ws.path("runs.db")).expect("database");
+    let out = ws.run_tiny(&["--dry-run"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("dataset digest"), "{text}");
+    for method in ["raw", "hog"] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(method))
+            .unwrap_or_else(|| panic!("a line for {method}: {text}"));
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&cells[1..5], ["6", "4", "2", "6"], "{line}");
+        assert!(cells[5].starts_with('~'), "timed: {line}");
+    }
+    assert_eq!(std::fs::read(ws.path("runs.db")).expect("database"), before);
+}
+
+#[test]
+fn a_plan_above_ten_thousand_configurations_needs_allow_large() {
+    let ws = Workspace::new();
+    let c: Vec<String> = (1..=2501).map(|c| c.to_string()).collect();
+    ws.write(
+        "tiny.toml",
+        &TINY_SPEC.replace("C = [1, 10]", &format!("C = [{}]", c.join(", "))),
+    );
+    let out = ws.run_tiny(&[]);
+    assert_failure_mentions(&out, &["10004 configurations", "--allow-large"]);
+    assert!(!ws.path("runs.db").exists() && !ws.path("data").exists());
+    let out = ws.run_tiny(&["--dry-run", "--allow-large"]);
+    assert_success(&out);
+    assert!(stdout(&out).contains("10004"), "{}", stdout(&out));
+}

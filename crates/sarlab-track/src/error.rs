@@ -19,6 +19,15 @@ pub enum Error {
         supported: i64,
     },
 
+    #[error(
+        "run database {path} has schema version {found}, an older one than this sarlab's ({current}); `sarlab run` upgrades it in place first"
+    )]
+    OlderSchema {
+        path: PathBuf,
+        found: i64,
+        current: i64,
+    },
+
     #[error("run database {path}: upgrading the schema from version {from} failed: {source}")]
     Migration {
         path: PathBuf,

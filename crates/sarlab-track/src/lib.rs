@@ -22,12 +22,14 @@
 mod error;
 pub mod filter;
 mod merge;
+mod preview;
 mod query;
 mod store;
 
 pub use error::{Error, Result};
 pub use filter::{Field, Filter, FilterError};
 pub use merge::MergeCounts;
+pub use preview::{MethodTimings, Preview};
 pub use query::{BestRun, Listing, OrderBy, RunQuery, RunSummary, RunTable};
 pub use store::{
     Metric, NewRun, ParamValue, RunStatus, SCHEMA_VERSION, Store, StoredRun, config_hash,
