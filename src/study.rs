@@ -27,8 +27,8 @@ use sarlab_io::synth::{self, SynthConfig};
 use sarlab_io::{Chip, Dataset, DatasetIndex, Split};
 use sarlab_report::{ConfigResult, ImageFigure, MethodResult, StudyReport};
 use sarlab_svm::{
-    Backend, CvSettings, FeatureTransform, METRIC_NAMES, confusion_matrix, cross_validate_grid,
-    refit_and_test_staged,
+    Backend, CvSettings, FeatureTransform, FitDone, METRIC_NAMES, confusion_matrix,
+    cross_validate_grid, refit_and_test_staged,
 };
 use sarlab_track::{
     Metric, NewRun, ParamValue, RunStatus, Store, StoredRun, config_hash, environment_tags, now_ms,
@@ -594,7 +594,9 @@ impl Study<'_> {
         // Settings that differ only in PCA follow each other in the plan: their train
         // features are extracted once.
         let mut last: Option<(String, Array2<f64>, f64)> = None;
-        for (fi, feature) in self.plan.features.iter().enumerate() {
+        // What is left to do, first, so that progress can count the whole study.
+        let mut work = Vec::with_capacity(self.plan.features.len());
+        for fi in 0..self.plan.features.len() {
             let mut pending = Vec::new();
             for gi in 0..self.plan.grid.len() {
                 if !self.shard.takes(fi * self.plan.grid.len() + gi) {
@@ -606,6 +608,11 @@ impl Study<'_> {
                     _ => pending.push((gi, hash)),
                 }
             }
+            work.push(pending);
+        }
+        let clock = progress::StudyClock::new(work.iter().map(Vec::len).sum());
+        for (fi, pending) in work.into_iter().enumerate() {
+            let feature = &self.plan.features[fi];
             if pending.is_empty() {
                 continue;
             }
@@ -622,9 +629,16 @@ impl Study<'_> {
                 .iter()
                 .map(|(gi, _)| self.plan.grid[*gi].svm.clone())
                 .collect();
-            let bar = progress::bar(
-                grid.len() * self.plan.spec.svm.folds,
-                format!("grid {}", feature.method.name()),
+            let metric = &self.plan.spec.svm.metric;
+            let progress = progress::GridProgress::new(
+                feature.method.name(),
+                metric,
+                self.plan.spec.svm.folds,
+                pending
+                    .iter()
+                    .map(|(gi, _)| self.run_name(fi, *gi))
+                    .collect(),
+                &clock,
             );
             let start_ms = now_ms();
             let outcomes = cross_validate_grid(
@@ -633,10 +647,23 @@ impl Study<'_> {
                 dataset.classes.len(),
                 &grid,
                 &self.settings(fi),
-                &|| bar.inc(1),
+                &|fit: FitDone<'_>| {
+                    let score = fit
+                        .evaluation
+                        .metrics
+                        .named()
+                        .iter()
+                        .find(|(name, _)| name == metric)
+                        .map_or(f64::NAN, |(_, v)| *v);
+                    progress.fold_done(
+                        fit.configuration,
+                        score,
+                        fit.evaluation.fit_seconds + fit.evaluation.predict_seconds,
+                    );
+                },
             )
             .with_context(|| format!("cross-validating {}", feature.method.name()))?;
-            bar.finish_and_clear();
+            progress.finish();
             let end_ms = now_ms();
             let mut finished = Vec::with_capacity(pending.len());
             for ((gi, hash), outcome) in pending.iter().zip(outcomes) {
@@ -873,6 +900,20 @@ impl Study<'_> {
                 ]);
                 for warning in evaluation.warnings() {
                     tracing::warn!("refit of the best {method} configuration: {warning}");
+                }
+                if !progress::on_terminal() {
+                    let metric = &self.plan.spec.svm.metric;
+                    let value = evaluation
+                        .metrics
+                        .named()
+                        .iter()
+                        .find(|(name, _)| name == metric)
+                        .map_or(f64::NAN, |(_, v)| *v);
+                    println!(
+                        "refit {}: test {metric} {value:.4} ({:.1} s)",
+                        self.run_name(fi, gi),
+                        (now_ms() - start_ms) as f64 / 1000.0
+                    );
                 }
                 self.record(&NewRun {
                     experiment_id: self.experiment,

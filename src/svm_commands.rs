@@ -332,7 +332,7 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
         &configurations,
         &settings,
         &args.metric,
-        &|| bar.inc(1),
+        &|_| bar.inc(1),
     )
     .context("SVM grid search")?;
     bar.finish_and_clear();

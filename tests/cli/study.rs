@@ -423,3 +423,33 @@ fn a_plan_above_ten_thousand_configurations_needs_allow_large() {
     assert_success(&out);
     assert!(stdout(&out).contains("10004"), "{}", stdout(&out));
 }
+
+#[test]
+fn off_a_terminal_each_configuration_and_refit_is_one_plain_line() {
+    let ws = Workspace::new();
+    ws.write("tiny.toml", TINY_SPEC);
+    let out = ws.run_tiny(&[]);
+    assert_success(&out);
+    let text = stdout(&out);
+    let cv: Vec<&str> = text.lines().filter(|l| l.starts_with("cv ")).collect();
+    assert_eq!(cv.len(), 8, "{text}");
+    for (k, line) in cv.iter().enumerate() {
+        assert!(line.starts_with(&format!("cv {}/8 ", k + 1)), "{line}");
+        assert!(
+            line.contains(": f1_macro 0.") || line.contains(": f1_macro 1."),
+            "{line}"
+        );
+        assert!(line.ends_with(" s)"), "{line}");
+    }
+    let refits = text.lines().filter(|l| l.starts_with("refit ")).count();
+    assert_eq!(refits, 2, "{text}");
+    assert!(!text.contains('\u{1b}'), "no terminal escapes in logs");
+    // A rerun has nothing to cross-validate or refit.
+    let text = stdout(&ws.run_tiny(&[]));
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("cv ") || l.starts_with("refit ")),
+        "{text}"
+    );
+}

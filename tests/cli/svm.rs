@@ -130,7 +130,7 @@ fn json_holds_every_configuration_the_best_and_its_test_scores() {
         &grid,
         &CvSettings::new(4, 3, FeatureTransform::default()),
         "f1_macro",
-        &|| {},
+        &|_| {},
     )
     .expect("library grid search");
     assert_eq!(report["best"]["index"], search.best);

@@ -168,7 +168,7 @@ fn run_grid(data: &MstarFeatures, solver: PcaSolver) -> GridSearch {
         &grid(),
         &grid_settings(solver),
         "f1_macro",
-        &|| {},
+        &|_| {},
     )
     .expect("grid search")
 }

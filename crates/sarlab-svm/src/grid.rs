@@ -250,15 +250,25 @@ fn kernel_key(f: &KernelFunction) -> KernelKey {
     )
 }
 
+/// One (configuration, fold) fit just scored, as the progress callback of
+/// [`cross_validate_grid`] and [`grid_search`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct FitDone<'e> {
+    /// Index into the grid.
+    pub configuration: usize,
+    pub fold: usize,
+    pub evaluation: &'e Evaluation,
+}
+
 /// Scores every configuration of `grid` by stratified k-fold cross-validation on
-/// `(x, y)`. `on_fit` is called after each (configuration, fold) fit.
+/// `(x, y)`. `on_fit` is called after each (configuration, fold) fit, with its scores.
 pub fn cross_validate_grid(
     x: ArrayView2<'_, f64>,
     y: &[usize],
     n_classes: usize,
     grid: &[SvmParams],
     settings: &CvSettings,
-    on_fit: &(dyn Fn() + Sync),
+    on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<Vec<CvOutcome>> {
     cross_validate(x, y, n_classes, grid, settings, on_fit, |_| ()).map(|(outcomes, ())| outcomes)
 }
@@ -273,7 +283,7 @@ fn cross_validate<R: Send>(
     n_classes: usize,
     grid: &[SvmParams],
     settings: &CvSettings,
-    on_fit: &(dyn Fn() + Sync),
+    on_fit: &(dyn Fn(FitDone<'_>) + Sync),
     alongside: impl FnOnce(Option<&Moments>) -> R + Send,
 ) -> Result<(Vec<CvOutcome>, R)> {
     check_labelled(x, y, n_classes)?;
@@ -299,9 +309,14 @@ fn cross_validate<R: Send>(
                 let y_train: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
                 let y_val: Vec<usize> = fold.validation.iter().map(|&i| y[i]).collect();
                 let svc = Svc::new(grid[g].clone(), n_classes).with_backend(Backend::Linfa);
-                let result = fit_and_score(&svc, train.view(), &y_train, validation.view(), &y_val);
-                on_fit();
-                result.map(|(evaluation, _)| ((g, f), evaluation))
+                let (evaluation, _) =
+                    fit_and_score(&svc, train.view(), &y_train, validation.view(), &y_val)?;
+                on_fit(FitDone {
+                    configuration: g,
+                    fold: f,
+                    evaluation: &evaluation,
+                });
+                Ok(((g, f), evaluation))
             })
             .collect::<Result<Vec<_>>>()?;
         (evaluations, alongside(None))
@@ -439,7 +454,7 @@ fn run_base(
     base: &Base<'_, '_>,
     n_classes: usize,
     grid: &[SvmParams],
-    on_fit: &(dyn Fn() + Sync),
+    on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<Vec<((usize, usize), Evaluation)>> {
     let mut results = Vec::with_capacity(grid.len() * base.folds.len());
     let start = Instant::now();
@@ -527,18 +542,20 @@ fn run_base(
                     let decisions = machines.decisions(validation_kernel.view());
                     let predicted = machines.vote(decisions.view());
                     let predict_seconds = start.elapsed().as_secs_f64();
-                    on_fit();
-                    out.push((
-                        (g, *f),
-                        evaluation(
-                            &machines,
-                            &kernel,
-                            &validation_labels[*f],
-                            &predicted,
-                            fit_seconds,
-                            predict_seconds,
-                        ),
-                    ));
+                    let scored = evaluation(
+                        &machines,
+                        &kernel,
+                        &validation_labels[*f],
+                        &predicted,
+                        fit_seconds,
+                        predict_seconds,
+                    );
+                    on_fit(FitDone {
+                        configuration: g,
+                        fold: base.folds[*f].index,
+                        evaluation: &scored,
+                    });
+                    out.push(((g, *f), scored));
                     previous = Some((g, machines));
                 }
                 Ok(out)
@@ -748,7 +765,7 @@ pub fn grid_search(
     grid: &[SvmParams],
     settings: &CvSettings,
     metric: &str,
-    on_fit: &(dyn Fn() + Sync),
+    on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<GridSearch> {
     if !crate::metrics::METRIC_NAMES.contains(&metric) {
         return Err(Error::InvalidParameter {
@@ -855,11 +872,12 @@ mod tests {
     fn grid_results_are_ordered_complete_and_deterministic() {
         let (x, y) = data();
         let calls = std::sync::atomic::AtomicUsize::new(0);
-        let tick = || {
+        let tick = |_: FitDone<'_>| {
             calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         };
         let a = cross_validate_grid(x.view(), &y, 2, &grid(), &standardized(), &tick).expect("cv");
-        let b = cross_validate_grid(x.view(), &y, 2, &grid(), &standardized(), &|| {}).expect("cv");
+        let b =
+            cross_validate_grid(x.view(), &y, 2, &grid(), &standardized(), &|_| {}).expect("cv");
         assert_eq!(calls.into_inner(), 12);
         assert_eq!(a.len(), 4);
         for (outcome, params) in a.iter().zip(grid()) {
@@ -915,7 +933,7 @@ mod tests {
                 ..SvmParams::default()
             });
             let shared =
-                cross_validate_grid(x.view(), &y, 2, &grid, &settings, &|| {}).expect("cv");
+                cross_validate_grid(x.view(), &y, 2, &grid, &settings, &|_| {}).expect("cv");
             for (outcome, params) in shared.iter().zip(&grid) {
                 for (fold, evaluation) in folds.iter().zip(&outcome.folds) {
                     let (train, validation) = prepare(
@@ -957,7 +975,7 @@ mod tests {
             &grid(),
             &standardized(),
             "f1_macro",
-            &|| {},
+            &|_| {},
         )
         .expect("search");
         let scores: Vec<f64> = search
@@ -981,7 +999,7 @@ mod tests {
             &grid(),
             &standardized(),
             "f2",
-            &|| {},
+            &|_| {},
         )
         .unwrap_err();
         assert!(err.to_string().contains("`metric`"), "{err}");
@@ -999,7 +1017,7 @@ mod tests {
             })
             .collect();
         let outcomes =
-            cross_validate_grid(x.view(), &y, 2, &capped, &standardized(), &|| {}).expect("cv");
+            cross_validate_grid(x.view(), &y, 2, &capped, &standardized(), &|_| {}).expect("cv");
         assert!(
             outcomes
                 .iter()
@@ -1015,17 +1033,17 @@ mod tests {
         let (mut x, y) = data();
         let settings = CvSettings::new(3, 0, FeatureTransform::default());
         let err =
-            cross_validate_grid(x.view(), &y[..59], 2, &grid(), &settings, &|| {}).unwrap_err();
+            cross_validate_grid(x.view(), &y[..59], 2, &grid(), &settings, &|_| {}).unwrap_err();
         assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
         let too_many = CvSettings::new(31, 0, FeatureTransform::default());
-        let err = cross_validate_grid(x.view(), &y, 2, &grid(), &too_many, &|| {}).unwrap_err();
+        let err = cross_validate_grid(x.view(), &y, 2, &grid(), &too_many, &|_| {}).unwrap_err();
         assert!(err.to_string().contains("31-fold"), "{err}");
         let one_class = vec![0; 60];
         let err =
-            cross_validate_grid(x.view(), &one_class, 2, &grid(), &settings, &|| {}).unwrap_err();
+            cross_validate_grid(x.view(), &one_class, 2, &grid(), &settings, &|_| {}).unwrap_err();
         assert!(matches!(err, Error::SingleClass { .. }), "{err}");
         x[[3, 2]] = f64::INFINITY;
-        let err = cross_validate_grid(x.view(), &y, 2, &grid(), &settings, &|| {}).unwrap_err();
+        let err = cross_validate_grid(x.view(), &y, 2, &grid(), &settings, &|_| {}).unwrap_err();
         assert!(err.to_string().contains("row 3"), "{err}");
     }
 

@@ -20,7 +20,7 @@ mod svc;
 pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
 pub use grid::{
-    CvOutcome, CvSettings, Evaluation, FeatureTransform, GridSearch, cross_validate_grid,
+    CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, GridSearch, cross_validate_grid,
     grid_search, mean_std, prepare, refit_and_test, refit_and_test_staged,
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
