@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::chip_file::{self, ChipFormat, ChipMeta, DecodeOptions};
 use crate::error::{Error, Result};
+use crate::hex::hex;
 use crate::phoenix::{self, Md5Status};
 use crate::pixels::Pixels;
 
@@ -496,17 +497,6 @@ impl Dataset {
             chip.split, self.classes[chip.class_index], chip.file_name
         )
     }
-}
-
-/// Lowercase hex of a byte string.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 fn detect_format(root: &Path, layout: &FolderLayout) -> Result<DatasetFormat> {

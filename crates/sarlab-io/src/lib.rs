@@ -13,6 +13,7 @@ pub mod convert;
 mod dataset;
 pub mod envi;
 mod error;
+mod hex;
 pub mod info;
 mod jpeg;
 pub mod npy;

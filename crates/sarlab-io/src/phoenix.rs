@@ -18,8 +18,8 @@ use md5::{Digest, Md5};
 use ndarray::Array2;
 use num_complex::Complex32;
 
-use crate::dataset::hex;
 use crate::error::{Error, Result};
+use crate::hex::hex;
 
 /// First bytes of every Phoenix file.
 pub const MAGIC: &[u8] = b"[PhoenixHeaderVer";

@@ -31,10 +31,10 @@ use sarlab_features::pca::{Pca, PcaParams};
 use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
 use crate::kernel::{KernelFunction, LowerGram};
+use crate::machines::{Machines, check_labelled};
 use crate::metrics::ClassificationMetrics;
-use crate::svc::{
-    Backend, ClassBlocks, Machines, Svc, SvmParams, check_labelled, fit_class_blocks,
-};
+use crate::params::SvmParams;
+use crate::svc::{Backend, ClassBlocks, Svc, fit_class_blocks};
 
 /// What is done to the features before the SVM, fitted on the training part only
 /// (each CV training fold, or the whole train split for the refit) and applied to the

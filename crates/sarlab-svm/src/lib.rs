@@ -13,7 +13,9 @@ mod folds;
 mod grid;
 mod kernel;
 mod linfa_backend;
+mod machines;
 mod metrics;
+mod params;
 mod smo;
 mod svc;
 
@@ -24,9 +26,8 @@ pub use grid::{
     grid_search, mean_std, prepare, refit_and_test, refit_and_test_staged,
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
+pub use machines::{Machines, PairMachine};
 pub use metrics::{ClassScores, ClassificationMetrics, METRIC_NAMES, confusion_matrix, per_class};
+pub use params::{ClassWeight, SvmParams};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
-pub use svc::{
-    Backend, ClassBlocks, ClassWeight, Machines, PairMachine, Svc, SvcModel, SvmParams,
-    fit_class_blocks, fit_machines,
-};
+pub use svc::{Backend, ClassBlocks, Svc, SvcModel, fit_class_blocks, fit_machines};

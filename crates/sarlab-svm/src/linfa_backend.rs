@@ -12,7 +12,8 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kernel::{Kernel, KernelFunction};
-use crate::svc::{Machines, PairMachine, SvmParams, present_classes};
+use crate::machines::{Machines, PairMachine, present_classes};
+use crate::params::SvmParams;
 
 /// Trains the one-vs-one machines with linfa-svm; support positions are rows of `x`.
 pub fn fit_machines(
