@@ -900,7 +900,7 @@ mod tests {
     #[test]
     fn expressions_select_the_expected_runs() {
         let conn = rusqlite::Connection::open_in_memory().expect("db");
-        crate::store::migrate_connection(&conn, std::path::Path::new(":memory:")).expect("schema");
+        crate::schema::migrate_connection(&conn, std::path::Path::new(":memory:")).expect("schema");
         conn.execute(
             "INSERT INTO experiments (id, name, created_ms) VALUES (1, 'e', 0)",
             [],
@@ -989,7 +989,7 @@ mod tests {
             )
             .expect("tag");
         }
-        conn.execute_batch(crate::store::FILL_METRIC_LATEST)
+        conn.execute_batch(crate::schema::FILL_METRIC_LATEST)
             .expect("latest metrics");
         let table: [(&str, &[&str]); 14] = [
             // A metric is its value at the highest step: 0.91, 0.85, 0.70, 0.95.

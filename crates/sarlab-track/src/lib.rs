@@ -23,15 +23,20 @@ mod error;
 pub mod filter;
 mod merge;
 mod preview;
+mod provenance;
 mod query;
+mod schema;
 mod store;
+mod values;
 
 pub use error::{Error, Result};
 pub use filter::{Field, Filter, FilterError};
 pub use merge::MergeCounts;
 pub use preview::{MethodTimings, Preview};
+pub use provenance::{environment_tags, host_name};
 pub use query::{BestRun, Listing, OrderBy, RunQuery, RunSummary, RunTable};
-pub use store::{
-    Metric, NewRun, ParamValue, RunStatus, SCHEMA_VERSION, Store, StoredRun, config_hash,
-    environment_tags, host_name, latest_metrics, now_ms,
+pub use schema::SCHEMA_VERSION;
+pub use store::Store;
+pub use values::{
+    Metric, NewRun, ParamValue, RunStatus, StoredRun, config_hash, latest_metrics, now_ms,
 };

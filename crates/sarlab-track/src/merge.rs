@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::store::{PER_RUN_TABLES, Store, sql_error};
+use crate::schema::PER_RUN_TABLES;
+use crate::store::{Store, sql_error};
 
 /// What a merge did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

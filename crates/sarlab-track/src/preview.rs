@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::error::{Error, Result};
-use crate::store::{SCHEMA_VERSION, sql_error};
+use crate::schema::SCHEMA_VERSION;
+use crate::store::sql_error;
 
 /// What a preview can learn from an existing database.
 #[derive(Debug)]

@@ -6,7 +6,8 @@ use rusqlite::types::Value as SqlValue;
 
 use crate::error::{Error, Result};
 use crate::filter::{Field, Filter, FilterError};
-use crate::store::{ParamValue, RunStatus, Store};
+use crate::store::Store;
+use crate::values::{ParamValue, RunStatus};
 
 /// Which runs to read, in which order.
 #[derive(Debug, Clone, Default)]
@@ -318,7 +319,7 @@ impl Store {
         let rows = runs
             .iter()
             .map(|run| {
-                let last_metric = crate::store::latest_metrics(&run.metrics);
+                let last_metric = crate::values::latest_metrics(&run.metrics);
                 let mut row = vec![
                     text(&run.uuid),
                     text(&run.experiment),
