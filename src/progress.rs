@@ -7,20 +7,28 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub fn bar(len: usize, message: impl Into<String>) -> ProgressBar {
+    let bar = drawn(
+        len,
+        "{msg:>24} [{bar:32}] {pos}/{len} {elapsed_precise} eta {eta}",
+    );
+    bar.set_message(message.into());
+    bar
+}
+
+/// A bar of `len` steps in `template`, drawn on stderr when stdout is a terminal and
+/// hidden otherwise.
+fn drawn(len: usize, template: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
-    if std::io::stdout().is_terminal() {
+    if on_terminal() {
         bar.set_draw_target(ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{msg:>24} [{bar:32}] {pos}/{len} {elapsed_precise} eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(200));
     } else {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    bar.set_message(message.into());
     bar
 }
 
@@ -88,17 +96,7 @@ impl<'c> GridProgress<'c> {
         clock: &'c StudyClock,
     ) -> Self {
         let n = names.len();
-        let bar = ProgressBar::new((n * folds) as u64);
-        if on_terminal() {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{msg:>40} [{bar:32}] {elapsed_precise}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-            bar.set_style(style);
-            bar.enable_steady_tick(Duration::from_millis(200));
-        } else {
-            bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
+        let bar = drawn(n * folds, "{msg:>40} [{bar:32}] {elapsed_precise}");
         bar.set_message(format!("{method} 0/{n}"));
         Self {
             method,

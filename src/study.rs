@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use ndarray::Array2;
+use ndarray::{Array2, CowArray, Ix2};
 use sarlab_features::{FeatureMethod, hog_image};
 use sarlab_filter::Preprocess;
 use sarlab_io::synth::{self, SynthConfig};
@@ -851,12 +851,12 @@ impl Study<'_> {
                 // The training features are transformed and dropped before the test
                 // features are made: one split's features in memory at a time.
                 let (evaluation, predicted) = refit_and_test_staged(
-                    x_train,
+                    CowArray::from(x_train),
                     y_train,
-                    || -> Result<Array2<f64>> {
+                    || -> Result<CowArray<'static, f64, Ix2>> {
                         let (x_test, seconds) = extract(feature, dataset, Split::Test)?;
                         test_seconds = seconds;
-                        Ok(x_test)
+                        Ok(CowArray::from(x_test))
                     },
                     y_test,
                     dataset.classes.len(),

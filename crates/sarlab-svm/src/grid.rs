@@ -647,30 +647,27 @@ pub fn refit_and_test(
     transform: &FeatureTransform,
     backend: Backend,
 ) -> Result<(Evaluation, Vec<usize>)> {
-    check_labelled(x_train, y_train, n_classes)?;
-    check_labelled(x_test, y_test, n_classes)?;
-    params.validate()?;
-    let (train, test, transform_seconds) = transformed_split(x_train, x_test, None, transform)?;
-    refit_transformed(
-        train.view(),
+    refit_and_test_staged(
+        CowArray::from(x_train),
         y_train,
-        test.view(),
+        || Ok::<_, Error>(CowArray::from(x_test)),
         y_test,
         n_classes,
         params,
-        transform_seconds,
+        transform,
         backend,
     )
 }
 
 /// [`refit_and_test`] when the two splits' features are too large to hold together:
 /// the training features are transformed and dropped before `test_features` makes the
-/// test split's, so that only one split's untransformed features exist at a time.
+/// test split's, so that only one split's untransformed features exist at a time (when
+/// they are owned; views are borrowed as they are).
 #[allow(clippy::too_many_arguments)]
-pub fn refit_and_test_staged<E: From<Error>>(
-    x_train: Array2<f64>,
+pub fn refit_and_test_staged<'t, E: From<Error>>(
+    x_train: CowArray<'_, f64, Ix2>,
     y_train: &[usize],
-    test_features: impl FnOnce() -> std::result::Result<Array2<f64>, E>,
+    test_features: impl FnOnce() -> std::result::Result<CowArray<'t, f64, Ix2>, E>,
     y_test: &[usize],
     n_classes: usize,
     params: &SvmParams,
