@@ -17,11 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 fn mstar_soc() -> Option<PathBuf> {
-    let dir = std::env::var_os("SARLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"))
-        .join("mstar-soc");
-    dir.is_dir().then_some(dir)
+    sarlab_testkit::shared_dataset("mstar-soc")
 }
 
 /// Runs `command` under `/usr/bin/time -v`: (peak RSS in bytes, wall seconds, stdout).
@@ -133,7 +129,6 @@ fn main() {
     // `cargo bench` passes --bench; a filter may follow.
     let no_peer = args.iter().any(|a| a == "--no-peer");
     let Some(root) = mstar_soc() else {
-        println!("study memory benchmark skipped: ../shared/datasets/mstar-soc is not present");
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

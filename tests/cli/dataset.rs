@@ -235,13 +235,10 @@ fn corrupt_png_and_bad_envi_header_are_named() {
 
 #[test]
 fn real_mstar_files_are_described() {
-    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets");
-    if !shared.join("mstar-raw").is_dir() {
-        println!("skipped: {} is not present", shared.display());
+    let Some(raw) = sarlab_testkit::shared_dataset("mstar-raw") else {
         return;
-    }
+    };
     let ws = Workspace::new();
-    let raw = shared.join("mstar-raw");
     let info = info_json(&ws, raw.to_str().expect("utf-8 path"));
     assert_eq!(info["format"], "phoenix");
     assert_eq!(info["md5"]["ok"], 5);

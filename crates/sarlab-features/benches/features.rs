@@ -172,11 +172,9 @@ fn compare_with_skimage() {
 }
 
 fn mstar_set(c: &mut Criterion) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/mstar-soc");
-    if !root.is_dir() {
-        println!("MSTAR set skipped: {} is not present", root.display());
+    let Some(root) = sarlab_testkit::shared_dataset("mstar-soc") else {
         return;
-    }
+    };
     let index =
         sarlab_io::DatasetIndex::scan(&root, &sarlab_io::DatasetOptions::default()).expect("scan");
     let dataset = index.load(&|| {}).expect("load");

@@ -1,6 +1,6 @@
 //! HOG against scikit-image 0.26 (fixtures made by `scripts/fixtures/hog.py`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ndarray::{Array2, s};
 use sarlab_features::{BlockNorm, HogParams, hog, hog_image};
@@ -140,16 +140,7 @@ fn glyph_image_equals_scikit_image_visualisation() {
 }
 
 fn mstar_raw() -> Option<PathBuf> {
-    let dir = std::env::var_os("SARLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
-        .join("mstar-raw");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: {} is not present", dir.display());
-        None
-    }
+    sarlab_testkit::shared_dataset("mstar-raw")
 }
 
 #[test]

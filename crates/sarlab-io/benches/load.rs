@@ -11,16 +11,7 @@ use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 use sarlab_io::{DatasetIndex, DatasetOptions, DecodeOptions};
 
 fn shared(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("SARLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
-        .join(name);
-    if path.is_dir() {
-        Some(path)
-    } else {
-        println!("skipped {name}: {} is not present", path.display());
-        None
-    }
+    sarlab_testkit::shared_dataset(name)
 }
 
 fn bench_dataset(c: &mut Criterion, name: &str, root: &Path) {

@@ -5,7 +5,7 @@
 //! `../shared/datasets/mstar-soc` (or `$SARLAB_DATASETS/mstar-soc`) is absent.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sarlab_io::Pixels;
 use sarlab_io::chip_file::{DecodeOptions, decode};
@@ -14,16 +14,7 @@ use sha2::{Digest, Sha256};
 const FIXTURE: &str = include_str!("fixtures/mstar_soc_jpeg_digests.tsv");
 
 fn mstar_soc() -> Option<PathBuf> {
-    let dir = std::env::var_os("SARLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
-        .join("mstar-soc");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: {} is not present", dir.display());
-        None
-    }
+    sarlab_testkit::shared_dataset("mstar-soc")
 }
 
 #[test]

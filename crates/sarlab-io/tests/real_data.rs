@@ -9,10 +9,7 @@ use sarlab_io::phoenix::{self, Md5Status};
 use sarlab_io::{DatasetFormat, DatasetIndex, DatasetOptions, Split};
 
 fn datasets() -> Option<PathBuf> {
-    let dir = std::env::var_os("SARLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"));
-    dir.is_dir().then_some(dir)
+    Some(sarlab_testkit::datasets_dir()).filter(|d| d.is_dir())
 }
 
 fn shared(name: &str) -> Option<PathBuf> {

@@ -54,7 +54,7 @@ struct MstarFeatures {
 }
 
 fn mstar_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/mstar-soc")
+    sarlab_testkit::datasets_dir().join("mstar-soc")
 }
 
 fn load() -> Option<MstarFeatures> {
