@@ -13,7 +13,7 @@ pub struct PairMachine {
     pub pos: usize,
     /// The class a negative decision votes for.
     pub neg: usize,
-    /// Support vectors: positions in the training index list (or, in a [`SvcModel`],
+    /// Support vectors: positions in the training index list (or, in a [`SvcModel`](crate::SvcModel),
     /// rows of its support matrix), class `pos` first, each class in training order.
     pub support: Vec<usize>,
     /// `yₛ αₛ` of each support vector.
