@@ -33,9 +33,15 @@ pub fn print(plan: &Plan, args: &RunArgs, shard: &Shard) -> Result<()> {
         (Some(p), Some(id)) => p.dataset_digest(id, &dataset_path)?,
         _ => None,
     };
-    let finished = match (&preview, experiment, &digest) {
-        (Some(p), Some(id), Some(_)) => p.finished_hashes(id)?,
-        _ => Default::default(),
+    // Finished runs can be matched only with the database, the experiment and the
+    // dataset's digest all known.
+    let known = match (&preview, experiment, &digest) {
+        (Some(p), Some(id), Some(d)) => Some((p, id, d.as_str())),
+        _ => None,
+    };
+    let finished = match known {
+        Some((p, id, _)) => p.finished_hashes(id)?,
+        None => Default::default(),
     };
     let folds = plan.spec.svm.folds;
     let threads = rayon::current_num_threads().max(1) as f64;
@@ -71,9 +77,9 @@ pub fn print(plan: &Plan, args: &RunArgs, shard: &Shard) -> Result<()> {
         }
     }
     for line in &mut lines {
-        let timings = match (&preview, experiment, &digest) {
-            (Some(p), Some(id), Some(d)) => p.timings(id, line.method, d)?,
-            _ => None,
+        let timings = match known {
+            Some((p, id, d)) => p.timings(id, line.method, d)?,
+            None => None,
         };
         line.estimate = timings.map(|t| {
             let to_run = (line.configurations - line.finished) as f64;
@@ -120,24 +126,27 @@ pub fn print(plan: &Plan, args: &RunArgs, shard: &Shard) -> Result<()> {
             &d[..d.len().min(12)]
         ),
     }
-    println!(
-        "  {:<10} {:>14} {:>9} {:>7} {:>7} {:>10}",
-        "method", "configurations", "finished", "to run", "fits", "estimate"
-    );
+    table_row([
+        "method",
+        "configurations",
+        "finished",
+        "to run",
+        "fits",
+        "estimate",
+    ]);
     let (mut configurations, mut done, mut fits, mut seconds, mut timed) = (0, 0, 0, 0.0, true);
     for line in &lines {
         let to_run = line.configurations - line.finished;
         let refits = usize::from(!line.refit_done && shard.is_whole());
         let line_fits = to_run * folds + refits;
-        println!(
-            "  {:<10} {:>14} {:>9} {:>7} {:>7} {:>10}",
+        table_row([
             line.method,
-            line.configurations,
-            line.finished,
-            to_run,
-            line_fits,
-            line.estimate.map_or("—".to_owned(), seconds_text)
-        );
+            &line.configurations.to_string(),
+            &line.finished.to_string(),
+            &to_run.to_string(),
+            &line_fits.to_string(),
+            &line.estimate.map_or("—".to_owned(), seconds_text),
+        ]);
         configurations += line.configurations;
         done += line.finished;
         fits += line_fits;
@@ -146,24 +155,31 @@ pub fn print(plan: &Plan, args: &RunArgs, shard: &Shard) -> Result<()> {
             None => timed = false,
         }
     }
-    println!(
-        "  {:<10} {:>14} {:>9} {:>7} {:>7} {:>10}",
+    let total_estimate = match timed {
+        true => seconds_text(seconds),
+        false => "—".to_owned(),
+    };
+    table_row([
         "total",
-        configurations,
-        done,
-        configurations - done,
-        fits,
-        if timed {
-            seconds_text(seconds)
-        } else {
-            "—".to_owned()
-        }
-    );
+        &configurations.to_string(),
+        &done.to_string(),
+        &(configurations - done).to_string(),
+        &fits.to_string(),
+        &total_estimate,
+    ]);
     println!(
         "fits = configurations to run × folds + one test refit per method; estimates come \
          from this database's timings of the same method and dataset (— without them)"
     );
     Ok(())
+}
+
+/// One row of the plan table: the method left-aligned, the counts right-aligned.
+fn table_row(cells: [&str; 6]) {
+    let [method, configurations, finished, to_run, fits, estimate] = cells;
+    println!(
+        "  {method:<10} {configurations:>14} {finished:>9} {to_run:>7} {fits:>7} {estimate:>10}"
+    );
 }
 
 fn seconds_text(seconds: f64) -> String {

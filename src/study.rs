@@ -648,13 +648,7 @@ impl Study<'_> {
                 &grid,
                 &self.settings(fi),
                 &|fit: FitDone<'_>| {
-                    let score = fit
-                        .evaluation
-                        .metrics
-                        .named()
-                        .iter()
-                        .find(|(name, _)| name == metric)
-                        .map_or(f64::NAN, |(_, v)| *v);
+                    let score = fit.evaluation.metrics.get(metric).unwrap_or(f64::NAN);
                     progress.fold_done(
                         fit.configuration,
                         score,
@@ -903,12 +897,7 @@ impl Study<'_> {
                 }
                 if !progress::on_terminal() {
                     let metric = &self.plan.spec.svm.metric;
-                    let value = evaluation
-                        .metrics
-                        .named()
-                        .iter()
-                        .find(|(name, _)| name == metric)
-                        .map_or(f64::NAN, |(_, v)| *v);
+                    let value = evaluation.metrics.get(metric).unwrap_or(f64::NAN);
                     println!(
                         "refit {}: test {metric} {value:.4} ({:.1} s)",
                         self.run_name(fi, gi),

@@ -88,6 +88,16 @@ impl<'r, 's> CentredRows<'r, 's> {
         Ok(uncentred)
     }
 
+    /// The rows standardised by `scaler` when given, centred on `mean` (a fitted PCA's,
+    /// to project new rows); no check of the values.
+    pub(crate) fn about(
+        rows: Rows<'r>,
+        scaler: Option<&'s StandardScaler>,
+        mean: Array1<f64>,
+    ) -> Self {
+        Self { rows, scaler, mean }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
@@ -110,7 +120,7 @@ impl<'r, 's> CentredRows<'r, 's> {
     }
 
     /// Rows `start..start + count`, centred, row-major into `out` (`count × d`).
-    fn fill<T: Sample>(&self, start: usize, count: usize, out: &mut [T]) {
+    pub(crate) fn fill<T: Sample>(&self, start: usize, count: usize, out: &mut [T]) {
         let d = self.width();
         for (r, dst) in out.chunks_exact_mut(d).take(count).enumerate() {
             let src = self.rows.row(start + r);

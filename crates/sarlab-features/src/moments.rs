@@ -9,7 +9,7 @@
 
 use faer::Mat;
 use faer::linalg::matmul::triangular::BlockStructure;
-use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, ArrayView1};
 
 use crate::error::{Error, Result};
 use crate::rows::Rows;
@@ -171,15 +171,10 @@ impl Moments {
     }
 }
 
-/// Column means of `x` (a shift for [`Moments::of_rows`]); `None` without rows.
-pub fn column_means(x: ArrayView2<'_, f64>) -> Option<Array1<f64>> {
-    x.mean_axis(Axis(0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array2, s};
+    use ndarray::{Array2, Axis, s};
 
     fn data() -> Array2<f64> {
         Array2::from_shape_fn((40, 5), |(i, j)| {
@@ -190,7 +185,7 @@ mod tests {
     #[test]
     fn union_of_parts_equals_the_whole() {
         let x = data();
-        let shift = column_means(x.view()).expect("rows");
+        let shift = Rows::all(x.view()).mean().expect("rows");
         let whole = Moments::of_rows(Rows::all(x.view()), shift.view()).expect("whole");
         let a = Moments::of_rows(Rows::all(x.slice(s![..13, ..])), shift.view()).expect("a");
         let b = Moments::of_rows(Rows::all(x.slice(s![13.., ..])), shift.view()).expect("b");
@@ -214,7 +209,7 @@ mod tests {
     #[test]
     fn the_rest_of_the_whole_equals_the_other_part() {
         let x = data();
-        let shift = column_means(x.view()).expect("rows");
+        let shift = Rows::all(x.view()).mean().expect("rows");
         let whole = Moments::of_rows(Rows::all(x.view()), shift.view()).expect("whole");
         let a = Moments::of_rows(Rows::all(x.slice(s![..13, ..])), shift.view()).expect("a");
         let b = Moments::of_rows(Rows::all(x.slice(s![13.., ..])), shift.view()).expect("b");

@@ -313,26 +313,13 @@ impl Pca {
             MatRef::from_row_major_slice(components.as_slice().expect("standard layout"), k, d);
         // Row blocks: centre (and standardise) a block into a small buffer, then one GEMM.
         const BLOCK: usize = 256;
+        let data = CentredRows::about(x, scaler, self.mean.clone());
         let mut centred = vec![0.0; BLOCK.min(n) * d];
         let out_slice = out.as_slice_mut().expect("fresh array");
         for (block, dst) in out_slice.chunks_mut(BLOCK * k).enumerate() {
             let rows = dst.len() / k;
             let start = block * BLOCK;
-            for (r, row) in centred.chunks_exact_mut(d).take(rows).enumerate() {
-                let src = x.row(start + r);
-                match scaler {
-                    Some(s) => {
-                        for (j, v) in row.iter_mut().enumerate() {
-                            *v = s.value(src[j], j) - self.mean[j];
-                        }
-                    }
-                    None => {
-                        for (j, v) in row.iter_mut().enumerate() {
-                            *v = src[j] - self.mean[j];
-                        }
-                    }
-                }
-            }
+            data.fill(start, rows, &mut centred[..rows * d]);
             let lhs = MatRef::from_row_major_slice(&centred[..rows * d], rows, d);
             let dst = faer::MatMut::from_row_major_slice_mut(dst, rows, k);
             faer::linalg::matmul::matmul(
@@ -587,14 +574,13 @@ mod tests {
     #[test]
     fn fitting_from_moments_equals_fitting_on_the_rows() {
         use crate::StandardScaler;
-        use crate::moments::column_means;
         use ndarray::s;
         // Offset, unequally scaled columns; the moments come from three parts.
         let mut rng = SplitMix64(11);
         let x = Array2::from_shape_fn((200, 12), |(_, j)| {
             5.0 + rng.gaussian() * (1.0 + j as f64 * 0.3) * 0.85f64.powi(j as i32)
         });
-        let shift = column_means(x.view()).expect("rows");
+        let shift = Rows::all(x.view()).mean().expect("rows");
         let parts: Vec<Moments> = [0..70, 70..130, 130..200]
             .into_iter()
             .map(|r| Moments::of_rows(Rows::all(x.slice(s![r, ..])), shift.view()).expect("part"))

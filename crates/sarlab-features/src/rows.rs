@@ -5,7 +5,7 @@
 //! feature matrix per fold in flight, which for 4096 raw pixels is most of a study's
 //! memory; [`Rows`] lets the transforms read them in place.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
 
@@ -67,6 +67,19 @@ impl<'a> Rows<'a> {
         (0..self.len()).map(|k| self.row(k))
     }
 
+    /// The mean row, as ndarray's `mean_axis` computes it (rows added in order, then
+    /// divided by their count); `None` without rows.
+    pub fn mean(&self) -> Option<Array1<f64>> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut sum = Array1::<f64>::zeros(self.width());
+        for row in self.iter() {
+            sum += &row;
+        }
+        Some(sum / self.len() as f64)
+    }
+
     /// The rows copied into one matrix.
     pub fn to_owned(&self) -> Array2<f64> {
         match self.index {
@@ -103,6 +116,8 @@ mod tests {
         assert_eq!(rows.len(), 3);
         assert_eq!(rows.to_owned(), x.select(Axis(0), &index));
         assert_eq!(rows.row(0).to_vec(), vec![30.0, 31.0, 32.0]);
+        assert_eq!(rows.mean(), x.select(Axis(0), &index).mean_axis(Axis(0)));
+        assert_eq!(Rows::subset(x.view(), &[]).expect("empty").mean(), None);
         assert!(Rows::subset(x.view(), &[5]).is_err());
     }
 

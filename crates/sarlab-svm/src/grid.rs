@@ -174,7 +174,7 @@ impl FittedTransform {
     /// Fits on a set of training rows, read in place.
     fn fit(x_train: Rows<'_>, transform: &FeatureTransform) -> Result<Self> {
         if Self::uses_moments(transform, x_train.len(), x_train.width()) {
-            let shift = row_means(x_train).ok_or(sarlab_features::Error::NoChips)?;
+            let shift = x_train.mean().ok_or(sarlab_features::Error::NoChips)?;
             return Self::from_moments(&Moments::of_rows(x_train, shift.view())?, transform);
         }
         let scaler = match transform.standardize {
@@ -208,18 +208,6 @@ impl FittedTransform {
             (None, None) => x.to_owned(),
         })
     }
-}
-
-/// The mean row of a set of rows (a shift for [`Moments::of_rows`]); `None` without rows.
-fn row_means(rows: Rows<'_>) -> Option<ndarray::Array1<f64>> {
-    if rows.is_empty() {
-        return None;
-    }
-    let mut sum = ndarray::Array1::<f64>::zeros(rows.width());
-    for row in rows.iter() {
-        sum += &row;
-    }
-    Some(sum / rows.len() as f64)
 }
 
 /// Rows sharing one Gram matrix, and the folds that index into them.
@@ -444,7 +432,7 @@ fn split_moments(
         return Ok(None);
     }
     let rows = Rows::all(x);
-    let shift = row_means(rows).ok_or(sarlab_features::Error::NoChips)?;
+    let shift = rows.mean().ok_or(sarlab_features::Error::NoChips)?;
     Ok(Some(Moments::of_rows(rows, shift.view())?))
 }
 
