@@ -11,7 +11,7 @@ use sarlab_features::pca::{PcaParams, PcaSolver};
 use sarlab_io::npy;
 use sarlab_svm::{
     Backend, ClassWeight, CvSettings, Evaluation, FeatureTransform, Gamma, GridSearch, Kernel,
-    METRIC_NAMES, SvmParams, confusion_matrix, grid_search, per_class,
+    METRIC_NAMES, SvmGrid, SvmParams, SweptValue, confusion_matrix, grid_search, per_class,
 };
 use serde_json::{Value, json};
 
@@ -44,104 +44,63 @@ fn read_labels(path: &Path) -> Result<Vec<i64>> {
     Ok(npy::decode_labels(&bytes, path)?)
 }
 
-/// The grid of the command line, in the order kernel, C, gamma, degree, coef0; each
-/// kernel sweeps only the parameters that enter it.
+/// The grid of the command line, checked and expanded by [`SvmGrid`].
 fn configurations_of(args: &SvmGridArgs) -> Result<Vec<SvmParams>> {
     let kernels: Vec<Kernel> = args
         .kernel
         .iter()
         .map(|k| k.parse().map_err(|e| anyhow!("--kernel: {e}")))
         .collect::<Result<_>>()?;
-    for &c in &args.c {
-        if !(c.is_finite() && c > 0.0) {
-            bail!("--C {c}: C must be a positive number");
-        }
-    }
     let gammas: Vec<Gamma> = args
         .gamma
         .iter()
         .map(|g| g.parse().map_err(|e| anyhow!("--gamma: {e}")))
         .collect::<Result<_>>()?;
-    if args.degree.contains(&0) {
-        bail!("--degree 0: the polynomial degree must be at least 1");
-    }
-    if let Some(c0) = args.coef0.iter().find(|c| !c.is_finite()) {
-        bail!("--coef0 {c0}: must be a finite number");
-    }
-    if !(args.tol.is_finite() && args.tol > 0.0) {
-        bail!("--tol {}: must be a positive number", args.tol);
-    }
-    let class_weight = match args.class_weight.as_str() {
-        "uniform" => ClassWeight::Uniform,
-        "balanced" => ClassWeight::Balanced,
-        other => bail!("--class-weight {other:?}: expected uniform or balanced"),
+    let class_weight: ClassWeight = args
+        .class_weight
+        .parse()
+        .map_err(|e| anyhow!("--class-weight: {e}"))?;
+    let grid = SvmGrid {
+        kernels,
+        c: args.c.clone(),
+        gamma: gammas,
+        degree: args.degree.clone(),
+        coef0: args.coef0.clone(),
+        base: SvmParams {
+            tolerance: args.tol,
+            shrinking: !args.no_shrinking,
+            class_weight,
+            max_iterations: args.max_iterations,
+            ..SvmParams::default()
+        },
     };
-    if args.max_iterations == Some(0) {
-        bail!("--max-iterations 0: give a positive cap or leave it out");
-    }
-    let base = SvmParams {
-        tolerance: args.tol,
-        shrinking: !args.no_shrinking,
-        class_weight,
-        max_iterations: args.max_iterations,
-        ..SvmParams::default()
-    };
-    let mut grid = Vec::new();
-    for &kernel in &kernels {
-        let gammas = if kernel == Kernel::Linear {
-            vec![Gamma::Scale]
-        } else {
-            gammas.clone()
-        };
-        let degrees = if kernel == Kernel::Poly {
-            args.degree.clone()
-        } else {
-            vec![3]
-        };
-        let coef0s = if matches!(kernel, Kernel::Poly | Kernel::Sigmoid) {
-            args.coef0.clone()
-        } else {
-            vec![0.0]
-        };
-        for &c in &args.c {
-            for &gamma in &gammas {
-                for &degree in &degrees {
-                    for &coef0 in &coef0s {
-                        grid.push(SvmParams {
-                            kernel,
-                            c,
-                            gamma,
-                            degree,
-                            coef0,
-                            ..base.clone()
-                        });
-                    }
-                }
-            }
+    grid.points().map_err(|e| match e {
+        sarlab_svm::Error::InvalidParameter { name, message } => {
+            let flag = match name {
+                "tolerance" => "tol".to_owned(),
+                other => other.replace('_', "-"),
+            };
+            anyhow!("--{flag} {message}")
         }
-    }
-    Ok(grid)
+        other => anyhow!(other),
+    })
 }
 
 /// The parameters that enter the configuration's kernel, in sweep order.
 fn params_list(p: &SvmParams) -> Vec<(&'static str, Value)> {
-    let mut list = vec![("kernel", json!(p.kernel.name())), ("C", json!(p.c))];
-    if p.kernel != Kernel::Linear {
-        list.push((
-            "gamma",
-            match p.gamma {
-                Gamma::Value(g) => json!(g),
-                named => json!(named.to_string()),
-            },
-        ));
-    }
-    if p.kernel == Kernel::Poly {
-        list.push(("degree", json!(p.degree)));
-    }
-    if matches!(p.kernel, Kernel::Poly | Kernel::Sigmoid) {
-        list.push(("coef0", json!(p.coef0)));
-    }
-    list
+    p.swept()
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                SweptValue::Kernel(k) => json!(k.name()),
+                SweptValue::Real(v) => json!(v),
+                SweptValue::Gamma(Gamma::Value(g)) => json!(g),
+                SweptValue::Gamma(named) => json!(named.to_string()),
+                SweptValue::Degree(d) => json!(d),
+            };
+            (name, value)
+        })
+        .collect()
 }
 
 fn params_json(p: &SvmParams) -> Value {

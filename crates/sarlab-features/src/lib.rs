@@ -27,6 +27,7 @@ pub use hog::{BlockNorm, HogParams, hog, hog_image};
 pub use raw::{RawParams, raw_pixels};
 pub use rows::Rows;
 pub use scale::StandardScaler;
+pub use settings::SettingKind;
 
 /// A feature extractor with its parameters.
 #[derive(Debug, Clone, PartialEq)]

@@ -59,7 +59,57 @@ fn show_pair((r, c): (usize, usize)) -> String {
     }
 }
 
+/// The form of a parameter's value, as [`FeatureMethod::set`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    /// A whole number (`9`).
+    Count,
+    /// A finite number (`1.5`).
+    Real,
+    /// `true` or `false`.
+    Flag,
+    /// One of a fixed set of names (`L2-Hys`).
+    Choice,
+    /// A list of finite numbers (`0.1,0.2,0.3`).
+    Reals,
+    /// `N` (square) or `ROWS,COLS`.
+    Pair,
+}
+
+const RAW_KEYS: &[(&str, SettingKind)] = &[("downsample", SettingKind::Count)];
+const HOG_KEYS: &[(&str, SettingKind)] = &[
+    ("orientations", SettingKind::Count),
+    ("pixels_per_cell", SettingKind::Pair),
+    ("cells_per_block", SettingKind::Pair),
+    ("block_norm", SettingKind::Choice),
+    ("transform_sqrt", SettingKind::Flag),
+];
+const GABOR_KEYS: &[(&str, SettingKind)] = &[
+    ("frequencies", SettingKind::Reals),
+    ("orientations", SettingKind::Count),
+    ("bandwidth", SettingKind::Real),
+    ("stats", SettingKind::Flag),
+    ("pool", SettingKind::Count),
+];
+const SPECTRAL_KEYS: &[(&str, SettingKind)] = &[
+    ("block", SettingKind::Count),
+    ("rings", SettingKind::Count),
+    ("wedges", SettingKind::Count),
+    ("normalise", SettingKind::Flag),
+];
+
 impl FeatureMethod {
+    /// The method's parameters with the form of their values, in documented order (the
+    /// order of [`FeatureMethod::settings`]).
+    pub fn setting_keys(&self) -> &'static [(&'static str, SettingKind)] {
+        match self {
+            FeatureMethod::Raw(_) => RAW_KEYS,
+            FeatureMethod::Hog(_) => HOG_KEYS,
+            FeatureMethod::Gabor(_) => GABOR_KEYS,
+            FeatureMethod::Spectral(_) => SPECTRAL_KEYS,
+        }
+    }
+
     /// The method names, as specs and the CLI spell them.
     pub const NAMES: [&'static str; 4] = ["raw", "hog", "gabor", "spectral"];
 
@@ -89,15 +139,20 @@ impl FeatureMethod {
 
     /// Sets one parameter from its text form (as [`FeatureMethod::settings`] writes it).
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        let unknown = |method: &'static str, known: &[&str]| Error::UnknownParameter {
+        let (method, keys) = (self.name(), self.setting_keys());
+        let unknown = || Error::UnknownParameter {
             method,
             key: key.to_owned(),
-            known: known.join(", "),
+            known: keys
+                .iter()
+                .map(|(k, _)| *k)
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         match self {
             FeatureMethod::Raw(p) => match key {
                 "downsample" => p.downsample = count("downsample", value)?,
-                _ => return Err(unknown("raw", &["downsample"])),
+                _ => return Err(unknown()),
             },
             FeatureMethod::Hog(p) => match key {
                 "orientations" => p.orientations = count("orientations", value)?,
@@ -105,18 +160,7 @@ impl FeatureMethod {
                 "cells_per_block" => p.cells_per_block = pair("cells_per_block", value)?,
                 "block_norm" => p.block_norm = value.trim().parse::<BlockNorm>()?,
                 "transform_sqrt" => p.transform_sqrt = flag("transform_sqrt", value)?,
-                _ => {
-                    return Err(unknown(
-                        "hog",
-                        &[
-                            "orientations",
-                            "pixels_per_cell",
-                            "cells_per_block",
-                            "block_norm",
-                            "transform_sqrt",
-                        ],
-                    ));
-                }
+                _ => return Err(unknown()),
             },
             FeatureMethod::Gabor(p) => match key {
                 "frequencies" => p.frequencies = reals("frequencies", value)?,
@@ -124,24 +168,14 @@ impl FeatureMethod {
                 "bandwidth" => p.bandwidth = real("bandwidth", value)?,
                 "stats" => p.stats = flag("stats", value)?,
                 "pool" => p.pool = count("pool", value)?,
-                _ => {
-                    return Err(unknown(
-                        "gabor",
-                        &["frequencies", "orientations", "bandwidth", "stats", "pool"],
-                    ));
-                }
+                _ => return Err(unknown()),
             },
             FeatureMethod::Spectral(p) => match key {
                 "block" => p.block = count("block", value)?,
                 "rings" => p.rings = count("rings", value)?,
                 "wedges" => p.wedges = count("wedges", value)?,
                 "normalise" => p.normalise = flag("normalise", value)?,
-                _ => {
-                    return Err(unknown(
-                        "spectral",
-                        &["block", "rings", "wedges", "normalise"],
-                    ));
-                }
+                _ => return Err(unknown()),
             },
         }
         Ok(())
@@ -282,6 +316,9 @@ mod tests {
             assert_eq!(method.name(), *name);
             let again = FeatureMethod::from_settings(name, &method.settings()).expect("again");
             assert_eq!(again, method);
+            let keys: Vec<_> = method.settings().iter().map(|(k, _)| *k).collect();
+            let documented: Vec<_> = method.setting_keys().iter().map(|(k, _)| *k).collect();
+            assert_eq!(keys, documented, "{name}: settings() and setting_keys() disagree");
             let names = method.feature_names(37, 33).expect("names");
             assert_eq!(names.len(), method.output_len(37, 33).expect("len"));
             let unique: std::collections::HashSet<_> = names.iter().collect();

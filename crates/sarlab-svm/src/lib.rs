@@ -18,6 +18,7 @@ mod metrics;
 mod params;
 mod smo;
 mod svc;
+mod svm_grid;
 
 pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
@@ -27,7 +28,10 @@ pub use grid::{
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
 pub use machines::{Machines, PairMachine};
-pub use metrics::{ClassScores, ClassificationMetrics, METRIC_NAMES, confusion_matrix, per_class};
+pub use metrics::{
+    ClassScores, ClassificationMetrics, METRIC_NAMES, Metric, confusion_matrix, per_class,
+};
 pub use params::{ClassWeight, SvmParams};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use svc::{Backend, ClassBlocks, Svc, SvcModel, fit_class_blocks, fit_machines};
+pub use svm_grid::{SvmGrid, SweptValue};

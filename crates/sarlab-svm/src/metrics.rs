@@ -53,6 +53,51 @@ pub const METRIC_NAMES: [&str; 11] = [
     "f1_micro",
 ];
 
+/// One of [`METRIC_NAMES`], checked: the score that picks a study's best configuration.
+///
+/// ```
+/// use sarlab_svm::Metric;
+/// let metric: Metric = "balanced_accuracy".parse().unwrap();
+/// assert_eq!(metric.to_string(), "balanced_accuracy");
+/// assert!("f2".parse::<Metric>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Metric(&'static str);
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl Default for Metric {
+    /// Macro F1, which weighs every class alike.
+    fn default() -> Self {
+        Metric("f1_macro")
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Self> {
+        METRIC_NAMES
+            .into_iter()
+            .find(|n| *n == s)
+            .map(Metric)
+            .ok_or_else(|| crate::Error::InvalidParameter {
+                name: "metric",
+                message: format!("`{s}` is not one of {}", METRIC_NAMES.join(", ")),
+            })
+    }
+}
+
 fn ratio(numerator: f64, denominator: f64) -> f64 {
     if denominator == 0.0 {
         0.0
@@ -78,6 +123,11 @@ impl ClassificationMetrics {
             self.f1_micro,
         ];
         std::array::from_fn(|k| (METRIC_NAMES[k], values[k]))
+    }
+
+    /// The value of `metric`.
+    pub fn value(&self, metric: Metric) -> f64 {
+        self.get(metric.name()).unwrap_or(f64::NAN)
     }
 
     /// A metric by name.

@@ -60,6 +60,51 @@ impl ClassWeight {
     }
 }
 
+impl std::fmt::Display for ClassWeight {
+    /// `uniform`, `balanced`, or the explicit weights as `w0,w1,...`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClassWeight::Uniform => f.write_str("uniform"),
+            ClassWeight::Balanced => f.write_str("balanced"),
+            ClassWeight::Explicit(weights) => {
+                let text: Vec<String> = weights.iter().map(f64::to_string).collect();
+                f.write_str(&text.join(","))
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for ClassWeight {
+    type Err = Error;
+
+    /// `uniform`, `balanced`, or one positive weight per class index: `1,2.5,1`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "uniform" => Ok(ClassWeight::Uniform),
+            "balanced" => Ok(ClassWeight::Balanced),
+            list => {
+                let weights: Option<Vec<f64>> = list
+                    .split(',')
+                    .map(|w| {
+                        w.trim()
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|w| w.is_finite() && *w > 0.0)
+                    })
+                    .collect();
+                weights
+                    .map(ClassWeight::Explicit)
+                    .ok_or_else(|| Error::InvalidParameter {
+                        name: "class_weight",
+                        message: format!(
+                            "`{s}` is not uniform, balanced or a list of positive weights (1,2.5,1)"
+                        ),
+                    })
+            }
+        }
+    }
+}
+
 /// Hyperparameters of a C-SVC, named as scikit-learn's `SVC` names them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SvmParams {
