@@ -143,11 +143,7 @@ impl FeatureMethod {
         let unknown = || Error::UnknownParameter {
             method,
             key: key.to_owned(),
-            known: keys
-                .iter()
-                .map(|(k, _)| *k)
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: keys.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "),
         };
         match self {
             FeatureMethod::Raw(p) => match key {
@@ -318,7 +314,10 @@ mod tests {
             assert_eq!(again, method);
             let keys: Vec<_> = method.settings().iter().map(|(k, _)| *k).collect();
             let documented: Vec<_> = method.setting_keys().iter().map(|(k, _)| *k).collect();
-            assert_eq!(keys, documented, "{name}: settings() and setting_keys() disagree");
+            assert_eq!(
+                keys, documented,
+                "{name}: settings() and setting_keys() disagree"
+            );
             let names = method.feature_names(37, 33).expect("names");
             assert_eq!(names.len(), method.output_len(37, 33).expect("len"));
             let unique: std::collections::HashSet<_> = names.iter().collect();

@@ -1,14 +1,14 @@
 //! Configuration hashes and run names of every spec under `experiments/`, against a
 //! committed snapshot. A database deduplicates configurations by these hashes, so a
 //! change here would make every existing database rerun its studies: the snapshot must
-//! only change on purpose (`SARLAB_UPDATE_SNAPSHOTS=1 cargo test -p sarlab hash_snapshot`
-//! rewrites it).
+//! only change on purpose (`SARLAB_UPDATE_SNAPSHOTS=1 cargo test -p sarlab-study --test
+//! hash_snapshot` rewrites it).
 
 use std::path::{Path, PathBuf};
 
+use sarlab_study::load_plan;
+use sarlab_testkit::workspace_root;
 use sarlab_track::config_hash;
-
-use crate::spec;
 
 /// The dataset enters every hash the same way; a fixed stand-in keeps the snapshot
 /// independent of the data.
@@ -31,7 +31,7 @@ fn specs(dir: &Path) -> Vec<PathBuf> {
 fn snapshot_text(root: &Path) -> String {
     let mut text = String::from("# spec\tstage\tconfiguration hash\trun name\n");
     for path in specs(&root.join("experiments")) {
-        let plan = spec::load_plan(&path, None).expect("every shipped spec is valid");
+        let plan = load_plan(&path, None).expect("every shipped spec is valid");
         let name = path
             .strip_prefix(root)
             .expect("under the root")
@@ -52,9 +52,9 @@ fn snapshot_text(root: &Path) -> String {
 
 #[test]
 fn configuration_hashes_of_the_shipped_specs_are_unchanged() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let snapshot = root.join("tests/snapshots/config_hashes.tsv");
-    let now = snapshot_text(root);
+    let root = workspace_root();
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/config_hashes.tsv");
+    let now = snapshot_text(&root);
     if std::env::var_os("SARLAB_UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(snapshot.parent().expect("a parent")).expect("mkdir");
         std::fs::write(&snapshot, &now).expect("write the snapshot");
@@ -76,15 +76,17 @@ const QUICKSTART_DIGEST: &str = "f7e8e964a9636bd1d9ebfad8944ed3859cdde6c2124f4a9
 
 #[test]
 fn the_quickstart_hashes_equal_those_a_previous_release_recorded() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let recorded = std::fs::read_to_string(root.join("tests/snapshots/quickstart_db_hashes.txt"))
-        .expect("the recorded hashes");
+    let root = workspace_root();
+    let recorded = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/quickstart_db_hashes.txt"),
+    )
+    .expect("the recorded hashes");
     let recorded: Vec<(&str, &str)> = recorded
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| l.split_once('|').expect("hash|name"))
         .collect();
-    let plan = spec::load_plan(&root.join("experiments/quickstart.toml"), None).expect("plan");
+    let plan = load_plan(&root.join("experiments/quickstart.toml"), None).expect("plan");
     let mut cv = 0;
     for feature in 0..plan.features.len() {
         for grid in 0..plan.grid.len() {

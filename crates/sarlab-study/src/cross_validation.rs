@@ -1,0 +1,275 @@
+//! Step 3 of a study: every configuration not yet finished is cross-validated and
+//! recorded, one transaction per feature setting.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use ndarray::Array2;
+use sarlab_io::{Dataset, Split};
+use sarlab_svm::{
+    CvOutcome, CvSettings, FeatureTransform, FitDone, METRIC_NAMES, cross_validate_grid,
+};
+use sarlab_track::{Metric, NewRun, now_ms};
+
+use crate::engine::StudyRun;
+use crate::error::{Context, Result};
+use crate::load;
+use crate::observer::{Event, Observer};
+use crate::plan::FeatureConfig;
+
+/// Fold scores of one feature setting's pending configurations, summed as they arrive
+/// from the worker threads, so each finished configuration is announced once.
+struct Tally<'a> {
+    method: &'static str,
+    names: &'a [String],
+    folds: usize,
+    metric: sarlab_svm::Metric,
+    started: Instant,
+    study_total: usize,
+    state: Mutex<TallyState>,
+}
+
+struct TallyState {
+    folds_done: Vec<usize>,
+    metric_sum: Vec<f64>,
+    seconds: Vec<f64>,
+    /// Configurations finished study-wide.
+    done: usize,
+}
+
+impl Tally<'_> {
+    fn fold_done(&self, fit: FitDone<'_>, observer: &dyn Observer) {
+        observer.on(Event::FoldFinished {
+            configuration: fit.configuration,
+        });
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        let k = fit.configuration;
+        state.folds_done[k] += 1;
+        state.metric_sum[k] += fit.evaluation.metrics.value(self.metric);
+        state.seconds[k] += fit.evaluation.fit_seconds + fit.evaluation.predict_seconds;
+        if state.folds_done[k] != self.folds {
+            return;
+        }
+        state.done += 1;
+        observer.on(Event::ConfigurationFinished {
+            method: self.method,
+            name: &self.names[k],
+            done: state.done,
+            study_total: self.study_total,
+            metric: self.metric,
+            value: state.metric_sum[k] / self.folds as f64,
+            seconds: state.seconds[k],
+            elapsed: self.started.elapsed().as_secs_f64(),
+        });
+    }
+}
+
+impl StudyRun<'_> {
+    pub(crate) fn transform(&self, feature: usize) -> FeatureTransform {
+        FeatureTransform {
+            standardize: self.plan.spec.svm.standardize,
+            pca: self.plan.features[feature].pca,
+        }
+    }
+
+    fn settings(&self, feature: usize) -> CvSettings {
+        CvSettings {
+            folds: self.plan.spec.svm.folds,
+            seed: self.plan.spec.seed,
+            transform: self.transform(feature),
+            backend: self.plan.spec.svm.backend,
+        }
+    }
+
+    /// Cross-validates this shard's configurations that are not finished yet; returns
+    /// how many were run and how many skipped.
+    pub(crate) fn cross_validate(
+        &mut self,
+        dataset: &Dataset,
+        y_train: &[usize],
+    ) -> Result<(usize, usize)> {
+        let plan = self.plan;
+        let (mut ran, mut skipped) = (0, 0);
+        // What is left to do, first, so that progress can count the whole study.
+        let mut work = Vec::with_capacity(plan.features.len());
+        for fi in 0..plan.features.len() {
+            let mut pending = Vec::new();
+            for gi in 0..plan.grid.len() {
+                if !self.study.shard.takes(fi * plan.grid.len() + gi) {
+                    continue;
+                }
+                let hash = self.hash_of(&dataset.digest, fi, gi, "cv");
+                match self.finished(&hash)? {
+                    Some(_) => skipped += 1,
+                    None => pending.push((gi, hash)),
+                }
+            }
+            work.push(pending);
+        }
+        let study_total: usize = work.iter().map(Vec::len).sum();
+        let started = Instant::now();
+        let mut done_before = 0;
+        // Settings that differ only in PCA follow each other in the plan: their train
+        // features are extracted once.
+        let mut last: Option<(String, Array2<f64>, f64)> = None;
+        for (fi, pending) in work.into_iter().enumerate() {
+            if pending.is_empty() {
+                continue;
+            }
+            let feature = &plan.features[fi];
+            let key = format!("{} {:?}", feature.preprocess, feature.method);
+            if last.as_ref().is_none_or(|(k, _, _)| *k != key) {
+                // The previous setting's features go before this one's are made.
+                drop(last.take());
+                let (x, seconds) = load::extract(feature, dataset, Split::Train, self.observer)?;
+                last = Some((key, x, seconds));
+            }
+            let Some((_, x_train, feature_seconds)) = last.as_ref() else {
+                unreachable!("features were just extracted");
+            };
+            let names: Vec<String> = pending
+                .iter()
+                .map(|(gi, _)| plan.run_name(fi, *gi))
+                .collect();
+            let tally = Tally {
+                method: feature.method.name(),
+                names: &names,
+                folds: plan.spec.svm.folds,
+                metric: plan.spec.svm.metric,
+                started,
+                study_total,
+                state: Mutex::new(TallyState {
+                    folds_done: vec![0; names.len()],
+                    metric_sum: vec![0.0; names.len()],
+                    seconds: vec![0.0; names.len()],
+                    done: done_before,
+                }),
+            };
+            self.observer.on(Event::ConfigurationsStarted {
+                method: feature.method.name(),
+                names: &names,
+                folds: plan.spec.svm.folds,
+                study_total,
+            });
+            let grid: Vec<_> = pending
+                .iter()
+                .map(|(gi, _)| plan.grid[*gi].svm.clone())
+                .collect();
+            let start_ms = now_ms();
+            let observer = self.observer;
+            let outcomes = cross_validate_grid(
+                x_train.view(),
+                y_train,
+                dataset.classes.len(),
+                &grid,
+                &self.settings(fi),
+                &|fit: FitDone<'_>| tally.fold_done(fit, observer),
+            )
+            .context_with(|| format!("cross-validating {}", feature.method.name()))?;
+            done_before += names.len();
+            let end_ms = now_ms();
+            let finished: Vec<NewRun<'_>> = pending
+                .iter()
+                .zip(&outcomes)
+                .map(|((gi, hash), outcome)| NewRun {
+                    experiment_id: self.experiment,
+                    parent: Some(self.parent),
+                    name: plan.run_name(fi, *gi),
+                    config_hash: hash.clone(),
+                    params: plan.params_of(fi, *gi, "cv"),
+                    metrics: cv_metrics(outcome, feature, x_train.ncols(), *feature_seconds),
+                    tags: cv_tags(&plan.run_name(fi, *gi), outcome, &dataset.digest),
+                    start_ms,
+                    end_ms,
+                })
+                .collect();
+            // A setting's grid in one transaction: all of it is recorded or none.
+            match self.study.force {
+                true => self.store.replace_finished_runs(&finished)?,
+                false => self.store.record_finished_runs(&finished)?,
+            };
+            self.observer.on(Event::ConfigurationsRecorded {
+                method: feature.method.name(),
+                count: finished.len(),
+            });
+            ran += finished.len();
+        }
+        Ok((ran, skipped))
+    }
+}
+
+/// The recorded metrics of one cross-validated configuration: per fold (step = fold),
+/// then each metric's mean and standard deviation over the folds.
+fn cv_metrics(
+    outcome: &CvOutcome,
+    feature: &FeatureConfig,
+    feature_dim: usize,
+    feature_seconds: f64,
+) -> Vec<Metric> {
+    let mut metrics = Vec::new();
+    for (fold, evaluation) in outcome.folds.iter().enumerate() {
+        let step = fold as i64;
+        metrics.push(Metric::new(
+            "iteration_cap_hits",
+            evaluation.capped_pairs.len() as f64,
+            step,
+        ));
+        metrics.push(Metric::new(
+            "solver_iterations",
+            evaluation.iterations as f64,
+            step,
+        ));
+        for (name, value) in evaluation.metrics.named() {
+            metrics.push(Metric::new(format!("cv_{name}"), value, step));
+        }
+        metrics.push(Metric::new("fit_seconds", evaluation.fit_seconds, step));
+        metrics.push(Metric::new(
+            "predict_seconds",
+            evaluation.predict_seconds,
+            step,
+        ));
+        metrics.push(Metric::new(
+            "support_vectors",
+            evaluation.support_vectors as f64,
+            step,
+        ));
+        metrics.push(Metric::new("gamma_value", evaluation.gamma, step));
+    }
+    for name in METRIC_NAMES {
+        let (mean, std) = outcome.mean_std_of(name);
+        metrics.push(Metric::new(format!("cv_{name}_mean"), mean, 0));
+        metrics.push(Metric::new(format!("cv_{name}_std"), std, 0));
+        // The headline value every stage shares, so one filter or `runs best --metric
+        // f1_macro` reads CV and test runs alike.
+        metrics.push(Metric::new(name.to_string(), mean, 0));
+    }
+    metrics.push(Metric::new("feature_seconds", feature_seconds, 0));
+    metrics.push(Metric::new("feature_dim", feature_dim as f64, 0));
+    metrics.push(Metric::new(
+        "svm_input_dim",
+        feature.pca.map_or(feature_dim, |p| p.components) as f64,
+        0,
+    ));
+    metrics
+}
+
+/// Tags of a cross-validated configuration; solver warnings are logged and kept.
+fn cv_tags(name: &str, outcome: &CvOutcome, digest: &str) -> Vec<(String, String)> {
+    let mut warnings = Vec::new();
+    for (fold, evaluation) in outcome.folds.iter().enumerate() {
+        for warning in evaluation.warnings() {
+            tracing::warn!("{name}, fold {fold}: {warning}");
+            warnings.push(format!("fold {fold}: {warning}"));
+        }
+    }
+    let mut tags = vec![
+        ("stage".to_owned(), "cv".to_owned()),
+        ("dataset_digest".to_owned(), digest.to_owned()),
+    ];
+    if !warnings.is_empty() {
+        tags.push(("warnings".to_owned(), warnings.join("; ")));
+    }
+    tags
+}

@@ -1,0 +1,283 @@
+//! `Study::run`: a plan from database to report.
+//!
+//! 1. start (or resume) the study's own run in the database, marking runs of dead
+//!    processes FAILED;
+//! 2. load the dataset (generating the synthetic default if it is missing);
+//! 3. for every feature setting with configurations not yet finished: extract train
+//!    features, cross-validate the pending SVM grid points, and record them as
+//!    finished runs, one transaction per setting;
+//! 4. per feature method, take the configuration with the best mean CV selection
+//!    metric (ties to the first in grid order), refit it on the whole train split and
+//!    score it on the test split (a run of its own);
+//! 5. write the report from what the database holds, end the study run.
+//!
+//! Any error after step 1 marks the study run FAILED with the reason. Configuration
+//! runs are written whole or not at all, so a failed or interrupted study leaves only
+//! complete runs, and a rerun skips them.
+
+use std::path::{Path, PathBuf};
+
+use sarlab_io::{Dataset, Split};
+use sarlab_report::StudyReport;
+use sarlab_track::{ParamValue, RunStatus, Store, config_hash, environment_tags, now_ms};
+
+use crate::error::{Error, Result};
+use crate::heartbeat::{Heartbeat, STALE_AFTER};
+use crate::load;
+use crate::observer::{Event, Observer};
+use crate::plan::Plan;
+use crate::shard::Shard;
+
+/// How a plan is run: which shard, whether finished configurations are redone, where
+/// the report goes.
+#[derive(Debug, Clone)]
+pub struct Study {
+    pub shard: Shard,
+    /// Rerun and replace configurations already finished in the database.
+    pub force: bool,
+    /// The report is written in `<reports>/<study name>/`.
+    pub reports: PathBuf,
+    /// The version recorded in every run's environment tags.
+    pub version: String,
+}
+
+/// What a finished study did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The uuid of the study's own run.
+    pub run: String,
+    /// Configurations cross-validated now.
+    pub ran: usize,
+    /// Configurations already finished in the database.
+    pub skipped: usize,
+    /// The report, unless this was one shard of a sharded study (the test refits and
+    /// the report come from a run of the spec on the merged database).
+    pub report: Option<WrittenReport>,
+}
+
+#[derive(Debug)]
+pub struct WrittenReport {
+    pub report: StudyReport,
+    pub index_html: PathBuf,
+}
+
+impl Study {
+    /// Runs `plan` against `store`, telling `observer` what happens.
+    pub fn run(&self, plan: &Plan, store: &mut Store, observer: &dyn Observer) -> Result<Outcome> {
+        let experiment = store.experiment(&plan.spec.name)?;
+        for (uuid, reason) in store.fail_dead_runs(Some(experiment), STALE_AFTER)? {
+            observer.on(Event::DeadRunFailed {
+                run: &uuid,
+                reason: &reason,
+            });
+        }
+        let (parent, git_commit) = self.start_study_run(plan, store, experiment)?;
+        observer.on(Event::Started {
+            run: &parent,
+            db: store.path(),
+        });
+        let heartbeat = Heartbeat::start(store.path().to_path_buf(), parent.clone());
+        let mut run = StudyRun {
+            plan,
+            study: self,
+            store,
+            experiment,
+            parent: &parent,
+            git_commit,
+            observer,
+        };
+        let result = run.execute();
+        drop(heartbeat);
+        match result {
+            Ok((ran, skipped, report)) => {
+                store.end_run(&parent, RunStatus::Finished, None)?;
+                Ok(Outcome {
+                    run: parent,
+                    ran,
+                    skipped,
+                    report,
+                })
+            }
+            Err(err) => {
+                let reason = error_chain(&err);
+                if let Err(db_err) = store.end_run(&parent, RunStatus::Failed, Some(&reason)) {
+                    tracing::error!("could not mark study run {parent} FAILED: {db_err}");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Records the study's own run as RUNNING; returns its uuid and the git commit of
+    /// the spec's folder (empty outside a repository).
+    fn start_study_run(
+        &self,
+        plan: &Plan,
+        store: &mut Store,
+        experiment: i64,
+    ) -> Result<(String, String)> {
+        let mut params: Vec<(String, ParamValue)> = vec![
+            ("seed".to_owned(), ParamValue::Int(plan.spec.seed as i64)),
+            (
+                "spec".to_owned(),
+                plan.spec_path.display().to_string().into(),
+            ),
+            (
+                "dataset.path".to_owned(),
+                plan.spec.dataset.path.display().to_string().into(),
+            ),
+            ("folds".to_owned(), plan.spec.svm.folds.into()),
+            ("configurations".to_owned(), plan.configurations().into()),
+            ("force".to_owned(), self.force.into()),
+            ("stage".to_owned(), "study".into()),
+        ];
+        if !self.shard.is_whole() {
+            params.push((
+                "shard".to_owned(),
+                format!("{}/{}", self.shard.index, self.shard.count).into(),
+            ));
+        }
+        // Every invocation is a run of its own (configuration runs are what is
+        // deduplicated): a killed attempt stays in the history as KILLED or FAILED
+        // beside the one that finished the work.
+        let hash = format!(
+            "study {} {} {}",
+            config_hash(
+                "study",
+                &[
+                    ("spec_text".to_owned(), plan.spec_text.clone().into()),
+                    (
+                        "dataset.path".to_owned(),
+                        plan.spec.dataset.path.display().to_string().into(),
+                    ),
+                ],
+            ),
+            std::process::id(),
+            now_ms()
+        );
+        let spec_dir = plan
+            .spec_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tags = environment_tags(&self.version, spec_dir);
+        tags.push(("stage".to_owned(), "study".to_owned()));
+        tags.push(("spec_toml".to_owned(), plan.spec_text.clone()));
+        tags.push(("seed".to_owned(), plan.spec.seed.to_string()));
+        tags.push((
+            "threads".to_owned(),
+            rayon::current_num_threads().to_string(),
+        ));
+        let git_commit = tags
+            .iter()
+            .find(|(k, _)| k == "git_commit")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let uuid = store.start_run(
+            experiment,
+            None,
+            &format!("study {}", plan.spec.name),
+            &hash,
+            &params,
+            &tags,
+        )?;
+        Ok((uuid, git_commit))
+    }
+}
+
+/// An error with its causes, as the FAILED run's reason.
+fn error_chain(err: &Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// One invocation of a study, between its run's start and end.
+pub(crate) struct StudyRun<'a> {
+    pub plan: &'a Plan,
+    pub study: &'a Study,
+    pub store: &'a mut Store,
+    pub experiment: i64,
+    pub parent: &'a str,
+    pub git_commit: String,
+    pub observer: &'a dyn Observer,
+}
+
+/// The labels of both splits.
+pub(crate) struct Labels {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+impl StudyRun<'_> {
+    fn execute(&mut self) -> Result<(usize, usize, Option<WrittenReport>)> {
+        let dataset = load::load_dataset(self.plan, self.observer)?;
+        self.store.set_tags(
+            self.parent,
+            &[
+                ("dataset_digest".to_owned(), dataset.digest.clone()),
+                (
+                    "dataset_path".to_owned(),
+                    dataset.root.display().to_string(),
+                ),
+            ],
+        )?;
+        check_folds(self.plan, &dataset)?;
+        let labels = Labels {
+            train: dataset
+                .chips_in(Split::Train)
+                .map(|c| c.class_index)
+                .collect(),
+            test: dataset
+                .chips_in(Split::Test)
+                .map(|c| c.class_index)
+                .collect(),
+        };
+        let (ran, skipped) = self.cross_validate(&dataset, &labels.train)?;
+        if !self.study.shard.is_whole() {
+            // The best configuration of a method needs every shard's runs.
+            return Ok((ran, skipped, None));
+        }
+        let records = self.cv_records(&dataset.digest)?;
+        let mut methods = Vec::new();
+        for method in self.plan.methods() {
+            methods.push(self.test_best(method, &records, &dataset, &labels)?);
+        }
+        let report = self.write_report(&dataset, &labels, &records, methods)?;
+        Ok((ran, skipped, Some(report)))
+    }
+
+    /// The hash of configuration (`feature`, `grid`) at `stage` on dataset `digest`.
+    pub(crate) fn hash_of(&self, digest: &str, feature: usize, grid: usize, stage: &str) -> String {
+        config_hash(digest, &self.plan.params_of(feature, grid, stage))
+    }
+
+    /// The finished run of `hash` in this experiment, unless `force` redoes it.
+    pub(crate) fn finished(&self, hash: &str) -> Result<Option<String>> {
+        Ok(match self.store.run_by_hash(self.experiment, hash)? {
+            Some((uuid, RunStatus::Finished)) if !self.study.force => Some(uuid),
+            _ => None,
+        })
+    }
+}
+
+/// Every fold needs a train chip of every class.
+fn check_folds(plan: &Plan, dataset: &Dataset) -> Result<()> {
+    let folds = plan.spec.svm.folds;
+    let counts = dataset.class_counts(Split::Train);
+    if let Some((class, &count)) = counts.iter().enumerate().min_by_key(|(_, c)| **c)
+        && folds > count
+    {
+        return Err(Error::Study(format!(
+            "`svm.folds` = {folds} is larger than class `{}`, which has {count} train chips in {}",
+            dataset.classes[class],
+            dataset.root.display()
+        )));
+    }
+    Ok(())
+}

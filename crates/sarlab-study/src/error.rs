@@ -1,0 +1,81 @@
+use std::path::PathBuf;
+
+/// Everything that can stop a plan or a study.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read experiment spec {}", path.display())]
+    ReadSpec {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The TOML does not parse or does not have the spec's shape (its message gives
+    /// the line).
+    #[error("invalid experiment spec {}", path.display())]
+    ParseSpec {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+
+    /// A value of the spec is out of range or inconsistent; the message names the key.
+    #[error("invalid experiment spec {}: {message}", path.display())]
+    InvalidSpec { path: PathBuf, message: String },
+
+    /// The study cannot go on with this data or database; the message says why.
+    #[error("{0}")]
+    Study(String),
+
+    /// What was being done when `source` happened.
+    #[error("{context}")]
+    Context {
+        context: String,
+        #[source]
+        source: Box<Error>,
+    },
+
+    #[error("cannot read back {}", path.display())]
+    ReadBack {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(transparent)]
+    Io(#[from] sarlab_io::Error),
+
+    #[error(transparent)]
+    Filter(#[from] sarlab_filter::Error),
+
+    #[error(transparent)]
+    Features(#[from] sarlab_features::Error),
+
+    #[error(transparent)]
+    Svm(#[from] sarlab_svm::Error),
+
+    #[error(transparent)]
+    Track(#[from] sarlab_track::Error),
+
+    #[error(transparent)]
+    Report(#[from] sarlab_report::Error),
+
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `.context(...)` for the engine's results: the message says what was being done.
+pub(crate) trait Context<T> {
+    fn context_with(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context_with(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::Context {
+            context: context(),
+            source: Box::new(e.into()),
+        })
+    }
+}

@@ -1,0 +1,101 @@
+//! Filter sweeps of `[preprocess]`: a string, a list of strings, or a table whose list
+//! values sweep, expanded into canonical filter spec strings.
+
+use sarlab_filter::frequency::FrequencyFilter;
+use sarlab_filter::spatial::SpeckleFilter;
+
+/// One value of a filter axis: the text recorded for it and the filter (`None` for
+/// `"none"`).
+pub(crate) type FilterValue<F> = (String, Option<F>);
+
+/// A speckle-filter axis from `preprocess.speckle`.
+pub(crate) fn speckle_axis(value: &toml::Value) -> Result<Vec<FilterValue<SpeckleFilter>>, String> {
+    let key = "preprocess.speckle";
+    spec_strings(key, value, false)?
+        .into_iter()
+        .map(|text| parse(key, text))
+        .collect()
+}
+
+/// A frequency-filter axis from `preprocess.filter`.
+pub(crate) fn frequency_axis(
+    value: &toml::Value,
+) -> Result<Vec<FilterValue<FrequencyFilter>>, String> {
+    let key = "preprocess.filter";
+    spec_strings(key, value, true)?
+        .into_iter()
+        .map(|text| parse(key, text))
+        .collect()
+}
+
+fn parse<F>(key: &str, text: String) -> Result<FilterValue<F>, String>
+where
+    F: std::str::FromStr,
+    F::Err: std::fmt::Display,
+{
+    if text == "none" {
+        return Ok((text, None));
+    }
+    let filter = text.parse().map_err(|e| format!("`{key}`: {e}"))?;
+    Ok((text, Some(filter)))
+}
+
+/// A filter sweep as canonical spec strings: a string, a list of strings, or a table
+/// (`kind` and, for frequency filters, `band` first; every other key in name order)
+/// whose list values are expanded as a cartesian product.
+fn spec_strings(key: &str, value: &toml::Value, frequency: bool) -> Result<Vec<String>, String> {
+    let scalar = |v: &toml::Value, at: &str| -> Result<String, String> {
+        match v {
+            toml::Value::String(s) => Ok(s.clone()),
+            toml::Value::Integer(i) => Ok(i.to_string()),
+            toml::Value::Float(f) => Ok(f.to_string()),
+            other => Err(format!("`{at}` = {other}: expected a string or a number")),
+        }
+    };
+    let values = |v: &toml::Value, at: &str| -> Result<Vec<String>, String> {
+        match v {
+            toml::Value::Array(items) if items.is_empty() => {
+                Err(format!("`{at}` is an empty list: give at least one value"))
+            }
+            toml::Value::Array(items) => items.iter().map(|i| scalar(i, at)).collect(),
+            other => Ok(vec![scalar(other, at)?]),
+        }
+    };
+    let toml::Value::Table(table) = value else {
+        return values(value, key);
+    };
+    let kinds = values(
+        table
+            .get("kind")
+            .ok_or_else(|| format!("`{key}` needs `kind` (e.g. kind = \"lee\")"))?,
+        &format!("{key}.kind"),
+    )?;
+    let mut axes: Vec<(String, Vec<String>)> = Vec::new();
+    if frequency {
+        let band = table
+            .get("band")
+            .ok_or_else(|| format!("`{key}` needs `band` (e.g. band = \"lowpass\")"))?;
+        axes.push((String::new(), values(band, &format!("{key}.band"))?));
+    }
+    for (k, v) in table {
+        if k != "kind" && k != "band" {
+            axes.push((k.clone(), values(v, &format!("{key}.{k}"))?));
+        }
+    }
+    let mut specs = kinds;
+    for (name, options) in &axes {
+        specs = specs
+            .iter()
+            .flat_map(|prefix| {
+                options.iter().map(move |o| {
+                    if name.is_empty() {
+                        format!("{prefix}:{o}")
+                    } else {
+                        format!("{prefix}:{name}={o}")
+                    }
+                })
+            })
+            .collect();
+    }
+    Ok(specs)
+}

@@ -1,0 +1,570 @@
+//! The expansion of a spec into the fixed, ordered list of configurations to run.
+//!
+//! The configurations are the cartesian product, per `[[features]]` block, of the
+//! preprocessing axes, that block's axes and the SVM axes, enumerated in a fixed order
+//! (blocks in file order; then crop, intensity, speckle, filter, the block's parameters
+//! in the order they are documented, pca, whiten, then the SVM grid's kernel, C,
+//! gamma, degree, coef0). Each configuration records its parameters by name; with the
+//! dataset digest they make the configuration hash a database deduplicates by.
+
+use std::path::{Path, PathBuf};
+
+use sarlab_features::FeatureMethod;
+use sarlab_features::pca::{PcaParams, PcaSolver};
+use sarlab_filter::Preprocess;
+use sarlab_io::synth::SynthConfig;
+use sarlab_io::{DatasetOptions, DecodeOptions, DepressionSplits, FolderLayout};
+use sarlab_svm::{Gamma, SvmGrid, SvmParams, SweptValue};
+use sarlab_track::ParamValue;
+
+use crate::error::{Error, Result};
+use crate::feature_axes::{self, Sweep};
+use crate::filters;
+use crate::spec::{DatasetSource, PcaSolverName, Spec};
+
+/// Plans larger than this need the caller's explicit consent (`sarlab run
+/// --allow-large`): a mistyped axis should not start a study that cannot finish.
+pub const LARGE_PLAN: usize = 10_000;
+
+/// One feature setting: preprocessing plus an extractor with fixed parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureConfig {
+    pub preprocess: Preprocess,
+    pub method: FeatureMethod,
+    /// PCA fitted on the training part after standardisation; `None` keeps the features.
+    pub pca: Option<PcaParams>,
+    /// Recorded parameters of this feature setting (preprocessing and extractor).
+    pub params: Vec<(String, ParamValue)>,
+}
+
+impl FeatureConfig {
+    /// `key=value` of the setting's own parameters, for reports.
+    pub fn describe(&self) -> String {
+        describe(&self.params)
+    }
+}
+
+/// One point of the SVM grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridPoint {
+    pub svm: SvmParams,
+    /// Recorded parameters: kernel, C, gamma (`none` for linear), then degree and
+    /// coef0 where the kernel uses them.
+    pub params: Vec<(String, ParamValue)>,
+}
+
+/// The expanded, validated study.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub spec: Spec,
+    pub spec_path: PathBuf,
+    pub spec_text: String,
+    pub features: Vec<FeatureConfig>,
+    pub grid: Vec<GridPoint>,
+}
+
+/// `k=v k=v` for the parameters that vary between configurations (not `feature`).
+pub fn describe(params: &[(String, ParamValue)]) -> String {
+    params
+        .iter()
+        .filter(|(k, _)| k != "feature")
+        .map(|(k, v)| {
+            let short = k.rsplit('.').next().unwrap_or(k);
+            format!("{short}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads, validates and expands a spec file. `data_override` replaces `dataset.path`
+/// with an existing folder dataset (so a study written for the synthetic default runs
+/// unchanged on real chips: the folder is read, never generated).
+pub fn load_plan(path: &Path, data_override: Option<&Path>) -> Result<Plan> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadSpec {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut spec = Spec::parse(&text, path)?;
+    if let Some(data) = data_override {
+        spec.dataset.path = data.to_path_buf();
+        spec.dataset.source = DatasetSource::Folder;
+        spec.dataset.synthetic = None;
+    }
+    Plan::new(spec, path, text)
+}
+
+impl Plan {
+    /// Validates and expands `spec` (read from `path`, whose TOML is `text`).
+    pub fn new(spec: Spec, path: &Path, text: String) -> Result<Plan> {
+        let invalid = |message: String| Error::InvalidSpec {
+            path: path.to_path_buf(),
+            message,
+        };
+        check_spec(&spec).map_err(invalid)?;
+        let features = expand_features(&spec, &text).map_err(invalid)?;
+        let grid = expand_grid(&spec).map_err(invalid)?;
+        Ok(Plan {
+            spec,
+            spec_path: path.to_path_buf(),
+            spec_text: text,
+            features,
+            grid,
+        })
+    }
+
+    pub fn configurations(&self) -> usize {
+        self.features.len() * self.grid.len()
+    }
+
+    /// Feature methods in first-appearance order.
+    pub fn methods(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for f in &self.features {
+            if !out.contains(&f.method.name()) {
+                out.push(f.method.name());
+            }
+        }
+        out
+    }
+
+    /// The parameters recorded for configuration (`feature`, `grid`) at `stage` ("cv"
+    /// or "test"): its feature setting's, its grid point's, then those every run of the
+    /// study shares. With the dataset digest they make the configuration hash, so their
+    /// names, values and order must not change (`tests/snapshots/config_hashes.tsv`).
+    pub fn params_of(&self, feature: usize, grid: usize, stage: &str) -> Vec<(String, ParamValue)> {
+        let mut params = self.features[feature].params.clone();
+        params.extend(self.grid[grid].params.iter().cloned());
+        params.extend(self.common_params(stage));
+        params
+    }
+
+    /// Parameters shared by every configuration run of the study.
+    fn common_params(&self, stage: &str) -> Vec<(String, ParamValue)> {
+        let svm = &self.spec.svm;
+        vec![
+            ("folds".to_owned(), svm.folds.into()),
+            ("seed".to_owned(), ParamValue::Int(self.spec.seed as i64)),
+            ("standardize".to_owned(), svm.standardize.into()),
+            ("tolerance".to_owned(), svm.tolerance.into()),
+            (
+                "class_weight".to_owned(),
+                svm.class_weight.to_string().into(),
+            ),
+            ("shrinking".to_owned(), svm.shrinking.into()),
+            ("backend".to_owned(), svm.backend.name().into()),
+            (
+                "max_iterations".to_owned(),
+                svm.max_iterations
+                    .map_or(ParamValue::from("libsvm"), ParamValue::from),
+            ),
+            ("stage".to_owned(), stage.into()),
+        ]
+    }
+
+    /// The run name of configuration (`feature`, `grid`).
+    pub fn run_name(&self, feature: usize, grid: usize) -> String {
+        let f = &self.features[feature];
+        format!(
+            "{} {} {}",
+            f.method.name(),
+            f.describe(),
+            describe(&self.grid[grid].params)
+        )
+    }
+
+    /// `key=value` of both parts of configuration (`feature`, `grid`), for reports.
+    pub fn describe(&self, feature: usize, grid: usize) -> String {
+        format!(
+            "{} {}",
+            self.features[feature].describe(),
+            describe(&self.grid[grid].params)
+        )
+    }
+
+    /// How the dataset is found and read.
+    pub fn dataset_options(&self) -> DatasetOptions {
+        let ds = &self.spec.dataset;
+        let depression = match &ds.depression {
+            Some(d) => DepressionSplits {
+                train: d.train.clone(),
+                test: d.test.clone(),
+            },
+            None => DepressionSplits::default(),
+        };
+        DatasetOptions {
+            format: ds.format,
+            layout: FolderLayout {
+                train: ds.train.clone(),
+                test: ds.test.clone(),
+            },
+            depression,
+            decode: DecodeOptions {
+                band: ds.band,
+                verify_md5: ds.verify_md5,
+            },
+        }
+    }
+
+    /// Settings of the synthetic generator for `source = "synthetic"`.
+    pub fn synth_config(&self) -> Result<SynthConfig> {
+        let mut table = self.spec.dataset.synthetic.clone().unwrap_or_default();
+        table
+            .entry("seed")
+            .or_insert_with(|| toml::Value::Integer(self.spec.seed as i64));
+        let invalid = |message: String| Error::InvalidSpec {
+            path: self.spec_path.clone(),
+            message: format!("dataset.synthetic: {message}"),
+        };
+        let config: SynthConfig = table.try_into().map_err(|e| invalid(e.to_string()))?;
+        config.validate().map_err(|e| invalid(e.to_string()))?;
+        Ok(config)
+    }
+}
+
+/// The rules that concern the spec as a whole rather than one axis.
+fn check_spec(spec: &Spec) -> Result<(), String> {
+    if spec.name.is_empty()
+        || !spec
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(format!(
+            "`name` = {:?}: use letters, digits, '-', '_' or '.' (it names the report folder)",
+            spec.name
+        ));
+    }
+    if spec.dataset.path.as_os_str().is_empty() {
+        return Err("`dataset.path` is empty".to_owned());
+    }
+    if spec.dataset.source == DatasetSource::Folder && spec.dataset.synthetic.is_some() {
+        return Err("`dataset.synthetic` is only allowed with source = \"synthetic\"".to_owned());
+    }
+    if let Some(d) = &spec.dataset.depression {
+        for (key, angles) in [("train", &d.train), ("test", &d.test)] {
+            if angles.is_empty()
+                || angles
+                    .iter()
+                    .any(|a| !a.is_finite() || !(0.0..=90.0).contains(a))
+            {
+                return Err(format!(
+                    "`dataset.depression.{key}` = {angles:?}: give one or more angles in degrees within 0..=90"
+                ));
+            }
+        }
+    }
+    if spec.svm.folds < 2 {
+        return Err(format!(
+            "`svm.folds` = {}: cross-validation needs at least 2 folds",
+            spec.svm.folds
+        ));
+    }
+    if spec.features.is_empty() {
+        return Err("no [[features]] block: name at least one feature method".to_owned());
+    }
+    Ok(())
+}
+
+fn non_empty<T>(key: &str, values: &[T]) -> Result<(), String> {
+    if values.is_empty() {
+        return Err(format!("`{key}` is an empty list: give at least one value"));
+    }
+    Ok(())
+}
+
+/// Every combination of one value per axis of `lengths`, the first axis slowest.
+fn product(lengths: &[usize]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = vec![Vec::new()];
+    for &len in lengths {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                (0..len).map(move |i| {
+                    let mut next = prefix.clone();
+                    next.push(i);
+                    next
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// Preprocessing and reduction axes, shared by every `[[features]]` block.
+struct SharedAxes {
+    crop: Option<Vec<usize>>,
+    intensity: Vec<sarlab_filter::Intensity>,
+    speckle: Option<Vec<filters::FilterValue<sarlab_filter::spatial::SpeckleFilter>>>,
+    filter: Option<Vec<filters::FilterValue<sarlab_filter::frequency::FrequencyFilter>>>,
+    pca: Option<(Vec<usize>, Vec<bool>)>,
+    solver: PcaSolver,
+}
+
+impl SharedAxes {
+    fn of(spec: &Spec) -> Result<Self, String> {
+        let pre = &spec.preprocess;
+        if let Some(crop) = &pre.crop {
+            non_empty("preprocess.crop", crop.values())?;
+            if let Some(bad) = crop.values().iter().find(|&&c| c == 0) {
+                return Err(format!(
+                    "`preprocess.crop` = {bad}: a crop must be at least 1 pixel"
+                ));
+            }
+        }
+        non_empty("preprocess.intensity", pre.intensity.values())?;
+        let pca = match &spec.reduce {
+            Some(reduce) => {
+                non_empty("reduce.pca", reduce.pca.values())?;
+                non_empty("reduce.whiten", reduce.whiten.values())?;
+                Some((reduce.pca.0.clone(), reduce.whiten.0.clone()))
+            }
+            None => None,
+        };
+        let solver = match spec.reduce.as_ref().map(|r| r.solver) {
+            Some(PcaSolverName::Randomized) => PcaSolver::Randomized { seed: spec.seed },
+            _ => PcaSolver::Exact,
+        };
+        Ok(SharedAxes {
+            crop: pre.crop.as_ref().map(|c| c.0.clone()),
+            intensity: pre.intensity.0.clone(),
+            // Filter axes are recorded only when the spec names them, so configurations
+            // of specs without filters keep the hashes they always had.
+            speckle: pre
+                .speckle
+                .as_ref()
+                .map(filters::speckle_axis)
+                .transpose()?,
+            filter: pre
+                .filter
+                .as_ref()
+                .map(filters::frequency_axis)
+                .transpose()?,
+            pca,
+            solver,
+        })
+    }
+
+    /// The sweeps before the method's (crop, intensity, speckle, filter) and after it
+    /// (pca, whiten), as recorded.
+    fn sweeps(&self) -> (Vec<Sweep>, Vec<Sweep>) {
+        let sweep = |key: &str, values: Vec<ParamValue>| Sweep {
+            key: key.to_owned(),
+            values,
+        };
+        let texts = |values: Vec<&String>| {
+            values
+                .into_iter()
+                .map(|t| ParamValue::from(t.as_str()))
+                .collect()
+        };
+        let mut before = Vec::new();
+        if let Some(crop) = &self.crop {
+            before.push(sweep(
+                "crop",
+                crop.iter().map(|&c| ParamValue::from(c)).collect(),
+            ));
+        }
+        before.push(sweep(
+            "intensity",
+            self.intensity
+                .iter()
+                .map(|i| ParamValue::from(i.name()))
+                .collect(),
+        ));
+        if let Some(speckle) = &self.speckle {
+            before.push(sweep(
+                "speckle",
+                texts(speckle.iter().map(|(t, _)| t).collect()),
+            ));
+        }
+        if let Some(filter) = &self.filter {
+            before.push(sweep(
+                "filter",
+                texts(filter.iter().map(|(t, _)| t).collect()),
+            ));
+        }
+        let mut after = Vec::new();
+        if let Some((pca, whiten)) = &self.pca {
+            after.push(sweep(
+                "pca",
+                pca.iter().map(|&n| ParamValue::from(n)).collect(),
+            ));
+            after.push(sweep(
+                "pca.whiten",
+                whiten.iter().map(|&w| ParamValue::from(w)).collect(),
+            ));
+        }
+        (before, after)
+    }
+}
+
+/// Every feature setting of the spec, in enumeration order.
+fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String> {
+    let shared = SharedAxes::of(spec)?;
+    let (before, after) = shared.sweeps();
+    let mut features: Vec<FeatureConfig> = Vec::new();
+    for (block, feature) in spec.features.iter().enumerate() {
+        let name = feature.method.name();
+        let mut sweeps = vec![Sweep {
+            key: "feature".to_owned(),
+            values: vec![ParamValue::from(name)],
+        }];
+        sweeps.extend(before.iter().cloned());
+        sweeps.extend(feature_axes::method_sweeps(block, feature, text)?);
+        sweeps.extend(after.iter().cloned());
+        let lengths: Vec<usize> = sweeps.iter().map(|s| s.values.len()).collect();
+        for at in product(&lengths) {
+            let index = |key: &str| {
+                sweeps
+                    .iter()
+                    .position(|s| s.key == key)
+                    .map(|axis| at[axis])
+            };
+            let params: Vec<(String, ParamValue)> = sweeps
+                .iter()
+                .zip(&at)
+                .map(|(s, &i)| (s.key.clone(), s.values[i].clone()))
+                .collect();
+            let pca = shared
+                .pca
+                .as_ref()
+                .and_then(|(pca, _)| index("pca").map(|i| pca[i]))
+                .filter(|&n| n > 0);
+            let whiten = shared
+                .pca
+                .as_ref()
+                .and_then(|(_, whiten)| index("pca.whiten").map(|i| whiten[i]))
+                .unwrap_or(false);
+            if pca.is_none() && whiten {
+                // Whitening needs components: `pca = 0` is enumerated once, unwhitened.
+                continue;
+            }
+            let pick = |key: &str| index(key).unwrap_or(0);
+            let preprocess = Preprocess {
+                crop: shared.crop.as_ref().map(|c| c[pick("crop")]),
+                intensity: shared.intensity[pick("intensity")],
+                speckle: shared
+                    .speckle
+                    .as_ref()
+                    .and_then(|s| s[pick("speckle")].1.clone()),
+                filter: shared
+                    .filter
+                    .as_ref()
+                    .and_then(|f| f[pick("filter")].1.clone()),
+            };
+            if let (Some(filter), Some(crop)) = (&preprocess.filter, preprocess.crop) {
+                filter.validate(crop, crop).map_err(|e| {
+                    format!("`preprocess.filter` with preprocess.crop = {crop}: {e}")
+                })?;
+            }
+            let method = feature_axes::method_of(&feature.method, &params)
+                .and_then(|m| m.validate().map(|()| m))
+                .map_err(|e| {
+                    let at = match &e {
+                        sarlab_features::Error::InvalidParameter { name, .. } => {
+                            feature_axes::locate(block, feature, name, text)
+                        }
+                        _ => format!("`features[{block}]`"),
+                    };
+                    format!("{at} ({name}): {e}")
+                })?;
+            if let Some(crop) = preprocess.crop {
+                let dim = method.output_len(crop, crop).map_err(|e| {
+                    format!("`features[{block}]` ({name}) with preprocess.crop = {crop}: {e}")
+                })?;
+                if let Some(components) = pca
+                    && components > dim
+                {
+                    let setting: Vec<_> = params
+                        .iter()
+                        .filter(|(k, _)| k != "feature" && !k.starts_with("pca"))
+                        .cloned()
+                        .collect();
+                    return Err(format!(
+                        "`reduce.pca` = {components} is more than the {dim} features of `features[{block}]` ({name}, {}) at preprocess.crop = {crop}",
+                        describe(&setting)
+                    ));
+                }
+            }
+            if features.iter().any(|f| f.params == params) {
+                return Err(format!(
+                    "`features[{block}]` repeats a feature setting already listed: {}",
+                    describe(&params)
+                ));
+            }
+            let mut params = params;
+            if pca.is_some() && shared.solver != PcaSolver::Exact {
+                params.push((
+                    "pca.solver".to_owned(),
+                    ParamValue::from(shared.solver.name()),
+                ));
+            }
+            features.push(FeatureConfig {
+                preprocess,
+                method,
+                pca: pca.map(|components| PcaParams {
+                    components,
+                    whiten,
+                    solver: shared.solver,
+                }),
+                params,
+            });
+        }
+    }
+    Ok(features)
+}
+
+/// The SVM grid, checked and enumerated by [`SvmGrid`], with each point's recorded
+/// parameters.
+fn expand_grid(spec: &Spec) -> Result<Vec<GridPoint>, String> {
+    let svm = &spec.svm;
+    let grid = SvmGrid {
+        kernels: svm.kernel.0.clone(),
+        c: svm.c.0.clone(),
+        gamma: svm.gamma.0.clone(),
+        degree: svm.degree.0.clone(),
+        coef0: svm.coef0.0.clone(),
+        base: SvmParams {
+            tolerance: svm.tolerance,
+            shrinking: svm.shrinking,
+            class_weight: svm.class_weight.clone(),
+            max_iterations: svm.max_iterations,
+            ..SvmParams::default()
+        },
+    };
+    let points = grid.points().map_err(|e| match e {
+        sarlab_svm::Error::InvalidParameter { name, message } => {
+            format!("`svm.{name}` {message}")
+        }
+        other => other.to_string(),
+    })?;
+    Ok(points
+        .into_iter()
+        .map(|svm| GridPoint {
+            params: recorded_grid_params(&svm),
+            svm,
+        })
+        .collect())
+}
+
+/// A grid point's parameters as recorded: what its kernel uses, with `gamma = "none"`
+/// for the linear kernel.
+fn recorded_grid_params(point: &SvmParams) -> Vec<(String, ParamValue)> {
+    let mut params: Vec<(String, ParamValue)> = point
+        .swept()
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                SweptValue::Kernel(k) => ParamValue::from(k.name()),
+                SweptValue::Real(v) | SweptValue::Gamma(Gamma::Value(v)) => ParamValue::Real(v),
+                SweptValue::Gamma(named) => ParamValue::from(named.to_string().as_str()),
+                SweptValue::Degree(d) => ParamValue::Int(i64::from(d)),
+            };
+            (name.to_owned(), value)
+        })
+        .collect();
+    if !point.kernel.uses_gamma() {
+        params.insert(2, ("gamma".to_owned(), ParamValue::from("none")));
+    }
+    params
+}
