@@ -4,14 +4,14 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{Command, DatasetCommand, RunsCommand, SvmCommand, SynthArgs, SynthFormatArg};
 use crate::{
-    dataset_commands, feature_commands, filter_commands, progress, runs_commands, study,
+    dataset_commands, feature_commands, filter_commands, progress, run_command, runs_commands,
     svm_commands,
 };
 use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
 pub fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Run(args) => study::run(&args),
+        Command::Run(args) => run_command::run(&args),
         Command::Dataset(DatasetCommand::Synth(args)) => synth_command(&args),
         Command::Dataset(DatasetCommand::Info(args)) => dataset_commands::info(&args),
         Command::Dataset(DatasetCommand::Convert(args)) => dataset_commands::convert(&args),

@@ -5,8 +5,7 @@ use anyhow::{Context, Result};
 use sarlab_track::{Preview, config_hash};
 
 use crate::cli::RunArgs;
-use crate::spec::Plan;
-use crate::study::Shard;
+use sarlab_study::{Plan, Shard};
 
 /// One feature method's share of the plan.
 #[derive(Debug, Default)]

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::cli::{FeaturesArgs, SplitArg};
 use crate::dataset_commands::{dataset_options, read_single};
 use crate::progress;
-use crate::study::prepared;
+use sarlab_study::prepared;
 
 /// `KEY=VALUE` pairs of `--set`.
 fn settings(args: &FeaturesArgs) -> Result<Vec<(String, String)>> {

@@ -7,13 +7,9 @@ mod dry_run;
 mod feature_commands;
 mod filter_commands;
 mod progress;
+mod run_command;
 mod runs_commands;
-mod spec;
-mod study;
 mod svm_commands;
-
-#[cfg(test)]
-mod hash_snapshot;
 
 use std::process::ExitCode;
 

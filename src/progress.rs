@@ -2,9 +2,12 @@
 //! plain lines on stdout for each finished configuration and refit, without colour.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sarlab_study::{Event, Observer, Task};
 
 pub fn bar(len: usize, message: impl Into<String>) -> ProgressBar {
     let bar = drawn(
@@ -37,120 +40,164 @@ pub fn on_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// The study-wide count of configurations cross-validated by this invocation, for
-/// `k/N` and the study's time estimate.
+/// The bar of the feature setting being cross-validated.
 #[derive(Debug)]
-pub struct StudyClock {
-    start: std::time::Instant,
-    total: usize,
-    done: std::sync::atomic::AtomicUsize,
-}
-
-impl StudyClock {
-    pub fn new(total: usize) -> Self {
-        Self {
-            start: std::time::Instant::now(),
-            total,
-            done: std::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-
-    /// Counts one more configuration done: its study-wide number and the estimated
-    /// seconds left.
-    fn finish_one(&self) -> (usize, f64) {
-        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let per = self.start.elapsed().as_secs_f64() / done as f64;
-        (done, per * self.total.saturating_sub(done) as f64)
-    }
-}
-
-#[derive(Debug, Default)]
-struct GridState {
-    folds_done: Vec<usize>,
-    metric_sum: Vec<f64>,
-    seconds: Vec<f64>,
+struct GridBar {
+    bar: ProgressBar,
+    configurations: usize,
     done: usize,
 }
 
-/// Progress of one feature method's grid, counted in configurations: on a terminal a
-/// bar whose message reads `method k/n` with the study's estimate, otherwise one plain
-/// line per finished configuration (method, study-wide k/N, CV metric, seconds).
-#[derive(Debug)]
-pub struct GridProgress<'c> {
-    method: &'static str,
-    metric: String,
-    folds: usize,
-    names: Vec<String>,
-    clock: &'c StudyClock,
-    state: std::sync::Mutex<GridState>,
-    bar: ProgressBar,
+/// A study's events drawn as bars (terminal) or logged as lines; `on_started` hears
+/// the study run's uuid and database once it exists.
+pub struct StudyProgress<F> {
+    on_started: F,
+    terminal: bool,
+    task: Mutex<Option<ProgressBar>>,
+    grid: Mutex<Option<GridBar>>,
 }
 
-impl<'c> GridProgress<'c> {
-    /// `names` are the run names of the configurations, in grid order.
-    pub fn new(
-        method: &'static str,
-        metric: &str,
-        folds: usize,
-        names: Vec<String>,
-        clock: &'c StudyClock,
-    ) -> Self {
-        let n = names.len();
-        let bar = drawn(n * folds, "{msg:>40} [{bar:32}] {elapsed_precise}");
-        bar.set_message(format!("{method} 0/{n}"));
+impl<F: Fn(String, PathBuf) + Sync> StudyProgress<F> {
+    pub fn new(on_started: F) -> Self {
         Self {
-            method,
-            metric: metric.to_owned(),
-            folds,
-            clock,
-            state: std::sync::Mutex::new(GridState {
-                folds_done: vec![0; n],
-                metric_sum: vec![0.0; n],
-                seconds: vec![0.0; n],
-                done: 0,
+            on_started,
+            terminal: on_terminal(),
+            task: Mutex::new(None),
+            grid: Mutex::new(None),
+        }
+    }
+
+    fn with_task(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {
+        if let Ok(mut task) = self.task.lock() {
+            f(&mut task);
+        }
+    }
+
+    fn with_grid(&self, f: impl FnOnce(&mut Option<GridBar>)) {
+        if let Ok(mut grid) = self.grid.lock() {
+            f(&mut grid);
+        }
+    }
+}
+
+fn task_label(task: Task) -> String {
+    match task {
+        Task::GenerateDataset => "generating dataset".to_owned(),
+        Task::LoadChips => "loading chips".to_owned(),
+        Task::Extract { method, split } => format!("{method} features ({split})"),
+    }
+}
+
+impl<F: Fn(String, PathBuf) + Sync> Observer for StudyProgress<F> {
+    fn on(&self, event: Event<'_>) {
+        match event {
+            Event::Started { run, db } => (self.on_started)(run.to_owned(), db.to_path_buf()),
+            Event::DeadRunFailed { run, reason } => eprintln!("marked run {run} FAILED: {reason}"),
+            Event::TaskStarted { task, steps } => {
+                self.with_task(|slot| *slot = Some(bar(steps, task_label(task))));
+            }
+            Event::TaskStep { .. } => self.with_task(|slot| {
+                if let Some(bar) = slot {
+                    bar.inc(1);
+                }
             }),
-            names,
-            bar,
+            Event::TaskFinished { .. } => self.with_task(|slot| {
+                if let Some(bar) = slot.take() {
+                    bar.finish_and_clear();
+                }
+            }),
+            Event::DatasetGenerated { path, chips, seed } => eprintln!(
+                "generated the synthetic SAR dataset: {chips} chips in {} (seed {seed})",
+                path.display()
+            ),
+            Event::DatasetLoaded { dataset } => {
+                let skipped = dataset.skipped;
+                if skipped.not_chips + skipped.other_depression > 0 {
+                    eprintln!(
+                        "note: {} skipped {} file(s) that are not {} chips and {} Phoenix chip(s) at other depressions",
+                        dataset.root.display(),
+                        skipped.not_chips,
+                        dataset.format,
+                        skipped.other_depression
+                    );
+                }
+            }
+            Event::ConfigurationsStarted {
+                method,
+                names,
+                folds,
+                ..
+            } => self.with_grid(|slot| {
+                let n = names.len();
+                let bar = drawn(n * folds, "{msg:>40} [{bar:32}] {elapsed_precise}");
+                bar.set_message(format!("{method} 0/{n}"));
+                *slot = Some(GridBar {
+                    bar,
+                    configurations: n,
+                    done: 0,
+                });
+            }),
+            Event::FoldFinished { .. } => self.with_grid(|slot| {
+                if let Some(grid) = slot {
+                    grid.bar.inc(1);
+                }
+            }),
+            Event::ConfigurationFinished {
+                method,
+                name,
+                done,
+                study_total,
+                metric,
+                value,
+                seconds,
+                elapsed,
+            } => {
+                if self.terminal {
+                    let left =
+                        elapsed / done.max(1) as f64 * study_total.saturating_sub(done) as f64;
+                    self.with_grid(|slot| {
+                        if let Some(grid) = slot {
+                            grid.done += 1;
+                            grid.bar.set_message(format!(
+                                "{method} {}/{} · study {done}/{study_total} eta {}",
+                                grid.done,
+                                grid.configurations,
+                                clock_text(left)
+                            ));
+                        }
+                    });
+                } else {
+                    println!(
+                        "cv {done}/{study_total} {name}: {metric} {value:.4} ({seconds:.1} s)"
+                    );
+                }
+            }
+            Event::ConfigurationsRecorded { .. } => self.with_grid(|slot| {
+                if let Some(grid) = slot.take() {
+                    grid.bar.finish_and_clear();
+                }
+            }),
+            Event::Refit {
+                name,
+                metric,
+                value,
+                seconds,
+                ..
+            } => {
+                if !self.terminal {
+                    println!("refit {name}: test {metric} {value:.4} ({seconds:.1} s)");
+                }
+            }
+            Event::ReportWritten { .. } => {}
         }
     }
+}
 
-    /// Records one scored fold of configuration `configuration`.
-    pub fn fold_done(&self, configuration: usize, metric: f64, seconds: f64) {
-        self.bar.inc(1);
-        let Ok(mut state) = self.state.lock() else {
-            return;
-        };
-        state.folds_done[configuration] += 1;
-        state.metric_sum[configuration] += metric;
-        state.seconds[configuration] += seconds;
-        if state.folds_done[configuration] != self.folds {
-            return;
-        }
-        state.done += 1;
-        let (k, left) = self.clock.finish_one();
-        let n = self.names.len();
-        if on_terminal() {
-            self.bar.set_message(format!(
-                "{} {}/{n} · study {k}/{} eta {}",
-                self.method,
-                state.done,
-                self.clock.total,
-                clock_text(left)
-            ));
-        } else {
-            println!(
-                "cv {k}/{} {}: {} {:.4} ({:.1} s)",
-                self.clock.total,
-                self.names[configuration],
-                self.metric,
-                state.metric_sum[configuration] / self.folds as f64,
-                state.seconds[configuration]
-            );
-        }
-    }
-
-    pub fn finish(&self) {
-        self.bar.finish_and_clear();
+impl<F> std::fmt::Debug for StudyProgress<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StudyProgress")
+            .field("terminal", &self.terminal)
+            .finish_non_exhaustive()
     }
 }
 

@@ -11,10 +11,11 @@ pub enum Error {
     },
 
     /// The TOML does not parse or does not have the spec's shape (its message gives
-    /// the line).
-    #[error("invalid experiment spec {}", path.display())]
+    /// the line); `key` is the dotted key it is about, when known.
+    #[error("invalid experiment spec {}{}", path.display(), key.as_ref().map(|k| format!(": `{k}`")).unwrap_or_default())]
     ParseSpec {
         path: PathBuf,
+        key: Option<String>,
         #[source]
         source: Box<toml::de::Error>,
     },

@@ -5,6 +5,7 @@
 use sarlab_features::{FeatureMethod, SettingKind};
 use sarlab_track::ParamValue;
 
+use crate::locate::line_of;
 use crate::spec::FeatureSpec;
 
 /// One swept parameter: its recorded name and values.
@@ -12,15 +13,6 @@ use crate::spec::FeatureSpec;
 pub(crate) struct Sweep {
     pub key: String,
     pub values: Vec<ParamValue>,
-}
-
-/// The 1-based line of byte offset `at` in `text`.
-pub(crate) fn line_of(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// Where block `block`'s parameter `key` is written, for messages: `features[0].key

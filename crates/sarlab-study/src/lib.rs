@@ -47,6 +47,7 @@ mod feature_axes;
 mod filters;
 mod heartbeat;
 mod load;
+mod locate;
 mod observer;
 mod plan;
 mod refit;

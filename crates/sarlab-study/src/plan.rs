@@ -443,10 +443,7 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
             let preprocess = Preprocess {
                 crop: shared.crop.as_ref().map(|c| c[pick("crop")]),
                 intensity: shared.intensity[pick("intensity")],
-                speckle: shared
-                    .speckle
-                    .as_ref()
-                    .and_then(|s| s[pick("speckle")].1.clone()),
+                speckle: shared.speckle.as_ref().and_then(|s| s[pick("speckle")].1),
                 filter: shared
                     .filter
                     .as_ref()

@@ -257,3 +257,47 @@ impl StudyRun<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn record(feature: usize, grid: usize, selection: f64) -> CvRecord {
+        CvRecord {
+            feature,
+            grid,
+            uuid: format!("{feature}-{grid}"),
+            cv_accuracy: (0.0, 0.0),
+            cv_f1_macro: (0.0, 0.0),
+            cv_selection: (selection, 0.0),
+            fit_seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_best_is_the_highest_mean_with_ties_to_grid_order() {
+        let text = "name = \"t\"\nseed = 1\n[dataset]\nsource = \"folder\"\npath = \"d\"\n\
+                    [[features]]\nmethod = \"raw\"\n[[features]]\nmethod = \"hog\"\n[svm]\nC = [1, 2, 3]\n";
+        let path = Path::new("t.toml");
+        let plan = Plan::new(
+            crate::Spec::parse(text, path).expect("spec"),
+            path,
+            text.to_owned(),
+        )
+        .expect("plan");
+        let records = vec![
+            record(0, 0, f64::NAN),
+            record(0, 1, 0.8),
+            record(0, 2, 0.8),
+            record(1, 0, 0.5),
+            record(1, 1, 0.9),
+            record(1, 2, 0.7),
+        ];
+        let best = |method| best_record(&plan, method, &records).map(|r| r.uuid.clone());
+        // A NaN never wins; of two equal means the first in grid order does.
+        assert_eq!(best("raw").as_deref(), Some("0-1"));
+        assert_eq!(best("hog").as_deref(), Some("1-1"));
+        assert_eq!(best("gabor"), None);
+    }
+}

@@ -77,6 +77,17 @@ impl Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn exactly_one_shard_takes_each_position(count in 1usize..64, position in 0usize..100_000) {
+            let takers = (0..count)
+                .filter(|&index| Shard { index, count }.takes(position))
+                .count();
+            prop_assert_eq!(takers, 1);
+        }
+    }
 
     #[test]
     fn flags_and_slurm_variables_resolve() {

@@ -298,8 +298,11 @@ fn gamma_axis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Axis<Gamma>,
 impl Spec {
     /// The spec of TOML `text`; `path` names it in errors.
     pub fn parse(text: &str, path: &std::path::Path) -> crate::Result<Spec> {
-        toml::from_str(text).map_err(|source| crate::Error::ParseSpec {
+        toml::from_str(text).map_err(|source: toml::de::Error| crate::Error::ParseSpec {
             path: path.to_path_buf(),
+            key: source
+                .span()
+                .and_then(|span| crate::locate::key_at(text, span)),
             source: Box::new(source),
         })
     }

@@ -1,0 +1,443 @@
+//! The study engine in process (no binary): deduplication by configuration hash,
+//! shards that partition the plan, the best-pick rule, refits on the train split only,
+//! and a FAILED study run on every error path after the run starts.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ndarray::Array2;
+use sarlab_io::{Dataset, DatasetIndex, Split};
+use sarlab_study::{Event, Observer, Outcome, Plan, Shard, Silent, Spec, Study, Task};
+use sarlab_svm::{FeatureTransform, refit_and_test};
+use sarlab_track::{RunStatus, Store, config_hash};
+
+const SPEC: &str = r#"
+name = "engine"
+seed = 5
+
+[dataset]
+source = "synthetic"
+path = "data"
+
+[dataset.synthetic]
+chip_size = 36
+train_per_class = 6
+test_per_class = 3
+
+[preprocess]
+crop = 32
+intensity = ["db", "linear"]
+
+[[features]]
+method = "raw"
+downsample = 4
+
+[[features]]
+method = "hog"
+pixels_per_cell = 8
+cells_per_block = 2
+
+[svm]
+C = [1, 10]
+gamma = ["scale", 0.001]
+folds = 3
+"#;
+
+struct Bench {
+    dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary folder"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The plan of `text`, its data under this bench's folder.
+    fn plan(&self, text: &str) -> Plan {
+        let text = text.replace(
+            "path = \"data\"",
+            &format!("path = {:?}", self.path("data").display().to_string()),
+        );
+        let path = self.path("engine.toml");
+        std::fs::write(&path, &text).expect("write the spec");
+        Plan::new(Spec::parse(&text, &path).expect("spec"), &path, text).expect("plan")
+    }
+
+    fn study(&self, shard: Shard) -> Study {
+        Study {
+            shard,
+            force: false,
+            reports: self.path("reports"),
+            version: "test".to_owned(),
+        }
+    }
+
+    fn run(&self, plan: &Plan, db: &str, shard: Shard) -> sarlab_study::Result<Outcome> {
+        let mut store = Store::open(&self.path(db)).expect("open the database");
+        self.study(shard).run(plan, &mut store, &Silent)
+    }
+}
+
+/// Every event's kind and, for tasks and runs, what it was about.
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<String>>,
+    study_run: Mutex<Option<String>>,
+}
+
+impl Observer for Recorder {
+    fn on(&self, event: Event<'_>) {
+        let line = match &event {
+            Event::Started { run, .. } => {
+                *self.study_run.lock().expect("lock") = Some(run.to_string());
+                "started".to_owned()
+            }
+            Event::TaskStarted { task, .. } => format!("task {task:?}"),
+            Event::Refit { name, .. } => format!("refit {name}"),
+            Event::ConfigurationFinished {
+                done, study_total, ..
+            } => {
+                format!("configuration {done}/{study_total}")
+            }
+            Event::TaskStep { .. } | Event::FoldFinished { .. } => return,
+            other => format!("{other:?}")
+                .split([' ', '{'])
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+        };
+        self.events.lock().expect("lock").push(line);
+    }
+}
+
+fn cv_hashes(plan: &Plan, digest: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for fi in 0..plan.features.len() {
+        for gi in 0..plan.grid.len() {
+            out.push(config_hash(digest, &plan.params_of(fi, gi, "cv")));
+        }
+    }
+    out
+}
+
+fn digest_of(store: &Store, outcome: &Outcome) -> String {
+    store.run(&outcome.run).expect("study run").tags["dataset_digest"].clone()
+}
+
+#[test]
+fn a_rerun_skips_every_configuration_by_hash() {
+    let bench = Bench::new();
+    let plan = bench.plan(SPEC);
+    let first = bench
+        .run(&plan, "runs.db", Shard::all())
+        .expect("first run");
+    assert_eq!((first.ran, first.skipped), (plan.configurations(), 0));
+    let again = bench
+        .run(&plan, "runs.db", Shard::all())
+        .expect("second run");
+    assert_eq!((again.ran, again.skipped), (0, plan.configurations()));
+    // Same numbers the second time: read from the database, not recomputed.
+    let (a, b) = (first.report.expect("report"), again.report.expect("report"));
+    assert_eq!(a.report.methods, b.report.methods);
+    // A plan with one more C value runs only the new points.
+    let wider = bench.plan(&SPEC.replace("C = [1, 10]", "C = [1, 10, 100]"));
+    let third = bench
+        .run(&wider, "runs.db", Shard::all())
+        .expect("wider run");
+    assert_eq!(
+        (third.ran, third.skipped),
+        (
+            wider.configurations() - plan.configurations(),
+            plan.configurations()
+        )
+    );
+}
+
+#[test]
+fn shards_partition_the_plan() {
+    let bench = Bench::new();
+    let plan = bench.plan(SPEC);
+    let shards = 3;
+    let mut seen = Vec::new();
+    for index in 0..shards {
+        let db = format!("shard{index}.db");
+        let outcome = bench
+            .run(
+                &plan,
+                &db,
+                Shard {
+                    index,
+                    count: shards,
+                },
+            )
+            .expect("shard run");
+        assert!(outcome.report.is_none(), "a shard writes no report");
+        let store = Store::open(&bench.path(&db)).expect("db");
+        let digest = digest_of(&store, &outcome);
+        let mut store = store;
+        let experiment = store.experiment("engine").expect("experiment");
+        let mine: Vec<usize> = cv_hashes(&plan, &digest)
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                matches!(
+                    store.run_by_hash(experiment, h).expect("lookup"),
+                    Some((_, RunStatus::Finished))
+                )
+            })
+            .map(|(position, _)| position)
+            .collect();
+        assert_eq!(mine.len(), outcome.ran);
+        assert!(mine.iter().all(|p| p % shards == index), "{mine:?}");
+        seen.extend(mine);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..plan.configurations()).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_best_configuration_is_refit_on_the_train_split_only() {
+    let bench = Bench::new();
+    let plan = bench.plan(SPEC);
+    let recorder = Recorder::default();
+    let mut store = Store::open(&bench.path("runs.db")).expect("db");
+    let outcome = bench
+        .study(Shard::all())
+        .run(&plan, &mut store, &recorder)
+        .expect("study");
+    let digest = digest_of(&store, &outcome);
+    let experiment = store.experiment("engine").expect("experiment");
+    let metric = plan.spec.svm.metric;
+    let dataset = full_dataset(&plan);
+    let y_train: Vec<usize> = dataset
+        .chips_in(Split::Train)
+        .map(|c| c.class_index)
+        .collect();
+    let y_test: Vec<usize> = dataset
+        .chips_in(Split::Test)
+        .map(|c| c.class_index)
+        .collect();
+    for method in plan.methods() {
+        // The best pick: highest mean CV metric, ties to the first in plan order.
+        let mut best: Option<(usize, usize, f64, String)> = None;
+        for fi in (0..plan.features.len()).filter(|&f| plan.features[f].method.name() == method) {
+            for gi in 0..plan.grid.len() {
+                let hash = config_hash(&digest, &plan.params_of(fi, gi, "cv"));
+                let (uuid, _) = store
+                    .run_by_hash(experiment, &hash)
+                    .expect("q")
+                    .expect("cv run");
+                let value = store
+                    .run(&uuid)
+                    .expect("run")
+                    .metric(&format!("cv_{metric}_mean"), 0)
+                    .expect("mean");
+                if best.as_ref().is_none_or(|b| value > b.2) {
+                    best = Some((fi, gi, value, uuid));
+                }
+            }
+        }
+        let (fi, gi, _, cv_uuid) = best.expect("a best configuration");
+        let hash = config_hash(&digest, &plan.params_of(fi, gi, "test"));
+        let (test_uuid, status) = store
+            .run_by_hash(experiment, &hash)
+            .expect("q")
+            .expect("test run");
+        assert_eq!(status, RunStatus::Finished);
+        let test_run = store.run(&test_uuid).expect("test run");
+        assert_eq!(
+            test_run.tags["cv_run"], cv_uuid,
+            "{method}: not the best CV run"
+        );
+
+        // The same refit computed here from the train split alone gives the recorded
+        // test scores.
+        let feature = &plan.features[fi];
+        let features_of = |split| features(&plan, fi, &dataset, split);
+        let (evaluation, _) = refit_and_test(
+            features_of(Split::Train).view(),
+            &y_train,
+            features_of(Split::Test).view(),
+            &y_test,
+            dataset.classes.len(),
+            &plan.grid[gi].svm,
+            &FeatureTransform {
+                standardize: plan.spec.svm.standardize,
+                pca: feature.pca,
+            },
+            plan.spec.svm.backend,
+        )
+        .expect("refit");
+        for (name, value) in evaluation.metrics.named() {
+            assert_eq!(
+                test_run.metric(&format!("test_{name}"), 0),
+                Some(value),
+                "{method} {name}"
+            );
+        }
+        assert_eq!(
+            test_run.metric("support_vectors", 0),
+            Some(evaluation.support_vectors as f64)
+        );
+        assert!(evaluation.support_vectors <= y_train.len());
+    }
+    // Each refit extracts the train split, then the test split, then reports.
+    let events = recorder.events.lock().expect("lock").clone();
+    let refits: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.starts_with("refit "))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(refits.len(), plan.methods().len());
+    for &at in &refits {
+        let tasks: Vec<&String> = events[..at]
+            .iter()
+            .filter(|e| e.starts_with("task Extract"))
+            .collect();
+        assert!(
+            tasks[tasks.len() - 2].contains("split: Train"),
+            "{events:#?}"
+        );
+        assert!(
+            tasks[tasks.len() - 1].contains("split: Test"),
+            "{events:#?}"
+        );
+    }
+    assert!(events.contains(&format!("configuration {0}/{0}", plan.configurations())));
+}
+
+/// Every chip of the dataset, whole.
+fn full_dataset(plan: &Plan) -> Dataset {
+    DatasetIndex::scan(&plan.spec.dataset.path, &plan.dataset_options())
+        .expect("scan")
+        .load(&|| {})
+        .expect("load")
+}
+
+fn features(plan: &Plan, feature: usize, dataset: &Dataset, split: Split) -> Array2<f64> {
+    let config = &plan.features[feature];
+    let rows: Vec<Vec<f64>> = dataset
+        .chips_in(split)
+        .map(|chip| {
+            let image = sarlab_study::prepared(&config.preprocess, dataset, chip).expect("chip");
+            config.method.extract(image.view()).expect("features")
+        })
+        .collect();
+    let cols = rows[0].len();
+    Array2::from_shape_vec((rows.len(), cols), rows.concat()).expect("matrix")
+}
+
+/// Runs `plan` expecting an error; returns the error text and the study run, which
+/// must be FAILED with that reason.
+fn failed(bench: &Bench, plan: &Plan, reports: Option<&Path>) -> (String, String) {
+    let recorder = Recorder::default();
+    let mut store = Store::open(&bench.path("runs.db")).expect("db");
+    let mut study = bench.study(Shard::all());
+    if let Some(reports) = reports {
+        study.reports = reports.to_path_buf();
+    }
+    let err = study
+        .run(plan, &mut store, &recorder)
+        .expect_err("the study fails");
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let run = recorder
+        .study_run
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a study run");
+    let stored = store.run(&run).expect("the study run is recorded");
+    assert_eq!(stored.status, RunStatus::Failed, "{text}");
+    assert_eq!(stored.failure_reason.as_deref(), Some(text.as_str()));
+    (text, run)
+}
+
+#[test]
+fn every_error_path_leaves_a_failed_study_run() {
+    let bench = Bench::new();
+    // A folder that is not a dataset.
+    std::fs::create_dir_all(bench.path("empty")).expect("mkdir");
+    let folder = SPEC
+        .replace("source = \"synthetic\"", "source = \"folder\"")
+        .replace(
+            "[dataset.synthetic]\nchip_size = 36\ntrain_per_class = 6\ntest_per_class = 3\n",
+            "",
+        );
+    let (text, _) = failed(
+        &bench,
+        &bench.plan(&folder.replace("path = \"data\"", "path = \"data-none\"")),
+        None,
+    );
+    assert!(text.contains("cannot use dataset"), "{text}");
+
+    // More folds than train chips of a class.
+    let (text, _) = failed(
+        &bench,
+        &bench.plan(&SPEC.replace("folds = 3", "folds = 7")),
+        None,
+    );
+    assert!(text.contains("`svm.folds` = 7"), "{text}");
+
+    // A crop larger than the chips.
+    let (text, _) = failed(
+        &bench,
+        &bench.plan(&SPEC.replace("crop = 32", "crop = 40")),
+        None,
+    );
+    assert!(text.contains("40"), "{text}");
+
+    // The synthetic folder exists with other settings.
+    let other = SPEC.replace("train_per_class = 6", "train_per_class = 7");
+    let (text, _) = failed(&bench, &bench.plan(&other), None);
+    assert!(text.contains("generated with other settings"), "{text}");
+
+    // The report cannot be written (its folder is a file).
+    std::fs::write(bench.path("not-a-folder"), b"x").expect("write");
+    let (text, _) = failed(&bench, &bench.plan(SPEC), Some(&bench.path("not-a-folder")));
+    assert!(text.contains("cannot write the report"), "{text}");
+
+    // Every configuration that finished before the failure is kept and complete.
+    let plan = bench.plan(SPEC);
+    let outcome = bench
+        .run(&plan, "runs.db", Shard::all())
+        .expect("the study now runs");
+    assert_eq!(outcome.skipped, plan.configurations());
+}
+
+#[test]
+fn the_observer_hears_the_study_in_order() {
+    let bench = Bench::new();
+    let plan = bench.plan(SPEC);
+    let recorder = Recorder::default();
+    let mut store = Store::open(&bench.path("runs.db")).expect("db");
+    bench
+        .study(Shard::all())
+        .run(&plan, &mut store, &recorder)
+        .expect("study");
+    let events = recorder.events.lock().expect("lock").clone();
+    let position = |needle: &str| {
+        events
+            .iter()
+            .position(|e| e.starts_with(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {events:#?}"))
+    };
+    assert_eq!(events[0], "started");
+    assert!(position("task GenerateDataset") < position("DatasetGenerated"));
+    assert!(position("DatasetGenerated") < position(&format!("task {:?}", Task::LoadChips)));
+    assert!(position("DatasetLoaded") < position("ConfigurationsStarted"));
+    assert!(position("ConfigurationsRecorded") < position("refit "));
+    assert_eq!(events.last().map(String::as_str), Some("ReportWritten"));
+}
