@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use sarlab_io::safe_write::{Protected, refuse_overwrite};
 use sarlab_report::export::{Cell, TableFormat, write_table};
-use sarlab_track::{Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun};
+use sarlab_track::{
+    Field, Filter, OrderBy, ParamValue, RunQuery, Store, StoredRun, mean_std, utc_text,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -82,91 +84,6 @@ fn query_of(selection: &RunSelection) -> Result<RunQuery> {
     })
 }
 
-fn param_json(value: &ParamValue) -> Value {
-    match value {
-        ParamValue::Int(i) => json!(i),
-        ParamValue::Real(r) => json!(r),
-        ParamValue::Text(t) => json!(t),
-    }
-}
-
-fn time_text(ms: i64) -> String {
-    // UTC, to the second, without pulling in a date crate.
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// The headline value of each metric: the value of a single-step metric, the mean
-/// over steps of a per-fold one (sarlab's steps are CV folds; the last fold alone says
-/// nothing about a configuration).
-fn headline_metrics(run: &StoredRun) -> BTreeMap<&str, f64> {
-    metric_steps(run)
-        .into_iter()
-        .map(|(k, steps)| (k, mean_std(&steps).0))
-        .collect()
-}
-
-/// Every metric's values in step order.
-fn metric_steps(run: &StoredRun) -> BTreeMap<&str, Vec<f64>> {
-    let mut steps: BTreeMap<&str, Vec<(i64, f64)>> = BTreeMap::new();
-    for m in &run.metrics {
-        steps.entry(&m.key).or_default().push((m.step, m.value));
-    }
-    steps
-        .into_iter()
-        .map(|(k, mut v)| {
-            v.sort_by_key(|(step, _)| *step);
-            (k, v.into_iter().map(|(_, value)| value).collect())
-        })
-        .collect()
-}
-
-/// Mean and population standard deviation (numpy's `std`, as the study records
-/// `*_std`), summed in step order.
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
-}
-
-fn run_json(run: &StoredRun) -> Value {
-    json!({
-        "uuid": run.uuid,
-        "experiment": run.experiment,
-        "name": run.name,
-        "status": run.status.as_str(),
-        "start_ms": run.start_ms,
-        "end_ms": run.end_ms,
-        "parent": run.parent,
-        "config_hash": run.config_hash,
-        "failure_reason": run.failure_reason,
-        "params": run.params.iter().map(|(k, v)| (k.clone(), param_json(v))).collect::<serde_json::Map<_, _>>(),
-        "metrics": headline_metrics(run).into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
-        "tags": run.tags,
-    })
-}
-
 pub fn list(args: &RunsListArgs) -> Result<()> {
     emitted(|out| list_into(args, out))
 }
@@ -185,7 +102,7 @@ fn list_into(args: &RunsListArgs, out: &mut String) -> Result<()> {
         let runs = listing
             .runs
             .iter()
-            .map(|summary| store.run(&summary.uuid).map(|run| run_json(&run)))
+            .map(|summary| store.run(&summary.uuid).map(|run| run.to_json()))
             .collect::<Result<Vec<_>, _>>()?;
         sayln!(
             out,
@@ -213,7 +130,7 @@ fn list_into(args: &RunsListArgs, out: &mut String) -> Result<()> {
             "{:<8}  {:<9}  {:<19}  {:<14}",
             &run.uuid[..8.min(run.uuid.len())],
             run.status.as_str(),
-            time_text(run.start_ms),
+            utc_text(run.start_ms),
             run.experiment
         );
         if order_name.is_some() {
@@ -250,7 +167,7 @@ fn show_into(args: &RunsShowArgs, out: &mut String) -> Result<()> {
     let uuid = store.resolve_run(&args.id)?;
     let run = store.run(&uuid)?;
     if args.json {
-        let mut value = run_json(&run);
+        let mut value = run.to_json();
         value["metric_steps"] = run
             .metrics
             .iter()
@@ -266,12 +183,12 @@ fn show_into(args: &RunsShowArgs, out: &mut String) -> Result<()> {
     if let Some(reason) = &run.failure_reason {
         sayln!(out, "reason      {reason}");
     }
-    sayln!(out, "started     {} UTC", time_text(run.start_ms));
+    sayln!(out, "started     {} UTC", utc_text(run.start_ms));
     if let Some(end) = run.end_ms {
         sayln!(
             out,
             "ended       {} UTC ({:.1} s)",
-            time_text(end),
+            utc_text(end),
             (end - run.start_ms) as f64 / 1000.0
         );
     }
@@ -287,8 +204,8 @@ fn show_into(args: &RunsShowArgs, out: &mut String) -> Result<()> {
         out,
         "\nmetrics (per-fold metrics: mean ± std over folds, then each fold's value in brackets)"
     );
-    for (key, all) in metric_steps(&run) {
-        let (mean, std) = mean_std(&all);
+    for (key, all) in &run.all_metric_steps() {
+        let (mean, std) = mean_std(all);
         if all.len() > 1 {
             let list: Vec<String> = all.iter().map(|v| format!("{v:.4}")).collect();
             sayln!(
@@ -361,7 +278,7 @@ fn compare_into(args: &RunsCompareArgs, out: &mut String) -> Result<()> {
         sayln!(out, "  (none: the runs have the same parameters)");
     }
     sayln!(out, "metrics (per-fold metrics: mean over folds)");
-    let last: Vec<BTreeMap<&str, f64>> = runs.iter().map(headline_metrics).collect();
+    let last: Vec<BTreeMap<&str, f64>> = runs.iter().map(StoredRun::headline_metrics).collect();
     let keys: std::collections::BTreeSet<&str> =
         last.iter().flat_map(|m| m.keys().copied()).collect();
     for key in keys {
@@ -404,7 +321,7 @@ fn best_into(args: &RunsBestArgs, out: &mut String) -> Result<()> {
             .iter()
             .map(|b| {
                 json!({
-                    "group": b.group.as_ref().map(param_json),
+                    "group": b.group.as_ref().map(ParamValue::to_json),
                     "uuid": b.uuid,
                     "name": b.name,
                     "value": b.value,
@@ -544,16 +461,4 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(time_text(0), "1970-01-01 00:00:00");
-        assert_eq!(time_text(951_782_400_000), "2000-02-29 00:00:00");
-        assert_eq!(time_text(1_795_000_000_123), "2026-11-18 11:06:40");
-    }
 }

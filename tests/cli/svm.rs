@@ -298,12 +298,12 @@ fn bad_input_names_the_file_or_flag() {
         (with(&["--gamma", "0"]), vec!["gamma", "positive number"]),
         (
             with(&["--folds", "31"]),
-            vec!["--folds 31", "class 3", "30 rows"],
+            vec!["folds = 31", "class 3", "30 rows"],
         ),
         (with(&["--folds", "1"]), vec!["--folds 1", "at least 2"]),
         (with(&["--kernel", "rbff"]), vec!["--kernel", "rbff"]),
         (with(&["--metric", "f2"]), vec!["--metric", "f1_macro"]),
-        (with(&["--pca", "9"]), vec!["--pca 9", "4 feature columns"]),
+        (with(&["--pca", "9"]), vec!["pca = 9", "4 feature columns"]),
         (
             with(&["--class-weight", "heavy"]),
             vec!["--class-weight", "balanced"],

@@ -15,6 +15,7 @@ pub mod envi;
 mod error;
 mod hex;
 pub mod info;
+mod info_text;
 mod jpeg;
 pub mod npy;
 pub mod phoenix;

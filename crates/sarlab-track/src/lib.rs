@@ -25,6 +25,7 @@ mod merge;
 mod preview;
 mod provenance;
 mod query;
+mod run_view;
 mod schema;
 mod store;
 mod values;
@@ -35,6 +36,7 @@ pub use merge::MergeCounts;
 pub use preview::{MethodTimings, Preview};
 pub use provenance::{environment_tags, host_name};
 pub use query::{BestRun, Listing, OrderBy, RunQuery, RunSummary, RunTable};
+pub use run_view::{mean_std, utc_text};
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;
 pub use values::{
