@@ -2,30 +2,26 @@
 //! manifest CSV (`path,label,split`) for arbitrary layouts, or a tree of MSTAR Phoenix
 //! files labelled by their own headers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::fs;
-use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use std::ops::Range;
-
 use ndarray::Array2;
-use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use crate::chip_file::{self, ChipFormat, ChipMeta, DecodeOptions};
+use crate::chip_file::{ChipFormat, ChipMeta, DecodeOptions};
 use crate::error::{Error, Result};
-use crate::hex::hex;
-use crate::phoenix::{self, Md5Status};
+use crate::phoenix::Md5Status;
 use crate::pixels::Pixels;
 
-/// File endings read as chips in image folders; anything else is skipped and counted.
-const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "tif", "tiff", "npy"];
+mod digest;
+mod folders;
+mod load;
+mod manifest;
+mod phoenix_tree;
 
-/// File name of the manifest looked for in a dataset folder.
-pub const MANIFEST_FILE: &str = "manifest.csv";
+pub use manifest::MANIFEST_FILE;
 
 /// Which half of a study a chip belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -257,13 +253,6 @@ impl Chip {
     }
 }
 
-/// Keeps every chip whole.
-fn keep_whole(
-    (rows, cols): (usize, usize),
-) -> std::result::Result<(Range<usize>, Range<usize>), String> {
-    Ok((0..rows, 0..cols))
-}
-
 /// Which part of a chip of a given `(rows, cols)` to keep in memory after decoding:
 /// `Ok((rows, cols))` ranges, or why the chip cannot serve (e.g. it is smaller than a
 /// crop).
@@ -299,9 +288,9 @@ impl DatasetIndex {
             None => detect_format(root, &options.layout)?,
         };
         let mut index = match format {
-            DatasetFormat::ImageFolders => scan_image_folders(root, &options.layout)?,
-            DatasetFormat::Manifest => scan_manifest(root, &options.layout)?,
-            DatasetFormat::Phoenix => scan_phoenix(root, &options.depression)?,
+            DatasetFormat::ImageFolders => folders::scan_image_folders(root, &options.layout)?,
+            DatasetFormat::Manifest => manifest::scan_manifest(root, &options.layout)?,
+            DatasetFormat::Phoenix => phoenix_tree::scan_phoenix(root, &options.depression)?,
         };
         index.decode = options.decode.clone();
         Ok(index)
@@ -332,147 +321,6 @@ impl DatasetIndex {
             }
         }
         Ok(())
-    }
-
-    /// Reads and decodes every chip in parallel; `on_chip` is called once per chip read
-    /// (from worker threads) so callers can show progress. A chip whose MD5 check
-    /// fails is an error naming it.
-    ///
-    /// The digest hashes, in index order, one line `split \t class \t name \t sha256(bytes)`
-    /// per chip: it changes when any chip's content, name, class or split changes, and
-    /// does not depend on the root path, the machine or the read order.
-    pub fn load(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
-        self.load_windows(on_chip, &keep_whole)
-    }
-
-    /// [`load`](Self::load), keeping only a window of each chip in memory: each chip
-    /// is decoded, the window `keep` names is copied in the stored sample type, and
-    /// the rest is dropped at once — so a study that centre-crops 64×64 out of
-    /// 128–193-pixel chips holds 64×64 bytes a JPEG chip, not the decoded chip. A chip
-    /// `keep` refuses is an error naming it.
-    pub fn load_windows(
-        &self,
-        on_chip: &(dyn Fn() + Sync),
-        keep: &KeepWindow<'_>,
-    ) -> Result<Dataset> {
-        let dataset = self.load_keeping_md5_failures_windows(on_chip, keep)?;
-        if let Some(chip) = dataset
-            .chips
-            .iter()
-            .find(|c| matches!(c.md5, Md5Status::Failed { .. }))
-        {
-            let Md5Status::Failed { expected, actual } = &chip.md5 else {
-                unreachable!("filtered on Failed above")
-            };
-            return Err(Error::Md5Mismatch {
-                path: self.path_of(chip),
-                expected: expected.clone(),
-                actual: actual.clone(),
-            });
-        }
-        Ok(dataset)
-    }
-
-    /// Like [`load`](Self::load), but a failed MD5 check is only recorded in
-    /// [`Chip::md5`] (for `dataset info`, which counts failures).
-    pub fn load_keeping_md5_failures(&self, on_chip: &(dyn Fn() + Sync)) -> Result<Dataset> {
-        self.load_keeping_md5_failures_windows(on_chip, &keep_whole)
-    }
-
-    fn load_keeping_md5_failures_windows(
-        &self,
-        on_chip: &(dyn Fn() + Sync),
-        keep: &KeepWindow<'_>,
-    ) -> Result<Dataset> {
-        let decoded: Vec<(Chip, [u8; 32])> = self
-            .entries
-            .par_iter()
-            .map(|entry| {
-                let bytes = fs::read(&entry.path).map_err(|source| Error::Read {
-                    path: entry.path.clone(),
-                    source,
-                })?;
-                let file_hash: [u8; 32] = Sha256::digest(&bytes).into();
-                let decoded = chip_file::decode(&bytes, &entry.path, &self.decode)?;
-                drop(bytes);
-                let size = decoded.image.dim();
-                let (rows, cols) = keep(size).map_err(|message| Error::ChipWindow {
-                    path: entry.path.clone(),
-                    message,
-                })?;
-                if rows.start > rows.end
-                    || rows.end > size.0
-                    || cols.start > cols.end
-                    || cols.end > size.1
-                {
-                    return Err(Error::ChipWindow {
-                        path: entry.path.clone(),
-                        message: format!(
-                            "window rows {rows:?}, cols {cols:?} is not inside its {}x{} pixels",
-                            size.0, size.1
-                        ),
-                    });
-                }
-                let whole = rows == (0..size.0) && cols == (0..size.1);
-                let (image, phase) = if whole {
-                    (decoded.image, decoded.phase)
-                } else {
-                    (
-                        decoded.image.window(rows.clone(), cols.clone()),
-                        decoded.phase.map(|p| p.window(rows.clone(), cols.clone())),
-                    )
-                };
-                on_chip();
-                Ok((
-                    Chip {
-                        class_index: entry.class_index,
-                        split: entry.split,
-                        file_name: entry.file_name.clone(),
-                        format: decoded.format,
-                        image,
-                        phase,
-                        size,
-                        origin: (rows.start, cols.start),
-                        meta: decoded.meta,
-                        md5: decoded.md5,
-                    },
-                    file_hash,
-                ))
-            })
-            .collect::<Result<_>>()?;
-
-        let mut hasher = Sha256::new();
-        for (chip, file_hash) in &decoded {
-            hasher.update(chip.split.name().as_bytes());
-            hasher.update(b"\t");
-            hasher.update(self.classes[chip.class_index].as_bytes());
-            hasher.update(b"\t");
-            hasher.update(chip.file_name.as_bytes());
-            hasher.update(b"\t");
-            hasher.update(hex(file_hash).as_bytes());
-            hasher.update(b"\n");
-        }
-        let digest = hex(&hasher.finalize());
-        Ok(Dataset {
-            root: self.root.clone(),
-            format: self.format,
-            classes: self.classes.clone(),
-            chips: decoded.into_iter().map(|(chip, _)| chip).collect(),
-            digest,
-            skipped: self.skipped,
-        })
-    }
-
-    fn path_of(&self, chip: &Chip) -> PathBuf {
-        self.entries
-            .iter()
-            .find(|e| {
-                e.split == chip.split
-                    && e.class_index == chip.class_index
-                    && e.file_name == chip.file_name
-            })
-            .map(|e| e.path.clone())
-            .unwrap_or_else(|| self.root.join(&chip.file_name))
     }
 }
 
@@ -519,372 +367,6 @@ fn detect_format(root: &Path, layout: &FolderLayout) -> Result<DatasetFormat> {
     }
 }
 
-fn read_dir_sorted(dir: &Path) -> Result<Vec<fs::DirEntry>> {
-    let read_error = |source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut entries = fs::read_dir(dir)
-        .map_err(read_error)?
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(read_error)?;
-    entries.sort_by_key(|e| e.file_name());
-    Ok(entries)
-}
-
-fn is_hidden(entry: &fs::DirEntry) -> bool {
-    entry.file_name().to_string_lossy().starts_with('.')
-}
-
-fn sorted_subfolders(dir: &Path) -> Result<Vec<String>> {
-    Ok(read_dir_sorted(dir)?
-        .into_iter()
-        .filter(|e| !is_hidden(e) && e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect())
-}
-
-/// Image file names in a class folder (sorted) and the number of other files skipped.
-fn list_images(dir: &Path) -> Result<(Vec<String>, usize)> {
-    let mut images = Vec::new();
-    let mut skipped = 0;
-    for entry in read_dir_sorted(dir)? {
-        if is_hidden(&entry) {
-            continue;
-        }
-        let path = entry.path();
-        let is_image = path.is_file()
-            && path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if is_image {
-            images.push(entry.file_name().to_string_lossy().into_owned());
-        } else {
-            skipped += 1;
-        }
-    }
-    Ok((images, skipped))
-}
-
-fn scan_image_folders(root: &Path, layout: &FolderLayout) -> Result<DatasetIndex> {
-    let mut per_split = Vec::new();
-    for split in Split::ALL {
-        let split_dir = root.join(layout.folder(split));
-        if !split_dir.is_dir() {
-            return Err(Error::MissingSplit {
-                path: root.to_path_buf(),
-                split: layout.folder(split).to_owned(),
-            });
-        }
-        let classes = sorted_subfolders(&split_dir)?;
-        if classes.is_empty() {
-            return Err(Error::NoClasses { path: split_dir });
-        }
-        per_split.push((split, split_dir, classes));
-    }
-    let classes: Vec<String> = per_split
-        .iter()
-        .flat_map(|(_, _, c)| c.iter().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-
-    let mut entries = Vec::new();
-    let mut skipped = Skipped::default();
-    for (split, split_dir, split_classes) in &per_split {
-        for (class_index, class) in classes.iter().enumerate() {
-            if !split_classes.contains(class) {
-                continue;
-            }
-            let class_dir = split_dir.join(class);
-            let (images, not_chips) = list_images(&class_dir)?;
-            if images.is_empty() {
-                return Err(Error::EmptyClass { path: class_dir });
-            }
-            skipped.not_chips += not_chips;
-            entries.extend(images.into_iter().map(|file_name| ChipEntry {
-                class_index,
-                split: *split,
-                path: class_dir.join(&file_name),
-                file_name,
-            }));
-        }
-    }
-    let index = DatasetIndex {
-        root: root.to_path_buf(),
-        format: DatasetFormat::ImageFolders,
-        classes,
-        entries,
-        skipped,
-        decode: DecodeOptions::default(),
-    };
-    // In image folders a class missing from a split is a layout mistake worth
-    // reporting at once, whatever the caller does next.
-    index.require_both_splits()?;
-    Ok(index)
-}
-
-/// Splits one CSV line into fields (double quotes may enclose commas; `""` is a quote).
-fn csv_fields(line: &str) -> std::result::Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.trim().is_empty() => {
-                field.clear();
-                quoted = true;
-            }
-            (',', false) => fields.push(std::mem::take(&mut field).trim().to_owned()),
-            (c, _) => field.push(c),
-        }
-    }
-    if quoted {
-        return Err("a quoted field is not closed".to_owned());
-    }
-    fields.push(field.trim().to_owned());
-    Ok(fields)
-}
-
-fn scan_manifest(root: &Path, layout: &FolderLayout) -> Result<DatasetIndex> {
-    let manifest = if root.is_dir() {
-        root.join(MANIFEST_FILE)
-    } else {
-        root.to_path_buf()
-    };
-    let base = manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let text = fs::read_to_string(&manifest).map_err(|source| Error::Read {
-        path: manifest.clone(),
-        source,
-    })?;
-    let bad = |line: usize, message: String| Error::Manifest {
-        path: manifest.clone(),
-        line,
-        message,
-    };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (header_line, header) = lines.next().ok_or_else(|| {
-        bad(
-            1,
-            "is empty, expected a header `path,label,split`".to_owned(),
-        )
-    })?;
-    let header = csv_fields(header).map_err(|m| bad(header_line, m))?;
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                bad(
-                    header_line,
-                    format!("header has no `{name}` column (expected `path,label,split`)"),
-                )
-            })
-    };
-    let (path_col, label_col, split_col) = (column("path")?, column("label")?, column("split")?);
-
-    let mut rows: Vec<(usize, PathBuf, String, Split, String)> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for (number, line) in lines {
-        let fields = csv_fields(line).map_err(|m| bad(number, m))?;
-        let field = |i: usize, name: &str| {
-            fields
-                .get(i)
-                .filter(|v| !v.is_empty())
-                .cloned()
-                .ok_or_else(|| bad(number, format!("`{name}` is empty or missing")))
-        };
-        let (rel, label, split) = (
-            field(path_col, "path")?,
-            field(label_col, "label")?,
-            field(split_col, "split")?,
-        );
-        let split = if split == layout.train {
-            Split::Train
-        } else if split == layout.test {
-            Split::Test
-        } else {
-            return Err(bad(
-                number,
-                format!(
-                    "split is `{split}`, expected `{}` or `{}`",
-                    layout.train, layout.test
-                ),
-            ));
-        };
-        let path = base.join(&rel);
-        if !path.is_file() {
-            return Err(bad(
-                number,
-                format!("chip {} does not exist", path.display()),
-            ));
-        }
-        if !seen.insert(rel.clone()) {
-            return Err(bad(number, format!("`{rel}` is listed twice")));
-        }
-        rows.push((number, path, label, split, rel));
-    }
-    if rows.is_empty() {
-        return Err(bad(header_line, "lists no chips".to_owned()));
-    }
-    let classes: Vec<String> = rows
-        .iter()
-        .map(|r| r.2.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut entries: Vec<ChipEntry> = rows
-        .into_iter()
-        .map(|(_, path, label, split, rel)| ChipEntry {
-            class_index: classes.binary_search(&label).unwrap_or_default(),
-            split,
-            path,
-            file_name: rel.replace('\\', "/"),
-        })
-        .collect();
-    entries.sort_by(|a, b| {
-        (a.split, a.class_index, &a.file_name).cmp(&(b.split, b.class_index, &b.file_name))
-    });
-    Ok(DatasetIndex {
-        root: base,
-        format: DatasetFormat::Manifest,
-        classes,
-        entries,
-        skipped: Skipped::default(),
-        decode: DecodeOptions::default(),
-    })
-}
-
-/// Every regular, non-hidden file below `dir`, sorted by path.
-fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in read_dir_sorted(dir)? {
-        if is_hidden(&entry) {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            walk_files(&path, out)?;
-        } else if path.is_file() {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn scan_phoenix(root: &Path, depression: &DepressionSplits) -> Result<DatasetIndex> {
-    let (base, files) = if root.is_file() {
-        let base = root
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        (base, vec![root.to_path_buf()])
-    } else {
-        let mut files = Vec::new();
-        walk_files(root, &mut files)?;
-        (root.to_path_buf(), files)
-    };
-    // Headers are parsed in parallel: a raw MSTAR tree holds thousands of files.
-    let headers: Vec<Option<(PathBuf, phoenix::PhoenixHeader)>> = files
-        .into_par_iter()
-        .map(|path| {
-            let mut prefix = [0u8; 32];
-            let n = fs::File::open(&path)
-                .and_then(|mut f| f.read(&mut prefix))
-                .map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-            if !phoenix::is_phoenix(&prefix[..n]) {
-                return Ok(None);
-            }
-            let header = phoenix::read_header(&path)?;
-            Ok(Some((path, header)))
-        })
-        .collect::<Result<_>>()?;
-
-    let mut skipped = Skipped::default();
-    let mut found: Vec<(String, Split, PathBuf)> = Vec::new();
-    for item in headers {
-        let Some((path, header)) = item else {
-            skipped.not_chips += 1;
-            continue;
-        };
-        let missing = |key: &str| Error::Header {
-            path: path.clone(),
-            format: "Phoenix",
-            message: format!("has no `{key}`, which labels the chip"),
-        };
-        let class = header
-            .target_type
-            .clone()
-            .ok_or_else(|| missing("TargetType"))?;
-        let angle = header
-            .depression_deg
-            .or(header.measured_depression_deg)
-            .ok_or_else(|| missing("DesiredDepression"))?;
-        match depression.split_of(angle) {
-            Some(split) => found.push((class, split, path)),
-            None => skipped.other_depression += 1,
-        }
-    }
-    if found.is_empty() {
-        return Err(Error::NotADataset {
-            path: root.to_path_buf(),
-            skipped: skipped.not_chips,
-            other_depression: skipped.other_depression,
-        });
-    }
-    let classes: Vec<String> = found
-        .iter()
-        .map(|f| f.0.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut entries: Vec<ChipEntry> = found
-        .into_iter()
-        .map(|(class, split, path)| {
-            let rel = path
-                .strip_prefix(&base)
-                .unwrap_or(&path)
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            ChipEntry {
-                class_index: classes.binary_search(&class).unwrap_or_default(),
-                split,
-                path,
-                file_name: rel,
-            }
-        })
-        .collect();
-    entries.sort_by(|a, b| {
-        (a.split, a.class_index, &a.file_name).cmp(&(b.split, b.class_index, &b.file_name))
-    });
-    Ok(DatasetIndex {
-        root: base,
-        format: DatasetFormat::Phoenix,
-        classes,
-        entries,
-        skipped,
-        decode: DecodeOptions::default(),
-    })
-}
-
 /// Chips per class and split, e.g. for `dataset info`.
 pub fn counts_by_class(dataset: &Dataset) -> BTreeMap<String, BTreeMap<Split, usize>> {
     let mut counts: BTreeMap<String, BTreeMap<Split, usize>> = dataset
@@ -905,7 +387,9 @@ pub fn counts_by_class(dataset: &Dataset) -> BTreeMap<String, BTreeMap<Split, us
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{chip_file, phoenix};
     use image::{GrayImage, Luma};
+    use std::fs;
 
     fn write_chip(path: &Path, value: u8, size: u32) {
         fs::create_dir_all(path.parent().expect("chip has a parent")).expect("mkdir");
