@@ -146,13 +146,10 @@ fn main() {
     if no_peer {
         println!("  Python peer         skipped (--no-peer)");
     } else {
-        let python = std::env::var("SARLAB_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-        let mut peer = Command::new(&python);
-        peer.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/peer_study.py"))
-            .arg(&root)
-            // OpenBLAS tuned by the machine's environment would not be the peer's default.
-            .env_remove("OPENBLAS_CORETYPE")
-            .env_remove("OPENBLAS_L2_SIZE");
+        let peer = sarlab_testkit::peer::command(
+            "scripts/bench/peer_study.py",
+            &[root.display().to_string()],
+        );
         match measured(peer) {
             Ok((rss, seconds, _)) => println!(
                 "  Python peer         {:>6.3} GB  {seconds:>7.1} s",

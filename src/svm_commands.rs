@@ -5,12 +5,12 @@ use std::fs;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use sarlab_features::pca::{PcaParams, PcaSolver};
 use sarlab_io::npy;
 use sarlab_study::matrix::{LabelledMatrix, MatrixOutcome, MatrixSearch, describe_point};
 use sarlab_svm::{
     Backend, ClassWeight, CvSettings, FeatureTransform, Gamma, Kernel, Metric, SvmGrid, SvmParams,
 };
+use sarlab_transform::pca::{PcaParams, PcaSolver};
 
 use crate::cli::SvmGridArgs;
 use crate::progress;

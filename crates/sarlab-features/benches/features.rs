@@ -10,8 +10,6 @@
 //! comparison table; per-chip extraction uses no thread pool, so it is one thread).
 
 use std::hint::black_box;
-use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
@@ -117,35 +115,13 @@ fn per_chip(c: &mut Criterion) {
 
 /// Times both sides now, on this machine, and prints the ratios.
 fn compare_with_skimage() {
-    let python = std::env::var("SARLAB_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/features_skimage.py");
-    let output = match Command::new(&python)
-        .arg(&script)
-        .env("OMP_NUM_THREADS", "1")
-        .output()
-    {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => {
-            println!(
-                "scikit-image comparison skipped: {python} failed: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return;
-        }
-        Err(e) => {
-            println!(
-                "scikit-image comparison skipped: cannot run {python}: {e} (set SARLAB_PYTHON to a Python with scikit-image)"
-            );
-            return;
-        }
-    };
-    let theirs: serde_json::Value = match serde_json::from_slice(&output.stdout) {
-        Ok(v) => v,
-        Err(e) => {
-            println!("scikit-image comparison skipped: unreadable output: {e}");
-            return;
-        }
+    let Some(theirs) = sarlab_testkit::peer::run_json(
+        "scikit-image",
+        "scikit-image",
+        "scripts/bench/features_skimage.py",
+        &[],
+    ) else {
+        return;
     };
     println!(
         "\n64x64 chip, single thread, µs per chip (best of 101 short batches), scikit-image {} / numpy {}:",

@@ -299,7 +299,7 @@ fn cell_histograms(
         cells,
         hist: hist.as_slice_mut().expect("fresh array"),
     });
-    crate::simd::clear_upper_vector_state();
+    sarlab_transform::simd::clear_upper_vector_state();
     let area = (p.pixels_per_cell.0 * p.pixels_per_cell.1) as f32;
     hist.mapv(|total| f64::from(total / area))
 }

@@ -1,22 +1,16 @@
 //! Feature banks for SAR chips: raw pixels, HOG (identical to `skimage.feature.hog`),
 //! Gabor banks (kernels and responses identical to `skimage.filters`), spectral
-//! features, a common [`FeatureMethod`] interface, parallel extraction over chips, and
-//! the standard scaler applied before the SVM.
+//! features, a common [`FeatureMethod`] interface and parallel extraction over chips.
+//! The transforms learned before the SVM (scaler, PCA) are `sarlab-transform`'s.
 //!
 //! Compute only: everything takes and returns in-memory arrays, and results do not
 //! depend on the number of threads.
 
-mod centred;
 mod error;
 pub mod gabor;
 mod hog;
-pub mod moments;
-pub mod pca;
 mod raw;
-mod rows;
-mod scale;
 mod settings;
-pub mod simd;
 pub mod spectral;
 
 use ndarray::{Array2, ArrayView2};
@@ -25,8 +19,6 @@ use rayon::prelude::*;
 pub use error::{Error, Result};
 pub use hog::{BlockNorm, HogParams, hog, hog_image};
 pub use raw::{RawParams, raw_pixels};
-pub use rows::Rows;
-pub use scale::StandardScaler;
 pub use settings::SettingKind;
 
 /// A feature extractor with its parameters.

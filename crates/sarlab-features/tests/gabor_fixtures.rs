@@ -3,20 +3,8 @@
 
 use ndarray::Array2;
 use sarlab_features::gabor::{GaborParams, gabor, gabor_kernel};
+use sarlab_testkit::fixture::{number as f, test_image};
 use serde_json::Value;
-
-fn test_image(rows: usize, cols: usize) -> Array2<f64> {
-    Array2::from_shape_fn((rows, cols), |(r, c)| {
-        let (rf, cf) = (r as f64, c as f64);
-        (0.37 * rf + 0.11 * cf).sin()
-            + (0.05 * rf * cf).cos()
-            + ((r * 31 + c * 17) % 13) as f64 / 13.0
-    })
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().expect("number")
-}
 
 /// Shape, sum, sum of squares and 48 samples within `rel` of the reference, relative to
 /// the array's largest magnitude.

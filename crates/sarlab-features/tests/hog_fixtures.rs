@@ -2,19 +2,11 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array2, s};
+use ndarray::s;
 use sarlab_features::{BlockNorm, HogParams, hog, hog_image};
+use sarlab_testkit::fixture::{self, matrix as image};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/hog.json"
-    ))
-    .expect("fixture file");
-    serde_json::from_str(&text).expect("json")
-}
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -41,12 +33,6 @@ fn is_bit_identical(values: &[f64], case: &Value) -> bool {
     bits_digest(values) == case["sha256"].as_str().expect("fixture digest")
 }
 
-fn image(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("image rows");
-    let (r, c) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((r, c), rows.into_iter().flatten().collect()).expect("rectangular")
-}
-
 fn pair(v: &Value) -> (usize, usize) {
     let p: Vec<usize> = serde_json::from_value(v.clone()).expect("pair");
     (p[0], p[1])
@@ -54,7 +40,7 @@ fn pair(v: &Value) -> (usize, usize) {
 
 #[test]
 fn hog_equals_scikit_image() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "hog.json");
     let cases = fixture["cases"].as_array().expect("cases");
     assert!(cases.len() >= 50, "fixture has only {} cases", cases.len());
     let mut worst = 0.0_f64;
@@ -102,7 +88,7 @@ fn hog_equals_scikit_image() {
 
 #[test]
 fn glyph_image_equals_scikit_image_visualisation() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "hog.json");
     let cases = fixture["visualisations"]
         .as_array()
         .expect("visualisations");
@@ -146,7 +132,7 @@ fn mstar_raw() -> Option<PathBuf> {
 #[test]
 fn hog_of_real_mstar_crops_equals_scikit_image() {
     let Some(dir) = mstar_raw() else { return };
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "hog.json");
     let cases = fixture["mstar_raw_crops"].as_array().expect("mstar cases");
     assert_eq!(
         cases.len(),

@@ -10,8 +10,6 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -77,36 +75,11 @@ fn per_chip(c: &mut Criterion) {
 
 /// Times both sides now, on this machine, and prints the ratios.
 fn compare_with_numpy() {
-    let python = std::env::var("SARLAB_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/fft_numpy.py");
-    let mut args = vec![script.display().to_string()];
-    args.extend(SIZES.iter().map(|n| n.to_string()));
-    let output = match Command::new(&python)
-        .args(&args)
-        .env("OMP_NUM_THREADS", "1")
-        .output()
-    {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => {
-            println!(
-                "numpy comparison skipped: {python} failed: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return;
-        }
-        Err(e) => {
-            println!(
-                "numpy comparison skipped: cannot run {python}: {e} (set SARLAB_PYTHON to a Python with numpy)"
-            );
-            return;
-        }
-    };
-    let numpy: serde_json::Value = match serde_json::from_slice(&output.stdout) {
-        Ok(v) => v,
-        Err(e) => {
-            println!("numpy comparison skipped: unreadable output: {e}");
-            return;
-        }
+    let sizes: Vec<String> = SIZES.iter().map(|n| n.to_string()).collect();
+    let Some(numpy) =
+        sarlab_testkit::peer::run_json("numpy", "numpy", "scripts/bench/fft_numpy.py", &sizes)
+    else {
+        return;
     };
     println!(
         "\nsingle thread, µs per chip (best of 7 batches), numpy {}:",

@@ -6,30 +6,13 @@ use num_complex::Complex64;
 use sarlab_filter::fft;
 use sarlab_filter::frequency::FrequencyFilter;
 use sarlab_filter::spatial;
+use sarlab_testkit::fixture::{self, number as f, test_image};
 use serde_json::Value;
-
-fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/filters.json")).expect("fixture parses")
-}
-
-/// The fixture script's `test_image`, term for term.
-fn test_image(rows: usize, cols: usize) -> Array2<f64> {
-    Array2::from_shape_fn((rows, cols), |(r, c)| {
-        let (rf, cf) = (r as f64, c as f64);
-        (0.37 * rf + 0.11 * cf).sin()
-            + (0.05 * rf * cf).cos()
-            + ((r * 31 + c * 17) % 13) as f64 / 13.0
-    })
-}
 
 fn positions(rows: usize, cols: usize) -> Vec<(usize, usize)> {
     (0..48)
         .map(|k| ((k * 7919) % rows, (k * 104729) % cols))
         .collect()
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().expect("number")
 }
 
 /// Every sample, the sum and the sum of squares within `rel` of the reference, relative
@@ -84,7 +67,7 @@ fn check_complex(name: &str, a: &Array2<Complex64>, reference: &Value, rel: f64)
 
 #[test]
 fn fft2_and_shifts_equal_numpy() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "filters.json");
     let sizes = [(64, 64), (128, 128), (129, 129), (158, 158), (192, 193)];
     for (rows, cols) in sizes {
         let reference = &fixture["fft"][format!("{rows}x{cols}")];
@@ -120,7 +103,7 @@ fn fft2_and_shifts_equal_numpy() {
 
 #[test]
 fn every_filter_kind_and_band_equals_numpy() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "filters.json");
     let cases = fixture["masks"].as_array().expect("masks");
     assert_eq!(cases.len(), 24);
     for case in cases {
@@ -164,7 +147,7 @@ fn every_filter_kind_and_band_equals_numpy() {
 
 #[test]
 fn spatial_filters_equal_scipy_and_skimage() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "filters.json");
     let reference = &fixture["spatial"];
     let x = test_image(40, 37);
     let cases: Vec<(&str, Array2<f64>)> = vec![

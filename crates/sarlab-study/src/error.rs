@@ -53,6 +53,9 @@ pub enum Error {
     Features(#[from] sarlab_features::Error),
 
     #[error(transparent)]
+    Transform(#[from] sarlab_transform::Error),
+
+    #[error(transparent)]
     Svm(#[from] sarlab_svm::Error),
 
     #[error(transparent)]

@@ -10,12 +10,12 @@
 use std::path::{Path, PathBuf};
 
 use sarlab_features::FeatureMethod;
-use sarlab_features::pca::{PcaParams, PcaSolver};
 use sarlab_filter::Preprocess;
 use sarlab_io::synth::SynthConfig;
 use sarlab_io::{DatasetOptions, DecodeOptions, DepressionSplits, FolderLayout};
 use sarlab_svm::{Gamma, SvmGrid, SvmParams, SweptValue};
 use sarlab_track::ParamValue;
+use sarlab_transform::pca::{PcaParams, PcaSolver};
 
 use crate::error::{Error, Result};
 use crate::feature_axes::{self, Sweep};

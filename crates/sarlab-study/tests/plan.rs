@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use sarlab_features::FeatureMethod;
-use sarlab_features::pca::{PcaParams, PcaSolver};
 use sarlab_filter::Intensity;
 use sarlab_study::{Plan, Spec};
 use sarlab_svm::Gamma;
+use sarlab_transform::pca::{PcaParams, PcaSolver};
 
 const MINIMAL: &str = r#"
 name = "t"

@@ -28,17 +28,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
 use ndarray::Array2;
-use sarlab_features::pca::{Pca, PcaParams, PcaSolver};
-use sarlab_features::{BlockNorm, FeatureMethod, HogParams, StandardScaler};
+use sarlab_features::{BlockNorm, FeatureMethod, HogParams};
 use sarlab_svm::{
     Backend, CvSettings, FeatureTransform, Gamma, GridSearch, StratifiedKFold, Svc, SvmParams,
     grid_search,
 };
+use sarlab_transform::StandardScaler;
+use sarlab_transform::pca::{Pca, PcaParams, PcaSolver};
 
 /// Features of the MSTAR SOC train split.
 struct MstarFeatures {
@@ -276,31 +276,12 @@ fn compare(data: &MstarFeatures) {
     let (grid_seconds, search) = best_of(3, || run_grid(data, PcaSolver::Randomized { seed: 0 }));
     let (exact_seconds, exact_search) = best_of(3, || run_grid(data, PcaSolver::Exact));
 
-    let python = std::env::var("SARLAB_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/svm_sklearn.py");
-    let theirs: Option<serde_json::Value> = match Command::new(&python)
-        .arg(&script)
-        .arg(&dir)
-        .env("OMP_NUM_THREADS", "1")
-        .output()
-    {
-        Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout)
-            .map_err(|e| println!("scikit-learn comparison skipped: unreadable output: {e}"))
-            .ok(),
-        Ok(o) => {
-            println!(
-                "scikit-learn comparison skipped: {python} failed: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            None
-        }
-        Err(e) => {
-            println!(
-                "scikit-learn comparison skipped: cannot run {python}: {e} (set SARLAB_PYTHON to a Python with scikit-learn)"
-            );
-            None
-        }
-    };
+    let theirs = sarlab_testkit::peer::run_json(
+        "scikit-learn",
+        "scikit-learn",
+        "scripts/bench/svm_sklearn.py",
+        &[dir.display().to_string()],
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let nan = f64::NAN;
     let theirs_f = |key: &str| theirs.as_ref().and_then(|t| t[key].as_f64()).unwrap_or(nan);

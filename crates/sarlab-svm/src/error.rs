@@ -36,7 +36,7 @@ pub enum Error {
     Shape(String),
 
     #[error(transparent)]
-    Features(#[from] sarlab_features::Error),
+    Transform(#[from] sarlab_transform::Error),
 
     #[error("linfa-svm failed on classes {pos} vs {neg}: {message}")]
     Solver {

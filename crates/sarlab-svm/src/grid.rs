@@ -23,10 +23,10 @@ use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, concatenate};
 use rayon::prelude::*;
-use sarlab_features::Rows;
-use sarlab_features::StandardScaler;
-use sarlab_features::moments::Moments;
-use sarlab_features::pca::{Pca, PcaParams};
+use sarlab_transform::Rows;
+use sarlab_transform::StandardScaler;
+use sarlab_transform::moments::Moments;
+use sarlab_transform::pca::{Pca, PcaParams};
 
 use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
@@ -174,7 +174,7 @@ impl FittedTransform {
     /// Fits on a set of training rows, read in place.
     fn fit(x_train: Rows<'_>, transform: &FeatureTransform) -> Result<Self> {
         if Self::uses_moments(transform, x_train.len(), x_train.width()) {
-            let shift = x_train.mean().ok_or(sarlab_features::Error::NoChips)?;
+            let shift = x_train.mean().ok_or(sarlab_transform::Error::NoRows)?;
             return Self::from_moments(&Moments::of_rows(x_train, shift.view())?, transform);
         }
         let scaler = match transform.standardize {
@@ -432,7 +432,7 @@ fn split_moments(
         return Ok(None);
     }
     let rows = Rows::all(x);
-    let shift = rows.mean().ok_or(sarlab_features::Error::NoChips)?;
+    let shift = rows.mean().ok_or(sarlab_transform::Error::NoRows)?;
     Ok(Some(Moments::of_rows(rows, shift.view())?))
 }
 
@@ -813,7 +813,7 @@ pub fn grid_search(
 mod tests {
     use super::*;
     use crate::kernel::{Gamma, Kernel};
-    use sarlab_features::pca::PcaSolver;
+    use sarlab_transform::pca::PcaSolver;
 
     /// Two noisy interleaved classes in 4-D, deterministic.
     fn data() -> (Array2<f64>, Vec<usize>) {

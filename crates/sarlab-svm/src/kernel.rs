@@ -463,7 +463,7 @@ pub(crate) fn lower_gram_rows<T: Send>(
                 let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
                 let dst = MatMut::from_row_major_slice_mut(dots, rows, width);
                 matmul(dst, Accum::Replace, lhs, rhs.transpose(), 1.0, Par::Seq);
-                sarlab_features::simd::clear_upper_vector_state();
+                sarlab_transform::simd::clear_upper_vector_state();
             } else {
                 dots.fill(0.0);
             }
@@ -525,7 +525,7 @@ pub fn inner_products(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<
                 MatRef::from_row_major_slice(&a_slice[start * d..(start + rows) * d], rows, d);
             let dst = MatMut::from_row_major_slice_mut(dst, rows, m);
             matmul(dst, Accum::Replace, lhs, b_ref.transpose(), 1.0, Par::Seq);
-            sarlab_features::simd::clear_upper_vector_state();
+            sarlab_transform::simd::clear_upper_vector_state();
         });
     out
 }

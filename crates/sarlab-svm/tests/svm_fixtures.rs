@@ -4,48 +4,12 @@
 //! metrics agree with `sklearn.metrics` to 1e-12.
 
 use linfa::prelude::*;
-use ndarray::{Array1, Array2};
+use ndarray::Array1;
 use sarlab_svm::{
     ClassWeight, ClassificationMetrics, Gamma, Kernel, Svc, SvmParams, confusion_matrix, per_class,
 };
+use sarlab_testkit::fixture::{self, floats, matrix, usizes as labels};
 use serde_json::Value;
-
-fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/svm.json")).expect("fixture")
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("row")
-                .iter()
-                .map(|x| x.as_f64().expect("number"))
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).expect("rectangular")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("list")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
-
-fn labels(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("list")
-        .iter()
-        .map(|x| x.as_u64().expect("label") as usize)
-        .collect()
-}
 
 fn params_of(case: &Value, tolerance: f64) -> SvmParams {
     let p = &case["params"];
@@ -77,7 +41,7 @@ fn params_of(case: &Value, tolerance: f64) -> SvmParams {
 
 #[test]
 fn decisions_predictions_and_support_vectors_equal_libsvm() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "svm.json");
     let tolerance = fixture["tolerance"].as_f64().expect("tolerance");
     let mut worst = 0.0f64;
     for case in fixture["cases"].as_array().expect("cases") {
@@ -129,7 +93,7 @@ fn decisions_predictions_and_support_vectors_equal_libsvm() {
 
 #[test]
 fn shrinking_off_gives_the_same_answers() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "svm.json");
     let case = &fixture["cases"][4]; // mstar_like, RBF
     let data = &fixture["datasets"]["mstar_like"];
     let (x, y) = (matrix(&data["x_train"]), labels(&data["y_train"]));
@@ -147,7 +111,7 @@ fn shrinking_off_gives_the_same_answers() {
 
 #[test]
 fn metrics_equal_sklearn_metrics() {
-    let fixture = fixture();
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "svm.json");
     for entry in fixture["metrics"].as_array().expect("metrics") {
         let name = entry["name"].as_str().expect("name");
         let (t, p) = (labels(&entry["y_true"]), labels(&entry["y_pred"]));

@@ -1,5 +1,6 @@
 //! Dev-only helpers shared by sarlab's tests and benchmarks (never a dependency of a
-//! library or the binary).
+//! library or the binary): where the shared datasets are, the reference [`fixture`]s,
+//! and the Python [`peer`]s benchmarks compare with.
 //!
 //! The real datasets are never copied into the repository: tests and benchmarks read
 //! them from `$SARLAB_DATASETS`, else from `../shared/datasets` beside the workspace,
@@ -10,6 +11,9 @@
 //!     assert!(root.is_dir());
 //! }
 //! ```
+
+pub mod fixture;
+pub mod peer;
 
 use std::path::{Path, PathBuf};
 

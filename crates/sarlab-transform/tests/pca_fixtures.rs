@@ -1,34 +1,9 @@
 //! PCA against scikit-learn's `PCA(svd_solver="full")`, through the fixture made by
 //! `scripts/fixtures/pca.py`.
 
-use ndarray::Array2;
-use sarlab_features::pca::Pca;
+use sarlab_testkit::fixture::{floats as vector, matrix};
+use sarlab_transform::pca::Pca;
 use serde_json::Value;
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("row")
-                .iter()
-                .map(|x| x.as_f64().expect("number"))
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).expect("rectangular")
-}
-
-fn vector(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("list")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
 
 #[test]
 fn components_variance_and_transform_equal_scikit_learn() {

@@ -25,7 +25,7 @@ impl StandardScaler {
     /// fitting on a subset equals fitting on a copy of it bit for bit.
     pub fn fit_rows(rows: Rows<'_>) -> Result<Self> {
         if rows.is_empty() {
-            return Err(Error::NoChips);
+            return Err(Error::NoRows);
         }
         rows.check_finite()?;
         let d = rows.width();
@@ -55,7 +55,7 @@ impl StandardScaler {
     /// those rows, up to rounding.
     pub fn from_moments(moments: &crate::moments::Moments) -> Result<Self> {
         if moments.count() == 0 {
-            return Err(Error::NoChips);
+            return Err(Error::NoRows);
         }
         let scale = moments.variances().mapv(|v| {
             let s = v.sqrt();
