@@ -1,7 +1,7 @@
 //! The experiment spec as written in `experiments/*.toml`: serde types only.
 //!
 //! Any parameter may be a single value or a list; a list is a sweep axis (see
-//! [`crate::plan`] for the expansion). Named values (intensity, kernel, class weight,
+//! [`crate::Plan`] for the expansion). Named values (intensity, kernel, class weight,
 //! backend, metric, dataset format…) are the libraries' own types, parsed while the
 //! TOML is read so that a bad name is reported with its line; absent fields take the
 //! owning library's default.
