@@ -213,7 +213,7 @@ pub struct Chip {
     pub split: Split,
     pub file_name: String,
     pub format: ChipFormat,
-    /// Samples in their stored type (see [`chip_file::DecodedChip::image`] for their
+    /// Samples in their stored type (see [`crate::chip_file::DecodedChip::image`] for their
     /// scale): the whole chip, or the window of it that the loader was asked to keep
     /// ([`DatasetIndex::load_windows`]).
     pub image: Pixels,
