@@ -153,6 +153,20 @@ small {{ color: #666; font-weight: normal; }}
         "<figure>{chart_svg}<figcaption>Metrics of each method's best configuration \
          (<a href=\"metrics.png\">PNG</a>, <a href=\"metrics.svg\">SVG</a>).</figcaption></figure>"
     );
+    let sig = &report.significance;
+    if !sig.accuracy.is_empty() {
+        out.push_str("<h2>Uncertainty and significance</h2>\n");
+        out.push_str(&html_table(
+            &crate::Significance::INTERVAL_HEADERS,
+            &sig.interval_rows(),
+        ));
+        if !sig.pairs.is_empty() {
+            let headers = sig.pair_headers();
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            out.push_str(&html_table(&headers, &sig.pair_rows()));
+        }
+        let _ = writeln!(out, "<p><small>{}</small></p>", escape(&sig.explanation()));
+    }
     out.push_str("<h2>Test confusion matrices</h2>\n");
     out.push_str(&confusion_html(report));
     for image in images {
@@ -232,6 +246,21 @@ pub(crate) fn markdown(
         &comparison,
     ));
     out.push_str("\n![metrics](metrics.png)\n");
+    let sig = &report.significance;
+    if !sig.accuracy.is_empty() {
+        out.push_str("\n## Uncertainty and significance\n\n");
+        out.push_str(&markdown_table(
+            &crate::Significance::INTERVAL_HEADERS,
+            &sig.interval_rows(),
+        ));
+        if !sig.pairs.is_empty() {
+            let headers = sig.pair_headers();
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            out.push('\n');
+            out.push_str(&markdown_table(&headers, &sig.pair_rows()));
+        }
+        out.push_str(&format!("\n{}\n", sig.explanation()));
+    }
     for image in images {
         out.push_str(&format!("\n![{}]({})\n", image.caption, image.file_name));
     }

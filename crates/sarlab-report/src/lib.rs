@@ -11,6 +11,7 @@ mod error;
 pub mod export;
 mod html;
 mod panel;
+mod significance;
 mod tables;
 
 use std::fs;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::{Error, Result};
 pub use panel::{write_panel_figure, write_panel_grid};
+pub use significance::{AccuracyInterval, PairTest, Significance};
 
 /// Best configuration of one feature method, refit on train and scored on test.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +83,8 @@ pub struct StudyReport {
     pub configs: Vec<ConfigResult>,
     /// Image figures (e.g. HOG glyphs of example chips), drawn as panel grids.
     pub images: Vec<ImageFigure>,
+    /// Intervals and paired tests between the methods (none with a single method).
+    pub significance: Significance,
 }
 
 /// A grid of images for the report, written as `<file_stem>.png` and inlined in
@@ -285,6 +289,22 @@ pub(crate) fn sample_report() -> StudyReport {
                 ),
             ],
         }],
+        significance: Significance {
+            accuracy: vec![AccuracyInterval {
+                method: "hog".to_owned(),
+                correct: 17,
+                chips: 20,
+                low: 0.6396,
+                high: 0.9476,
+            }],
+            pairs: vec![PairTest {
+                first: "hog".to_owned(),
+                second: "raw".to_owned(),
+                mcnemar: Some((4, 1, 0.375)),
+                fold_t: Some((0.12, 0.0000312)),
+            }],
+            metric: "f1_macro".to_owned(),
+        },
     }
 }
 
@@ -394,6 +414,38 @@ mod tests {
             md.contains("by mean CV balanced_accuracy: **gabor**"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn the_significance_section_is_on_the_page_and_in_the_summary() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = write_report(&sample_report(), dir.path()).expect("report");
+        let html = fs::read_to_string(&files.index_html).expect("html");
+        for needle in [
+            "Uncertainty and significance",
+            "63.96 – 94.76",
+            "17/20",
+            "hog vs raw",
+            "4 / 1",
+            "0.3750",
+            "+12.00",
+            "3.1e-5",
+        ] {
+            assert!(html.contains(needle), "{needle} not on the page");
+        }
+        let md = fs::read_to_string(&files.summary_md).expect("md");
+        assert!(
+            md.contains("## Uncertainty and significance") && md.contains("hog vs raw"),
+            "{md}"
+        );
+        // A study without intervals has no such section.
+        let plain = StudyReport {
+            significance: Significance::default(),
+            ..sample_report()
+        };
+        let files = write_report(&plain, &dir.path().join("plain")).expect("report");
+        let html = fs::read_to_string(&files.index_html).expect("html");
+        assert!(!html.contains("Uncertainty and significance"));
     }
 
     #[test]

@@ -183,6 +183,7 @@ impl StudyRun<'_> {
                     tags: cv_tags(&plan.run_name(fi, *gi), outcome, &dataset.digest),
                     start_ms,
                     end_ms,
+                    predictions: Vec::new(),
                 })
                 .collect();
             // A setting's grid in one transaction: all of it is recorded or none.

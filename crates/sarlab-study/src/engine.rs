@@ -248,7 +248,9 @@ impl StudyRun<'_> {
         for method in self.plan.methods() {
             methods.push(self.test_best(method, &records, &dataset, &labels)?);
         }
-        let report = self.write_report(&dataset, &labels, &records, methods)?;
+        let significance = self.significance(&methods, labels.test.len())?;
+        let methods = methods.into_iter().map(|m| m.result).collect();
+        let report = self.write_report(&dataset, &labels, &records, methods, significance)?;
         Ok((ran, skipped, Some(report)))
     }
 

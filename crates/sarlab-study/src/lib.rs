@@ -55,6 +55,7 @@ mod preview;
 mod refit;
 mod report;
 mod shard;
+mod significance;
 pub mod spec;
 
 pub use axis::Axis;

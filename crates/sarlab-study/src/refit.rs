@@ -5,13 +5,14 @@ use ndarray::{CowArray, Ix2};
 use sarlab_io::{Dataset, Split};
 use sarlab_report::MethodResult;
 use sarlab_svm::{Evaluation, confusion_matrix, refit_and_test_staged};
-use sarlab_track::{Metric, NewRun, StoredRun, now_ms};
+use sarlab_track::{Metric, NewRun, Prediction, StoredRun, now_ms};
 
 use crate::engine::{Labels, StudyRun};
 use crate::error::{Context, Error, Result};
 use crate::load;
 use crate::observer::Event;
 use crate::plan::Plan;
+use crate::significance::MethodRuns;
 
 /// Cross-validation summary of one recorded configuration.
 #[derive(Debug, Clone)]
@@ -137,7 +138,7 @@ impl StudyRun<'_> {
         records: &[CvRecord],
         dataset: &Dataset,
         labels: &Labels,
-    ) -> Result<MethodResult> {
+    ) -> Result<MethodRuns> {
         let plan = self.plan;
         let best = best_record(plan, method, records).ok_or_else(|| {
             Error::Study(format!("feature method {method} has no configurations"))
@@ -157,7 +158,7 @@ impl StudyRun<'_> {
             .transpose()
             .context_with(|| "the test run's confusion_matrix tag is not valid JSON".to_owned())?
             .unwrap_or_default();
-        Ok(MethodResult {
+        let result = MethodResult {
             method: method.to_owned(),
             best_params: plan.describe(fi, gi),
             feature_dim: metric("feature_dim") as usize,
@@ -170,6 +171,11 @@ impl StudyRun<'_> {
             test_f1_macro: metric("test_f1_macro"),
             feature_seconds: metric("feature_seconds"),
             confusion,
+        };
+        Ok(MethodRuns {
+            result,
+            test_run: uuid,
+            cv_run: best.uuid.clone(),
         })
     }
 
@@ -250,6 +256,15 @@ impl StudyRun<'_> {
             ],
             start_ms,
             end_ms: now_ms(),
+            predictions: dataset
+                .chips_in(Split::Test)
+                .zip(&predicted)
+                .map(|(chip, &predicted)| Prediction {
+                    chip: dataset.chip_label(chip),
+                    truth: chip.class_index,
+                    predicted,
+                })
+                .collect(),
         };
         Ok(match self.study.force {
             true => self.store.replace_finished_run(&run)?,

@@ -3,7 +3,7 @@
 
 use sarlab_features::{FeatureMethod, hog_image};
 use sarlab_io::{Dataset, Split};
-use sarlab_report::{ConfigResult, ImageFigure, MethodResult, StudyReport};
+use sarlab_report::{ConfigResult, ImageFigure, MethodResult, Significance, StudyReport};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Labels, StudyRun, WrittenReport};
@@ -19,6 +19,7 @@ impl StudyRun<'_> {
         labels: &Labels,
         records: &[CvRecord],
         methods: Vec<MethodResult>,
+        significance: Significance,
     ) -> Result<WrittenReport> {
         let plan = self.plan;
         let configs = records
@@ -49,6 +50,7 @@ impl StudyRun<'_> {
             methods,
             configs,
             images: self.hog_glyphs(records, dataset)?.into_iter().collect(),
+            significance,
         };
         let dir = self.study.reports.join(&plan.spec.name);
         let files = sarlab_report::write_report(&report, &dir)

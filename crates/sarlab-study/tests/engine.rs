@@ -260,7 +260,7 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
         // test scores.
         let feature = &plan.features[fi];
         let features_of = |split| features(&plan, fi, &dataset, split);
-        let (evaluation, _) = refit_and_test(
+        let (evaluation, predicted) = refit_and_test(
             features_of(Split::Train).view(),
             &y_train,
             features_of(Split::Test).view(),
@@ -286,7 +286,36 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
             Some(evaluation.support_vectors as f64)
         );
         assert!(evaluation.support_vectors <= y_train.len());
+        // Every test chip's prediction is recorded with the test run.
+        let mut expected: Vec<(String, usize, usize)> = dataset
+            .chips_in(Split::Test)
+            .zip(&predicted)
+            .map(|(chip, &p)| (dataset.chip_label(chip), chip.class_index, p))
+            .collect();
+        expected.sort();
+        let recorded: Vec<(String, usize, usize)> = store
+            .predictions(&test_uuid)
+            .expect("predictions")
+            .into_iter()
+            .map(|p| (p.chip, p.truth, p.predicted))
+            .collect();
+        assert_eq!(recorded, expected, "{method}");
     }
+    // The uncertainty section: an interval per method, and the pair tested on the
+    // recorded predictions and fold scores.
+    let written = outcome.report.as_ref().expect("report");
+    let sig = &written.report.significance;
+    assert_eq!(sig.accuracy.len(), plan.methods().len());
+    for a in &sig.accuracy {
+        let m = written.report.methods.iter().find(|m| m.method == a.method).expect("method");
+        assert_eq!(a.correct as f64 / a.chips as f64, m.test_accuracy, "{}", a.method);
+        assert!(a.low <= m.test_accuracy && m.test_accuracy <= a.high);
+    }
+    assert_eq!(sig.pairs.len(), 1);
+    let pair = &sig.pairs[0];
+    let (b, c, p) = pair.mcnemar.expect("predictions are recorded");
+    assert!((0.0..=1.0).contains(&p) && b + c <= y_test.len() as u64);
+    assert!(pair.fold_t.is_some_and(|(_, p)| (0.0..=1.0).contains(&p)));
     // Each refit extracts the train split, then the test split, then reports.
     let events = recorder.events.lock().expect("lock").clone();
     let refits: Vec<usize> = events

@@ -82,6 +82,7 @@ fn wide_run<'a>(
         tags,
         start_ms: 1_795_000_000_000 + index as i64,
         end_ms: 1_795_000_000_500 + index as i64,
+        predictions: Vec::new(),
     }
 }
 
@@ -196,6 +197,7 @@ fn build_big_database(path: &Path) {
             ],
             start_ms: 1_795_000_000_000 + index as i64 * 1000,
             end_ms: 1_795_000_000_900 + index as i64 * 1000,
+            predictions: Vec::new(),
         };
         pending.push(run);
         if pending.len() == 1000 || index + 1 == BIG_RUNS {

@@ -131,6 +131,7 @@ mod tests {
                 tags: vec![("stage".to_owned(), "cv".to_owned())],
                 start_ms: 1,
                 end_ms: 2,
+                predictions: Vec::new(),
             })
             .expect("record")
     }

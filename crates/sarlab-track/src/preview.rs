@@ -30,8 +30,8 @@ pub struct MethodTimings {
 
 impl Preview {
     /// Opens `path` read-only; `Ok(None)` when there is no database there. A database
-    /// of another schema version than this build's is an error that says so (a run
-    /// would migrate an older one first).
+    /// newer than this build, or older than the tables a preview reads, is an error
+    /// that says so (a run would migrate an older one first).
     pub fn open(path: &Path) -> Result<Option<Self>> {
         if !path.exists() {
             return Ok(None);
@@ -57,7 +57,7 @@ impl Preview {
                 supported: SCHEMA_VERSION,
             });
         }
-        if version < SCHEMA_VERSION {
+        if version < crate::schema::PREVIEW_SINCE {
             return Err(Error::OlderSchema {
                 path: path.to_path_buf(),
                 found: version,
@@ -202,6 +202,7 @@ mod tests {
                     tags: vec![("dataset_digest".to_owned(), "D".to_owned())],
                     start_ms: 0,
                     end_ms: 1,
+                    predictions: Vec::new(),
                 })
                 .expect("run");
         }

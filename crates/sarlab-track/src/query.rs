@@ -402,6 +402,7 @@ mod tests {
                     tags: vec![],
                     start_ms: i as i64,
                     end_ms: i as i64 + 1,
+                    predictions: Vec::new(),
                 })
                 .expect("record");
         }
@@ -497,6 +498,7 @@ mod tests {
                 tags: vec![],
                 start_ms: 100,
                 end_ms: 200,
+                predictions: Vec::new(),
             })
             .collect();
         store.record_finished_runs(&grid).expect("record");

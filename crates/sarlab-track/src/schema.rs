@@ -14,7 +14,11 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// The schema's history: `MIGRATIONS[v]` takes a database from version `v` to `v + 1`.
 /// Forward only; a released step is never edited (a test opens databases of every
 /// earlier version, with data, and checks what each step did).
-pub(crate) const MIGRATIONS: [&str; 3] = [SCHEMA_V1, MIGRATION_V2, MIGRATION_V3];
+pub(crate) const MIGRATIONS: [&str; 4] = [SCHEMA_V1, MIGRATION_V2, MIGRATION_V3, MIGRATION_V4];
+
+/// The oldest version a read-only [`crate::Preview`] reads: every table it queries has
+/// had its current shape since then.
+pub(crate) const PREVIEW_SINCE: i64 = 3;
 
 /// Version 1: experiments, runs, typed params, per-step metrics, tags, artifacts.
 pub(crate) const SCHEMA_V1: &str = "
@@ -201,14 +205,28 @@ CREATE INDEX tags_key_run ON tags(key, run_id, value);
 CREATE INDEX metric_latest_key_run ON metric_latest(key, run_id, value);
 ";
 
+/// Version 4: `predictions`, a test run's prediction for every test chip (the chip's
+/// `split/class/name`, true and predicted class index), so paired tests between methods
+/// (McNemar's on the same chips) and per-class views are computed from the database.
+pub(crate) const MIGRATION_V4: &str = r"
+CREATE TABLE predictions (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    chip       TEXT NOT NULL,
+    truth      INTEGER NOT NULL,
+    predicted  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, chip)
+) WITHOUT ROWID;
+";
+
 /// The tables of per-run rows in the current schema, each with its columns after
 /// `run_id`: what goes with a run (replacing, merging).
-pub(crate) const PER_RUN_TABLES: [(&str, &str); 5] = [
+pub(crate) const PER_RUN_TABLES: [(&str, &str); 6] = [
     ("params", "key, value"),
     ("metrics", "key, step, value, timestamp_ms"),
     ("metric_latest", "key, step, value"),
     ("tags", "key, value"),
     ("artifacts", "path, kind, sha256"),
+    ("predictions", "chip, truth, predicted"),
 ];
 
 /// The first table with a row that refers to a missing row (`PRAGMA

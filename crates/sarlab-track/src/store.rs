@@ -10,7 +10,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::error::{Error, Result};
 use crate::provenance::{host_name, process_exists};
 use crate::schema::{PER_RUN_TABLES, migrate_connection};
-use crate::values::{Metric, NewRun, ParamValue, RunStatus, StoredRun, latest_metrics, now_ms};
+use crate::values::{
+    Metric, NewRun, ParamValue, Prediction, RunStatus, StoredRun, latest_metrics, now_ms,
+};
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -414,6 +416,31 @@ impl Store {
         Ok(())
     }
 
+    /// The per-chip predictions recorded with run `uuid` (a test run), in chip order;
+    /// empty for runs without any (and for test runs of schema versions before 4).
+    pub fn predictions(&self, uuid: &str) -> Result<Vec<Prediction>> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT p.chip, p.truth, p.predicted FROM predictions p
+                 JOIN runs r ON r.id = p.run_id WHERE r.uuid = ?1 ORDER BY p.chip",
+            )
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map([uuid], |r| {
+                Ok(Prediction {
+                    chip: r.get(0)?,
+                    truth: r.get::<_, i64>(1)? as usize,
+                    predicted: r.get::<_, i64>(2)? as usize,
+                })
+            })
+            .map_err(&sql)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&sql)?;
+        Ok(rows)
+    }
+
     /// A run with its parameters, metrics and tags.
     pub fn run(&self, uuid: &str) -> Result<StoredRun> {
         let sql = self.sql();
@@ -581,6 +608,12 @@ fn insert_finished(
     for (key, value) in &run.tags {
         insert_tag.execute(params![id, key, value])?;
     }
+    let mut insert_prediction = tx.prepare_cached(
+        "INSERT INTO predictions (run_id, chip, truth, predicted) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for p in &run.predictions {
+        insert_prediction.execute(params![id, p.chip, p.truth as i64, p.predicted as i64])?;
+    }
     Ok(uuid)
 }
 
@@ -608,7 +641,56 @@ mod tests {
             tags: vec![("stage".to_owned(), "cv".to_owned())],
             start_ms: 1,
             end_ms: 2,
+            predictions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn predictions_go_with_their_run() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("runs.db")).expect("open");
+        let exp = store.experiment("study").expect("experiment");
+        let prediction = |chip: &str, truth, predicted| Prediction {
+            chip: chip.to_owned(),
+            truth,
+            predicted,
+        };
+        let run = NewRun {
+            predictions: vec![
+                prediction("test/b/2.png", 1, 0),
+                prediction("test/a/1.png", 0, 0),
+            ],
+            ..sample_run(exp, None, "t")
+        };
+        let uuid = store.record_finished_run(&run).expect("record");
+        let got = store.predictions(&uuid).expect("read");
+        assert_eq!(
+            got,
+            vec![
+                prediction("test/a/1.png", 0, 0),
+                prediction("test/b/2.png", 1, 0)
+            ]
+        );
+        // Replacing the run replaces its predictions.
+        let again = NewRun {
+            predictions: vec![prediction("test/a/1.png", 0, 1)],
+            ..sample_run(exp, None, "t")
+        };
+        let new_uuid = store.replace_finished_run(&again).expect("replace");
+        assert_eq!(
+            store.predictions(&new_uuid).expect("read"),
+            again.predictions
+        );
+        assert!(store.predictions(&uuid).expect("gone").is_empty());
+        // A merge carries them.
+        let mut other = Store::open(&dir.path().join("merged.db")).expect("open");
+        other
+            .merge_from(&dir.path().join("runs.db"))
+            .expect("merge");
+        assert_eq!(
+            other.predictions(&new_uuid).expect("merged"),
+            again.predictions
+        );
     }
 
     #[test]
@@ -804,6 +886,7 @@ mod lifecycle_tests {
             tags: vec![],
             start_ms: 1,
             end_ms: 2,
+            predictions: Vec::new(),
         }
     }
 

@@ -158,6 +158,17 @@ pub struct NewRun<'a> {
     pub tags: Vec<(String, String)>,
     pub start_ms: i64,
     pub end_ms: i64,
+    /// Per-sample predictions of a test run (empty for other runs).
+    pub predictions: Vec<Prediction>,
+}
+
+/// One test chip's prediction: `chip` names it (`split/class/name`), `truth` and
+/// `predicted` are class indices into the study's classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    pub chip: String,
+    pub truth: usize,
+    pub predicted: usize,
 }
 
 /// A run as read back from the store.

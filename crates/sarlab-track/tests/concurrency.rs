@@ -119,6 +119,7 @@ fn write_runs(db: &Path, writer: i64) {
                 tags: vec![("stage".to_owned(), "cv".to_owned())],
                 start_ms: 0,
                 end_ms: 1,
+                predictions: Vec::new(),
             })
             .expect("record");
     }
@@ -208,6 +209,7 @@ fn opener_process() {
             tags: vec![],
             start_ms: 0,
             end_ms: 1,
+            predictions: Vec::new(),
         })
         .expect("record");
 }
