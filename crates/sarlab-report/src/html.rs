@@ -153,6 +153,18 @@ small {{ color: #666; font-weight: normal; }}
         "<figure>{chart_svg}<figcaption>Metrics of each method's best configuration \
          (<a href=\"metrics.png\">PNG</a>, <a href=\"metrics.svg\">SVG</a>).</figcaption></figure>"
     );
+    if !report.sweeps.is_empty() {
+        out.push_str("<h2>What the swept parameters do</h2>\n");
+        out.push_str(&html_table(
+            &crate::sweep::SWEEP_HEADERS,
+            &crate::sweep::sweep_rows(&report.sweeps),
+        ));
+        let _ = writeln!(
+            out,
+            "<p><small>{}</small></p>",
+            escape(crate::sweep::SWEEP_EXPLANATION)
+        );
+    }
     let sig = &report.significance;
     if !sig.accuracy.is_empty() {
         out.push_str("<h2>Uncertainty and significance</h2>\n");
@@ -246,6 +258,14 @@ pub(crate) fn markdown(
         &comparison,
     ));
     out.push_str("\n![metrics](metrics.png)\n");
+    if !report.sweeps.is_empty() {
+        out.push_str("\n## What the swept parameters do\n\n");
+        out.push_str(&markdown_table(
+            &crate::sweep::SWEEP_HEADERS,
+            &crate::sweep::sweep_rows(&report.sweeps),
+        ));
+        out.push_str(&format!("\n{}\n", crate::sweep::SWEEP_EXPLANATION));
+    }
     let sig = &report.significance;
     if !sig.accuracy.is_empty() {
         out.push_str("\n## Uncertainty and significance\n\n");

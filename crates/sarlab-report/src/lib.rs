@@ -12,6 +12,7 @@ pub mod export;
 mod html;
 mod panel;
 mod significance;
+mod sweep;
 mod tables;
 
 use std::fs;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 pub use error::{Error, Result};
 pub use panel::{write_panel_figure, write_panel_grid};
 pub use significance::{AccuracyInterval, PairTest, Significance};
+pub use sweep::{LevelSummary, MethodSweep, SweptParameter};
 
 /// Best configuration of one feature method, refit on train and scored on test.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +87,9 @@ pub struct StudyReport {
     pub images: Vec<ImageFigure>,
     /// Intervals and paired tests between the methods (none with a single method).
     pub significance: Significance,
+    /// Per method, what its swept parameters do to the CV metric (methods without a
+    /// sweep are left out).
+    pub sweeps: Vec<MethodSweep>,
 }
 
 /// A grid of images for the report, written as `<file_stem>.png` and inlined in
@@ -305,6 +310,27 @@ pub(crate) fn sample_report() -> StudyReport {
             }],
             metric: "f1_macro".to_owned(),
         },
+        sweeps: vec![MethodSweep {
+            method: "hog".to_owned(),
+            parameters: vec![SweptParameter {
+                name: "C".to_owned(),
+                importance: 0.875,
+                levels: vec![
+                    LevelSummary {
+                        value: "1".to_owned(),
+                        configurations: 1,
+                        mean: 0.85,
+                        best: (0.85, 0.02),
+                    },
+                    LevelSummary {
+                        value: "10".to_owned(),
+                        configurations: 1,
+                        mean: 0.90,
+                        best: (0.90, 0.02),
+                    },
+                ],
+            }],
+        }],
     }
 }
 

@@ -57,6 +57,7 @@ mod report;
 mod shard;
 mod significance;
 pub mod spec;
+mod sweep;
 
 pub use axis::Axis;
 pub use engine::{Outcome, Study, WrittenReport};

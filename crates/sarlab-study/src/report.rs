@@ -51,6 +51,7 @@ impl StudyRun<'_> {
             configs,
             images: self.hog_glyphs(records, dataset)?.into_iter().collect(),
             significance,
+            sweeps: crate::sweep::sweeps(plan, records)?,
         };
         let dir = self.study.reports.join(&plan.spec.name);
         let files = sarlab_report::write_report(&report, &dir)

@@ -307,8 +307,18 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
     let sig = &written.report.significance;
     assert_eq!(sig.accuracy.len(), plan.methods().len());
     for a in &sig.accuracy {
-        let m = written.report.methods.iter().find(|m| m.method == a.method).expect("method");
-        assert_eq!(a.correct as f64 / a.chips as f64, m.test_accuracy, "{}", a.method);
+        let m = written
+            .report
+            .methods
+            .iter()
+            .find(|m| m.method == a.method)
+            .expect("method");
+        assert_eq!(
+            a.correct as f64 / a.chips as f64,
+            m.test_accuracy,
+            "{}",
+            a.method
+        );
         assert!(a.low <= m.test_accuracy && m.test_accuracy <= a.high);
     }
     assert_eq!(sig.pairs.len(), 1);
@@ -316,6 +326,30 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
     let (b, c, p) = pair.mcnemar.expect("predictions are recorded");
     assert!((0.0..=1.0).contains(&p) && b + c <= y_test.len() as u64);
     assert!(pair.fold_t.is_some_and(|(_, p)| (0.0..=1.0).contains(&p)));
+    // The sweep section: per method, intensity, C and gamma are swept (2 values each,
+    // 4 of the method's 8 configurations at each value).
+    for sweep in &written.report.sweeps {
+        let mut names: Vec<&str> = sweep.parameters.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["C", "gamma", "intensity"], "{}", sweep.method);
+        let best = written
+            .report
+            .methods
+            .iter()
+            .find(|m| m.method == sweep.method)
+            .expect("method")
+            .cv_selection
+            .0;
+        for p in &sweep.parameters {
+            assert!((0.0..=1.0).contains(&p.importance));
+            assert!(p.levels.iter().all(|l| l.configurations == 4 && l.best.0 >= l.mean));
+            // Some value of every parameter holds the method's best configuration.
+            assert!(p.levels.iter().any(|l| l.best.0 == best), "{}", p.name);
+        }
+        let total: f64 = sweep.parameters.iter().map(|p| p.importance).sum();
+        assert!(total <= 1.0 + 1e-12, "main effects of a full grid sum to at most 1");
+    }
+    assert_eq!(written.report.sweeps.len(), plan.methods().len());
     // Each refit extracts the train split, then the test split, then reports.
     let events = recorder.events.lock().expect("lock").clone();
     let refits: Vec<usize> = events
