@@ -342,12 +342,19 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
             .0;
         for p in &sweep.parameters {
             assert!((0.0..=1.0).contains(&p.importance));
-            assert!(p.levels.iter().all(|l| l.configurations == 4 && l.best.0 >= l.mean));
+            assert!(
+                p.levels
+                    .iter()
+                    .all(|l| l.configurations == 4 && l.best.0 >= l.mean)
+            );
             // Some value of every parameter holds the method's best configuration.
             assert!(p.levels.iter().any(|l| l.best.0 == best), "{}", p.name);
         }
         let total: f64 = sweep.parameters.iter().map(|p| p.importance).sum();
-        assert!(total <= 1.0 + 1e-12, "main effects of a full grid sum to at most 1");
+        assert!(
+            total <= 1.0 + 1e-12,
+            "main effects of a full grid sum to at most 1"
+        );
     }
     assert_eq!(written.report.sweeps.len(), plan.methods().len());
     // Each refit extracts the train split, then the test split, then reports.
