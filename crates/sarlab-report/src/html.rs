@@ -126,7 +126,8 @@ small {{ color: #666; font-weight: normal; }}
 <tr><th>cross-validation</th><td>stratified {folds}-fold on the train split; best configuration per method (by mean CV <code>{metric}</code>) refit on train, scored on test</td></tr>
 <tr><th>runs</th><td><code>{db}</code>, study run <code>{parent}</code></td></tr>
 <tr><th>git commit</th><td><code>{commit}</code></td></tr>
-</table>
+{provenance}</table>
+<details><summary>spec TOML</summary><pre>{spec_toml}</pre></details>
 <h2>Feature methods compared</h2>
 "#,
         study = escape(&report.study),
@@ -143,6 +144,16 @@ small {{ color: #666; font-weight: normal; }}
         db = escape(&report.db_path),
         parent = escape(&report.parent_run),
         commit = escape(&report.git_commit),
+        provenance = report
+            .provenance
+            .iter()
+            .map(|(k, v)| format!(
+                "<tr><th>{}</th><td><code>{}</code></td></tr>\n",
+                escape(k),
+                escape(v)
+            ))
+            .collect::<String>(),
+        spec_toml = escape(&report.spec_toml),
     );
     out.push_str(&html_table(
         &headers(&comparison_cells(&report.selection_metric)),
@@ -289,5 +300,15 @@ pub(crate) fn markdown(
         &headers(&config_cells(&report.selection_metric)),
         &configs,
     ));
+    if !report.provenance.is_empty() || !report.spec_toml.is_empty() {
+        out.push_str("\n## Provenance\n\n");
+        for (k, v) in &report.provenance {
+            out.push_str(&format!("- {k}: `{v}`\n"));
+        }
+        out.push_str(&format!(
+            "\n```toml\n{}\n```\n",
+            report.spec_toml.trim_end()
+        ));
+    }
     Ok(out)
 }

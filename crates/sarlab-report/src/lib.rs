@@ -90,6 +90,11 @@ pub struct StudyReport {
     /// Per method, what its swept parameters do to the CV metric (methods without a
     /// sweep are left out).
     pub sweeps: Vec<MethodSweep>,
+    /// Where and how the study ran (`date`, `host`, `threads`, `sarlab version`,
+    /// `command line`…), as label and value, in display order.
+    pub provenance: Vec<(String, String)>,
+    /// The spec's TOML as the study read it.
+    pub spec_toml: String,
 }
 
 /// A grid of images for the report, written as `<file_stem>.png` and inlined in
@@ -310,6 +315,11 @@ pub(crate) fn sample_report() -> StudyReport {
             }],
             metric: "f1_macro".to_owned(),
         },
+        provenance: vec![
+            ("date".to_owned(), "2026-12-01 18:00:00 UTC".to_owned()),
+            ("host".to_owned(), "lab-node-3".to_owned()),
+        ],
+        spec_toml: "name = \"demo\"\nseed = 7 # <b>\n".to_owned(),
         sweeps: vec![MethodSweep {
             method: "hog".to_owned(),
             parameters: vec![SweptParameter {

@@ -52,6 +52,8 @@ impl StudyRun<'_> {
             images: self.hog_glyphs(records, dataset)?.into_iter().collect(),
             significance,
             sweeps: crate::sweep::sweeps(plan, records)?,
+            provenance: self.provenance()?,
+            spec_toml: plan.spec_text.clone(),
         };
         let dir = self.study.reports.join(&plan.spec.name);
         let files = sarlab_report::write_report(&report, &dir)
@@ -80,6 +82,29 @@ impl StudyRun<'_> {
             report,
             index_html: files.index_html,
         })
+    }
+
+    /// Where and how the study ran, from its run's record: start time, host, threads,
+    /// sarlab version, whether the spec's repository had uncommitted changes, the
+    /// command line.
+    fn provenance(&self) -> Result<Vec<(String, String)>> {
+        let run = self.store.run(self.parent)?;
+        let mut out = vec![(
+            "date".to_owned(),
+            format!("{} UTC", sarlab_track::utc_text(run.start_ms)),
+        )];
+        for (key, label) in [
+            ("host", "host"),
+            ("threads", "threads"),
+            ("sarlab_version", "sarlab version"),
+            ("git_dirty", "uncommitted changes"),
+            ("command_line", "command line"),
+        ] {
+            if let Some(value) = run.tags.get(key) {
+                out.push((label.to_owned(), value.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// HOG glyphs (scikit-image's visualisation) of the first train chip of every class,

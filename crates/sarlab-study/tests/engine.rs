@@ -357,6 +357,20 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
         );
     }
     assert_eq!(written.report.sweeps.len(), plan.methods().len());
+    // Provenance from the study run's record, and the spec as read.
+    let provenance: Vec<&str> = written
+        .report
+        .provenance
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    for label in ["date", "host", "threads", "sarlab version", "command line"] {
+        assert!(
+            provenance.contains(&label),
+            "{label} missing from {provenance:?}"
+        );
+    }
+    assert_eq!(written.report.spec_toml, plan.spec_text);
     // Each refit extracts the train split, then the test split, then reports.
     let events = recorder.events.lock().expect("lock").clone();
     let refits: Vec<usize> = events
