@@ -45,13 +45,6 @@ pub enum Error {
 
     #[error("feature matrix has {got} columns, the transform was fitted on {expected}")]
     DimensionMismatch { expected: usize, got: usize },
-
-    #[error("feature {column} of row {row} is not finite ({value})")]
-    NonFinite {
-        row: usize,
-        column: usize,
-        value: f64,
-    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,18 +1,9 @@
 //! Spectral features against an independent numpy implementation
 //! (`scripts/fixtures/spectral.py`), on the Gabor fixture's test image.
 
-use ndarray::Array2;
 use sarlab_features::spectral::SpectralParams;
+use sarlab_testkit::fixture::test_image;
 use serde_json::Value;
-
-fn test_image(rows: usize, cols: usize) -> Array2<f64> {
-    Array2::from_shape_fn((rows, cols), |(r, c)| {
-        let (rf, cf) = (r as f64, c as f64);
-        (0.37 * rf + 0.11 * cf).sin()
-            + (0.05 * rf * cf).cos()
-            + ((r * 31 + c * 17) % 13) as f64 / 13.0
-    })
-}
 
 #[test]
 fn spectral_features_equal_numpy() {
