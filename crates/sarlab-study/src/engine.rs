@@ -99,7 +99,7 @@ impl Study {
                 })
             }
             Err(err) => {
-                let reason = error_chain(&err);
+                let reason = err.chain();
                 if let Err(db_err) = store.end_run(&parent, RunStatus::Failed, Some(&reason)) {
                     tracing::error!("could not mark study run {parent} FAILED: {db_err}");
                 }
@@ -183,18 +183,6 @@ impl Study {
         )?;
         Ok((uuid, git_commit))
     }
-}
-
-/// An error with its causes, as the FAILED run's reason.
-fn error_chain(err: &Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// One invocation of a study, between its run's start and end.

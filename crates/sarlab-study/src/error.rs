@@ -70,6 +70,21 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// The error with its causes, `: `-separated, as the CLI prints it (`{:#}`) and as a
+    /// FAILED study run records its reason.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
 /// `.context(...)` for the engine's results: the message says what was being done.
 pub(crate) trait Context<T> {
     fn context_with(self, context: impl FnOnce() -> String) -> Result<T>;

@@ -430,13 +430,7 @@ fn failed(bench: &Bench, plan: &Plan, reports: Option<&Path>) -> (String, String
     let err = study
         .run(plan, &mut store, &recorder)
         .expect_err("the study fails");
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let text = err.chain();
     let run = recorder
         .study_run
         .lock()

@@ -34,19 +34,7 @@ fn plan_of(text: &str) -> Result<Plan, String> {
     let path = Path::new("t.toml");
     Spec::parse(text, path)
         .and_then(|spec| Plan::new(spec, path, text.to_owned()))
-        .map_err(|e| chain(&e))
-}
-
-/// An error with its causes, as the CLI prints it.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+        .map_err(|e| e.chain())
 }
 
 #[test]
@@ -295,7 +283,7 @@ fn synthetic_seed_defaults_to_the_study_seed() {
     assert_eq!((s.seed, s.train_per_class), (1, 7));
     let bad = text.replace("train_per_class = 7", "train_per_clas = 7");
     let err = plan_of(&bad)
-        .and_then(|p| p.synth_config().map_err(|e| chain(&e)))
+        .and_then(|p| p.synth_config().map_err(|e| e.chain()))
         .unwrap_err();
     assert!(err.contains("train_per_clas"), "{err}");
 }
@@ -308,17 +296,10 @@ mod typed_values {
 
     fn error_of(text: &str) -> String {
         let path = Path::new("t.toml");
-        let err = Spec::parse(text, path)
+        Spec::parse(text, path)
             .and_then(|spec| Plan::new(spec, path, text.to_owned()))
-            .expect_err("invalid");
-        let mut out = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            out.push_str(": ");
-            out.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        out
+            .expect_err("invalid")
+            .chain()
     }
 
     #[test]
