@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sarlab_io::npy;
 use sarlab_svm::{
-    CvSettings, Evaluation, FitDone, Gamma, GridSearch, METRIC_NAMES, Metric, SvmParams,
-    SweptValue, confusion_matrix, grid_search, per_class,
+    CvSettings, Evaluation, FitDone, GridSearch, METRIC_NAMES, Metric, SvmParams, confusion_matrix,
+    grid_search, per_class,
 };
 use serde_json::{Value, json};
 
@@ -209,17 +209,9 @@ fn warnings_of(search: &GridSearch, configurations: &[SvmParams]) -> Vec<String>
 
 /// The parameters that enter a point's kernel, as JSON values in sweep order.
 fn point_values(p: &SvmParams) -> Vec<(&'static str, Value)> {
-    p.swept()
+    crate::plan::swept_values(p)
         .into_iter()
-        .map(|(name, value)| {
-            let value = match value {
-                SweptValue::Kernel(k) => json!(k.name()),
-                SweptValue::Real(v) | SweptValue::Gamma(Gamma::Value(v)) => json!(v),
-                SweptValue::Gamma(named) => json!(named.to_string()),
-                SweptValue::Degree(d) => json!(d),
-            };
-            (name, value)
-        })
+        .map(|(name, value)| (name, value.to_json()))
         .collect()
 }
 

@@ -544,10 +544,10 @@ fn expand_grid(spec: &Spec) -> Result<Vec<GridPoint>, String> {
         .collect())
 }
 
-/// A grid point's parameters as recorded: what its kernel uses, with `gamma = "none"`
-/// for the linear kernel.
-fn recorded_grid_params(point: &SvmParams) -> Vec<(String, ParamValue)> {
-    let mut params: Vec<(String, ParamValue)> = point
+/// The parameters a grid point's kernel uses ([`SvmParams::swept`]) as recorded values:
+/// kernel name, C, γ (a number or `scale`/`auto`), degree, coef0.
+pub(crate) fn swept_values(point: &SvmParams) -> Vec<(&'static str, ParamValue)> {
+    point
         .swept()
         .into_iter()
         .map(|(name, value)| {
@@ -557,8 +557,17 @@ fn recorded_grid_params(point: &SvmParams) -> Vec<(String, ParamValue)> {
                 SweptValue::Gamma(named) => ParamValue::from(named.to_string().as_str()),
                 SweptValue::Degree(d) => ParamValue::Int(i64::from(d)),
             };
-            (name.to_owned(), value)
+            (name, value)
         })
+        .collect()
+}
+
+/// A grid point's parameters as recorded: what its kernel uses, with `gamma = "none"`
+/// for the linear kernel.
+fn recorded_grid_params(point: &SvmParams) -> Vec<(String, ParamValue)> {
+    let mut params: Vec<(String, ParamValue)> = swept_values(point)
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
         .collect();
     if !point.kernel.uses_gamma() {
         params.insert(2, ("gamma".to_owned(), ParamValue::from("none")));
