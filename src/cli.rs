@@ -42,6 +42,30 @@ pub enum Command {
     /// Fold run databases (e.g. the shards of a Slurm array job) into one; idempotent,
     /// without duplicates.
     Merge(MergeArgs),
+    /// Rebuild a study's report from the run database alone (nothing is computed), or
+    /// put several studies side by side with --compare.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run database.
+    #[arg(long, default_value = "sarlab.db")]
+    pub db: PathBuf,
+    /// The study (a spec's `name`) whose last finished run to report.
+    #[arg(long, conflicts_with_all = ["run", "compare"])]
+    pub experiment: Option<String>,
+    /// The study run to report (its id or an unambiguous prefix).
+    #[arg(long, conflicts_with = "compare")]
+    pub run: Option<String>,
+    /// Studies to put side by side: each an experiment name (its last finished study
+    /// run) or a study run id, all in --db.
+    #[arg(long, num_args = 2.., value_name = "STUDY")]
+    pub compare: Vec<String>,
+    /// Where the report goes [default: reports/<study>/rebuilt, or
+    /// reports/compare-<a>-<b>… with --compare].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +109,9 @@ pub struct RunsListArgs {
     /// At most this many runs (0: all).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// Metric columns, e.g. accuracy,f1_macro [default: the studies' selection metric].
+    #[arg(long, value_delimiter = ',', value_name = "K,K")]
+    pub metrics: Option<Vec<String>>,
     /// Print JSON (each run with its parameters, last metric values and tags).
     #[arg(long)]
     pub json: bool,
@@ -110,6 +137,9 @@ pub struct RunsCompareArgs {
     /// Also show the parameters every run shares.
     #[arg(long)]
     pub all_params: bool,
+    /// Only these metrics, in this order, e.g. cv_accuracy_mean,test_accuracy.
+    #[arg(long, value_delimiter = ',', value_name = "K,K")]
+    pub metrics: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]

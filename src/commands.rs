@@ -4,8 +4,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{Command, DatasetCommand, RunsCommand, SvmCommand, SynthArgs, SynthFormatArg};
 use crate::{
-    dataset_commands, feature_commands, filter_commands, progress, run_command, runs_commands,
-    svm_commands,
+    dataset_commands, feature_commands, filter_commands, progress, report_command, run_command,
+    runs_commands, svm_commands,
 };
 use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
@@ -26,6 +26,7 @@ pub fn dispatch(command: Command) -> Result<()> {
         Command::Runs(RunsCommand::Best(args)) => runs_commands::best(&args),
         Command::Runs(RunsCommand::Export(args)) => runs_commands::export(&args),
         Command::Merge(args) => runs_commands::merge(&args),
+        Command::Report(args) => report_command::report(&args),
     }
 }
 

@@ -7,8 +7,10 @@ mod dry_run;
 mod feature_commands;
 mod filter_commands;
 mod progress;
+mod report_command;
 mod run_command;
 mod runs_commands;
+mod runs_table;
 mod svm_commands;
 
 use std::process::ExitCode;

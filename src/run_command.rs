@@ -37,6 +37,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         force: args.force,
         reports: args.reports.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        build_commit: option_env!("SARLAB_BUILD_COMMIT").map(str::to_owned),
     };
     let signals = SignalGuard::default();
     let progress = StudyProgress::new(|run, db| signals.arm(db, run));

@@ -15,6 +15,7 @@ use crate::cli::{
     ExportFormat, MergeArgs, RunSelection, RunsBestArgs, RunsCompareArgs, RunsExportArgs,
     RunsListArgs, RunsShowArgs,
 };
+use crate::runs_table;
 
 /// `print!` into the command's output buffer (writing to a `String` cannot fail).
 macro_rules! say {
@@ -54,7 +55,7 @@ fn emitted(command: impl FnOnce(&mut String) -> Result<()>) -> Result<()> {
 }
 
 /// Opens an existing run database (a missing file is an error, not a new database).
-fn open_existing(db: &Path) -> Result<Store> {
+pub(crate) fn open_existing(db: &Path) -> Result<Store> {
     if !db.is_file() {
         bail!(
             "no run database at {} (pass --db, or run a study first)",
@@ -112,39 +113,67 @@ fn list_into(args: &RunsListArgs, out: &mut String) -> Result<()> {
         return Ok(());
     }
     let order_name = query.order_by.as_ref().map(|o| o.field.name());
-    say!(
-        out,
-        "{:<8}  {:<9}  {:<19}  {:<14}",
-        "run",
-        "status",
-        "started (UTC)",
-        "experiment"
-    );
+    let runs = listing
+        .runs
+        .iter()
+        .map(|summary| store.run(&summary.uuid))
+        .collect::<Result<Vec<_>, _>>()?;
+    let metrics = match &args.metrics {
+        Some(keys) => keys.clone(),
+        None => selection_metrics(&runs),
+    };
+    let mut headers: Vec<String> = ["run", "status", "started (UTC)", "experiment", "stage"]
+        .map(str::to_owned)
+        .to_vec();
     if let Some(name) = &order_name {
-        say!(out, "  {name:>14}");
+        headers.push(name.clone());
     }
-    sayln!(out, "  name");
-    for run in &listing.runs {
-        say!(
-            out,
-            "{:<8}  {:<9}  {:<19}  {:<14}",
-            &run.uuid[..8.min(run.uuid.len())],
-            run.status.as_str(),
-            utc_text(run.start_ms),
-            run.experiment
-        );
-        if order_name.is_some() {
-            let value = run
-                .order_value
-                .as_ref()
-                .map_or("-".to_owned(), |v| match v {
-                    ParamValue::Real(r) => format!("{r:.6}"),
-                    other => other.to_string(),
-                });
-            say!(out, "  {value:>14}");
-        }
-        sayln!(out, "  {}", run.name);
-    }
+    headers.extend(metrics.iter().cloned());
+    headers.push("name".to_owned());
+    let mut numeric = vec![false; 5];
+    numeric.extend(std::iter::repeat_n(true, headers.len() - 6));
+    numeric.push(false);
+    let names = runs_table::short_names(&runs);
+    let rows: Vec<Vec<String>> = listing
+        .runs
+        .iter()
+        .zip(&runs)
+        .zip(names)
+        .map(|((summary, run), name)| {
+            let mut row = vec![
+                summary.uuid[..8.min(summary.uuid.len())].to_owned(),
+                summary.status.as_str().to_owned(),
+                utc_text(summary.start_ms),
+                summary.experiment.clone(),
+                run.tags
+                    .get("stage")
+                    .cloned()
+                    .unwrap_or_else(|| "-".to_owned()),
+            ];
+            if order_name.is_some() {
+                row.push(
+                    summary
+                        .order_value
+                        .as_ref()
+                        .map_or("-".to_owned(), |v| match v {
+                            ParamValue::Real(r) => runs_table::metric_text(*r),
+                            other => other.to_string(),
+                        }),
+                );
+            }
+            let headline = run.headline_metrics();
+            for key in &metrics {
+                row.push(
+                    headline
+                        .get(key.as_str())
+                        .map_or("-".to_owned(), |v| runs_table::metric_text(*v)),
+                );
+            }
+            row.push(name);
+            row
+        })
+        .collect();
+    say!(out, "{}", runs_table::render(&headers, &rows, &numeric));
     if listing.runs.len() < listing.matched {
         sayln!(
             out,
@@ -242,57 +271,98 @@ fn compare_into(args: &RunsCompareArgs, out: &mut String) -> Result<()> {
         .iter()
         .map(|id| store.resolve_run(id).and_then(|uuid| store.run(&uuid)))
         .collect::<Result<Vec<_>, _>>()?;
-    let width = 14;
-    say!(out, "{:<30}", "");
-    for run in &runs {
-        say!(out, " {:>width$}", &run.uuid[..8.min(run.uuid.len())]);
-    }
-    sayln!(out);
-    let cell = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+    let mut headers = vec![String::new()];
+    headers.extend(
+        runs.iter()
+            .map(|r| r.uuid[..8.min(r.uuid.len())].to_owned()),
+    );
+    let numeric: Vec<bool> = (0..headers.len()).map(|c| c > 0).collect();
     let keys: std::collections::BTreeSet<&String> =
         runs.iter().flat_map(|r| r.params.keys()).collect();
-    sayln!(
-        out,
-        "parameters{}",
-        if args.all_params { "" } else { " that differ" }
-    );
-    let mut shown = 0;
+    let mut rows = Vec::new();
     for key in keys {
         let values: Vec<Option<&ParamValue>> = runs.iter().map(|r| r.params.get(key)).collect();
         if !args.all_params && values.iter().all(|v| *v == values[0]) {
             continue;
         }
-        shown += 1;
-        say!(out, "  {key:<28}");
-        for value in values {
-            let text = cell(value.map(|v| v.to_string()));
-            say!(
-                out,
-                " {:>width$}",
-                text.chars().take(width).collect::<String>()
-            );
+        let mut row = vec![format!("  {key}")];
+        row.extend(
+            values
+                .iter()
+                .map(|v| v.map_or("-".to_owned(), ToString::to_string)),
+        );
+        rows.push(row);
+    }
+    let parameters = rows.len();
+    sayln!(
+        out,
+        "parameters{}{}",
+        if args.all_params { "" } else { " that differ" },
+        if parameters == 0 {
+            ": none, the runs have the same parameters"
+        } else {
+            ""
         }
-        sayln!(out);
-    }
-    if shown == 0 {
-        sayln!(out, "  (none: the runs have the same parameters)");
-    }
-    sayln!(out, "metrics (per-fold metrics: mean over folds)");
+    );
     let last: Vec<BTreeMap<&str, f64>> = runs.iter().map(StoredRun::headline_metrics).collect();
-    let keys: std::collections::BTreeSet<&str> =
-        last.iter().flat_map(|m| m.keys().copied()).collect();
+    let keys: Vec<&str> = match &args.metrics {
+        Some(keys) => keys.iter().map(String::as_str).collect(),
+        None => last
+            .iter()
+            .flat_map(|m| m.keys().copied())
+            .collect::<std::collections::BTreeSet<&str>>()
+            .into_iter()
+            .collect(),
+    };
+    let mut metric_rows = Vec::new();
     for key in keys {
-        say!(out, "  {key:<28}");
-        for metrics in &last {
-            say!(
-                out,
-                " {:>width$}",
-                cell(metrics.get(key).map(|v| format!("{v:.6}")))
-            );
-        }
-        sayln!(out);
+        let values: Vec<Option<f64>> = last.iter().map(|m| m.get(key).copied()).collect();
+        // The best value is marked: the largest, or the smallest of a time or a count of
+        // solver trouble.
+        let lower_is_better =
+            key.ends_with("seconds") || key.contains("iteration") || key.ends_with("_std");
+        let best = values
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|v| v.is_finite())
+            .reduce(|a, b| if (b > a) != lower_is_better { b } else { a });
+        let several = values.iter().flatten().count() > 1;
+        let mut row = vec![format!("  {key}")];
+        row.extend(values.iter().map(|v| match v {
+            Some(v) if several && Some(*v) == best => format!("*{}", runs_table::metric_text(*v)),
+            Some(v) => runs_table::metric_text(*v),
+            None => "-".to_owned(),
+        }));
+        metric_rows.push(row);
     }
+    let mut all = rows;
+    all.push(vec![
+        "metrics (per-fold metrics: mean over folds; * the best)".to_owned(),
+    ]);
+    all.extend(metric_rows);
+    // The section line is a row of one cell: give it the other columns empty.
+    for row in &mut all {
+        row.resize(headers.len(), String::new());
+    }
+    say!(out, "{}", runs_table::render(&headers, &all, &numeric));
     Ok(())
+}
+
+/// The selection metrics the listed runs' studies name (`f1_macro` when none do).
+fn selection_metrics(runs: &[StoredRun]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for run in runs {
+        if let Some(metric) = run.tags.get("selection_metric")
+            && !out.contains(metric)
+        {
+            out.push(metric.clone());
+        }
+    }
+    if out.is_empty() {
+        out.push("f1_macro".to_owned());
+    }
+    out
 }
 
 pub fn best(args: &RunsBestArgs) -> Result<()> {

@@ -171,7 +171,26 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
     // 8 classes × (chip, glyphs), 4 panels of 32 px ×8 per row.
     let glyphs = image::open(ws.path("out/tiny/hog_glyphs.png")).expect("png");
     assert_eq!(glyphs.width(), 12 + 4 * (256 + 12));
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM artifacts"), 5);
+    // Every file of the report is an artifact of the study run, with its SHA-256.
+    let files = std::fs::read_dir(ws.path("out/tiny"))
+        .expect("report folder")
+        .count();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM artifacts"), files as i64);
+    for file in [
+        "tables.tex",
+        "metrics.pdf",
+        "sweep_raw.svg",
+        "pair_raw_c_gamma.pdf",
+        "folds.svg",
+        "confusion_hog.pdf",
+        "classes_raw.svg",
+        "parallel_coordinates.pdf",
+    ] {
+        assert!(
+            file_len(&ws.path(&format!("out/tiny/{file}"))) > 500,
+            "{file} is missing or empty"
+        );
+    }
 }
 
 /// Every metric except wall-clock timings, keyed by run name.

@@ -43,6 +43,41 @@ pub struct Workspace {
     pub dir: tempfile::TempDir,
 }
 
+/// Every report a test wrote is copied here when set, for `.ci/browser-check.mjs` to
+/// render in headless Chromium.
+const KEEP_REPORTS: &str = "SARLAB_KEEP_TEST_REPORTS";
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let Some(keep) = std::env::var_os(KEEP_REPORTS) else {
+            return;
+        };
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("test")
+            .replace("::", "-");
+        let mut pending = vec![self.dir.path().to_path_buf()];
+        let mut n = 0;
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            if entries.iter().any(|p| p.ends_with("index.html")) {
+                let target = Path::new(&keep).join(format!("{name}-{n}"));
+                n += 1;
+                let _ = std::fs::create_dir_all(&target);
+                for file in entries.iter().filter(|p| p.is_file()) {
+                    if let Some(file_name) = file.file_name() {
+                        let _ = std::fs::copy(file, target.join(file_name));
+                    }
+                }
+            }
+            pending.extend(entries.into_iter().filter(|p| p.is_dir()));
+        }
+    }
+}
+
 impl Workspace {
     pub fn new() -> Self {
         Self {

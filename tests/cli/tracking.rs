@@ -523,7 +523,7 @@ fn runs_commands_list_show_compare_best_and_export() {
         )
         .expect("max");
     let first_row = text.lines().nth(1).expect("a row");
-    assert!(first_row.contains(&format!("{best_f1:.6}")), "{text}");
+    assert!(first_row.contains(&format!("{best_f1:.4}")), "{text}");
 
     // A malformed filter: an error pointing at the column, nothing run.
     let out = ws.sarlab(&[

@@ -4,31 +4,119 @@ use std::fmt::Write as _;
 
 use crate::StudyReport;
 use crate::error::Result;
-use crate::tables::{Cell, Tables, comparison_cells, config_cells, render};
+use crate::figure::Figure;
+use crate::figures::Figures;
+use crate::tables::{Cell, Tables, comparison_cells, render};
 
-fn escape(s: &str) -> String {
+/// The page's head and opening body: one inline style sheet (no network), and a
+/// viewport so that phones lay it out at their width.
+pub(crate) fn page_head(title: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{STYLE}</style></head><body>
+"#,
+        title = escape(title)
+    )
+}
+
+const STYLE: &str = r#"
+body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+.scroll { overflow-x: auto; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th { background: #f0f0f0; }
+td.text, th.text, td:first-child, th:first-child { text-align: left; }
+table.cm td { min-width: 2.5em; text-align: center; }
+.meta td { text-align: left; word-break: break-word; }
+figure { margin: 1em 0; }
+figure svg, figure img { max-width: 100%; height: auto; }
+.figures { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+.figures figure { margin: 0; max-width: 100%; }
+figcaption { font-size: 0.85em; color: #444; max-width: 672px; }
+pre { white-space: pre-wrap; word-break: break-word; }
+small { color: #666; font-weight: normal; }
+"#;
+
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn html_table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = String::from("<table>\n<thead><tr>");
-    for h in headers {
-        let _ = write!(out, "<th>{}</th>", escape(h));
+/// A numeric cell (a number, a signed difference, an interval, a dash for none) is
+/// right-aligned; any other text left-aligned.
+fn is_numeric(cell: &str) -> bool {
+    cell.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '—' | '['))
+        && !cell.chars().any(|c| c == '=')
+}
+
+/// A sortable table (click a header; see [`SORT_SCRIPT`]) that scrolls sideways on
+/// its own when the page is narrower than it.
+pub(crate) fn html_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr>");
+    let numeric: Vec<bool> = (0..headers.len())
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .filter(|v| !v.is_empty())
+                .all(|v| is_numeric(v))
+        })
+        .collect();
+    for (h, &num) in headers.iter().zip(&numeric) {
+        let class = if num { "" } else { " class=\"text\"" };
+        let _ = write!(out, "<th{class}>{}</th>", escape(h));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for row in rows {
         out.push_str("<tr>");
-        for cell in row {
-            let _ = write!(out, "<td>{}</td>", escape(cell));
+        for (c, cell) in row.iter().enumerate() {
+            let class = match numeric.get(c) {
+                Some(true) => "",
+                _ => " class=\"text\"",
+            };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table></div>\n");
     out
 }
+
+/// Sorts a table by the clicked header, numbers numerically (the leading number of a
+/// cell such as `97.15 ± 0.41`), text alphabetically; a second click reverses. Inline,
+/// so the page stays one offline file.
+pub(crate) const SORT_SCRIPT: &str = r#"<script>
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("thead th").forEach(function (th, column) {
+    th.style.cursor = "pointer";
+    th.title = "sort by this column";
+    th.addEventListener("click", function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var ascending = th.dataset.order !== "ascending";
+      th.dataset.order = ascending ? "ascending" : "descending";
+      var key = function (row) {
+        var text = row.cells[column] ? row.cells[column].textContent.trim() : "";
+        var number = parseFloat(text.replace(/^[\[+]/, ""));
+        return isNaN(number) ? text : number;
+      };
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        var order = (typeof x === "number" && typeof y === "number") ? x - y : String(x).localeCompare(String(y));
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+</script>
+"#;
 
 fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = format!("| {} |\n", headers.join(" | "));
@@ -44,39 +132,19 @@ fn headers(cells: &[(String, Cell)]) -> Vec<&str> {
     cells.iter().map(|(h, _)| h.as_str()).collect()
 }
 
-fn confusion_html(report: &StudyReport) -> String {
-    let mut out = String::new();
-    for m in &report.methods {
-        let _ = write!(
-            out,
-            "<h3>{} <small>(rows: true class, columns: predicted)</small></h3>\n<table class=\"cm\"><tr><th></th>",
-            escape(&m.method)
-        );
-        for c in &report.classes {
-            let _ = write!(out, "<th>{}</th>", escape(c));
-        }
-        out.push_str("</tr>\n");
-        for (t, row) in m.confusion.iter().enumerate() {
-            let total: usize = row.iter().sum::<usize>().max(1);
-            let _ = write!(
-                out,
-                "<tr><th>{}</th>",
-                escape(report.classes.get(t).map_or("?", |s| s.as_str()))
-            );
-            for (p, &count) in row.iter().enumerate() {
-                let share = count as f64 / total as f64;
-                let shade = if p == t {
-                    format!("rgba(49,130,189,{share:.2})")
-                } else {
-                    format!("rgba(222,45,38,{share:.2})")
-                };
-                let _ = write!(out, "<td style=\"background:{shade}\">{count}</td>");
-            }
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</table>\n");
-    }
-    out
+/// A figure inlined as SVG, with links to its SVG and PDF files.
+fn figure_html(figure: &Figure) -> String {
+    // The XML prolog of a standalone SVG file is not allowed inside HTML.
+    let svg = figure
+        .svg
+        .trim_start()
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        .unwrap_or(&figure.svg);
+    format!(
+        "<figure id=\"{stem}\">{svg}<figcaption>{caption} (<a href=\"{stem}.svg\">SVG</a>, <a href=\"{stem}.pdf\">PDF</a>)</figcaption></figure>\n",
+        stem = escape(&figure.stem),
+        caption = escape(&figure.caption),
+    )
 }
 
 /// A PNG figure inlined into `index.html` as a data URI (the page stays one file).
@@ -91,33 +159,20 @@ pub(crate) struct InlineImage {
 pub(crate) fn page(
     report: &StudyReport,
     tables: &Tables,
-    chart_svg: &str,
+    chart: &Figure,
     images: &[InlineImage],
+    figures: &Figures,
 ) -> Result<String> {
     use base64::Engine as _;
     let comparison = render(
         &tables.comparison,
         &comparison_cells(&report.selection_metric),
     )?;
-    let configs = render(&tables.configs, &config_cells(&report.selection_metric))?;
     let mut out = String::new();
+    out.push_str(&page_head(&format!("sarlab report: {}", report.study)));
     let _ = write!(
         out,
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>sarlab report: {study}</title>
-<style>
-body {{ font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }}
-th {{ background: #f0f0f0; }}
-td:first-child, th:first-child {{ text-align: left; }}
-table.cm td {{ min-width: 2.5em; text-align: center; }}
-.meta td {{ text-align: left; }}
-figure {{ margin: 1em 0; }}
-small {{ color: #666; font-weight: normal; }}
-</style></head><body>
-<h1>Study <code>{study}</code></h1>
+        r#"<h1>Study <code>{study}</code></h1>
 <p>{headline}</p>
 <table class="meta">
 <tr><th>spec</th><td><code>{spec}</code> (seed {seed})</td></tr>
@@ -159,11 +214,7 @@ small {{ color: #666; font-weight: normal; }}
         &headers(&comparison_cells(&report.selection_metric)),
         &comparison,
     ));
-    let _ = writeln!(
-        out,
-        "<figure>{chart_svg}<figcaption>Metrics of each method's best configuration \
-         (<a href=\"metrics.png\">PNG</a>, <a href=\"metrics.svg\">SVG</a>).</figcaption></figure>"
-    );
+    out.push_str(&figure_html(chart));
     if !report.sweeps.is_empty() {
         out.push_str("<h2>What the swept parameters do</h2>\n");
         out.push_str(&html_table(
@@ -175,6 +226,16 @@ small {{ color: #666; font-weight: normal; }}
             "<p><small>{}</small></p>",
             escape(crate::sweep::SWEEP_EXPLANATION)
         );
+        for (method, drawn) in &figures.sweeps {
+            let _ = writeln!(out, "<h3>{}</h3>\n<div class=\"figures\">", escape(method));
+            for figure in drawn {
+                out.push_str(&figure_html(figure));
+            }
+            out.push_str("</div>\n");
+        }
+        if let Some(figure) = &figures.parallel {
+            out.push_str(&figure_html(figure));
+        }
     }
     let sig = &report.significance;
     if !sig.accuracy.is_empty() {
@@ -190,8 +251,25 @@ small {{ color: #666; font-weight: normal; }}
         }
         let _ = writeln!(out, "<p><small>{}</small></p>", escape(&sig.explanation()));
     }
-    out.push_str("<h2>Test confusion matrices</h2>\n");
-    out.push_str(&confusion_html(report));
+    if let Some(figure) = &figures.folds {
+        out.push_str("<h2>Per fold</h2>\n");
+        out.push_str(&figure_html(figure));
+    }
+    out.push_str("<h2>Per class and confusion matrices</h2>\n");
+    for (method, drawn) in &figures.classes {
+        let _ = writeln!(out, "<h3>{}</h3>", escape(method));
+        if let Some(m) = report.methods.iter().find(|m| &m.method == method) {
+            out.push_str(&html_table(
+                &crate::per_class::HEADERS,
+                &crate::per_class::rows(m),
+            ));
+        }
+        out.push_str("<div class=\"figures\">\n");
+        for figure in drawn {
+            out.push_str(&figure_html(figure));
+        }
+        out.push_str("</div>\n");
+    }
     for image in images {
         let _ = writeln!(
             out,
@@ -203,12 +281,20 @@ small {{ color: #666; font-weight: normal; }}
         );
     }
     out.push_str("<h2>Every configuration (cross-validation on train)</h2>\n");
-    out.push_str(&html_table(
-        &headers(&config_cells(&report.selection_metric)),
-        &configs,
-    ));
+    for table in crate::config_table::method_tables(report) {
+        let _ = writeln!(
+            out,
+            "<h3>{}</h3>\n<p><small>Fixed settings: <code>{}</code></small></p>",
+            escape(&table.method),
+            escape(&table.fixed)
+        );
+        let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
+        out.push_str(&html_table(&headers, &table.rows));
+    }
     out.push_str("<p><small>Generated by sarlab. CV values are mean ± population standard deviation over folds. \
-                  See <a href=\"summary.md\">summary.md</a>.</small></p>\n</body></html>\n");
+                  See <a href=\"summary.md\">summary.md</a>.</small></p>\n");
+    out.push_str(SORT_SCRIPT);
+    out.push_str("</body></html>\n");
     Ok(out)
 }
 
@@ -239,12 +325,12 @@ pub(crate) fn markdown(
     report: &StudyReport,
     tables: &Tables,
     images: &[InlineImage],
+    figures: &Figures,
 ) -> Result<String> {
     let comparison = render(
         &tables.comparison,
         &comparison_cells(&report.selection_metric),
     )?;
-    let configs = render(&tables.configs, &config_cells(&report.selection_metric))?;
     let mut out = format!(
         "# Study `{}`\n\nSpec `{}` (seed {}), dataset `{}` ({} classes, {} train / {} test chips, digest `{}`), \
          stratified {}-fold CV, best configuration per method by mean CV `{}`, runs in `{}` (study run `{}`), git commit `{}`.\n\n\
@@ -276,6 +362,14 @@ pub(crate) fn markdown(
             &crate::sweep::sweep_rows(&report.sweeps),
         ));
         out.push_str(&format!("\n{}\n", crate::sweep::SWEEP_EXPLANATION));
+        for figure in figures
+            .sweeps
+            .iter()
+            .flat_map(|(_, f)| f)
+            .chain(&figures.parallel)
+        {
+            out.push_str(&format!("\n![{}]({}.svg)\n", figure.caption, figure.stem));
+        }
     }
     let sig = &report.significance;
     if !sig.accuracy.is_empty() {
@@ -292,14 +386,37 @@ pub(crate) fn markdown(
         }
         out.push_str(&format!("\n{}\n", sig.explanation()));
     }
+    if let Some(figure) = &figures.folds {
+        out.push_str(&format!(
+            "\n## Per fold\n\n![{}]({}.svg)\n",
+            figure.caption, figure.stem
+        ));
+    }
+    out.push_str("\n## Per class\n");
+    for (method, drawn) in &figures.classes {
+        out.push_str(&format!("\n### {method}\n\n"));
+        if let Some(m) = report.methods.iter().find(|m| &m.method == method) {
+            out.push_str(&markdown_table(
+                &crate::per_class::HEADERS,
+                &crate::per_class::rows(m),
+            ));
+        }
+        for figure in drawn {
+            out.push_str(&format!("\n![{}]({}.svg)\n", figure.caption, figure.stem));
+        }
+    }
     for image in images {
         out.push_str(&format!("\n![{}]({})\n", image.caption, image.file_name));
     }
-    out.push_str("\n## Every configuration\n\n");
-    out.push_str(&markdown_table(
-        &headers(&config_cells(&report.selection_metric)),
-        &configs,
-    ));
+    out.push_str("\n## Every configuration\n");
+    for table in crate::config_table::method_tables(report) {
+        out.push_str(&format!(
+            "\n### {}\n\nFixed settings: `{}`\n\n",
+            table.method, table.fixed
+        ));
+        let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
+        out.push_str(&markdown_table(&headers, &table.rows));
+    }
     if !report.provenance.is_empty() || !report.spec_toml.is_empty() {
         out.push_str("\n## Provenance\n\n");
         for (k, v) in &report.provenance {

@@ -6,20 +6,31 @@
 //! Tables are built with polars; figures are drawn with plotters using an embedded
 //! font, so reports look the same on every machine.
 
+mod axes;
 mod chart;
+mod class_figures;
+mod compare;
+mod config_table;
 mod error;
 pub mod export;
+mod figure;
+mod figures;
 mod html;
 mod panel;
+mod pdf;
+mod per_class;
 mod significance;
 mod sweep;
+mod sweep_figures;
 mod tables;
+mod tex;
 
 use std::fs;
 
 use image::ImageEncoder as _;
 use std::path::{Path, PathBuf};
 
+pub use compare::write_comparison;
 pub use error::{Error, Result};
 pub use panel::{write_panel_figure, write_panel_grid};
 pub use significance::{AccuracyInterval, PairTest, Significance};
@@ -47,6 +58,28 @@ pub struct MethodResult {
     pub feature_seconds: f64,
     /// `confusion[true][predicted]` on the test split.
     pub confusion: Vec<Vec<usize>>,
+    /// The same over the cross-validation's validation folds, pooled (every train chip
+    /// predicted once, by the fold that left it out); empty when not recorded.
+    pub cv_confusion: Vec<Vec<usize>>,
+    /// Per class on the test split, and on the pooled CV predictions.
+    pub test_classes: Vec<ClassScore>,
+    pub cv_classes: Vec<ClassScore>,
+    /// The selection metric of each CV fold of the best configuration, in fold order.
+    pub fold_scores: Vec<f64>,
+    /// Ids of the best configuration's CV run and of its test run.
+    pub cv_run: String,
+    pub test_run: String,
+}
+
+/// Precision, recall, F1 and support of one class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassScore {
+    pub class: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// True samples of the class.
+    pub support: usize,
 }
 
 /// Cross-validation scores of one configuration.
@@ -54,6 +87,9 @@ pub struct MethodResult {
 pub struct ConfigResult {
     pub method: String,
     pub params: String,
+    /// Every recorded parameter of the configuration as (short key, value text), in
+    /// recorded order: tables split swept from fixed ones, figures plot the swept.
+    pub values: Vec<(String, String)>,
     pub cv_accuracy: (f64, f64),
     pub cv_f1_macro: (f64, f64),
     /// Mean and std over folds of the study's selection metric.
@@ -113,8 +149,13 @@ pub struct ImageFigure {
 pub struct ReportFiles {
     pub index_html: PathBuf,
     pub summary_md: PathBuf,
+    /// The tables for a paper, in LaTeX (booktabs).
+    pub tables_tex: PathBuf,
     pub figures: Vec<PathBuf>,
 }
+
+/// Height of the headline figure, px at 96 per inch.
+const METRICS_HEIGHT: u32 = 300;
 
 /// Writes the report into `dir` (created if needed), replacing an earlier one.
 pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
@@ -128,13 +169,25 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
     let ordered = report.ordered_by_selection();
     let report = &ordered;
     let tables = tables::build(report)?;
-    let chart = chart::metrics_chart(report)?;
+    let size = (figure::PrintWidth::Double, METRICS_HEIGHT);
+    let chart = figure::render(
+        dir,
+        "metrics",
+        format!(
+            "Each method's best configuration: mean CV {} (error bar: fold standard deviation) \
+             and its test scores (error bar: the Wilson 95 % interval of test accuracy).",
+            report.selection_metric
+        ),
+        size,
+        &chart::MetricsChart { report },
+    )?;
     let png_path = dir.join("metrics.png");
-    let svg_path = dir.join("metrics.svg");
-    write_file(&svg_path, chart.svg.as_bytes())?;
-    chart::save_png(&chart, &png_path)?;
-
-    let mut figures = vec![png_path, svg_path];
+    let pixels = (size.0.px(), size.1);
+    save_rgb_png(&png_path, &chart::png(report, pixels)?, pixels.0, pixels.1)?;
+    let drawn = figures::draw_all(report, dir)?;
+    let mut figures = vec![png_path];
+    figures.extend(chart.files.iter().cloned());
+    figures.extend(drawn.files().cloned());
     let mut inlined = Vec::new();
     for figure in &report.images {
         let path = dir.join(format!("{}.png", figure.file_stem));
@@ -159,16 +212,19 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
     let summary_md = dir.join("summary.md");
     write_file(
         &summary_md,
-        html::markdown(report, &tables, &inlined)?.as_bytes(),
+        html::markdown(report, &tables, &inlined, &drawn)?.as_bytes(),
     )?;
+    let tables_tex = dir.join("tables.tex");
+    write_file(&tables_tex, tex::tables_tex(report).as_bytes())?;
     let index_html = dir.join("index.html");
     write_file(
         &index_html,
-        html::page(report, &tables, &chart.svg, &inlined)?.as_bytes(),
+        html::page(report, &tables, &chart, &inlined, &drawn)?.as_bytes(),
     )?;
     Ok(ReportFiles {
         index_html,
         summary_md,
+        tables_tex,
         figures,
     })
 }
@@ -240,6 +296,17 @@ pub(crate) fn save_rgb_png(path: &Path, rgb: &[u8], width: u32, height: u32) -> 
 }
 
 #[cfg(test)]
+fn class_score(class: &str, precision: f64, recall: f64, support: usize) -> ClassScore {
+    ClassScore {
+        class: class.to_owned(),
+        precision,
+        recall,
+        f1: 2.0 * precision * recall / (precision + recall),
+        support,
+    }
+}
+
+#[cfg(test)]
 pub(crate) fn sample_report() -> StudyReport {
     let method = |name: &str, f1: f64| MethodResult {
         method: name.to_owned(),
@@ -254,10 +321,27 @@ pub(crate) fn sample_report() -> StudyReport {
         test_f1_macro: f1,
         feature_seconds: 0.5,
         confusion: vec![vec![9, 1], vec![2, 8]],
+        cv_confusion: vec![vec![8, 2], vec![1, 9]],
+        test_classes: vec![
+            class_score("tank", 9.0 / 11.0, 0.9, 10),
+            class_score("truck", 8.0 / 9.0, 0.8, 10),
+        ],
+        cv_classes: vec![
+            class_score("tank", 8.0 / 9.0, 0.8, 10),
+            class_score("truck", 9.0 / 11.0, 0.9, 10),
+        ],
+        fold_scores: vec![f1 + 0.03, f1 + 0.05, f1 + 0.04],
+        cv_run: format!("cv-{name}"),
+        test_run: format!("test-{name}"),
     };
     let config = |name: &str, c: f64, f1: f64| ConfigResult {
         method: name.to_owned(),
         params: format!("C={c} gamma=scale"),
+        values: vec![
+            ("crop".to_owned(), "48".to_owned()),
+            ("C".to_owned(), c.to_string()),
+            ("gamma".to_owned(), "scale".to_owned()),
+        ],
         cv_accuracy: (f1 + 0.01, 0.02),
         cv_f1_macro: (f1, 0.02),
         cv_selection: (f1, 0.02),
@@ -440,9 +524,10 @@ mod tests {
         );
         assert!(html.contains("<th>CV balanced_accuracy %</th>"), "{html}");
         let (gabor, hog, raw) = (
-            html.find("<td>gabor</td>").expect("gabor row"),
-            html.find("<td>hog</td>").expect("hog row"),
-            html.find("<td>raw</td>").expect("raw row"),
+            html.find("<td class=\"text\">gabor</td>")
+                .expect("gabor row"),
+            html.find("<td class=\"text\">hog</td>").expect("hog row"),
+            html.find("<td class=\"text\">raw</td>").expect("raw row"),
         );
         assert!(gabor < hog && hog < raw, "table rows follow the CV order");
         let md = fs::read_to_string(&files.summary_md).expect("md");

@@ -9,9 +9,6 @@ use crate::error::Result;
 pub(crate) struct Tables {
     /// One row per feature method, in the report's order (best CV selection metric first).
     pub comparison: DataFrame,
-    /// One row per configuration in the report's order: grouped by method, best CV
-    /// selection metric first within a method.
-    pub configs: DataFrame,
 }
 
 pub(crate) fn build(report: &StudyReport) -> Result<Tables> {
@@ -67,10 +64,7 @@ pub(crate) fn build(report: &StudyReport) -> Result<Tables> {
             },
         )
         .collect()?;
-    Ok(Tables {
-        comparison,
-        configs,
-    })
+    Ok(Tables { comparison })
 }
 
 /// How a cell is rendered.
@@ -140,23 +134,6 @@ pub(crate) fn comparison_cells(selection_metric: &str) -> Vec<(String, Cell)> {
     with_selection_column(&mut cells, selection_metric, 5)
 }
 
-pub(crate) fn config_cells(selection_metric: &str) -> Vec<(String, Cell)> {
-    let mut cells: Vec<(&str, Cell)> = vec![
-        ("method", Cell::Text("method")),
-        ("parameters", Cell::Text("params")),
-        (
-            "CV accuracy %",
-            Cell::PercentPm("cv_accuracy_mean", "cv_accuracy_std"),
-        ),
-        (
-            "CV macro-F1 %",
-            Cell::PercentPm("cv_f1_macro_mean", "cv_f1_macro_std"),
-        ),
-        ("fit time s", Cell::Seconds("fit_seconds")),
-    ];
-    with_selection_column(&mut cells, selection_metric, 4)
-}
-
 fn with_selection_column(
     cells: &mut Vec<(&str, Cell)>,
     selection_metric: &str,
@@ -188,11 +165,5 @@ mod tests {
         assert_eq!(rows[0][9], "2", "two hog configurations");
         assert_eq!(rows[0][8], "86.00");
         assert_eq!(rows[0][11], "0.60", "grid time = sum of fit times");
-        let configs = render(&t.configs, &config_cells("f1_macro")).expect("render");
-        assert_eq!(configs[0][0], "hog");
-        assert_eq!(
-            configs[0][3], "90.00 ± 2.00",
-            "best hog configuration first"
-        );
     }
 }

@@ -180,7 +180,12 @@ impl StudyRun<'_> {
                     config_hash: hash.clone(),
                     params: plan.params_of(fi, *gi, "cv"),
                     metrics: cv_metrics(outcome, feature, x_train.ncols(), *feature_seconds),
-                    tags: cv_tags(&plan.run_name(fi, *gi), outcome, &dataset.digest),
+                    tags: cv_tags(
+                        &plan.run_name(fi, *gi),
+                        outcome,
+                        &dataset.digest,
+                        plan.spec.svm.metric,
+                    ),
                     start_ms,
                     end_ms,
                     predictions: Vec::new(),
@@ -257,7 +262,12 @@ fn cv_metrics(
 }
 
 /// Tags of a cross-validated configuration; solver warnings are logged and kept.
-fn cv_tags(name: &str, outcome: &CvOutcome, digest: &str) -> Vec<(String, String)> {
+fn cv_tags(
+    name: &str,
+    outcome: &CvOutcome,
+    digest: &str,
+    metric: sarlab_svm::Metric,
+) -> Vec<(String, String)> {
     let mut warnings = Vec::new();
     for (fold, evaluation) in outcome.folds.iter().enumerate() {
         for warning in evaluation.warnings() {
@@ -265,10 +275,27 @@ fn cv_tags(name: &str, outcome: &CvOutcome, digest: &str) -> Vec<(String, String
             warnings.push(format!("fold {fold}: {warning}"));
         }
     }
+    // The folds' validation sets partition the train split: their summed confusion
+    // matrix is the pooled out-of-fold prediction's, for per-class CV views.
+    let pooled = outcome
+        .folds
+        .iter()
+        .map(|f| &f.confusion)
+        .fold(None::<ndarray::Array2<usize>>, |sum, cm| {
+            Some(sum.map_or_else(|| cm.clone(), |s| s + cm))
+        });
     let mut tags = vec![
         ("stage".to_owned(), "cv".to_owned()),
         ("dataset_digest".to_owned(), digest.to_owned()),
+        ("selection_metric".to_owned(), metric.to_string()),
     ];
+    if let Some(pooled) = pooled {
+        let rows: Vec<Vec<usize>> = pooled.outer_iter().map(|r| r.to_vec()).collect();
+        tags.push((
+            "cv_confusion_matrix".to_owned(),
+            serde_json::to_string(&rows).unwrap_or_default(),
+        ));
+    }
     if !warnings.is_empty() {
         tags.push(("warnings".to_owned(), warnings.join("; ")));
     }

@@ -26,6 +26,7 @@ use crate::heartbeat::{Heartbeat, STALE_AFTER};
 use crate::load;
 use crate::observer::{Event, Observer};
 use crate::plan::Plan;
+use crate::results::Recorded;
 use crate::shard::Shard;
 
 /// How a plan is run: which shard, whether finished configurations are redone, where
@@ -39,6 +40,9 @@ pub struct Study {
     pub reports: PathBuf,
     /// The version recorded in every run's environment tags.
     pub version: String,
+    /// The git commit sarlab was built from (with `-dirty` when its tree had
+    /// uncommitted changes), if known: recorded on the study run.
+    pub build_commit: Option<String>,
 }
 
 /// What a finished study did.
@@ -71,7 +75,7 @@ impl Study {
                 reason: &reason,
             });
         }
-        let (parent, git_commit) = self.start_study_run(plan, store, experiment)?;
+        let parent = self.start_study_run(plan, store, experiment)?;
         observer.on(Event::Started {
             run: &parent,
             db: store.path(),
@@ -83,7 +87,6 @@ impl Study {
             store,
             experiment,
             parent: &parent,
-            git_commit,
             observer,
         };
         let result = run.execute();
@@ -108,14 +111,8 @@ impl Study {
         }
     }
 
-    /// Records the study's own run as RUNNING; returns its uuid and the git commit of
-    /// the spec's folder (empty outside a repository).
-    fn start_study_run(
-        &self,
-        plan: &Plan,
-        store: &mut Store,
-        experiment: i64,
-    ) -> Result<(String, String)> {
+    /// Records the study's own run as RUNNING; returns its uuid.
+    fn start_study_run(&self, plan: &Plan, store: &mut Store, experiment: i64) -> Result<String> {
         let mut params: Vec<(String, ParamValue)> = vec![
             ("seed".to_owned(), ParamValue::Int(plan.spec.seed as i64)),
             (
@@ -165,14 +162,16 @@ impl Study {
         tags.push(("spec_toml".to_owned(), plan.spec_text.clone()));
         tags.push(("seed".to_owned(), plan.spec.seed.to_string()));
         tags.push((
+            "selection_metric".to_owned(),
+            plan.spec.svm.metric.to_string(),
+        ));
+        tags.push((
             "threads".to_owned(),
             rayon::current_num_threads().to_string(),
         ));
-        let git_commit = tags
-            .iter()
-            .find(|(k, _)| k == "git_commit")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+        if let Some(commit) = &self.build_commit {
+            tags.push(("sarlab_commit".to_owned(), commit.clone()));
+        }
         let uuid = store.start_run(
             experiment,
             None,
@@ -181,7 +180,7 @@ impl Study {
             &params,
             &tags,
         )?;
-        Ok((uuid, git_commit))
+        Ok(uuid)
     }
 }
 
@@ -192,7 +191,6 @@ pub(crate) struct StudyRun<'a> {
     pub store: &'a mut Store,
     pub experiment: i64,
     pub parent: &'a str,
-    pub git_commit: String,
     pub observer: &'a dyn Observer,
 }
 
@@ -205,17 +203,6 @@ pub(crate) struct Labels {
 impl StudyRun<'_> {
     fn execute(&mut self) -> Result<(usize, usize, Option<WrittenReport>)> {
         let dataset = load::load_dataset(self.plan, self.observer)?;
-        self.store.set_tags(
-            self.parent,
-            &[
-                ("dataset_digest".to_owned(), dataset.digest.clone()),
-                (
-                    "dataset_path".to_owned(),
-                    dataset.root.display().to_string(),
-                ),
-            ],
-        )?;
-        check_folds(self.plan, &dataset)?;
         let labels = Labels {
             train: dataset
                 .chips_in(Split::Train)
@@ -226,25 +213,51 @@ impl StudyRun<'_> {
                 .map(|c| c.class_index)
                 .collect(),
         };
+        // What the report needs of the dataset, so that it can be rebuilt from the
+        // database alone.
+        self.store.set_tags(
+            self.parent,
+            &[
+                ("dataset_digest".to_owned(), dataset.digest.clone()),
+                (
+                    "dataset_path".to_owned(),
+                    dataset.root.display().to_string(),
+                ),
+                (
+                    "classes".to_owned(),
+                    serde_json::to_string(&dataset.classes)?,
+                ),
+                ("train_chips".to_owned(), labels.train.len().to_string()),
+                ("test_chips".to_owned(), labels.test.len().to_string()),
+            ],
+        )?;
+        check_folds(self.plan, &dataset)?;
         let (ran, skipped) = self.cross_validate(&dataset, &labels.train)?;
         if !self.study.shard.is_whole() {
             // The best configuration of a method needs every shard's runs.
             return Ok((ran, skipped, None));
         }
-        let records = self.cv_records(&dataset.digest)?;
-        let mut methods = Vec::new();
+        let records = self.recorded(&dataset.digest).cv_records()?;
         for method in self.plan.methods() {
-            methods.push(self.test_best(method, &records, &dataset, &labels)?);
+            self.ensure_tested(method, &records, &dataset, &labels)?;
         }
-        let significance = self.significance(&methods, labels.test.len())?;
-        let methods = methods.into_iter().map(|m| m.result).collect();
-        let report = self.write_report(&dataset, &labels, &records, methods, significance)?;
+        let report = self.write_report(&dataset, &records)?;
         Ok((ran, skipped, Some(report)))
+    }
+
+    /// What the database holds for this plan on the dataset of `digest`.
+    pub(crate) fn recorded<'s>(&'s self, digest: &'s str) -> Recorded<'s> {
+        Recorded {
+            plan: self.plan,
+            store: self.store,
+            experiment: self.experiment,
+            digest,
+        }
     }
 
     /// The hash of configuration (`feature`, `grid`) at `stage` on dataset `digest`.
     pub(crate) fn hash_of(&self, digest: &str, feature: usize, grid: usize, stage: &str) -> String {
-        config_hash(digest, &self.plan.params_of(feature, grid, stage))
+        self.recorded(digest).hash_of(feature, grid, stage)
     }
 
     /// The finished run of `hash` in this experiment, unless `force` redoes it.

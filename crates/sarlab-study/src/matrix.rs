@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sarlab_io::npy;
 use sarlab_svm::{
-    CvSettings, Evaluation, FitDone, GridSearch, METRIC_NAMES, Metric, SvmParams, confusion_matrix,
-    grid_search, per_class,
+    CvSettings, Evaluation, FitDone, GridSearch, METRIC_NAMES, Metric, SvmParams, grid_search,
+    per_class,
 };
 use serde_json::{Value, json};
 
@@ -258,7 +258,7 @@ impl MatrixOutcome {
     /// The refit's predictions as the original test labels.
     pub fn predicted_labels(&self) -> Option<Vec<i64>> {
         let (_, predicted) = self.search.test.as_ref()?;
-        Some(predicted.iter().map(|&k| self.classes[k]).collect())
+        Some(predicted.labels.iter().map(|&k| self.classes[k]).collect())
     }
 
     /// Everything as JSON: every configuration's folds and CV summary, the best, and
@@ -287,7 +287,7 @@ impl MatrixOutcome {
         let test = match (&self.search.test, &self.y_test) {
             (Some((evaluation, predicted)), Some(y_test)) => {
                 let n = self.classes.len();
-                let per_class: Vec<Value> = per_class(y_test, predicted, n)
+                let per_class: Vec<Value> = per_class(y_test, &predicted.labels, n)
                     .iter()
                     .map(|s| {
                         json!({
@@ -299,7 +299,7 @@ impl MatrixOutcome {
                         })
                     })
                     .collect();
-                let confusion = confusion_matrix(y_test, predicted, n);
+                let confusion = &evaluation.confusion;
                 json!({
                     "evaluation": evaluation_json(evaluation),
                     "per_class": per_class,

@@ -3,59 +3,14 @@
 
 use ndarray::{CowArray, Ix2};
 use sarlab_io::{Dataset, Split};
-use sarlab_report::MethodResult;
-use sarlab_svm::{Evaluation, confusion_matrix, refit_and_test_staged};
-use sarlab_track::{Metric, NewRun, Prediction, StoredRun, now_ms};
+use sarlab_svm::{Evaluation, refit_and_test_staged};
+use sarlab_track::{Metric, NewRun, Prediction, now_ms};
 
 use crate::engine::{Labels, StudyRun};
 use crate::error::{Context, Error, Result};
 use crate::load;
 use crate::observer::Event;
-use crate::plan::Plan;
-use crate::significance::MethodRuns;
-
-/// Cross-validation summary of one recorded configuration.
-#[derive(Debug, Clone)]
-pub(crate) struct CvRecord {
-    pub feature: usize,
-    pub grid: usize,
-    pub uuid: String,
-    pub cv_accuracy: (f64, f64),
-    pub cv_f1_macro: (f64, f64),
-    /// Mean and std of the spec's selection metric (`svm.metric`).
-    pub cv_selection: (f64, f64),
-    pub fit_seconds: f64,
-}
-
-fn mean_std_of(run: &StoredRun, key: &str) -> (f64, f64) {
-    (
-        run.metric(&format!("{key}_mean"), 0).unwrap_or(f64::NAN),
-        run.metric(&format!("{key}_std"), 0).unwrap_or(f64::NAN),
-    )
-}
-
-/// The method's configuration with the best mean of the CV selection metric; ties go
-/// to the configuration enumerated first. `records` are in enumeration order.
-pub(crate) fn best_record<'r>(
-    plan: &Plan,
-    method: &str,
-    records: &'r [CvRecord],
-) -> Option<&'r CvRecord> {
-    let mut best: Option<&CvRecord> = None;
-    for r in records
-        .iter()
-        .filter(|r| plan.features[r.feature].method.name() == method)
-    {
-        // Strictly greater, and NaN never wins.
-        if best.is_none_or(|b| {
-            r.cv_selection.0 > b.cv_selection.0
-                || (b.cv_selection.0.is_nan() && !r.cv_selection.0.is_nan())
-        }) {
-            best = Some(r);
-        }
-    }
-    best
-}
+use crate::results::{CvRecord, best_record};
 
 /// Metrics of a test refit.
 fn test_metrics(
@@ -94,89 +49,24 @@ fn test_metrics(
 }
 
 impl StudyRun<'_> {
-    /// CV summaries of every configuration of the plan, read back from the database,
-    /// in enumeration order.
-    pub(crate) fn cv_records(&self, digest: &str) -> Result<Vec<CvRecord>> {
-        let plan = self.plan;
-        let metric = plan.spec.svm.metric;
-        let mut records = Vec::with_capacity(plan.configurations());
-        for fi in 0..plan.features.len() {
-            for gi in 0..plan.grid.len() {
-                let hash = self.hash_of(digest, fi, gi, "cv");
-                let Some(uuid) =
-                    self.store
-                        .run_by_hash(self.experiment, &hash)?
-                        .and_then(|(uuid, status)| {
-                            (status == sarlab_track::RunStatus::Finished).then_some(uuid)
-                        })
-                else {
-                    return Err(Error::Study(format!(
-                        "configuration `{}` has no finished run after cross-validation",
-                        plan.run_name(fi, gi)
-                    )));
-                };
-                let run = self.store.run(&uuid)?;
-                records.push(CvRecord {
-                    feature: fi,
-                    grid: gi,
-                    cv_accuracy: mean_std_of(&run, "cv_accuracy"),
-                    cv_f1_macro: mean_std_of(&run, "cv_f1_macro"),
-                    cv_selection: mean_std_of(&run, &format!("cv_{metric}")),
-                    fit_seconds: run.metric_steps("fit_seconds").iter().sum(),
-                    uuid,
-                });
-            }
-        }
-        Ok(records)
-    }
-
-    /// The best CV configuration of `method`, refit on train and scored on test (or
-    /// its recorded test run).
-    pub(crate) fn test_best(
+    /// Makes sure the best CV configuration of `method` has a finished test run:
+    /// refits it on train and scores it on test unless the database has one (and
+    /// `force` does not redo it).
+    pub(crate) fn ensure_tested(
         &mut self,
         method: &'static str,
         records: &[CvRecord],
         dataset: &Dataset,
         labels: &Labels,
-    ) -> Result<MethodRuns> {
-        let plan = self.plan;
-        let best = best_record(plan, method, records).ok_or_else(|| {
+    ) -> Result<()> {
+        let best = best_record(self.plan, method, records).ok_or_else(|| {
             Error::Study(format!("feature method {method} has no configurations"))
         })?;
-        let (fi, gi) = (best.feature, best.grid);
-        let hash = self.hash_of(&dataset.digest, fi, gi, "test");
-        let uuid = match self.finished(&hash)? {
-            Some(uuid) => uuid,
-            None => self.refit(method, best, dataset, labels, hash)?,
-        };
-        let run = self.store.run(&uuid)?;
-        let metric = |key: &str| run.metric(key, 0).unwrap_or(f64::NAN);
-        let confusion: Vec<Vec<usize>> = run
-            .tags
-            .get("confusion_matrix")
-            .map(|s| serde_json::from_str(s))
-            .transpose()
-            .context_with(|| "the test run's confusion_matrix tag is not valid JSON".to_owned())?
-            .unwrap_or_default();
-        let result = MethodResult {
-            method: method.to_owned(),
-            best_params: plan.describe(fi, gi),
-            feature_dim: metric("feature_dim") as usize,
-            cv_accuracy: best.cv_accuracy,
-            cv_f1_macro: best.cv_f1_macro,
-            cv_selection: best.cv_selection,
-            test_accuracy: metric("test_accuracy"),
-            test_precision_macro: metric("test_precision_macro"),
-            test_recall_macro: metric("test_recall_macro"),
-            test_f1_macro: metric("test_f1_macro"),
-            feature_seconds: metric("feature_seconds"),
-            confusion,
-        };
-        Ok(MethodRuns {
-            result,
-            test_run: uuid,
-            cv_run: best.uuid.clone(),
-        })
+        let hash = self.hash_of(&dataset.digest, best.feature, best.grid, "test");
+        if self.finished(&hash)?.is_none() {
+            self.refit(method, best, dataset, labels, hash)?;
+        }
+        Ok(())
     }
 
     /// Refits configuration `best` on the train split only, scores it on the test
@@ -218,8 +108,11 @@ impl StudyRun<'_> {
         for warning in evaluation.warnings() {
             tracing::warn!("refit of the best {method} configuration: {warning}");
         }
-        let confusion = confusion_matrix(&labels.test, &predicted, dataset.classes.len());
-        let confusion: Vec<Vec<usize>> = confusion.outer_iter().map(|r| r.to_vec()).collect();
+        let confusion: Vec<Vec<usize>> = evaluation
+            .confusion
+            .outer_iter()
+            .map(|r| r.to_vec())
+            .collect();
         let metric = plan.spec.svm.metric;
         let name = plan.run_name(fi, gi);
         self.observer.on(Event::Refit {
@@ -245,6 +138,7 @@ impl StudyRun<'_> {
                 ("stage".to_owned(), "test".to_owned()),
                 ("dataset_digest".to_owned(), dataset.digest.clone()),
                 ("cv_run".to_owned(), best.uuid.clone()),
+                ("selection_metric".to_owned(), metric.to_string()),
                 (
                     "confusion_matrix".to_owned(),
                     serde_json::to_string(&confusion)?,
@@ -258,11 +152,17 @@ impl StudyRun<'_> {
             end_ms: now_ms(),
             predictions: dataset
                 .chips_in(Split::Test)
-                .zip(&predicted)
-                .map(|(chip, &predicted)| Prediction {
+                .zip(
+                    predicted
+                        .labels
+                        .iter()
+                        .zip(predicted.decision_values.outer_iter()),
+                )
+                .map(|(chip, (&predicted, decisions))| Prediction {
                     chip: dataset.chip_label(chip),
                     truth: chip.class_index,
                     predicted,
+                    decision_values: decisions.to_vec(),
                 })
                 .collect(),
         };
@@ -276,6 +176,7 @@ impl StudyRun<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Plan;
     use std::path::Path;
 
     fn record(feature: usize, grid: usize, selection: f64) -> CvRecord {

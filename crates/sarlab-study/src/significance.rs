@@ -5,30 +5,23 @@
 use sarlab_analysis::{corrected_resampled_t, mcnemar_exact, wilson_interval};
 use sarlab_report::{AccuracyInterval, MethodResult, PairTest, Significance};
 
-use crate::engine::StudyRun;
 use crate::error::{Error, Result};
-
-/// A method's result with the runs it came from.
-pub(crate) struct MethodRuns {
-    pub result: MethodResult,
-    pub test_run: String,
-    pub cv_run: String,
-}
+use crate::results::Recorded;
 
 fn analysis(err: sarlab_analysis::Error) -> Error {
     Error::Study(err.to_string())
 }
 
-impl StudyRun<'_> {
+impl Recorded<'_> {
     /// The section for `methods`, ordered as the report orders them (by the CV
     /// selection metric, ties in study order).
     pub(crate) fn significance(
         &self,
-        methods: &[MethodRuns],
+        methods: &[MethodResult],
         test_chips: usize,
     ) -> Result<Significance> {
-        let mut order: Vec<&MethodRuns> = methods.iter().collect();
-        order.sort_by(|a, b| b.result.cv_selection.0.total_cmp(&a.result.cv_selection.0));
+        let mut order: Vec<&MethodResult> = methods.iter().collect();
+        order.sort_by(|a, b| b.cv_selection.0.total_cmp(&a.cv_selection.0));
         let metric = self.plan.spec.svm.metric;
         let folds = self.plan.spec.svm.folds;
         let mut predictions = Vec::with_capacity(order.len());
@@ -43,13 +36,13 @@ impl StudyRun<'_> {
                 ),
                 // Test runs recorded before predictions were: the accuracy metric.
                 true => (
-                    (m.result.test_accuracy * test_chips as f64).round() as u64,
+                    (m.test_accuracy * test_chips as f64).round() as u64,
                     test_chips as u64,
                 ),
             };
             let interval = wilson_interval(correct, chips, 0.95).map_err(analysis)?;
             accuracy.push(AccuracyInterval {
-                method: m.result.method.clone(),
+                method: m.method.clone(),
                 correct,
                 chips,
                 low: interval.low,
@@ -88,8 +81,8 @@ impl StudyRun<'_> {
                     .map_err(analysis)?
                     .map(|t| (t.mean_difference, t.p_value));
                 pairs.push(PairTest {
-                    first: order[i].result.method.clone(),
-                    second: order[j].result.method.clone(),
+                    first: order[i].method.clone(),
+                    second: order[j].method.clone(),
                     mcnemar,
                     fold_t,
                 });

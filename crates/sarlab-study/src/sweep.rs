@@ -7,7 +7,7 @@ use sarlab_report::{LevelSummary, MethodSweep, SweptParameter};
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::refit::CvRecord;
+use crate::results::{CvRecord, short_key};
 
 /// The sweep summary of every method that sweeps something, in plan order; parameters
 /// most important first, their values in plan order.
@@ -99,7 +99,7 @@ pub(crate) fn sweeps(plan: &Plan, records: &[CvRecord]) -> Result<Vec<MethodSwee
                     })
                     .collect();
                 SweptParameter {
-                    name: key.rsplit('.').next().unwrap_or(key).to_owned(),
+                    name: short_key(key).to_owned(),
                     importance,
                     levels,
                 }

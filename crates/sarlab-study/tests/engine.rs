@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use ndarray::Array2;
 use sarlab_io::{Dataset, DatasetIndex, Split};
+use sarlab_report::StudyReport;
 use sarlab_study::{Event, Observer, Outcome, Plan, Shard, Silent, Spec, Study, Task};
 use sarlab_svm::{FeatureTransform, refit_and_test};
 use sarlab_track::{RunStatus, Store, config_hash};
@@ -75,6 +76,7 @@ impl Bench {
             force: false,
             reports: self.path("reports"),
             version: "test".to_owned(),
+            build_commit: Some("0123abcd".to_owned()),
         }
     }
 
@@ -255,6 +257,19 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
             test_run.tags["cv_run"], cv_uuid,
             "{method}: not the best CV run"
         );
+        // The best CV run's pooled confusion matrix counts every train chip once.
+        let cv_run = store.run(&cv_uuid).expect("cv run");
+        let pooled: Vec<Vec<usize>> =
+            serde_json::from_str(&cv_run.tags["cv_confusion_matrix"]).expect("pooled matrix");
+        assert_eq!(pooled.len(), dataset.classes.len());
+        for (class, row) in pooled.iter().enumerate() {
+            let support = y_train.iter().filter(|&&y| y == class).count();
+            assert_eq!(
+                row.iter().sum::<usize>(),
+                support,
+                "{method}: class {class}"
+            );
+        }
 
         // The same refit computed here from the train split alone gives the recorded
         // test scores.
@@ -287,17 +302,31 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
         );
         assert!(evaluation.support_vectors <= y_train.len());
         // Every test chip's prediction is recorded with the test run.
-        let mut expected: Vec<(String, usize, usize)> = dataset
+        // With their decision values, bit for bit.
+        let mut expected: Vec<(String, usize, usize, Vec<u64>)> = dataset
             .chips_in(Split::Test)
-            .zip(&predicted)
-            .map(|(chip, &p)| (dataset.chip_label(chip), chip.class_index, p))
+            .zip(
+                predicted
+                    .labels
+                    .iter()
+                    .zip(predicted.decision_values.outer_iter()),
+            )
+            .map(|(chip, (&p, d))| {
+                let bits = d.iter().map(|v| v.to_bits()).collect();
+                (dataset.chip_label(chip), chip.class_index, p, bits)
+            })
             .collect();
         expected.sort();
-        let recorded: Vec<(String, usize, usize)> = store
+        let pairs = plan_pairs(dataset.classes.len());
+        let recorded: Vec<(String, usize, usize, Vec<u64>)> = store
             .predictions(&test_uuid)
             .expect("predictions")
             .into_iter()
-            .map(|p| (p.chip, p.truth, p.predicted))
+            .map(|p| {
+                assert_eq!(p.decision_values.len(), pairs, "{}", p.chip);
+                let bits = p.decision_values.iter().map(|v| v.to_bits()).collect();
+                (p.chip, p.truth, p.predicted, bits)
+            })
             .collect();
         assert_eq!(recorded, expected, "{method}");
     }
@@ -364,13 +393,39 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
         .iter()
         .map(|(k, _)| k.as_str())
         .collect();
-    for label in ["date", "host", "threads", "sarlab version", "command line"] {
+    for label in [
+        "date",
+        "host",
+        "threads",
+        "sarlab version",
+        "sarlab build commit",
+        "command line",
+    ] {
         assert!(
             provenance.contains(&label),
             "{label} missing from {provenance:?}"
         );
     }
     assert_eq!(written.report.spec_toml, plan.spec_text);
+    // The database alone rebuilds the same report (less the figures made from chips).
+    let rebuilt = sarlab_study::rebuild_report(&store, &outcome.run).expect("rebuild");
+    assert_eq!(
+        rebuilt,
+        StudyReport {
+            images: Vec::new(),
+            ..written.report.clone()
+        }
+    );
+    assert_eq!(
+        (rebuilt.train_chips, rebuilt.test_chips),
+        (y_train.len(), y_test.len())
+    );
+    for m in &rebuilt.methods {
+        assert_eq!(m.fold_scores.len(), plan.spec.svm.folds, "{}", m.method);
+        let support: usize = m.cv_classes.iter().map(|c| c.support).sum();
+        assert_eq!(support, y_train.len(), "{}", m.method);
+        assert_eq!(m.test_classes.len(), dataset.classes.len(), "{}", m.method);
+    }
     // Each refit extracts the train split, then the test split, then reports.
     let events = recorder.events.lock().expect("lock").clone();
     let refits: Vec<usize> = events
@@ -518,4 +573,9 @@ fn the_observer_hears_the_study_in_order() {
     assert!(position("DatasetLoaded") < position("ConfigurationsStarted"));
     assert!(position("ConfigurationsRecorded") < position("refit "));
     assert_eq!(events.last().map(String::as_str), Some("ReportWritten"));
+}
+
+/// One-vs-one machines among `classes` classes.
+fn plan_pairs(classes: usize) -> usize {
+    classes * (classes - 1) / 2
 }

@@ -33,6 +33,7 @@ use crate::folds::StratifiedKFold;
 use crate::kernel::{KernelFunction, LowerGram};
 use crate::machines::{Machines, check_labelled};
 use crate::metrics::ClassificationMetrics;
+use crate::metrics::confusion_matrix;
 use crate::params::SvmParams;
 use crate::svc::{Backend, ClassBlocks, Svc, fit_class_blocks};
 
@@ -89,6 +90,19 @@ pub struct Evaluation {
     /// transform, Gram and kernel computations.
     pub fit_seconds: f64,
     pub predict_seconds: f64,
+    /// `confusion[[true, predicted]]` over the scored samples: per-class views of a
+    /// cross-validation pool the folds' matrices.
+    pub confusion: Array2<usize>,
+}
+
+/// A fitted configuration's answers on the samples it scored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestPredictions {
+    /// The predicted class of every sample.
+    pub labels: Vec<usize>,
+    /// Samples × pair machines: the one-vs-one decision values that voted for
+    /// `labels` (see [`crate::SvcModel::decision_function`] for the pair order and sign).
+    pub decision_values: Array2<f64>,
 }
 
 impl Evaluation {
@@ -592,32 +606,37 @@ fn evaluation(
         capped_pairs: machines.capped(),
         fit_seconds,
         predict_seconds,
+        confusion: confusion_matrix(y_true, predicted, machines.n_classes),
     }
 }
 
 /// Fits on prepared training rows and scores on prepared test rows; returns the
-/// evaluation and the predicted labels.
+/// evaluation and the predictions with their decision values.
 fn fit_and_score(
     svc: &Svc,
     x_train: ArrayView2<'_, f64>,
     y_train: &[usize],
     x_test: ArrayView2<'_, f64>,
     y_test: &[usize],
-) -> Result<(Evaluation, Vec<usize>)> {
+) -> Result<(Evaluation, TestPredictions)> {
     let model = svc.fit_rows(x_train, y_train)?;
     let start = Instant::now();
-    let predicted = model.predict_rows(x_test);
+    let decision_values = model.decision_function(x_test);
+    let labels = model.machines.vote(decision_values.view());
     let predict_seconds = start.elapsed().as_secs_f64();
     Ok((
         evaluation(
             &model.machines,
             &model.kernel,
             y_test,
-            &predicted,
+            &labels,
             model.fit_seconds,
             predict_seconds,
         ),
-        predicted,
+        TestPredictions {
+            labels,
+            decision_values,
+        },
     ))
 }
 
@@ -634,7 +653,7 @@ pub fn refit_and_test(
     params: &SvmParams,
     transform: &FeatureTransform,
     backend: Backend,
-) -> Result<(Evaluation, Vec<usize>)> {
+) -> Result<(Evaluation, TestPredictions)> {
     refit_and_test_staged(
         CowArray::from(x_train),
         y_train,
@@ -661,7 +680,7 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
     params: &SvmParams,
     transform: &FeatureTransform,
     backend: Backend,
-) -> std::result::Result<(Evaluation, Vec<usize>), E> {
+) -> std::result::Result<(Evaluation, TestPredictions), E> {
     check_labelled(x_train.view(), y_train, n_classes)?;
     params.validate()?;
     let start = Instant::now();
@@ -719,7 +738,7 @@ fn refit_transformed(
     params: &SvmParams,
     transform_seconds: f64,
     backend: Backend,
-) -> Result<(Evaluation, Vec<usize>)> {
+) -> Result<(Evaluation, TestPredictions)> {
     let svc = Svc::new(params.clone(), n_classes).with_backend(backend);
     let (mut evaluation, predicted) = fit_and_score(&svc, train, y_train, test, y_test)?;
     evaluation.fit_seconds += transform_seconds;
@@ -735,7 +754,7 @@ pub struct GridSearch {
     /// scikit-learn's `best_index_`).
     pub best: usize,
     pub metric: String,
-    pub test: Option<(Evaluation, Vec<usize>)>,
+    pub test: Option<(Evaluation, TestPredictions)>,
 }
 
 /// Runs [`cross_validate_grid`], picks the best configuration by the mean CV value of
@@ -974,7 +993,17 @@ mod tests {
             scores.iter().position(|&s| s == top).expect("max")
         );
         let (evaluation, predicted) = search.test.expect("test");
-        assert_eq!(predicted.len(), 15);
+        assert_eq!(predicted.labels.len(), 15);
+        assert_eq!(predicted.decision_values.dim(), (15, 1));
+        // The decision values are what voted: positive for the pair's first class.
+        for (label, d) in predicted
+            .labels
+            .iter()
+            .zip(predicted.decision_values.column(0))
+        {
+            assert_eq!(*label, usize::from(*d <= 0.0), "{d}");
+        }
+        assert_eq!(evaluation.confusion.sum(), 15);
         assert!(evaluation.metrics.accuracy > 0.9, "{evaluation:?}");
         let err = grid_search(
             train,

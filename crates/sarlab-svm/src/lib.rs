@@ -23,13 +23,14 @@ mod svm_grid;
 pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
 pub use grid::{
-    CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, GridSearch, cross_validate_grid,
-    grid_search, mean_std, prepare, refit_and_test, refit_and_test_staged,
+    CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, GridSearch, TestPredictions,
+    cross_validate_grid, grid_search, mean_std, prepare, refit_and_test, refit_and_test_staged,
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
 pub use machines::{Machines, PairMachine};
 pub use metrics::{
     ClassScores, ClassificationMetrics, METRIC_NAMES, Metric, confusion_matrix, per_class,
+    per_class_from_confusion,
 };
 pub use params::{ClassWeight, SvmParams};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};

@@ -180,7 +180,9 @@ pub fn per_class(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Vec<Cl
     per_class_from_confusion(&confusion_matrix(y_true, y_pred, n_classes))
 }
 
-fn per_class_from_confusion(cm: &Array2<usize>) -> Vec<ClassScores> {
+/// [`per_class`] from a confusion matrix (`cm[[true, predicted]]`), e.g. the sum of a
+/// cross-validation's fold matrices: the scores of the pooled predictions.
+pub fn per_class_from_confusion(cm: &Array2<usize>) -> Vec<ClassScores> {
     (0..cm.nrows())
         .filter_map(|k| {
             let tp = cm[[k, k]] as f64;

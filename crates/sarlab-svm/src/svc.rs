@@ -442,10 +442,9 @@ impl SvcModel {
     /// Decision values, one column per pair machine in order `(0,1), (0,2), …, (1,2), …`
     /// over the present classes; positive votes for the first class of the pair
     /// (libsvm's sign; scikit-learn's `decision_function_shape="ovo"` for more than two
-    /// classes, its negation for two).
-    /// The pair machines' decision values for each row of `x` (rows × pairs). The kernel
-    /// against the support vectors is computed for blocks of rows, so that a large test
-    /// set never needs its whole `rows × support vectors` kernel at once.
+    /// classes, its negation for two). The kernel against the support vectors is
+    /// computed for blocks of rows, so that a large test set never needs its whole
+    /// `rows × support vectors` kernel at once.
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
         const BLOCK_ROWS: usize = 1024;
         let blocks: Vec<Array2<f64>> = x

@@ -43,6 +43,9 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
+    #[error("run database {path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+
     #[error("no run with id {0}")]
     NoSuchRun(String),
 

@@ -14,7 +14,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// The schema's history: `MIGRATIONS[v]` takes a database from version `v` to `v + 1`.
 /// Forward only; a released step is never edited (a test opens databases of every
 /// earlier version, with data, and checks what each step did).
-pub(crate) const MIGRATIONS: [&str; 4] = [SCHEMA_V1, MIGRATION_V2, MIGRATION_V3, MIGRATION_V4];
+pub(crate) const MIGRATIONS: [&str; 5] = [
+    SCHEMA_V1,
+    MIGRATION_V2,
+    MIGRATION_V3,
+    MIGRATION_V4,
+    MIGRATION_V5,
+];
 
 /// The oldest version a read-only [`crate::Preview`] reads: every table it queries has
 /// had its current shape since then.
@@ -218,6 +224,13 @@ CREATE TABLE predictions (
 ) WITHOUT ROWID;
 ";
 
+/// Version 5: each prediction's one-vs-one decision values (a JSON array, one value per
+/// pair machine in libsvm's pair order, written with shortest round-trip formatting so
+/// they read back bit for bit); NULL for predictions recorded before version 5.
+pub(crate) const MIGRATION_V5: &str = r"
+ALTER TABLE predictions ADD COLUMN decision_values TEXT;
+";
+
 /// The tables of per-run rows in the current schema, each with its columns after
 /// `run_id`: what goes with a run (replacing, merging).
 pub(crate) const PER_RUN_TABLES: [(&str, &str); 6] = [
@@ -226,7 +239,7 @@ pub(crate) const PER_RUN_TABLES: [(&str, &str); 6] = [
     ("metric_latest", "key, step, value"),
     ("tags", "key, value"),
     ("artifacts", "path, kind, sha256"),
-    ("predictions", "chip, truth, predicted"),
+    ("predictions", "chip, truth, predicted, decision_values"),
 ];
 
 /// The first table with a row that refers to a missing row (`PRAGMA

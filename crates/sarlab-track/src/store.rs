@@ -150,6 +150,35 @@ impl Store {
         })
     }
 
+    /// The id of the experiment called `name`, if the database has one (never creates
+    /// it).
+    pub fn experiment_id(&self, name: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT id FROM experiments WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(self.sql())
+    }
+
+    /// The study run of experiment `name` that finished last with a report: a whole
+    /// study (not one shard of it), newest end first.
+    pub fn latest_study_run(&self, name: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT r.uuid FROM runs r JOIN experiments e ON e.id = r.experiment_id
+                 WHERE e.name = ?1 AND r.parent_uuid IS NULL AND r.status = 'FINISHED'
+                   AND EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id
+                               AND t.key = 'stage' AND t.value = 'study')
+                   AND NOT EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = 'shard')
+                 ORDER BY r.end_ms DESC, r.id DESC LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+
     /// The uuid and status of the run with this configuration hash, if any.
     pub fn run_by_hash(
         &self,
@@ -423,22 +452,41 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT p.chip, p.truth, p.predicted FROM predictions p
+                "SELECT p.chip, p.truth, p.predicted, p.decision_values FROM predictions p
                  JOIN runs r ON r.id = p.run_id WHERE r.uuid = ?1 ORDER BY p.chip",
             )
             .map_err(&sql)?;
         let rows = stmt
             .query_map([uuid], |r| {
-                Ok(Prediction {
-                    chip: r.get(0)?,
-                    truth: r.get::<_, i64>(1)? as usize,
-                    predicted: r.get::<_, i64>(2)? as usize,
-                })
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)? as usize,
+                    r.get::<_, i64>(2)? as usize,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })
             .map_err(&sql)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(&sql)?;
-        Ok(rows)
+        rows.into_iter()
+            .map(|(chip, truth, predicted, decisions)| {
+                let decision_values = match decisions {
+                    None => Vec::new(),
+                    Some(text) => serde_json::from_str(&text).map_err(|e| Error::Corrupt {
+                        path: self.path.clone(),
+                        message: format!(
+                            "the decision values of run {uuid}'s prediction for {chip} are not a JSON array of numbers: {e}"
+                        ),
+                    })?,
+                };
+                Ok(Prediction {
+                    chip,
+                    truth,
+                    predicted,
+                    decision_values,
+                })
+            })
+            .collect()
     }
 
     /// A run with its parameters, metrics and tags.
@@ -609,10 +657,22 @@ fn insert_finished(
         insert_tag.execute(params![id, key, value])?;
     }
     let mut insert_prediction = tx.prepare_cached(
-        "INSERT INTO predictions (run_id, chip, truth, predicted) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO predictions (run_id, chip, truth, predicted, decision_values)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for p in &run.predictions {
-        insert_prediction.execute(params![id, p.chip, p.truth as i64, p.predicted as i64])?;
+        // serde_json writes the shortest text that reads back to the same f64.
+        let decisions = (!p.decision_values.is_empty())
+            .then(|| serde_json::to_string(&p.decision_values))
+            .transpose()
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        insert_prediction.execute(params![
+            id,
+            p.chip,
+            p.truth as i64,
+            p.predicted as i64,
+            decisions
+        ])?;
     }
     Ok(uuid)
 }
@@ -654,6 +714,9 @@ mod tests {
             chip: chip.to_owned(),
             truth,
             predicted,
+            // Values whose shortest decimal text is long, and one with no decimal text
+            // shorter than 17 digits.
+            decision_values: vec![0.1 + 0.2, -1.0 / 3.0, f64::MIN_POSITIVE, 1e300],
         };
         let run = NewRun {
             predictions: vec![
@@ -1088,6 +1151,46 @@ mod lifecycle_tests {
         assert!(matches!(store.run("b-hog"), Err(Error::NoSuchRun(_))));
         let artifacts: i64 = scalar(&store, "SELECT COUNT(*) FROM artifacts");
         assert_eq!(artifacts, 0);
+    }
+
+    #[test]
+    fn version_4_predictions_gain_empty_decision_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v4.db");
+        let conn = Connection::open(&path).expect("create");
+        for migration in &MIGRATIONS[..4] {
+            conn.execute_batch(migration).expect("schema up to 4");
+        }
+        conn.pragma_update(None, "user_version", 4)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO experiments (id, name, created_ms) VALUES (1, 'study', 5);
+             INSERT INTO runs (id, uuid, experiment_id, name, status, start_ms, config_hash)
+                VALUES (1, 't-run', 1, 'test raw', 'FINISHED', 1, 'h');
+             INSERT INTO predictions VALUES (1, 'test/a/1.png', 0, 1), (1, 'test/b/2.png', 1, 1);",
+        )
+        .expect("v4 data");
+        drop(conn);
+        let store = Store::open(&path).expect("upgrade from 4");
+        let version: i64 = scalar(&store, "PRAGMA user_version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let got = store.predictions("t-run").expect("read");
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].truth, got[0].predicted), (0, 1));
+        assert!(got.iter().all(|p| p.decision_values.is_empty()));
+        // A value that is not a JSON array of numbers is named, not misread.
+        store
+            .conn
+            .execute(
+                "UPDATE predictions SET decision_values = '[1.0, oops]' WHERE chip = 'test/a/1.png'",
+                [],
+            )
+            .expect("corrupt");
+        let err = store.predictions("t-run").unwrap_err().to_string();
+        assert!(
+            err.contains("test/a/1.png") && err.contains("t-run"),
+            "{err}"
+        );
     }
 
     #[test]

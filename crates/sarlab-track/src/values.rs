@@ -164,11 +164,14 @@ pub struct NewRun<'a> {
 
 /// One test chip's prediction: `chip` names it (`split/class/name`), `truth` and
 /// `predicted` are class indices into the study's classes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     pub chip: String,
     pub truth: usize,
     pub predicted: usize,
+    /// The one-vs-one decision values, one per pair machine in libsvm's pair order
+    /// (`(0,1), (0,2), …, (1,2), …`); empty when not recorded (before schema 5).
+    pub decision_values: Vec<f64>,
 }
 
 /// A run as read back from the store.
