@@ -62,8 +62,8 @@ pub struct ReportArgs {
     /// run) or a study run id, all in --db.
     #[arg(long, num_args = 2.., value_name = "STUDY")]
     pub compare: Vec<String>,
-    /// Where the report goes [default: reports/<study>/rebuilt, or
-    /// reports/compare-<a>-<b>… with --compare].
+    /// Where the report goes [default: reports/STUDY/rebuilt, or
+    /// reports/compare-A-B… with --compare].
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
