@@ -118,10 +118,12 @@ fn list_into(args: &RunsListArgs, out: &mut String) -> Result<()> {
         .iter()
         .map(|summary| store.run(&summary.uuid))
         .collect::<Result<Vec<_>, _>>()?;
-    let metrics = match &args.metrics {
+    let mut metrics = match &args.metrics {
         Some(keys) => keys.clone(),
         None => selection_metrics(&runs),
     };
+    // The ordering field already has its column.
+    metrics.retain(|k| order_name.as_deref() != Some(format!("metrics.{k}").as_str()));
     let mut headers: Vec<String> = ["run", "status", "started (UTC)", "experiment", "stage"]
         .map(str::to_owned)
         .to_vec();
@@ -317,15 +319,18 @@ fn compare_into(args: &RunsCompareArgs, out: &mut String) -> Result<()> {
     let mut metric_rows = Vec::new();
     for key in keys {
         let values: Vec<Option<f64>> = last.iter().map(|m| m.get(key).copied()).collect();
-        // The best value is marked: the largest, or the smallest of a time or a count of
-        // solver trouble.
-        let lower_is_better =
-            key.ends_with("seconds") || key.contains("iteration") || key.ends_with("_std");
+        // The best value of a score (accuracy, precision, recall, F1) is marked: the
+        // largest, or the smallest of its spread over folds. Counts and times are not
+        // better or worse.
+        let score = ["accuracy", "precision", "recall", "f1"]
+            .iter()
+            .any(|s| key.contains(s));
+        let lower_is_better = key.ends_with("_std");
         let best = values
             .iter()
             .flatten()
             .copied()
-            .filter(|v| v.is_finite())
+            .filter(|v| v.is_finite() && score)
             .reduce(|a, b| if (b > a) != lower_is_better { b } else { a });
         let several = values.iter().flatten().count() > 1;
         let mut row = vec![format!("  {key}")];

@@ -643,3 +643,95 @@ fn runs_commands_list_show_compare_best_and_export() {
         &["nowhere.db"],
     );
 }
+
+#[test]
+fn runs_list_and_compare_read_as_tables_for_people() {
+    let ws = Workspace::new();
+    ws.write("tiny.toml", TINY_SPEC);
+    assert_success(&ws.run_tiny(&[]));
+    let out = ws.sarlab(&[
+        "runs",
+        "list",
+        "--db",
+        "runs.db",
+        "--filter",
+        "tags.stage = 'cv'",
+        "--limit",
+        "0",
+    ]);
+    assert_success(&out);
+    let text = stdout(&out);
+    let header = text.lines().next().expect("header");
+    // Stage and the spec's selection metric by default; names carry only what differs.
+    assert!(
+        header.contains("stage") && header.contains("f1_macro"),
+        "{header}"
+    );
+    assert!(text.contains("raw C=10 gamma=0.001"), "{text}");
+    assert!(
+        !text.contains("intensity=db"),
+        "fixed settings stay out of the names:\n{text}"
+    );
+    let out = ws.sarlab(&[
+        "runs",
+        "list",
+        "--db",
+        "runs.db",
+        "--filter",
+        "tags.stage = 'cv'",
+        "--metrics",
+        "accuracy,feature_dim",
+    ]);
+    let header = stdout(&out).lines().next().expect("header").to_owned();
+    assert!(
+        header.contains("accuracy")
+            && header.contains("feature_dim")
+            && !header.contains("f1_macro"),
+        "{header}"
+    );
+    // Integers print as integers.
+    assert!(
+        stdout(&out).lines().skip(1).any(|l| l.contains(" 256  "))
+            && !stdout(&out).contains("256."),
+        "{}",
+        stdout(&out)
+    );
+
+    let ids = strings(
+        &ws.db("runs.db"),
+        "SELECT substr(r.uuid, 1, 8) FROM runs r JOIN tags t ON t.run_id = r.id
+         WHERE t.key = 'stage' AND t.value = 'test' ORDER BY r.id",
+    );
+    let out = ws.sarlab(&[
+        "runs",
+        "compare",
+        "--db",
+        "runs.db",
+        &ids[0],
+        &ids[1],
+        "--metrics",
+        "test_f1_macro,feature_dim",
+        "--all-params",
+    ]);
+    assert_success(&out);
+    let text = stdout(&out);
+    let f1 = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("test_f1_macro"))
+        .expect("f1 row");
+    assert_eq!(f1.matches('*').count(), 1, "the best score is marked: {f1}");
+    let dim = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("feature_dim"))
+        .expect("dim row");
+    assert!(
+        !dim.contains('*') && !dim.contains('.'),
+        "counts are integers, unmarked: {dim}"
+    );
+    assert!(
+        !text.contains("support_vectors"),
+        "--metrics chooses the rows"
+    );
+    // Cells are never cut: the longest parameter value is there whole.
+    assert!(text.contains("L2-Hys"), "{text}");
+}

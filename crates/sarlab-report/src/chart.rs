@@ -129,7 +129,6 @@ impl Draw for MetricsChart<'_> {
                 .flat_map(|(v, i)| [Some(*v), i.map(|i| i.0), i.map(|i| i.1)])
                 .flatten()
         }));
-        let y = (y.0, y.1.min(101.0));
         let mut chart = category_panel(&body, name, "", &methods, y, "%")?;
         let width = 0.6 / series.len() as f64;
         for (k, (_, colour, points)) in series.iter().enumerate() {

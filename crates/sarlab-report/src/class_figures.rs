@@ -54,7 +54,6 @@ impl Draw for ClassScores<'_> {
         let panels = body.split_evenly((parts.len().max(1), 1));
         let all = parts.iter().flat_map(|(_, s)| s.iter());
         let y = zoomed(all.flat_map(|s| (0..3).map(move |k| score(s, k))));
-        let y = (y.0, y.1.min(101.0));
         for (panel, (title, scores)) in panels.iter().zip(&parts) {
             let classes: Vec<String> = scores
                 .iter()

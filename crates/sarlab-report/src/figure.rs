@@ -192,6 +192,8 @@ pub(crate) fn colour_bar<DB: DrawingBackend>(
     title: &str,
 ) -> Result<()> {
     let (left, top, right, bottom) = area;
+    // Room above the bar for its title.
+    let top = top + 8;
     let steps = 48;
     for k in 0..steps {
         let y0 = bottom - (bottom - top) * (k + 1) / steps;
@@ -225,7 +227,8 @@ pub(crate) fn colour_bar<DB: DrawingBackend>(
 }
 
 /// An axis range that fits `values` (and their error bars) with a margin, instead of
-/// starting at zero: differences of a point are visible.
+/// starting at zero: differences of a point are visible. Values that are all
+/// percentages keep the axis within 0–100.
 pub(crate) fn zoomed(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.into_iter().filter(|v| v.is_finite()) {
@@ -236,7 +239,11 @@ pub(crate) fn zoomed(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let pad = ((high - low) * 0.08).max(0.5);
-    (low - pad, high + pad)
+    // Percentages never pass their bounds: neither does the axis.
+    match (0.0..=100.0).contains(&low) && (0.0..=100.0).contains(&high) {
+        true => ((low - pad).max(0.0), (high + pad).min(100.0)),
+        false => (low - pad, high + pad),
+    }
 }
 
 #[cfg(test)]
@@ -254,7 +261,8 @@ mod tests {
 
     #[test]
     fn axes_zoom_to_the_data() {
-        assert_eq!(zoomed([90.0, 100.0]), (89.2, 100.8));
+        assert_eq!(zoomed([90.0, 100.0]), (89.2, 100.0));
+        assert_eq!(zoomed([-5.0, 10.0]), (-6.2, 11.2));
         assert_eq!(zoomed([f64::NAN]), (0.0, 1.0));
         let (low, high) = zoomed([95.0]);
         assert!(low < 95.0 && high > 95.0);

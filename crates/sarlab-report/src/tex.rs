@@ -142,7 +142,13 @@ pub(crate) fn tables_tex(report: &StudyReport) -> String {
                     .cv_classes
                     .iter()
                     .find(|d| d.class == c.class)
-                    .map_or_else(|| "---".to_owned(), |d| format!("{:.2}", 100.0 * d.f1));
+                    .map_or_else(
+                        || "---".to_owned(),
+                        |d| match d.f1_fold_std {
+                            Some(std) => format!("{:.2} $\\pm$ {:.2}", 100.0 * d.f1, 100.0 * std),
+                            None => format!("{:.2}", 100.0 * d.f1),
+                        },
+                    );
                 format!(
                     "{} & {} & {} & {} & {} & {cv_f1}",
                     escape(&c.class),
@@ -156,7 +162,7 @@ pub(crate) fn tables_tex(report: &StudyReport) -> String {
         table(
             &mut out,
             &format!(
-                "Study {study}, {}: per-class scores of the best configuration on the test split, and F1 of the CV predictions pooled over folds.",
+                "Study {study}, {}: per-class scores of the best configuration on the test split, and F1 of the CV predictions pooled over folds ($\\pm$ its standard deviation over folds).",
                 escape(&m.method)
             ),
             &format!(
@@ -165,7 +171,7 @@ pub(crate) fn tables_tex(report: &StudyReport) -> String {
                 crate::figure::slug(&m.method)
             ),
             "lrrrrr",
-            "Class & Support & Precision (\\%) & Recall (\\%) & F1 (\\%) & CV F1 (\\%)",
+            "Class & Support & Precision (\\%) & Recall (\\%) & F1 (\\%) & CV F1 (\\%, $\\pm$ fold std)",
             &rows,
         );
     }

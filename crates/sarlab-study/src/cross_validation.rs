@@ -276,7 +276,13 @@ fn cv_tags(
         }
     }
     // The folds' validation sets partition the train split: their summed confusion
-    // matrix is the pooled out-of-fold prediction's, for per-class CV views.
+    // matrix is the pooled out-of-fold prediction's, for per-class CV views; each
+    // fold's own gives the per-class scores' spread over folds.
+    let folds: Vec<Vec<Vec<usize>>> = outcome
+        .folds
+        .iter()
+        .map(|f| f.confusion.outer_iter().map(|r| r.to_vec()).collect())
+        .collect();
     let pooled = outcome
         .folds
         .iter()
@@ -294,6 +300,10 @@ fn cv_tags(
         tags.push((
             "cv_confusion_matrix".to_owned(),
             serde_json::to_string(&rows).unwrap_or_default(),
+        ));
+        tags.push((
+            "cv_fold_confusion_matrices".to_owned(),
+            serde_json::to_string(&folds).unwrap_or_default(),
         ));
     }
     if !warnings.is_empty() {

@@ -75,6 +75,25 @@ fn matrix_tag(run: &StoredRun, key: &str) -> Result<Vec<Vec<usize>>> {
         .map(Option::unwrap_or_default)
 }
 
+/// The population standard deviation over folds of each class's F1, from the folds'
+/// confusion matrices; `None` for a class some fold cannot score.
+fn fold_f1_std(folds: &[Vec<Vec<usize>>], classes: &[String]) -> Vec<(String, f64)> {
+    let per_fold: Vec<Vec<ClassScore>> = folds.iter().map(|cm| class_scores(cm, classes)).collect();
+    let Some(first) = per_fold.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .filter_map(|c| {
+            let f1: Vec<f64> = per_fold
+                .iter()
+                .filter_map(|fold| fold.iter().find(|d| d.class == c.class).map(|d| d.f1))
+                .collect();
+            (f1.len() == per_fold.len()).then(|| (c.class.clone(), sarlab_svm::mean_std(&f1).1))
+        })
+        .collect()
+}
+
 /// Per-class scores of a confusion matrix, named by `classes`.
 fn class_scores(confusion: &[Vec<usize>], classes: &[String]) -> Vec<ClassScore> {
     let n = confusion.len();
@@ -92,6 +111,7 @@ fn class_scores(confusion: &[Vec<usize>], classes: &[String]) -> Vec<ClassScore>
             precision: s.precision,
             recall: s.recall,
             f1: s.f1,
+            f1_fold_std: None,
             support: s.support,
         })
         .collect()
@@ -167,6 +187,23 @@ impl Recorded<'_> {
         let metric = |key: &str| run.metric(key, 0).unwrap_or(f64::NAN);
         let confusion = matrix_tag(&run, "confusion_matrix")?;
         let cv_confusion = matrix_tag(&cv, "cv_confusion_matrix")?;
+        let fold_matrices: Vec<Vec<Vec<usize>>> = cv
+            .tags
+            .get("cv_fold_confusion_matrices")
+            .map(|s| serde_json::from_str(s))
+            .transpose()
+            .context_with(|| {
+                format!(
+                    "run {}: the `cv_fold_confusion_matrices` tag is not a JSON list of matrices",
+                    cv.uuid
+                )
+            })?
+            .unwrap_or_default();
+        let spread = fold_f1_std(&fold_matrices, classes);
+        let mut cv_classes = class_scores(&cv_confusion, classes);
+        for c in &mut cv_classes {
+            c.f1_fold_std = spread.iter().find(|(k, _)| *k == c.class).map(|(_, s)| *s);
+        }
         Ok(MethodResult {
             method: method.to_owned(),
             best_params: plan.describe(fi, gi),
@@ -180,7 +217,7 @@ impl Recorded<'_> {
             test_f1_macro: metric("test_f1_macro"),
             feature_seconds: metric("feature_seconds"),
             test_classes: class_scores(&confusion, classes),
-            cv_classes: class_scores(&cv_confusion, classes),
+            cv_classes,
             confusion,
             cv_confusion,
             fold_scores: cv.metric_steps(&format!("cv_{}", plan.spec.svm.metric)),

@@ -425,6 +425,12 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
         let support: usize = m.cv_classes.iter().map(|c| c.support).sum();
         assert_eq!(support, y_train.len(), "{}", m.method);
         assert_eq!(m.test_classes.len(), dataset.classes.len(), "{}", m.method);
+        // Every class is in every stratified fold: each has its F1's spread over folds.
+        assert!(
+            m.cv_classes
+                .iter()
+                .all(|c| c.f1_fold_std.is_some_and(|s| (0.0..=0.5).contains(&s)))
+        );
     }
     // Each refit extracts the train split, then the test split, then reports.
     let events = recorder.events.lock().expect("lock").clone();
