@@ -64,7 +64,7 @@ const STUDY_HEADERS: [&str; 7] = [
 const METHOD_HEADERS: [&str; 6] = [
     "method",
     "study",
-    "best configuration",
+    "best swept parameters",
     "CV selection metric %",
     "test accuracy % [95 % CI]",
     "test macro-F1 %",
@@ -125,7 +125,7 @@ fn method_rows(reports: &[StudyReport]) -> Vec<Vec<String>> {
                     false => method.to_owned(),
                 },
                 study_label(r),
-                m.best_params.clone(),
+                r.best_swept(m),
                 format!(
                     "{:.2} ± {:.2}",
                     100.0 * m.cv_selection.0,

@@ -260,6 +260,30 @@ impl StudyReport {
     }
 }
 
+impl StudyReport {
+    /// The `key=value` settings of `method`'s best configuration that its sweep varies
+    /// (all of them when it sweeps nothing): what tables show beside the method, the
+    /// settings every configuration shares being listed once with its configurations.
+    pub fn best_swept(&self, method: &MethodResult) -> String {
+        let Some(sweep) = self.sweeps.iter().find(|s| s.method == method.method) else {
+            return method.best_params.clone();
+        };
+        let swept: Vec<&str> = method
+            .best_params
+            .split(' ')
+            .filter(|token| {
+                token
+                    .split_once('=')
+                    .is_some_and(|(key, _)| sweep.parameters.iter().any(|p| p.name == key))
+            })
+            .collect();
+        match swept.is_empty() {
+            true => method.best_params.clone(),
+            false => swept.join(" "),
+        }
+    }
+}
+
 /// Larger first; NaN (a metric that could not be computed) last.
 fn descending(a: f64, b: f64) -> std::cmp::Ordering {
     match (a.is_nan(), b.is_nan()) {
@@ -571,6 +595,14 @@ mod tests {
         let files = write_report(&plain, &dir.path().join("plain")).expect("report");
         let html = fs::read_to_string(&files.index_html).expect("html");
         assert!(!html.contains("Uncertainty and significance"));
+    }
+
+    #[test]
+    fn tables_name_the_swept_settings_of_a_best_configuration() {
+        let report = sample_report();
+        // hog sweeps C only; raw sweeps nothing, so it shows every setting.
+        assert_eq!(report.best_swept(&report.methods[1]), "C=10");
+        assert_eq!(report.best_swept(&report.methods[0]), "C=10 gamma=scale");
     }
 
     #[test]

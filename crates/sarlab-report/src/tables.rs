@@ -27,7 +27,7 @@ pub(crate) fn build(report: &StudyReport) -> Result<Tables> {
     let m = &report.methods;
     let tests = df!(
         "method" => m.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(),
-        "best_params" => m.iter().map(|r| r.best_params.as_str()).collect::<Vec<_>>(),
+        "best_params" => m.iter().map(|r| report.best_swept(r)).collect::<Vec<_>>(),
         "feature_dim" => m.iter().map(|r| r.feature_dim as u64).collect::<Vec<_>>(),
         "cv_accuracy_mean" => m.iter().map(|r| r.cv_accuracy.0).collect::<Vec<_>>(),
         "cv_accuracy_std" => m.iter().map(|r| r.cv_accuracy.1).collect::<Vec<_>>(),
@@ -114,7 +114,7 @@ pub(crate) fn comparison_cells(selection_metric: &str) -> Vec<(String, Cell)> {
     let mut cells: Vec<(&str, Cell)> = vec![
         ("method", Cell::Text("method")),
         ("dim", Cell::Count("feature_dim")),
-        ("best parameters", Cell::Text("best_params")),
+        ("best swept parameters", Cell::Text("best_params")),
         (
             "CV accuracy %",
             Cell::PercentPm("cv_accuracy_mean", "cv_accuracy_std"),

@@ -92,7 +92,7 @@ pub(crate) fn tables_tex(report: &StudyReport) -> String {
             format!(
                 "{} & {} & {} & {}{} & {}",
                 escape(&m.method),
-                escape(&m.best_params),
+                escape(&report.best_swept(m)),
                 cv.cell(
                     i,
                     format!(
@@ -116,7 +116,7 @@ pub(crate) fn tables_tex(report: &StudyReport) -> String {
         &format!("tab:{}-methods", crate::figure::slug(&report.study)),
         "llrrr",
         &format!(
-            "Method & Best configuration & CV {metric} (\\%) & Test accuracy (\\%) & Test macro-F1 (\\%)"
+            "Method & Best swept parameters & CV {metric} (\\%) & Test accuracy (\\%) & Test macro-F1 (\\%)"
         ),
         &rows,
     );
