@@ -161,3 +161,14 @@ fn synth_refuses_an_existing_folder() {
     let out = ws.sarlab(&["dataset", "synth", "--out", "taken"]);
     assert_failure_mentions(&out, &["taken", "already exists"]);
 }
+
+#[test]
+fn a_deeply_nested_filter_is_refused_not_a_stack_overflow() {
+    let ws = Workspace::new();
+    ws.write("tiny.toml", TINY_SPEC);
+    assert_success(&ws.run_tiny(&[]));
+    let deep = format!("{}params.C = 1{}", "(".repeat(9000), ")".repeat(9000));
+    let out = ws.sarlab(&["runs", "list", "--db", "runs.db", "--filter", &deep]);
+    assert_failure_mentions(&out, &["deeper than 64 levels"]);
+    assert_eq!(out.status.code(), Some(1), "an error, not an abort");
+}

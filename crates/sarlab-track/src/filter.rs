@@ -287,7 +287,20 @@ struct Parser {
     position: usize,
     /// Column (0-based) just past the input, for errors at the end.
     end: usize,
+    /// Parentheses and `not`s open at the current token.
+    depth: usize,
+    /// Comparisons parsed so far.
+    comparisons: usize,
 }
+
+/// Deepest nesting of parentheses and `not` a filter may have: far beyond any filter
+/// a person writes, and far below what would exhaust the parser's stack (each level is
+/// a few recursive calls, here and when the tree is compiled and dropped).
+pub const MAX_NESTING: usize = 64;
+
+/// Most comparisons one filter may hold: every one is a subquery of the SQL, and a
+/// long `and`/`or` chain is a tree as deep as it is long.
+pub const MAX_COMPARISONS: usize = 1000;
 
 impl Parser {
     /// Parses all of `input` with `rule`: `empty` when there is nothing to parse,
@@ -302,6 +315,8 @@ impl Parser {
             tokens: tokenize(input)?,
             position: 0,
             end: input.chars().count(),
+            depth: 0,
+            comparisons: 0,
         };
         if parser.peek().is_none() {
             return parser.error(empty);
@@ -361,18 +376,36 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Filter, FilterError> {
+        let opens = self.keyword("not") || self.peek() == Some(&Token::LParen);
+        if opens && self.depth >= MAX_NESTING {
+            return self.error(format!(
+                "the filter nests parentheses and `not` deeper than {MAX_NESTING} levels"
+            ));
+        }
         if self.keyword("not") {
             self.advance();
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            self.depth += 1;
+            let inner = self.unary();
+            self.depth -= 1;
+            return Ok(Filter::Not(Box::new(inner?)));
         }
         if self.peek() == Some(&Token::LParen) {
             self.advance();
-            let inner = self.expr()?;
+            self.depth += 1;
+            let inner = self.expr();
+            self.depth -= 1;
+            let inner = inner?;
             if self.peek() != Some(&Token::RParen) {
                 return self.error("expected `)` to close the parenthesis");
             }
             self.advance();
             return Ok(inner);
+        }
+        self.comparisons += 1;
+        if self.comparisons > MAX_COMPARISONS {
+            return self.error(format!(
+                "the filter has more than {MAX_COMPARISONS} comparisons"
+            ));
         }
         self.comparison()
     }
@@ -776,6 +809,43 @@ mod tests {
 
     fn compare(field: Field, op: Op, value: Literal) -> Filter {
         Filter::Compare { field, op, value }
+    }
+
+    #[test]
+    fn nesting_and_length_are_bounded_with_a_clear_error() {
+        // 9,000 nested parentheses used to overflow the stack and abort the process.
+        let deep = format!("{}params.C = 1{}", "(".repeat(9000), ")".repeat(9000));
+        let err = Filter::parse(&deep).unwrap_err();
+        assert!(err.to_string().contains("deeper than 64 levels"), "{err}");
+        assert_eq!(
+            err.column,
+            MAX_NESTING + 1,
+            "points at the first parenthesis too many"
+        );
+        let nots = format!("{}params.C = 1", "not ".repeat(100_000));
+        assert!(
+            Filter::parse(&nots)
+                .unwrap_err()
+                .to_string()
+                .contains("deeper than")
+        );
+        // The deepest allowed nesting parses.
+        let ok = format!(
+            "{}params.C = 1{}",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        assert!(Filter::parse(&ok).is_ok());
+        let long = vec!["params.C = 1"; MAX_COMPARISONS + 1].join(" and ");
+        let err = Filter::parse(&long).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 1000 comparisons"),
+            "{err}"
+        );
+        let most = vec!["params.C = 1"; MAX_COMPARISONS].join(" or ");
+        let filter = Filter::parse(&most).expect("1000 comparisons");
+        let mut params = Vec::new();
+        assert!(filter.to_sql(&mut params).len() > 1000);
     }
 
     #[test]
