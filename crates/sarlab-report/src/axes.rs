@@ -12,6 +12,26 @@ use crate::figure::{SMALL, TITLE, failed, text, upright_text};
 
 pub(crate) type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
+/// The widest of `labels` in small text, pixels.
+fn widest<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, labels: &[String]) -> u32 {
+    let style = TextStyle::from((FONT, SMALL).into_font());
+    labels
+        .iter()
+        .map(|c| area.estimate_text_size(c, &style).map_or(0, |(w, _)| w))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Whether every one of `labels` fits side by side in slots `slot` pixels wide (with
+/// a gap); labels that do not are turned upright.
+pub(crate) fn labels_fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    slot: f64,
+) -> bool {
+    (widest(area, labels) as f64) < slot * 0.92
+}
+
 /// Room under the axis for category labels: upright when the widest does not fit its
 /// slot.
 fn label_room<DB: DrawingBackend>(
@@ -19,15 +39,9 @@ fn label_room<DB: DrawingBackend>(
     categories: &[String],
     slot: f64,
 ) -> (u32, bool) {
-    let style = TextStyle::from((FONT, SMALL).into_font());
-    let widest = categories
-        .iter()
-        .map(|c| area.estimate_text_size(c, &style).map_or(0, |(w, _)| w))
-        .max()
-        .unwrap_or(0);
-    match (widest as f64) < slot * 0.92 {
+    match labels_fit(area, categories, slot) {
         true => (22, false),
-        false => ((widest + 10).min(90), true),
+        false => ((widest(area, categories) + 10).min(90), true),
     }
 }
 

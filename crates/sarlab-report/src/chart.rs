@@ -6,12 +6,11 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::StudyReport;
 use crate::axes::{category_panel, error_bar, legend};
 use crate::error::{Error, Result};
-use crate::figure::{Draw, failed, zoomed};
+use crate::figure::{Draw, failed, title, zoomed};
 
 pub(crate) const FONT: &str = "sans-serif";
 
@@ -44,13 +43,6 @@ pub(crate) struct MetricsChart<'a> {
 impl MetricsChart<'_> {
     fn series(&self) -> Vec<Series> {
         let r = self.report;
-        let interval = |method: &str| {
-            r.significance
-                .accuracy
-                .iter()
-                .find(|a| a.method == method)
-                .map(|a| (100.0 * a.low, 100.0 * a.high))
-        };
         let plain = |f: fn(&crate::MethodResult) -> f64| {
             r.methods
                 .iter()
@@ -77,7 +69,12 @@ impl MetricsChart<'_> {
                 RGBColor(8, 81, 156),
                 r.methods
                     .iter()
-                    .map(|m| (100.0 * m.test_accuracy, interval(&m.method)))
+                    .map(|m| {
+                        (
+                            100.0 * m.test_accuracy,
+                            r.significance.interval_of(&m.method),
+                        )
+                    })
                     .collect(),
             ),
             (
@@ -108,13 +105,11 @@ impl Draw for MetricsChart<'_> {
         let (top, rest) = labels.split_at(2.min(labels.len()));
         legend(root, name, top, 10)?;
         legend(root, name, rest, 28)?;
-        crate::figure::text(
+        title(
             root,
             name,
             &format!("{}: best configuration per method", self.report.study),
-            (6, 10),
-            crate::figure::TITLE,
-            (HPos::Left, VPos::Center),
+            10,
         )?;
         let body = root.margin(40, 0, 0, 0);
         let methods: Vec<String> = self

@@ -4,13 +4,13 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::axes::{category_panel, legend};
 use crate::chart::FONT;
 use crate::error::Result;
 use crate::figure::{
-    Draw, SMALL, TITLE, colour_bar, failed, ink_on, text, upright_text, viridis, zoomed,
+    Draw, SMALL, cell, colour_bar, failed, text, title, upright_text, viridis, zoomed,
 };
 use crate::{ClassScore, MethodResult};
 
@@ -35,14 +35,7 @@ impl Draw for ClassScores<'_> {
         let m = self.method;
         let entries: Vec<(RGBColor, &str)> = SCORES.iter().map(|(l, c)| (*c, *l)).collect();
         legend(root, name, &entries, 11)?;
-        text(
-            root,
-            name,
-            &format!("{}: per class", m.method),
-            (6, 11),
-            TITLE,
-            (HPos::Left, VPos::Center),
-        )?;
+        title(root, name, &format!("{}: per class", m.method), 11)?;
         let body = root.margin(22, 0, 0, 0);
         let parts: Vec<(&str, &[ClassScore])> = [
             ("test split", &m.test_classes[..]),
@@ -105,42 +98,29 @@ impl Draw for Confusion<'_> {
             .unwrap_or(30);
         let (left, top) = (label_w + 26, 34);
         let right = width as i32 - 72;
-        let cell = ((right - left) / n).min((height as i32 - top - label_w - 30) / n);
-        let (right, bottom) = (left + cell * n, top + cell * n);
-        text(
+        let size = ((right - left) / n).min((height as i32 - top - label_w - 30) / n);
+        let (right, bottom) = (left + size * n, top + size * n);
+        title(
             root,
             name,
             &format!("{}: test confusion (row-normalised)", self.method.method),
-            (6, 12),
-            TITLE,
-            (HPos::Left, VPos::Center),
+            12,
         )?;
         for (t, row) in counts.iter().enumerate() {
             let total = row.iter().sum::<usize>().max(1) as f64;
             for (p, &count) in row.iter().enumerate() {
                 let share = count as f64 / total;
-                let colour = viridis(share);
-                let (x0, y0) = (left + p as i32 * cell, top + t as i32 * cell);
-                root.draw(&Rectangle::new(
-                    [(x0, y0), (x0 + cell, y0 + cell)],
-                    colour.filled(),
-                ))
-                .map_err(|e| failed(name)(&e))?;
-                if count > 0 {
-                    root.draw(&Text::new(
-                        count.to_string(),
-                        (x0 + cell / 2, y0 + cell / 2),
-                        (FONT, SMALL)
-                            .into_font()
-                            .color(&ink_on(colour))
-                            .pos(Pos::new(HPos::Center, VPos::Center)),
-                    ))
-                    .map_err(|e| failed(name)(&e))?;
-                }
+                let label = if count > 0 {
+                    count.to_string()
+                } else {
+                    String::new()
+                };
+                let at = (left + p as i32 * size, top + t as i32 * size, size, size);
+                cell(root, name, at, viridis(share), &label)?;
             }
         }
         for (i, class) in self.classes.iter().enumerate() {
-            let centre = i as i32 * cell + cell / 2;
+            let centre = i as i32 * size + size / 2;
             text(
                 root,
                 name,

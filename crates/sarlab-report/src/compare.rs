@@ -113,12 +113,8 @@ fn method_rows(reports: &[StudyReport]) -> Vec<Vec<String>> {
             };
             let interval = r
                 .significance
-                .accuracy
-                .iter()
-                .find(|a| a.method == method)
-                .map_or_else(String::new, |a| {
-                    format!(" [{:.2}, {:.2}]", 100.0 * a.low, 100.0 * a.high)
-                });
+                .interval_of(method)
+                .map_or_else(String::new, |(low, high)| format!(" [{low:.2}, {high:.2}]"));
             rows.push(vec![
                 match std::mem::replace(&mut named, true) {
                     true => String::new(),

@@ -24,12 +24,7 @@ fn split_swept(configs: &[&ConfigResult]) -> (Vec<String>, String) {
             }
         }
     }
-    let value = |c: &ConfigResult, k: &str| {
-        c.values
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
+    let value = |c: &ConfigResult, k: &str| c.value(k).map(str::to_owned);
     let (mut swept, mut fixed) = (Vec::new(), Vec::new());
     for k in keys {
         let first = configs.first().and_then(|c| value(c, k));
@@ -78,12 +73,7 @@ pub(crate) fn method_tables(report: &StudyReport) -> Vec<MethodConfigs> {
                 .map(|c| {
                     let mut row: Vec<String> = swept
                         .iter()
-                        .map(|k| {
-                            c.values
-                                .iter()
-                                .find(|(key, _)| key == k)
-                                .map_or_else(|| "—".to_owned(), |(_, v)| v.clone())
-                        })
+                        .map(|k| c.value(k).unwrap_or("—").to_owned())
                         .collect();
                     if extra {
                         row.push(pm(c.cv_selection));

@@ -106,6 +106,27 @@ pub(crate) fn slug(text: &str) -> String {
         .collect()
 }
 
+/// Text at a backend position, anchored, in `colour`, turned by `transform`.
+fn anchored_text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    name: &str,
+    label: &str,
+    at: (i32, i32),
+    (size, colour, transform): (f64, RGBColor, FontTransform),
+    anchor: (HPos, VPos),
+) -> Result<()> {
+    root.draw(&Text::new(
+        label.to_owned(),
+        at,
+        (FONT, size)
+            .into_font()
+            .transform(transform)
+            .color(&colour)
+            .pos(Pos::new(anchor.0, anchor.1)),
+    ))
+    .map_err(|e| failed(name)(&e))
+}
+
 /// Text at a backend position, anchored.
 pub(crate) fn text<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -115,15 +136,14 @@ pub(crate) fn text<DB: DrawingBackend>(
     size: f64,
     anchor: (HPos, VPos),
 ) -> Result<()> {
-    root.draw(&Text::new(
-        label.to_owned(),
+    anchored_text(
+        root,
+        name,
+        label,
         at,
-        (FONT, size)
-            .into_font()
-            .color(&BLACK)
-            .pos(Pos::new(anchor.0, anchor.1)),
-    ))
-    .map_err(|e| failed(name)(&e))
+        (size, BLACK, FontTransform::None),
+        anchor,
+    )
 }
 
 /// Text turned to read upwards (a y axis title, a long category label).
@@ -135,16 +155,51 @@ pub(crate) fn upright_text<DB: DrawingBackend>(
     size: f64,
     anchor: (HPos, VPos),
 ) -> Result<()> {
-    root.draw(&Text::new(
-        label.to_owned(),
+    anchored_text(
+        root,
+        name,
+        label,
         at,
-        (FONT, size)
-            .into_font()
-            .transform(FontTransform::Rotate270)
-            .color(&BLACK)
-            .pos(Pos::new(anchor.0, anchor.1)),
+        (size, BLACK, FontTransform::Rotate270),
+        anchor,
+    )
+}
+
+/// A figure's title, at the top left.
+pub(crate) fn title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    name: &str,
+    label: &str,
+    y: i32,
+) -> Result<()> {
+    text(root, name, label, (6, y), TITLE, (HPos::Left, VPos::Center))
+}
+
+/// A heatmap cell: `colour` filled over `(x0, y0)`–`(x0 + w, y0 + h)`, with `label`
+/// centred in black or white, whichever reads on it.
+pub(crate) fn cell<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    name: &str,
+    (x0, y0, w, h): (i32, i32, i32, i32),
+    colour: RGBColor,
+    label: &str,
+) -> Result<()> {
+    root.draw(&Rectangle::new(
+        [(x0, y0), (x0 + w, y0 + h)],
+        colour.filled(),
     ))
-    .map_err(|e| failed(name)(&e))
+    .map_err(|e| failed(name)(&e))?;
+    if label.is_empty() {
+        return Ok(());
+    }
+    anchored_text(
+        root,
+        name,
+        label,
+        (x0 + w / 2, y0 + h / 2),
+        (SMALL, ink_on(colour), FontTransform::None),
+        (HPos::Center, VPos::Center),
+    )
 }
 
 /// Viridis (perceptually uniform, readable in grey and by most colour-blind readers)

@@ -260,6 +260,16 @@ impl StudyReport {
     }
 }
 
+impl ConfigResult {
+    /// The text of the configuration's parameter `key`, if it has one.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl StudyReport {
     /// The `key=value` settings of `method`'s best configuration that its sweep varies
     /// (all of them when it sweeps nothing): what tables show beside the method, the

@@ -412,14 +412,7 @@ impl DrawingBackend for PdfBackend<'_> {
         to: BackendCoord,
         style: &S,
     ) -> Drawn {
-        if style.color().alpha == 0.0 {
-            return Ok(());
-        }
-        self.page.colour(style.color());
-        let _ = writeln!(self.page.content, "{} w", style.stroke_width());
-        self.page.polyline(&[from, to], false);
-        self.page.content.push_str("S\n");
-        Ok(())
+        self.draw_path([from, to], style)
     }
 
     fn draw_rect<S: BackendStyle>(

@@ -45,6 +45,14 @@ fn p_text(p: f64) -> String {
 }
 
 impl Significance {
+    /// `method`'s test-accuracy interval, in percent, if it has one.
+    pub fn interval_of(&self, method: &str) -> Option<(f64, f64)> {
+        self.accuracy
+            .iter()
+            .find(|a| a.method == method)
+            .map(|a| (100.0 * a.low, 100.0 * a.high))
+    }
+
     /// Rows of the interval table: method, accuracy %, 95 % interval %, correct/chips.
     pub(crate) fn interval_rows(&self) -> Vec<Vec<String>> {
         self.accuracy

@@ -7,10 +7,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::axes::{category_panel, error_bar, legend};
+use crate::axes::{category_panel, error_bar, labels_fit, legend};
 use crate::error::Result;
 use crate::figure::{
-    Draw, SMALL, TITLE, colour_bar, failed, ink_on, text, upright_text, viridis, zoomed,
+    Draw, SMALL, cell, colour_bar, failed, text, title, upright_text, viridis, zoomed,
 };
 use crate::{ConfigResult, MethodSweep, SweptParameter};
 
@@ -42,13 +42,11 @@ impl Draw for Slices<'_> {
             ],
             11,
         )?;
-        text(
+        title(
             head,
             name,
             &format!("{}: CV {} % per value", self.sweep.method, self.metric),
-            (6, 11),
-            TITLE,
-            (HPos::Left, VPos::Center),
+            11,
         )?;
         let panels = body.split_evenly((rows, SLICE_COLUMNS.min(parameters.len())));
         for (panel, parameter) in panels.iter().zip(parameters) {
@@ -122,15 +120,6 @@ pub(crate) struct PairGrid {
     pub best: Option<(usize, usize)>,
 }
 
-/// The parameter's value in `config`.
-pub(crate) fn value_of<'c>(config: &'c ConfigResult, parameter: &str) -> Option<&'c str> {
-    config
-        .values
-        .iter()
-        .find(|(k, _)| k == parameter)
-        .map(|(_, v)| v.as_str())
-}
-
 /// Every pair of the method's swept parameters, in the sweep's order of importance.
 pub(crate) fn pair_grids(sweep: &MethodSweep, configs: &[ConfigResult]) -> Vec<PairGrid> {
     let mine: Vec<&ConfigResult> = configs
@@ -153,7 +142,7 @@ pub(crate) fn pair_grids(sweep: &MethodSweep, configs: &[ConfigResult]) -> Vec<P
             let mut cells = vec![vec![None::<f64>; xs.len()]; ys.len()];
             let mut best = None;
             for c in &mine {
-                let (Some(vx), Some(vy)) = (value_of(c, &p.name), value_of(c, &q.name)) else {
+                let (Some(vx), Some(vy)) = (c.value(&p.name), c.value(&q.name)) else {
                     continue;
                 };
                 let (Some(col), Some(row)) = (
@@ -211,46 +200,28 @@ impl Draw for Heatmap<'_> {
                 (l.min(v), h.max(v))
             });
         let span = (high - low).max(1e-9);
-        text(
+        title(
             root,
             name,
             &format!(
                 "{}: best CV {} % by {} × {}",
                 self.method, self.metric, g.x.0, g.y.0
             ),
-            (6, 12),
-            TITLE,
-            (HPos::Left, VPos::Center),
+            12,
         )?;
         for (r, row) in g.cells.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                let (x0, y0) = (left + c as i32 * cw, top + r as i32 * ch);
-                let Some(v) = cell else {
-                    root.draw(&Rectangle::new(
-                        [(x0, y0), (x0 + cw, y0 + ch)],
-                        RGBColor(235, 235, 235).filled(),
-                    ))
-                    .map_err(|e| failed(name)(&e))?;
-                    continue;
-                };
-                let colour = viridis((v - low) / span);
-                root.draw(&Rectangle::new(
-                    [(x0, y0), (x0 + cw, y0 + ch)],
-                    colour.filled(),
-                ))
-                .map_err(|e| failed(name)(&e))?;
-                root.draw(&Text::new(
-                    format!("{v:.1}"),
-                    (x0 + cw / 2, y0 + ch / 2),
-                    (crate::chart::FONT, SMALL)
-                        .into_font()
-                        .color(&ink_on(colour))
-                        .pos(plotters::style::text_anchor::Pos::new(
-                            HPos::Center,
-                            VPos::Center,
-                        )),
-                ))
-                .map_err(|e| failed(name)(&e))?;
+            for (c, value) in row.iter().enumerate() {
+                let at = (left + c as i32 * cw, top + r as i32 * ch, cw, ch);
+                match value {
+                    Some(v) => cell(
+                        root,
+                        name,
+                        at,
+                        viridis((v - low) / span),
+                        &format!("{v:.1}"),
+                    )?,
+                    None => cell(root, name, at, RGBColor(235, 235, 235), "")?,
+                }
             }
         }
         if let Some((r, c)) = g.best {
@@ -263,12 +234,7 @@ impl Draw for Heatmap<'_> {
                 .map_err(|e| failed(name)(&e))?;
             }
         }
-        let room = cw as f64;
-        let style = TextStyle::from((crate::chart::FONT, SMALL).into_font());
-        let upright =
-            g.x.1.iter().any(|v| {
-                root.estimate_text_size(v, &style).map_or(0, |(w, _)| w) as f64 > room * 0.92
-            });
+        let upright = !labels_fit(root, &g.x.1, cw as f64);
         for (c, v) in g.x.1.iter().enumerate() {
             let at = (left + c as i32 * cw + cw / 2, bottom + 4);
             match upright {
@@ -352,7 +318,7 @@ impl Parallel<'_> {
         }
         // A configuration without the parameter (another method's) sits at "—".
         for (name, values) in axes.iter_mut().skip(usize::from(several)) {
-            let missing = self.configs.iter().any(|c| value_of(c, name).is_none());
+            let missing = self.configs.iter().any(|c| c.value(name).is_none());
             if missing && !values.iter().any(|v| v == "—") {
                 values.push("—".to_owned());
             }
@@ -384,13 +350,11 @@ impl Draw for Parallel<'_> {
             0 | 1 => (top + bottom) / 2,
             _ => bottom - (bottom - top) * k as i32 / (count as i32 - 1),
         };
-        text(
+        title(
             root,
             name,
             &format!("Every configuration, coloured by CV {} %", self.metric),
-            (6, 12),
-            TITLE,
-            (HPos::Left, VPos::Center),
+            12,
         )?;
         // Worst first, so the best lines are drawn on top.
         let mut order: Vec<usize> = (0..self.configs.len()).collect();
@@ -401,7 +365,7 @@ impl Draw for Parallel<'_> {
             for (k, (axis, values)) in axes.iter().enumerate() {
                 let value = match axis.as_str() {
                     "method" if k == 0 => Some(c.method.as_str()),
-                    _ => value_of(c, axis).or(Some("—")),
+                    _ => c.value(axis).or(Some("—")),
                 };
                 let level = value
                     .and_then(|v| values.iter().position(|x| x == v))

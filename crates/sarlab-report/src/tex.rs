@@ -83,12 +83,8 @@ pub(crate) fn tables_tex(report: &StudyReport) -> String {
         .map(|(i, m)| {
             let interval = report
                 .significance
-                .accuracy
-                .iter()
-                .find(|a| a.method == m.method)
-                .map_or_else(String::new, |a| {
-                    format!(" [{:.1}, {:.1}]", 100.0 * a.low, 100.0 * a.high)
-                });
+                .interval_of(&m.method)
+                .map_or_else(String::new, |(low, high)| format!(" [{low:.1}, {high:.1}]"));
             format!(
                 "{} & {} & {} & {}{} & {}",
                 escape(&m.method),
