@@ -26,7 +26,11 @@ impl StudyRun<'_> {
         dataset: &Dataset,
         records: &[CvRecord],
     ) -> Result<WrittenReport> {
-        let mut report = self.recorded(&dataset.digest).report(self.parent)?;
+        // The CV records were read back from the database after cross-validation; the
+        // refits since then add test runs only.
+        let mut report = self
+            .recorded(&dataset.digest)
+            .report(self.parent, records)?;
         report.images = self.hog_glyphs(records, dataset)?.into_iter().collect();
         let dir = self.study.reports.join(&self.plan.spec.name);
         let files = write_files(&report, &dir)?;

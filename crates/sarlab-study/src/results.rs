@@ -248,21 +248,21 @@ impl Recorded<'_> {
             .collect()
     }
 
-    /// The report of study run `study_run` (its metadata from the run's tags), with
-    /// no image figures: those need the chips.
-    pub(crate) fn report(&self, study_run: &str) -> Result<StudyReport> {
+    /// The report of study run `study_run` (its metadata from the run's tags) over
+    /// `records` (from [`Recorded::cv_records`]), with no image figures: those need
+    /// the chips.
+    pub(crate) fn report(&self, study_run: &str, records: &[CvRecord]) -> Result<StudyReport> {
         let plan = self.plan;
         let run = self.store.run(study_run)?;
-        let records = self.cv_records()?;
         let classes: Vec<String> = match run.tags.get("classes") {
             Some(text) => serde_json::from_str(text).context_with(|| {
                 format!("study run {study_run}: the `classes` tag is not a JSON list")
             })?,
-            None => self.classes_of_a_test_run(&records)?,
+            None => self.classes_of_a_test_run(records)?,
         };
         let mut methods = Vec::new();
         for method in plan.methods() {
-            methods.push(self.method_result(method, &records, &classes)?);
+            methods.push(self.method_result(method, records, &classes)?);
         }
         let count = |key: &str| {
             run.tags
@@ -286,8 +286,8 @@ impl Recorded<'_> {
             db_path: self.store.path().display().to_string(),
             parent_run: study_run.to_owned(),
             git_commit: tag("git_commit"),
-            configs: self.config_results(&records),
-            sweeps: crate::sweep::sweeps(plan, &records)?,
+            configs: self.config_results(records),
+            sweeps: crate::sweep::sweeps(plan, records)?,
             methods,
             images: Vec::new(),
             significance,
@@ -394,11 +394,11 @@ pub fn rebuild_report(store: &Store, study_run: &str) -> Result<StudyReport> {
             run.experiment
         ))
     })?;
-    Recorded {
+    let recorded = Recorded {
         plan: &plan,
         store,
         experiment,
         digest,
-    }
-    .report(study_run)
+    };
+    recorded.report(study_run, &recorded.cv_records()?)
 }
