@@ -119,16 +119,19 @@ pub struct RunsListArgs {
 
 #[derive(Debug, Args)]
 pub struct RunsShowArgs {
+    /// The run database.
     #[arg(long, default_value = "sarlab.db")]
     pub db: PathBuf,
-    /// Run id, or a unique prefix of at least 4 characters.
+    /// Run id, or a prefix of it that only one run has.
     pub id: String,
+    /// Print JSON (the run with every parameter, metric history and tag).
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RunsCompareArgs {
+    /// The run database.
     #[arg(long, default_value = "sarlab.db")]
     pub db: PathBuf,
     /// Two or more run ids (or unique prefixes).
@@ -160,6 +163,7 @@ pub struct RunsBestArgs {
     /// Lower is better (losses, times).
     #[arg(long)]
     pub minimize: bool,
+    /// Print JSON (each group's best run with its value and candidates).
     #[arg(long)]
     pub json: bool,
 }
@@ -175,6 +179,8 @@ pub enum ExportFormat {
 pub struct RunsExportArgs {
     #[command(flatten)]
     pub selection: RunSelection,
+    /// File format: csv (one row per run, a column per parameter, metric and tag) or
+    /// parquet (the same table, typed).
     #[arg(long, value_enum)]
     pub format: ExportFormat,
     /// Output file (replaced if it exists).
@@ -380,29 +386,40 @@ pub enum FloatType {
 
 #[derive(Debug, Args)]
 pub struct SpectrumArgs {
+    /// The image: a chip file (Phoenix, PNG, JPEG, TIFF, .npy) or an ENVI raster.
     pub image: PathBuf,
+    /// Output folder (created; files in it are replaced): the log-magnitude spectrum,
+    /// the phase, the amplitude-only and phase-only reconstructions and a panel.
     #[arg(long)]
     pub out: PathBuf,
+    /// Format of the image outputs (the panel is always PNG).
     #[arg(long, value_enum, default_value = "npy")]
     pub format: ArrayFormat,
     /// Sample type of .npy and TIFF outputs (f64: exact; f32: rounded once).
     #[arg(long, value_enum, default_value = "f64")]
     pub dtype: FloatType,
+    /// Band of multi-band images (TIFF, ENVI), from 0.
     #[arg(long)]
     pub band: Option<usize>,
 }
 
 #[derive(Debug, Args)]
 pub struct SwapArgs {
+    /// The first image (same formats as `filter`); its amplitude goes with B's phase.
     pub a: PathBuf,
+    /// The second image, of the same size as A; its amplitude goes with A's phase.
     pub b: PathBuf,
+    /// Output folder (created; files in it are replaced): both swapped images and a
+    /// panel.
     #[arg(long)]
     pub out: PathBuf,
+    /// Format of the image outputs (the panel is always PNG).
     #[arg(long, value_enum, default_value = "npy")]
     pub format: ArrayFormat,
     /// Sample type of .npy and TIFF outputs (f64: exact; f32: rounded once).
     #[arg(long, value_enum, default_value = "f64")]
     pub dtype: FloatType,
+    /// Band of multi-band images (TIFF, ENVI), from 0.
     #[arg(long)]
     pub band: Option<usize>,
 }
@@ -417,8 +434,10 @@ pub struct RunArgs {
     /// Folder the report is written under (as DIR/STUDY_NAME/).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
-    /// Use this existing dataset folder (DIR/train/CLASS/*, DIR/test/CLASS/*)
-    /// instead of the spec's dataset; it is never generated.
+    /// Use this existing dataset instead of the spec's: any layout sarlab reads (image
+    /// folders DIR/train/CLASS/*, a manifest CSV, Phoenix files; `dataset.format`,
+    /// `train`/`test` and `depression` of the spec still apply). It is never
+    /// generated.
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Rerun configurations that already have a finished run (replacing those runs).
@@ -558,4 +577,39 @@ pub struct SynthArgs {
 pub enum SynthFormatArg {
     Png,
     Phoenix,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every argument of every command, as `command path: argument`, that `--help`
+    /// would show without a description.
+    fn undocumented(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                out.push(format!("{path}: {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                out.push(format!("{path} {}: (the command itself)", sub.get_name()));
+            }
+            undocumented(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_command_and_argument_has_help_text() {
+        let mut missing = Vec::new();
+        undocumented(&Cli::command(), "sarlab", &mut missing);
+        assert!(missing.is_empty(), "no help text:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

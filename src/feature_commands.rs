@@ -64,7 +64,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    sarlab_io::safe_write::write_bytes_atomic(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn features(args: &FeaturesArgs) -> Result<()> {

@@ -101,20 +101,17 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
         .context("--speckle")?;
     let original = read_image(&args.image, args.band)?;
     let (rows, cols) = original.dim();
+    // Everything is computed (and so every parameter checked against the image)
+    // before the first file is written: a bad filter leaves no outputs behind.
     let despeckled = match &speckle {
-        Some(s) => s.apply(original.view()).context("--speckle")?,
+        Some(s) => s
+            .apply(original.view())
+            .with_context(|| format!("--speckle on the {rows}x{cols} image"))?,
         None => original.clone(),
     };
-    let out = Output::new(
-        &args.out,
-        args.format,
-        args.dtype,
-        &["spectrum", "mask", "filtered_spectrum", "filtered"],
-        &[&args.image],
-    )?;
     let spectrum =
         fft::log_magnitude(fft::fftshift(fft::fft2_real(despeckled.view()).view()).view());
-    out.save("spectrum", spectrum.view())?;
+    let mut saved: Vec<(&str, Array2<f64>)> = vec![("spectrum", spectrum.clone())];
     let mut panels: Vec<(String, Array2<f64>)> = vec![("original".to_owned(), original.clone())];
     if speckle.is_some() {
         panels.push(("despeckled".to_owned(), despeckled.clone()));
@@ -125,13 +122,13 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
             let result = f
                 .apply_complex(despeckled.view())
                 .with_context(|| format!("--filter on the {rows}x{cols} image"))?;
-            out.save("mask", result.centred_mask.view())?;
+            saved.push(("mask", result.centred_mask.clone()));
             // With `pad=fast` the spectrum and mask have the padded size.
             let after = Array2::from_shape_fn(result.centred_mask.dim(), |(r, c)| {
                 result.centred_spectrum[[r, c]].norm() * result.centred_mask[[r, c]]
             })
             .mapv(f64::ln_1p);
-            out.save("filtered_spectrum", after.view())?;
+            saved.push(("filtered_spectrum", after));
             println!(
                 "largest imaginary part of the inverse transform: {:.3e} (rounding; the mask is symmetric)",
                 result.max_imaginary
@@ -141,8 +138,18 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
         }
         None => despeckled,
     };
-    out.save("filtered", filtered.view())?;
+    saved.push(("filtered", filtered.clone()));
     panels.push(("filtered".to_owned(), filtered));
+    let out = Output::new(
+        &args.out,
+        args.format,
+        args.dtype,
+        &["spectrum", "mask", "filtered_spectrum", "filtered"],
+        &[&args.image],
+    )?;
+    for (name, values) in &saved {
+        out.save(name, values.view())?;
+    }
     let views: Vec<(&str, ArrayView2<'_, f64>)> =
         panels.iter().map(|(t, a)| (t.as_str(), a.view())).collect();
     let panel = out.panel();

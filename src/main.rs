@@ -31,7 +31,9 @@ fn main() -> ExitCode {
     match commands::dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Errors quote file names, class names and spec text: escape what could
+            // drive the terminal.
+            eprintln!("error: {}", sarlab_io::printable_lines(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }

@@ -35,15 +35,38 @@ macro_rules! sayln {
     }};
 }
 
+/// How a command's output is read: by people (control characters from names and
+/// tags are escaped, so a run name cannot drive the terminal) or by programs (JSON,
+/// CSV: written as the format escapes it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Person,
+    Program,
+}
+
+impl Reader {
+    fn of_json(json: bool) -> Self {
+        if json {
+            Reader::Program
+        } else {
+            Reader::Person
+        }
+    }
+}
+
 /// Runs a command that writes into a buffer, then prints the buffer; a closed pipe
 /// (`sarlab runs list | head`) ends the output quietly instead of panicking.
-fn emitted(command: impl FnOnce(&mut String) -> Result<()>) -> Result<()> {
+fn emitted(reader: Reader, command: impl FnOnce(&mut String) -> Result<()>) -> Result<()> {
     use std::io::Write;
     let mut out = String::new();
     let result = command(&mut out);
+    let text = match reader {
+        Reader::Person => sarlab_io::printable_lines(&out),
+        Reader::Program => std::borrow::Cow::Borrowed(out.as_str()),
+    };
     let mut stdout = std::io::stdout().lock();
     match stdout
-        .write_all(out.as_bytes())
+        .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -86,7 +109,7 @@ fn query_of(selection: &RunSelection) -> Result<RunQuery> {
 }
 
 pub fn list(args: &RunsListArgs) -> Result<()> {
-    emitted(|out| list_into(args, out))
+    emitted(Reader::of_json(args.json), |out| list_into(args, out))
 }
 
 fn list_into(args: &RunsListArgs, out: &mut String) -> Result<()> {
@@ -190,7 +213,7 @@ fn list_into(args: &RunsListArgs, out: &mut String) -> Result<()> {
 }
 
 pub fn show(args: &RunsShowArgs) -> Result<()> {
-    emitted(|out| show_into(args, out))
+    emitted(Reader::of_json(args.json), |out| show_into(args, out))
 }
 
 fn show_into(args: &RunsShowArgs, out: &mut String) -> Result<()> {
@@ -263,7 +286,7 @@ fn show_into(args: &RunsShowArgs, out: &mut String) -> Result<()> {
 }
 
 pub fn compare(args: &RunsCompareArgs) -> Result<()> {
-    emitted(|out| compare_into(args, out))
+    emitted(Reader::Person, |out| compare_into(args, out))
 }
 
 fn compare_into(args: &RunsCompareArgs, out: &mut String) -> Result<()> {
@@ -371,7 +394,7 @@ fn selection_metrics(runs: &[StoredRun]) -> Vec<String> {
 }
 
 pub fn best(args: &RunsBestArgs) -> Result<()> {
-    emitted(|out| best_into(args, out))
+    emitted(Reader::of_json(args.json), |out| best_into(args, out))
 }
 
 fn best_into(args: &RunsBestArgs, out: &mut String) -> Result<()> {
@@ -448,7 +471,7 @@ fn best_into(args: &RunsBestArgs, out: &mut String) -> Result<()> {
 }
 
 pub fn export(args: &RunsExportArgs) -> Result<()> {
-    emitted(|out| export_into(args, out))
+    emitted(Reader::Program, |out| export_into(args, out))
 }
 
 fn export_into(args: &RunsExportArgs, out: &mut String) -> Result<()> {

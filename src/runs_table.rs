@@ -49,6 +49,16 @@ pub fn short_names(runs: &[StoredRun]) -> Vec<String> {
 /// Renders `rows` under `headers`, each column as wide as its widest cell; columns
 /// flagged in `numeric` are right-aligned, the last column is not padded.
 pub fn render(headers: &[String], rows: &[Vec<String>], numeric: &[bool]) -> String {
+    // Cells come from names and tags: a line break or escape sequence in one would
+    // break the table's lines, so they are escaped before widths are measured.
+    let escape = |cells: &[String]| -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| sarlab_io::printable(c).into_owned())
+            .collect()
+    };
+    let headers = &escape(headers);
+    let rows: &Vec<Vec<String>> = &rows.iter().map(|r| escape(r)).collect();
     let widths: Vec<usize> = (0..headers.len())
         .map(|c| {
             rows.iter()

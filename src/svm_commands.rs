@@ -1,11 +1,11 @@
 //! `sarlab svm grid`: the SVM grid search on feature matrices brought as `.npy` (the
 //! search itself is [`sarlab_study::matrix`]).
 
-use std::fs;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use sarlab_io::npy;
+use sarlab_io::safe_write::{Protected, refuse_overwrite};
 use sarlab_study::matrix::{LabelledMatrix, MatrixOutcome, MatrixSearch, describe_point};
 use sarlab_svm::{
     Backend, ClassWeight, CvSettings, FeatureTransform, Gamma, Kernel, Metric, SvmGrid, SvmParams,
@@ -77,6 +77,20 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
     if args.pca == Some(0) {
         bail!("--pca 0: give a positive number of components or leave it out");
     }
+    if let Some(path) = &args.predictions {
+        // The predictions must not land on one of the matrices they come from.
+        let protected: Vec<(std::path::PathBuf, Protected)> = [
+            Some(&args.train),
+            Some(&args.train_labels),
+            args.test.as_ref(),
+            args.test_labels.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|p| (p.clone(), Protected::Input))
+        .collect();
+        refuse_overwrite(std::slice::from_ref(path), &protected)?;
+    }
     let test = match (&args.test, &args.test_labels) {
         (Some(x), Some(y)) => Some(LabelledMatrix::read(x, y)?),
         _ => None,
@@ -115,7 +129,7 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     if let (Some(path), Some(labels)) = (&args.predictions, outcome.predicted_labels()) {
-        fs::write(path, npy::encode_i64(&labels))
+        sarlab_io::safe_write::write_bytes_atomic(path, &npy::encode_i64(&labels))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if args.json {

@@ -83,7 +83,13 @@ fn chip_smaller_than_the_crop() {
     .expect("copy");
     ws.write("bad.toml", &folder_spec(24, 2));
     let out = ws.sarlab(&["run", "bad.toml", "--db", "runs.db"]);
-    assert_failure_mentions(&out, &["train/dozer/dozer_0001.png", "24x24", "20x20"]);
+    assert_failure_mentions(
+        &out,
+        &[
+            "train/dozer/dozer_0001.png is 20x20",
+            "largest crop this dataset allows is 20",
+        ],
+    );
     assert_study_failed(&ws, "dozer_0001.png");
 }
 

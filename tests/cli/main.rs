@@ -5,6 +5,7 @@ mod dataset;
 mod exact;
 mod features;
 mod filter;
+mod hardening;
 mod report;
 mod safety;
 mod study;

@@ -98,6 +98,18 @@ impl GaborParams {
     }
 }
 
+/// The largest kernel half-size: a kernel of 2049 pixels is 16 times a 128-pixel chip,
+/// and each filter's FFT grows with the chip plus the kernel.
+pub const MAX_KERNEL_HALF_SIZE: usize = 1024;
+
+/// The most orientations of a bank: 1° steps. A one-octave Gabor filter's angular
+/// bandwidth is about 40°, so finer steps repeat the same responses.
+pub const MAX_BANK_ORIENTATIONS: usize = 180;
+
+/// The most frequencies of a bank (a bank of 16 × 180 filters is already 2,880
+/// convolutions per chip).
+pub const MAX_BANK_FREQUENCIES: usize = 16;
+
 /// The kernel's half-sizes `(y0, x0)`: it is `(2·y0 + 1) × (2·x0 + 1)`.
 pub fn kernel_half_sizes(params: &GaborParams) -> Result<(usize, usize)> {
     params.validate()?;
@@ -106,13 +118,17 @@ pub fn kernel_half_sizes(params: &GaborParams) -> Result<(usize, usize)> {
     let n = params.n_stds;
     let x0 = (n * sx * ct).abs().max((n * sy * st).abs()).max(1.0).ceil();
     let y0 = (n * sy * ct).abs().max((n * sx * st).abs()).max(1.0).ceil();
-    if x0 > 4096.0 || y0 > 4096.0 {
+    if x0 > MAX_KERNEL_HALF_SIZE as f64 || y0 > MAX_KERNEL_HALF_SIZE as f64 {
         return Err(Error::InvalidParameter {
             name: "frequency",
             message: format!(
-                "the kernel would be {}x{} pixels",
+                "{} cycles/pixel (bandwidth {}, n_stds {}): the kernel would be {}x{} pixels, at most {} are allowed (raise the frequency or the bandwidth, or lower n_stds)",
+                params.frequency,
+                params.bandwidth,
+                params.n_stds,
                 2.0 * y0 + 1.0,
-                2.0 * x0 + 1.0
+                2.0 * x0 + 1.0,
+                2 * MAX_KERNEL_HALF_SIZE + 1
             ),
         });
     }
@@ -284,6 +300,19 @@ pub fn bank_magnitudes(
     let widest = halves
         .iter()
         .fold((0, 0), |(a, b), &(y0, x0)| (a.max(y0), b.max(x0)));
+    // A kernel many times the image's size sees only mirror copies of it, and its FFT
+    // costs with its size: tie it to the image.
+    let side = rows.max(cols);
+    if 2 * widest.0.max(widest.1) + 1 > 4 * side {
+        return Err(Error::InvalidParameter {
+            name: "frequency",
+            message: format!(
+                "a kernel of {}x{} pixels is more than 4 times the {rows}x{cols} image: raise the lowest frequency or the bandwidth",
+                2 * widest.0 + 1,
+                2 * widest.1 + 1
+            ),
+        });
+    }
     let size = (
         fft::next_fast_size(rows + 2 * widest.0),
         fft::next_fast_size(cols + 2 * widest.1),
@@ -461,8 +490,23 @@ impl GaborBankParams {
         if self.frequencies.is_empty() {
             return bad("frequencies", "give at least one frequency".to_owned());
         }
-        if self.orientations == 0 {
-            return bad("orientations", "must be at least 1".to_owned());
+        if self.frequencies.len() > MAX_BANK_FREQUENCIES {
+            return bad(
+                "frequencies",
+                format!(
+                    "{} frequencies: at most {MAX_BANK_FREQUENCIES}",
+                    self.frequencies.len()
+                ),
+            );
+        }
+        if !(1..=MAX_BANK_ORIENTATIONS).contains(&self.orientations) {
+            return bad(
+                "orientations",
+                format!(
+                    "{}: must be from 1 to {MAX_BANK_ORIENTATIONS} (1° steps; a one-octave filter spans about 40°)",
+                    self.orientations
+                ),
+            );
         }
         if !self.stats && self.pool == 0 {
             return bad(

@@ -402,6 +402,9 @@ impl fmt::Display for FrequencyFilter {
     }
 }
 
+/// The most notch centres one filter takes.
+pub const MAX_NOTCHES: usize = 256;
+
 impl FromStr for FrequencyFilter {
     type Err = Error;
 
@@ -433,7 +436,9 @@ impl FromStr for FrequencyFilter {
             take(key)
                 .map(|v| {
                     v.parse::<f64>()
-                        .map_err(|_| bad(format!("`{key}` is `{v}`, expected a number")))
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| bad(format!("`{key}` is `{v}`, expected a finite number")))
                 })
                 .transpose()
         };
@@ -469,6 +474,12 @@ impl FromStr for FrequencyFilter {
         let centres = || -> Result<Vec<(f64, f64)>> {
             let list = take("at")
                 .ok_or_else(|| bad(format!("`{band}` needs `at=ROW,COL[;ROW,COL...]`")))?;
+            let count = list.split(';').count();
+            if count > MAX_NOTCHES {
+                return Err(bad(format!(
+                    "{count} notch centres: at most {MAX_NOTCHES} (each costs a pass over the spectrum)"
+                )));
+            }
             list.split(';')
                 .map(|pair| {
                     let (r, c) = pair
@@ -477,7 +488,9 @@ impl FromStr for FrequencyFilter {
                     let parse = |v: &str| {
                         v.trim()
                             .parse::<f64>()
-                            .map_err(|_| bad(format!("notch centre `{pair}` is not numeric")))
+                            .ok()
+                            .filter(|x| x.is_finite())
+                            .ok_or_else(|| bad(format!("notch centre `{pair}` is not numeric")))
                     };
                     Ok((parse(r)?, parse(c)?))
                 })

@@ -64,13 +64,13 @@ pub fn mean_filter(image: ArrayView2<'_, f64>, size: usize) -> Result<Array2<f64
 /// Gaussian blur (`scipy.ndimage.gaussian_filter(sigma=sigma, truncate=4.0,
 /// mode="reflect")`): a separable kernel of radius `round(4σ)`.
 pub fn gaussian_filter(image: ArrayView2<'_, f64>, sigma: f64) -> Result<Array2<f64>> {
-    if !(sigma.is_finite() && sigma > 0.0) {
+    if !(sigma.is_finite() && sigma > 0.0 && sigma <= MAX_SIGMA) {
         return Err(Error::InvalidFilter(format!(
-            "Gaussian sigma {sigma}: must be a positive number"
+            "Gaussian sigma {sigma}: must be a positive number of at most {MAX_SIGMA} pixels"
         )));
     }
     check_window(image, 1)?;
-    let radius = (4.0 * sigma + 0.5) as usize;
+    let radius = gaussian_radius(sigma);
     let mut weights: Vec<f64> = (0..=2 * radius)
         .map(|i| {
             let x = i as f64 - radius as f64;
@@ -176,9 +176,16 @@ pub fn frost_filter(image: ArrayView2<'_, f64>, size: usize, damping: f64) -> Re
 /// the cumulative histogram over `[min, max]` in `nbins` bins, normalised to end at 1,
 /// interpolated linearly at the bin centres.
 pub fn equalize_hist(image: ArrayView2<'_, f64>, nbins: usize) -> Result<Array2<f64>> {
-    check_window(image, 1)?;
-    if nbins == 0 {
-        return Err(Error::InvalidFilter("histogram with 0 bins".to_owned()));
+    let (rows, cols) = image.dim();
+    if rows == 0 || cols == 0 {
+        return Err(Error::InvalidFilter(format!(
+            "image of {rows}x{cols} has no pixels"
+        )));
+    }
+    if nbins == 0 || nbins > MAX_BINS {
+        return Err(Error::InvalidFilter(format!(
+            "histogram with {nbins} bins: must be 1 to {MAX_BINS}"
+        )));
     }
     let (lo, hi) = image
         .iter()
@@ -225,6 +232,18 @@ fn interp(x: f64, xs: &[f64], ys: &[f64]) -> f64 {
     ys[i] + t * (ys[i + 1] - ys[i])
 }
 
+/// The widest window a speckle filter takes. Speckle windows are 3 to 15 pixels in the
+/// literature; at this width a median already sorts 65,025 samples per pixel.
+pub const MAX_WINDOW: usize = 255;
+
+/// The largest Gaussian σ. Its kernel reaches `round(4σ)` pixels each side, so this
+/// keeps the kernel (249 pixels) within [`MAX_WINDOW`].
+pub const MAX_SIGMA: f64 = 31.0;
+
+/// The most histogram bins for equalisation: 16-bit quantisation. More bins than that
+/// cannot change the result of any chip of fewer than 65,536 pixels and only cost memory.
+pub const MAX_BINS: usize = 65_536;
+
 fn check_window(image: ArrayView2<'_, f64>, size: usize) -> Result<()> {
     let (rows, cols) = image.dim();
     if rows == 0 || cols == 0 {
@@ -237,7 +256,29 @@ fn check_window(image: ArrayView2<'_, f64>, size: usize) -> Result<()> {
             "window size 0: must be at least 1".to_owned(),
         ));
     }
+    check_window_fits(size, rows, cols)
+}
+
+/// A window wider than the image averages mirrored copies of it, and its cost grows
+/// with its area: refuse both the absurd and the meaningless.
+fn check_window_fits(size: usize, rows: usize, cols: usize) -> Result<()> {
+    if size > MAX_WINDOW {
+        return Err(Error::InvalidFilter(format!(
+            "window {size}: must be at most {MAX_WINDOW} pixels"
+        )));
+    }
+    if size > rows.min(cols) {
+        return Err(Error::InvalidFilter(format!(
+            "window {size} is wider than the {rows}x{cols} image (at most {})",
+            rows.min(cols)
+        )));
+    }
     Ok(())
+}
+
+/// The radius `round(4σ)` of scipy's Gaussian kernel (`truncate = 4`).
+fn gaussian_radius(sigma: f64) -> usize {
+    (4.0 * sigma + 0.5) as usize
 }
 
 fn check_looks(looks: f64) -> Result<()> {
@@ -277,6 +318,21 @@ pub enum SpeckleFilter {
 }
 
 impl SpeckleFilter {
+    /// Checks the filter against an image size: windows must fit the image (the
+    /// size-independent bounds, [`MAX_WINDOW`], [`MAX_SIGMA`] and [`MAX_BINS`], are
+    /// checked when the filter is parsed).
+    pub fn validate(&self, rows: usize, cols: usize) -> Result<()> {
+        match *self {
+            SpeckleFilter::Mean { window }
+            | SpeckleFilter::Median { window }
+            | SpeckleFilter::Lee { window, .. }
+            | SpeckleFilter::Frost { window, .. } => check_window_fits(window, rows, cols),
+            // The Gaussian is separable and bounded by `MAX_SIGMA`: a kernel wider than
+            // a small image is still scipy's reflected blur.
+            SpeckleFilter::Gaussian { .. } | SpeckleFilter::Equalize { .. } => Ok(()),
+        }
+    }
+
     pub fn apply(&self, image: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         match *self {
             SpeckleFilter::Mean { window } => mean_filter(image, window),
@@ -316,6 +372,9 @@ impl FromStr for SpeckleFilter {
             let (k, v) = part
                 .split_once('=')
                 .ok_or_else(|| bad(format!("`{part}` is not key=value")))?;
+            if values.iter().any(|(seen, _)| *seen == k) {
+                return Err(bad(format!("`{k}` is given twice")));
+            }
             values.push((k, v));
         }
         let allowed: &[&str] = match kind {
@@ -337,42 +396,53 @@ impl FromStr for SpeckleFilter {
             )));
         }
         let get = |key: &str| values.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
-        let float = |key: &str, default: f64| -> Result<f64> {
+        let float = |key: &str, default: f64, max: f64| -> Result<f64> {
             get(key).map_or(Ok(default), |v| {
                 v.parse::<f64>()
                     .ok()
-                    .filter(|x| x.is_finite() && *x > 0.0)
-                    .ok_or_else(|| bad(format!("`{key}` is `{v}`, expected a positive number")))
+                    .filter(|x| x.is_finite() && *x > 0.0 && *x <= max)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "`{key}` is `{v}`, expected a positive number of at most {max}"
+                        ))
+                    })
             })
         };
-        let whole = |key: &str, default: usize| -> Result<usize> {
+        let whole = |key: &str, default: usize, max: usize| -> Result<usize> {
             get(key).map_or(Ok(default), |v| {
                 v.parse::<usize>()
                     .ok()
-                    .filter(|x| *x > 0)
-                    .ok_or_else(|| bad(format!("`{key}` is `{v}`, expected a whole number ≥ 1")))
+                    .filter(|x| (1..=max).contains(x))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "`{key}` is `{v}`, expected a whole number from 1 to {max}"
+                        ))
+                    })
             })
         };
+        // Looks and damping have no natural ceiling; these keep the arithmetic sane.
+        const MAX_LOOKS: f64 = 1e6;
+        const MAX_DAMPING: f64 = 1e6;
         Ok(match kind {
             "mean" => SpeckleFilter::Mean {
-                window: whole("window", 3)?,
+                window: whole("window", 3, MAX_WINDOW)?,
             },
             "median" => SpeckleFilter::Median {
-                window: whole("window", 3)?,
+                window: whole("window", 3, MAX_WINDOW)?,
             },
             "gaussian" => SpeckleFilter::Gaussian {
-                sigma: float("sigma", 1.0)?,
+                sigma: float("sigma", 1.0, MAX_SIGMA)?,
             },
             "lee" => SpeckleFilter::Lee {
-                window: whole("window", 5)?,
-                looks: float("looks", 1.0)?,
+                window: whole("window", 5, MAX_WINDOW)?,
+                looks: float("looks", 1.0, MAX_LOOKS)?,
             },
             "frost" => SpeckleFilter::Frost {
-                window: whole("window", 5)?,
-                damping: float("damping", 2.0)?,
+                window: whole("window", 5, MAX_WINDOW)?,
+                damping: float("damping", 2.0, MAX_DAMPING)?,
             },
             _ => SpeckleFilter::Equalize {
-                bins: whole("bins", 256)?,
+                bins: whole("bins", 256, MAX_BINS)?,
             },
         })
     }

@@ -3,6 +3,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::info::DatasetInfo;
+use crate::printable::printable as esc;
 
 /// The human-readable form of `dataset info`.
 impl fmt::Display for DatasetInfo {
@@ -13,14 +14,15 @@ impl fmt::Display for DatasetInfo {
 
 fn text_of(info: &DatasetInfo) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", info.path);
+    let _ = writeln!(out, "{}", esc(&info.path));
     let _ = writeln!(out, "  format: {}", info.format);
     if let Some(envi) = &info.envi {
-        let _ = writeln!(out, "  header: {}", envi.header);
+        let _ = writeln!(out, "  header: {}", esc(&envi.header));
         let _ = writeln!(
             out,
             "  data:   {} ({} bytes used)",
-            envi.data, envi.data_bytes
+            esc(&envi.data),
+            envi.data_bytes
         );
         let _ = writeln!(
             out,
@@ -34,7 +36,7 @@ fn text_of(info: &DatasetInfo) -> String {
             envi.header_offset
         );
         if !envi.band_names.is_empty() {
-            let _ = writeln!(out, "  bands: {}", envi.band_names.join(", "));
+            let _ = writeln!(out, "  bands: {}", esc(&envi.band_names.join(", ")));
         }
         return out;
     }
@@ -43,7 +45,7 @@ fn text_of(info: &DatasetInfo) -> String {
         let width = info
             .classes
             .iter()
-            .map(String::len)
+            .map(|c| esc(c).chars().count())
             .max()
             .unwrap_or(5)
             .max(5);
@@ -65,7 +67,8 @@ fn text_of(info: &DatasetInfo) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    {class:<width$} {:>7} {:>7}  {}",
+                "    {:<width$} {:>7} {:>7}  {}",
+                esc(class),
                 n("train"),
                 n("test"),
                 sizes.join(", ")
@@ -105,7 +108,7 @@ fn text_of(info: &DatasetInfo) -> String {
                     .get(t)
                     .map(|s| s.iter().map(String::as_str).collect())
                     .unwrap_or_default();
-                format!("{t} {n} (serial {})", serials.join("/"))
+                format!("{} {n} (serial {})", esc(t), esc(&serials.join("/")))
             })
             .collect();
         let _ = writeln!(out, "  targets: {}", targets.join(", "));
@@ -131,7 +134,7 @@ fn text_of(info: &DatasetInfo) -> String {
                 "CrossRangePixelSpacing",
             ] {
                 if let Some(v) = fields.get(key) {
-                    let _ = writeln!(out, "  {key}: {v}");
+                    let _ = writeln!(out, "  {key}: {}", esc(v));
                 }
             }
         }
@@ -140,7 +143,7 @@ fn text_of(info: &DatasetInfo) -> String {
         let _ = writeln!(out, "  digest: {digest}");
     }
     for warning in &info.warnings {
-        let _ = writeln!(out, "  warning: {warning}");
+        let _ = writeln!(out, "  warning: {}", esc(warning));
     }
     out
 }

@@ -20,6 +20,7 @@ mod jpeg;
 pub mod npy;
 pub mod phoenix;
 pub mod pixels;
+mod printable;
 pub mod safe_write;
 pub mod synth;
 
@@ -31,3 +32,4 @@ pub use dataset::{
 pub use error::{Error, Result};
 pub use phoenix::Md5Status;
 pub use pixels::Pixels;
+pub use printable::{printable, printable_lines};

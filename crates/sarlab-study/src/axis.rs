@@ -22,7 +22,36 @@ impl<T> Axis<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Axis<T> {
+/// The most values one axis may list.
+pub const MAX_AXIS_VALUES: usize = 10_000;
+
+/// The positions (from 1) of the first value of `values` that repeats an earlier one,
+/// and of that earlier one.
+pub(crate) fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, usize)> {
+    (1..values.len()).find_map(|j| {
+        values[..j]
+            .iter()
+            .position(|v| *v == values[j])
+            .map(|i| (i + 1, j + 1))
+    })
+}
+
+/// What a repeated value or an overlong list is told.
+pub(crate) fn list_problem<T: PartialEq>(values: &[T]) -> Option<String> {
+    if values.len() > MAX_AXIS_VALUES {
+        return Some(format!(
+            "lists {} values: at most {MAX_AXIS_VALUES} per axis",
+            values.len()
+        ));
+    }
+    first_repeat(values).map(|(first, again)| {
+        format!(
+            "value {again} of the list repeats value {first}: list each value once (a repeated value is the same configuration)"
+        )
+    })
+}
+
+impl<'de, T: Deserialize<'de> + PartialEq> Deserialize<'de> for Axis<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct AxisVisitor<T>(PhantomData<T>);
 
@@ -34,7 +63,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Axis<T> {
             };
         }
 
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for AxisVisitor<T> {
+        impl<'de, T: Deserialize<'de> + PartialEq> Visitor<'de> for AxisVisitor<T> {
             type Value = Axis<T>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -55,8 +84,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Axis<T> {
                 let mut values = Vec::new();
                 while let Some(v) = seq.next_element()? {
                     values.push(v);
+                    if values.len() > MAX_AXIS_VALUES {
+                        break;
+                    }
                 }
-                Ok(Axis(values))
+                match list_problem(&values) {
+                    Some(problem) => Err(de::Error::custom(problem)),
+                    None => Ok(Axis(values)),
+                }
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Axis<T>, A::Error> {
@@ -105,7 +140,7 @@ where
 pub(crate) fn parsed_axis<'de, D, T>(deserializer: D) -> Result<Axis<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: FromStr,
+    T: FromStr + PartialEq,
     T::Err: fmt::Display,
 {
     let axis = Axis::<Parsed<T>>::deserialize(deserializer)?;

@@ -7,13 +7,15 @@ use std::time::Instant;
 use ndarray::Array2;
 use sarlab_io::{Dataset, Split};
 use sarlab_svm::{
-    CvOutcome, CvSettings, FeatureTransform, FitDone, METRIC_NAMES, cross_validate_grid,
+    CvOutcome, CvSettings, FeatureTransform, FitDone, METRIC_NAMES, ProblemSize,
+    cross_validate_grid,
 };
 use sarlab_track::{Metric, NewRun, now_ms};
 
 use crate::engine::StudyRun;
 use crate::error::{Context, Result};
 use crate::load;
+use crate::memory;
 use crate::observer::{Event, Observer};
 use crate::plan::FeatureConfig;
 
@@ -64,6 +66,17 @@ impl Tally<'_> {
             elapsed: self.started.elapsed().as_secs_f64(),
         });
     }
+}
+
+/// Training rows per class.
+pub(crate) fn class_counts(y: &[usize], n_classes: usize) -> Vec<usize> {
+    let mut counts = vec![0; n_classes];
+    for &label in y {
+        if let Some(count) = counts.get_mut(label) {
+            *count += 1;
+        }
+    }
+    counts
 }
 
 impl StudyRun<'_> {
@@ -157,6 +170,25 @@ impl StudyRun<'_> {
                 .iter()
                 .map(|(gi, _)| plan.grid[*gi].svm.clone())
                 .collect();
+            let transform = self.transform(fi);
+            let problem = ProblemSize {
+                samples: x_train.nrows(),
+                features: x_train.ncols(),
+                class_counts: &class_counts(y_train, dataset.classes.len()),
+                folds: plan.spec.svm.folds,
+                configurations: grid.len(),
+                transformed: !transform.is_identity(),
+                threads: rayon::current_num_threads(),
+            };
+            memory::require(problem.cross_validation_bytes(), || {
+                format!(
+                    "cross-validating {} ({} train chips × {} features, {} folds)",
+                    feature.method.name(),
+                    x_train.nrows(),
+                    x_train.ncols(),
+                    plan.spec.svm.folds
+                )
+            })?;
             let start_ms = now_ms();
             let observer = self.observer;
             let outcomes = cross_validate_grid(

@@ -11,7 +11,7 @@
 //!    score it on the test split (a run of its own);
 //! 5. write the report from what the database holds, end the study run.
 //!
-//! Any error after step 1 marks the study run FAILED with the reason. Configuration
+//! Any error after step 1, and any panic, marks the study run FAILED with the reason. Configuration
 //! runs are written whole or not at all, so a failed or interrupted study leaves only
 //! complete runs, and a rerun skips them.
 
@@ -65,6 +65,15 @@ pub struct WrittenReport {
     pub index_html: PathBuf,
 }
 
+/// The text of a panic's payload (`panic!` with a literal or with a format string).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 impl Study {
     /// Runs `plan` against `store`, telling `observer` what happens.
     pub fn run(&self, plan: &Plan, store: &mut Store, observer: &dyn Observer) -> Result<Outcome> {
@@ -89,7 +98,11 @@ impl Study {
             parent: &parent,
             observer,
         };
-        let result = run.execute();
+        // A panic (a bug) must not leave the study run RUNNING: catch it, record it as
+        // the failure reason, and return it as an error. Transactions open at the panic
+        // roll back as they unwind, so the database holds only whole runs.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.execute()))
+            .unwrap_or_else(|payload| Err(Error::Panicked(panic_message(payload.as_ref()))));
         drop(heartbeat);
         match result {
             Ok((ran, skipped, report)) => {

@@ -36,6 +36,10 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A panic inside the engine, caught so that the study run still ends FAILED.
+    #[error("internal error (a bug in sarlab, please report it): {0}")]
+    Panicked(String),
+
     #[error("cannot read back {}", path.display())]
     ReadBack {
         path: PathBuf,

@@ -41,9 +41,13 @@ pub(crate) fn method_sweeps(
         .iter()
         .find(|(key, _)| !keys.iter().any(|(k, _)| k == key))
     {
-        let known: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        let known: Vec<String> = keys.iter().map(|(k, _)| (*k).to_owned()).collect();
+        let hint = match crate::locate::closest(key, &known) {
+            Some(near) => format!("did you mean `{near}`? "),
+            None => String::new(),
+        };
         return Err(format!(
-            "{}: {} has no parameter `{key}`; its parameters are {}",
+            "{}: {} has no parameter `{key}`; {hint}its parameters are {}",
             locate(block, spec, key, text),
             method.name(),
             known.join(", ")
@@ -60,6 +64,9 @@ pub(crate) fn method_sweeps(
                 }
                 None => vec![default_value(kind, &default)],
             };
+            if let Some(problem) = crate::axis::list_problem(&values) {
+                return Err(format!("{}: {problem}", at()));
+            }
             for value in &values {
                 // The method's own parser decides what a value may be.
                 method

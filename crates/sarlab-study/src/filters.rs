@@ -11,10 +11,24 @@ pub(crate) type FilterValue<F> = (String, Option<F>);
 /// A speckle-filter axis from `preprocess.speckle`.
 pub(crate) fn speckle_axis(value: &toml::Value) -> Result<Vec<FilterValue<SpeckleFilter>>, String> {
     let key = "preprocess.speckle";
-    spec_strings(key, value, false)?
+    let axis = spec_strings(key, value, false)?
         .into_iter()
         .map(|text| parse(key, text))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    distinct(key, axis)
+}
+
+/// An axis whose filters are all different: two spellings of one filter
+/// (`lee:window=5` and `lee:window=5:looks=1`) would be one configuration twice.
+fn distinct<F: PartialEq>(
+    key: &str,
+    axis: Vec<FilterValue<F>>,
+) -> Result<Vec<FilterValue<F>>, String> {
+    let filters: Vec<&Option<F>> = axis.iter().map(|(_, f)| f).collect();
+    match crate::axis::list_problem(&filters) {
+        Some(problem) => Err(format!("`{key}`: {problem}")),
+        None => Ok(axis),
+    }
 }
 
 /// A frequency-filter axis from `preprocess.filter`.
@@ -22,10 +36,11 @@ pub(crate) fn frequency_axis(
     value: &toml::Value,
 ) -> Result<Vec<FilterValue<FrequencyFilter>>, String> {
     let key = "preprocess.filter";
-    spec_strings(key, value, true)?
+    let axis = spec_strings(key, value, true)?
         .into_iter()
         .map(|text| parse(key, text))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    distinct(key, axis)
 }
 
 fn parse<F>(key: &str, text: String) -> Result<FilterValue<F>, String>
@@ -84,6 +99,13 @@ fn spec_strings(key: &str, value: &toml::Value, frequency: bool) -> Result<Vec<S
     }
     let mut specs = kinds;
     for (name, options) in &axes {
+        let count = specs.len().saturating_mul(options.len());
+        if count > crate::axis::MAX_AXIS_VALUES {
+            return Err(format!(
+                "`{key}` expands to {count} or more filters: at most {} per axis",
+                crate::axis::MAX_AXIS_VALUES
+            ));
+        }
         specs = specs
             .iter()
             .flat_map(|prefix| {

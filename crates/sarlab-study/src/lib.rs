@@ -49,6 +49,7 @@ mod heartbeat;
 mod load;
 mod locate;
 pub mod matrix;
+pub mod memory;
 mod observer;
 mod plan;
 mod preview;
@@ -60,12 +61,15 @@ mod significance;
 pub mod spec;
 mod sweep;
 
-pub use axis::Axis;
+pub use axis::{Axis, MAX_AXIS_VALUES};
 pub use engine::{Outcome, Study, WrittenReport};
 pub use error::{Error, Result};
 pub use load::prepared;
 pub use observer::{Event, Observer, Silent, Task};
-pub use plan::{FeatureConfig, GridPoint, LARGE_PLAN, Plan, describe, load_plan};
+pub use plan::{
+    FeatureConfig, GridPoint, LARGE_PLAN, MAX_CONFIGURATIONS, MAX_NAME_LEN, Plan, describe,
+    load_plan,
+};
 pub use preview::{DatabaseState, MethodPreview, PlanPreview};
 pub use report::write_files;
 pub use results::rebuild_report;

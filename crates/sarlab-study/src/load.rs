@@ -41,25 +41,39 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
             });
         }
     }
+    let cannot_use = || {
+        format!(
+            "cannot use dataset {} (from `dataset.path` or --data)",
+            absolute(path).display()
+        )
+    };
     let index = DatasetIndex::scan(path, &plan.dataset_options())
         .and_then(|index| index.require_both_splits().map(|()| index))
-        .context_with(|| {
-            format!(
-                "cannot use dataset {} (from `dataset.path` or --data)",
-                path.display()
-            )
-        })?;
+        .context_with(cannot_use)?;
+    if ds.depression.is_some() && index.format != sarlab_io::DatasetFormat::Phoenix {
+        return Err(Error::Study(format!(
+            "`dataset.depression` applies to Phoenix data only, but this dataset is {}: its splits are the `{}` and `{}` folders",
+            index.format, ds.train, ds.test
+        )))
+        .context_with(cannot_use);
+    }
     let crops: Vec<Option<usize>> = plan.features.iter().map(|f| f.preprocess.crop).collect();
     let task = Task::LoadChips;
     observer.on(Event::TaskStarted {
         task,
         steps: index.entries.len(),
     });
+    // A crop that does not fit a chip is left out of its window here and reported for
+    // the whole dataset by `check_chip_sizes`, which can then say what would fit.
     let dataset = index.load_windows(&|| observer.on(Event::TaskStep { task }), &|dim| {
-        sarlab_filter::window_for_crops(dim, crops.iter().copied())
-            .map_err(|e| format!("{e} (the `preprocess.crop` of the spec does not fit this chip)"))
+        let fitting = crops
+            .iter()
+            .copied()
+            .filter(|crop| crop.is_none_or(|c| c <= dim.0.min(dim.1)));
+        sarlab_filter::window_for_crops(dim, fitting).map_err(|e| e.to_string())
     })?;
     observer.on(Event::TaskFinished { task });
+    check_chip_sizes(&crops, &dataset).context_with(cannot_use)?;
     tracing::info!(
         chips = dataset.chips.len(),
         classes = dataset.classes.len(),
@@ -72,6 +86,75 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
     );
     observer.on(Event::DatasetLoaded { dataset: &dataset });
     Ok(dataset)
+}
+
+/// `path` made absolute (against the working directory) for messages, so that a wrong
+/// relative path shows where it was looked for.
+fn absolute(path: &Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Every crop of the plan must fit every chip, and chips of several sizes need a crop
+/// in every configuration (features of different sizes do not make one matrix). The
+/// errors name files and the largest crop the dataset allows.
+fn check_chip_sizes(crops: &[Option<usize>], dataset: &Dataset) -> Result<()> {
+    let Some(smallest) = dataset.chips.iter().map(|c| c.size.0.min(c.size.1)).min() else {
+        return Ok(());
+    };
+    let example = |chip: &Chip| {
+        format!(
+            "{} is {}x{}",
+            dataset.chip_label(chip),
+            chip.size.0,
+            chip.size.1
+        )
+    };
+    if let Some(crop) = crops.iter().flatten().copied().max()
+        && crop > smallest
+    {
+        let too_small: Vec<&Chip> = dataset
+            .chips
+            .iter()
+            .filter(|c| c.size.0.min(c.size.1) < crop)
+            .collect();
+        let examples: Vec<String> = too_small.iter().take(3).map(|c| example(c)).collect();
+        return Err(Error::Study(format!(
+            "`preprocess.crop` = {crop} does not fit {} of the {} chips ({}{}); the largest crop this dataset allows is {smallest}",
+            too_small.len(),
+            dataset.chips.len(),
+            examples.join(", "),
+            if too_small.len() > examples.len() {
+                ", …"
+            } else {
+                ""
+            },
+        )));
+    }
+    let mut sizes: std::collections::BTreeMap<(usize, usize), (usize, &Chip)> =
+        std::collections::BTreeMap::new();
+    for chip in &dataset.chips {
+        sizes.entry(chip.size).or_insert((0, chip)).0 += 1;
+    }
+    if sizes.len() > 1 && crops.iter().any(Option::is_none) {
+        let listed: Vec<String> = sizes
+            .iter()
+            .take(4)
+            .map(|(&(r, c), &(count, chip))| {
+                format!("{r}x{c}: {count} chips, e.g. {}", dataset.chip_label(chip))
+            })
+            .collect();
+        return Err(Error::Study(format!(
+            "the chips are of {} sizes ({}{}) and a configuration has no `preprocess.crop`: set `preprocess.crop` (at most {smallest}) to cut every chip to one size",
+            sizes.len(),
+            listed.join("; "),
+            if sizes.len() > listed.len() {
+                "; …"
+            } else {
+                ""
+            },
+        )));
+    }
+    Ok(())
 }
 
 /// A synthetic dataset folder must have been generated with the spec's settings,
@@ -138,6 +221,17 @@ pub(crate) fn extract(
     observer: &dyn Observer,
 ) -> Result<(Array2<f64>, f64)> {
     let chips: Vec<&Chip> = dataset.chips_in(split).collect();
+    if let Some(first) = chips.first() {
+        let size = feature.preprocess.crop.map_or(first.size, |c| (c, c));
+        let dim = feature.method.output_len(size.0, size.1)?;
+        crate::memory::require(chips.len() as f64 * dim as f64 * 8.0, || {
+            format!(
+                "the {split} features of {} ({} chips × {dim} features)",
+                feature.method.name(),
+                chips.len()
+            )
+        })?;
+    }
     let task = Task::Extract {
         method: feature.method.name(),
         split,

@@ -111,9 +111,7 @@ impl MatrixSearch {
         let index_of = |label: i64| classes.binary_search(&label).ok();
         let y: Vec<usize> = train.labels.iter().filter_map(|&l| index_of(l)).collect();
         let folds = self.settings.folds;
-        let counts: Vec<usize> = (0..classes.len())
-            .map(|k| y.iter().filter(|&&c| c == k).count())
-            .collect();
+        let counts = crate::cross_validation::class_counts(&y, classes.len());
         if let Some((k, &count)) = counts.iter().enumerate().min_by_key(|(_, c)| **c)
             && folds > count
         {
@@ -157,6 +155,35 @@ impl MatrixSearch {
             }
             None => None,
         };
+        let features = self
+            .settings
+            .transform
+            .pca
+            .map_or(train.x.ncols(), |p| p.components);
+        let problem = sarlab_svm::ProblemSize {
+            samples: train.x.nrows(),
+            features,
+            class_counts: &counts,
+            folds,
+            configurations: self.configurations.len(),
+            transformed: !self.settings.transform.is_identity(),
+            threads: rayon::current_num_threads(),
+        };
+        let test_rows = self.test.as_ref().map_or(0, |t| t.x.nrows());
+        crate::memory::require(
+            problem
+                .cross_validation_bytes()
+                .max(problem.refit_bytes(test_rows)),
+            || {
+                format!(
+                    "the SVM grid search on {} ({} rows × {} columns, {} classes, {folds} folds)",
+                    train.x_path.display(),
+                    train.x.nrows(),
+                    train.x.ncols(),
+                    classes.len()
+                )
+            },
+        )?;
         let search = grid_search(
             train.x.view(),
             &y,

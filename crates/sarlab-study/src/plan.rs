@@ -103,6 +103,14 @@ impl Plan {
         check_spec(&spec).map_err(invalid)?;
         let features = expand_features(&spec, &text).map_err(invalid)?;
         let grid = expand_grid(&spec).map_err(invalid)?;
+        let configurations = features.len().saturating_mul(grid.len());
+        if configurations > MAX_CONFIGURATIONS {
+            return Err(invalid(format!(
+                "{} feature setting(s) × {} SVM grid point(s) = {configurations} configurations: at most {MAX_CONFIGURATIONS} (shard a larger study or sweep fewer values)",
+                features.len(),
+                grid.len()
+            )));
+        }
         Ok(Plan {
             spec,
             spec_path: path.to_path_buf(),
@@ -221,6 +229,13 @@ impl Plan {
     }
 }
 
+/// The most configurations one spec may expand to.
+pub const MAX_CONFIGURATIONS: usize = 100_000;
+
+/// The longest study name: it becomes a folder and the prefix of file names, which
+/// file systems cap at 255 bytes.
+pub const MAX_NAME_LEN: usize = 100;
+
 /// The rules that concern the spec as a whole rather than one axis.
 fn check_spec(spec: &Spec) -> Result<(), String> {
     if spec.name.is_empty()
@@ -233,6 +248,23 @@ fn check_spec(spec: &Spec) -> Result<(), String> {
             "`name` = {:?}: use letters, digits, '-', '_' or '.' (it names the report folder)",
             spec.name
         ));
+    }
+    if spec.name.len() > MAX_NAME_LEN {
+        return Err(format!(
+            "`name` is {} characters long: at most {MAX_NAME_LEN} (it names the report folder and its files)",
+            spec.name.chars().count()
+        ));
+    }
+    if spec.dataset.train == spec.dataset.test {
+        return Err(format!(
+            "`dataset.train` and `dataset.test` are both {:?}: the test split must be other chips than the training split, or its scores measure nothing",
+            spec.dataset.train
+        ));
+    }
+    if spec.dataset.source == DatasetSource::Synthetic && spec.dataset.depression.is_some() {
+        return Err(
+            "`dataset.depression` applies to Phoenix data only; the synthetic dataset is image folders split by `train`/`test`".to_owned(),
+        );
     }
     if spec.dataset.path.as_os_str().is_empty() {
         return Err("`dataset.path` is empty".to_owned());
@@ -413,6 +445,14 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
         sweeps.extend(feature_axes::method_sweeps(block, feature, text)?);
         sweeps.extend(after.iter().cloned());
         let lengths: Vec<usize> = sweeps.iter().map(|s| s.values.len()).collect();
+        let settings = features
+            .len()
+            .saturating_add(lengths.iter().fold(1usize, |n, &len| n.saturating_mul(len)));
+        if settings > MAX_CONFIGURATIONS {
+            return Err(format!(
+                "`features[{block}]` ({name}) brings the feature settings to {settings} or more: at most {MAX_CONFIGURATIONS} configurations in all"
+            ));
+        }
         for at in product(&lengths) {
             let index = |key: &str| {
                 sweeps
@@ -449,6 +489,11 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                     .as_ref()
                     .and_then(|f| f[pick("filter")].1.clone()),
             };
+            if let (Some(speckle), Some(crop)) = (&preprocess.speckle, preprocess.crop) {
+                speckle.validate(crop, crop).map_err(|e| {
+                    format!("`preprocess.speckle` with preprocess.crop = {crop}: {e}")
+                })?;
+            }
             if let (Some(filter), Some(crop)) = (&preprocess.filter, preprocess.crop) {
                 filter.validate(crop, crop).map_err(|e| {
                     format!("`preprocess.filter` with preprocess.crop = {crop}: {e}")

@@ -86,6 +86,24 @@ impl StudyRun<'_> {
         let (x_train, train_seconds) =
             load::extract(feature, dataset, Split::Train, self.observer)?;
         let feature_dim = x_train.ncols();
+        let problem = sarlab_svm::ProblemSize {
+            samples: x_train.nrows(),
+            features: feature_dim,
+            class_counts: &crate::cross_validation::class_counts(
+                &labels.train,
+                dataset.classes.len(),
+            ),
+            folds: 1,
+            configurations: 1,
+            transformed: false,
+            threads: rayon::current_num_threads(),
+        };
+        crate::memory::require(problem.refit_bytes(labels.test.len()), || {
+            format!(
+                "refitting the best {method} configuration ({} train chips × {feature_dim} features)",
+                x_train.nrows()
+            )
+        })?;
         let mut test_seconds = 0.0;
         // The training features are transformed and dropped before the test features
         // are made: one split's features in memory at a time.

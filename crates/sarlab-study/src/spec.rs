@@ -263,6 +263,7 @@ fn five() -> usize {
 /// `gamma = "scale" | "auto" | number`, or a list of them; numbers are checked by
 /// [`Gamma`]'s own parser.
 fn gamma_axis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Axis<Gamma>, D::Error> {
+    #[derive(PartialEq)]
     struct GammaValue(Gamma);
 
     impl<'de> Deserialize<'de> for GammaValue {
@@ -298,12 +299,32 @@ fn gamma_axis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Axis<Gamma>,
 impl Spec {
     /// The spec of TOML `text`; `path` names it in errors.
     pub fn parse(text: &str, path: &std::path::Path) -> crate::Result<Spec> {
-        toml::from_str(text).map_err(|source: toml::de::Error| crate::Error::ParseSpec {
-            path: path.to_path_buf(),
-            key: source
+        toml::from_str(text).map_err(|source: toml::de::Error| {
+            if let Some(unknown) = source
                 .span()
-                .and_then(|span| crate::locate::key_at(text, span)),
-            source: Box::new(source),
+                .and_then(|span| crate::locate::unknown_key(text, span, source.message()))
+            {
+                let hint = match &unknown.suggestion {
+                    Some(near) => format!("did you mean `{near}`? "),
+                    None => String::new(),
+                };
+                return crate::Error::InvalidSpec {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "`{}` (line {}) is not a known key; {hint}the keys here are {}",
+                        unknown.key,
+                        unknown.line,
+                        unknown.known.join(", ")
+                    ),
+                };
+            }
+            crate::Error::ParseSpec {
+                path: path.to_path_buf(),
+                key: source
+                    .span()
+                    .and_then(|span| crate::locate::key_at(text, span)),
+                source: Box::new(source),
+            }
         })
     }
 }

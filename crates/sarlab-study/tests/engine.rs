@@ -556,6 +556,52 @@ fn every_error_path_leaves_a_failed_study_run() {
     assert_eq!(outcome.skipped, plan.configurations());
 }
 
+/// An observer that panics at the first fold to finish (on a worker thread of the
+/// cross-validation), standing in for a bug anywhere in the engine.
+struct PanicAtFirstFold(Recorder);
+
+impl Observer for PanicAtFirstFold {
+    fn on(&self, event: Event<'_>) {
+        if matches!(event, Event::FoldFinished { .. }) {
+            panic!("a bug at the first fold");
+        }
+        self.0.on(event);
+    }
+}
+
+#[test]
+fn a_panic_inside_the_engine_leaves_a_failed_study_run_and_only_whole_runs() {
+    let bench = Bench::new();
+    let plan = bench.plan(SPEC);
+    let observer = PanicAtFirstFold(Recorder::default());
+    let mut store = Store::open(&bench.path("runs.db")).expect("db");
+    let err = bench
+        .study(Shard::all())
+        .run(&plan, &mut store, &observer)
+        .expect_err("the panic becomes an error");
+    let text = err.chain();
+    assert!(
+        text.contains("internal error") && text.contains("a bug at the first fold"),
+        "{text}"
+    );
+    let run = observer
+        .0
+        .study_run
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a study run");
+    let stored = store.run(&run).expect("the study run is recorded");
+    assert_eq!(stored.status, RunStatus::Failed);
+    assert_eq!(stored.failure_reason.as_deref(), Some(text.as_str()));
+    // The same database then runs the study to the end.
+    drop(store);
+    let outcome = bench
+        .run(&plan, "runs.db", Shard::all())
+        .expect("the study now runs");
+    assert_eq!(outcome.ran + outcome.skipped, plan.configurations());
+}
+
 #[test]
 fn the_observer_hears_the_study_in_order() {
     let bench = Bench::new();

@@ -260,6 +260,7 @@ fn compare(data: &MstarFeatures) {
     });
     let train_accuracy = model
         .predict_rows(data.x_fit.view())
+        .expect("finite kernel")
         .iter()
         .zip(&data.y)
         .filter(|(p, t)| p == t)

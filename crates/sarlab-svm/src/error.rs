@@ -29,6 +29,16 @@ pub enum Error {
         value: f64,
     },
 
+    #[error(
+        "the {kernel} kernel is {value:e} on {samples}: kernel values must be finite and within single precision (|K| ≤ 3.4e38), where the solver keeps them as libsvm does; {advice}"
+    )]
+    KernelOverflow {
+        kernel: String,
+        value: f64,
+        samples: &'static str,
+        advice: &'static str,
+    },
+
     #[error("no training samples")]
     Empty,
 

@@ -506,7 +506,7 @@ fn run_base(
                     n_classes,
                     &kernel,
                 )?;
-                Ok((f, (blocks, validation_kernel(&gram, &kernel, fold))))
+                Ok((f, (blocks, validation_kernel(&gram, &kernel, fold)?)))
             })
             .collect::<Result<_>>()?;
         let kernel_share = start.elapsed().as_secs_f64() / jobs.len() as f64;
@@ -575,7 +575,11 @@ fn run_base(
 
 /// The kernel between a fold's validation samples (rows) and its training samples
 /// (columns), from the Gram matrix.
-fn validation_kernel(gram: &LowerGram, kernel: &KernelFunction, fold: &FoldView) -> Array2<f64> {
+fn validation_kernel(
+    gram: &LowerGram,
+    kernel: &KernelFunction,
+    fold: &FoldView,
+) -> Result<Array2<f64>> {
     let sq_train: Vec<f64> = fold.train.iter().map(|&t| gram.sq_norms[t]).collect();
     let width = fold.train.len();
     let mut k = vec![0.0; fold.validation.len() * width];
@@ -587,7 +591,8 @@ fn validation_kernel(gram: &LowerGram, kernel: &KernelFunction, fold: &FoldView)
             }
             kernel.apply_to_row(row, gram.sq_norms[v], &sq_train);
         });
-    Array2::from_shape_vec((fold.validation.len(), width), k).expect("rows × train")
+    kernel.check_values(&k, "the validation and the training samples")?;
+    Ok(Array2::from_shape_vec((fold.validation.len(), width), k).expect("rows × train"))
 }
 
 fn evaluation(
@@ -621,7 +626,7 @@ fn fit_and_score(
 ) -> Result<(Evaluation, TestPredictions)> {
     let model = svc.fit_rows(x_train, y_train)?;
     let start = Instant::now();
-    let decision_values = model.decision_function(x_test);
+    let decision_values = model.decision_function(x_test)?;
     let labels = model.machines.vote(decision_values.view());
     let predict_seconds = start.elapsed().as_secs_f64();
     Ok((

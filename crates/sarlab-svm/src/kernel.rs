@@ -152,6 +152,12 @@ impl FromStr for Gamma {
     }
 }
 
+/// The highest polynomial degree sarlab accepts. `(γ⟨x, y⟩ + coef0)^32` already leaves
+/// single precision (where the solver keeps kernel values) once the base passes 16, and
+/// a kernel that steep ranks every pair of samples by its largest inner product alone —
+/// nearest-neighbour voting, not a polynomial fit.
+pub const MAX_POLY_DEGREE: u32 = 32;
+
 /// A kernel with its numeric parameters resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KernelFunction {
@@ -161,7 +167,55 @@ pub struct KernelFunction {
     pub coef0: f64,
 }
 
+impl fmt::Display for KernelFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kernel {
+            Kernel::Linear => f.write_str("linear"),
+            Kernel::Rbf => write!(f, "rbf (gamma {:e})", self.gamma),
+            Kernel::Poly => write!(
+                f,
+                "poly (degree {}, gamma {:e}, coef0 {})",
+                self.degree, self.gamma, self.coef0
+            ),
+            Kernel::Sigmoid => write!(f, "sigmoid (gamma {:e}, coef0 {})", self.gamma, self.coef0),
+        }
+    }
+}
+
 impl KernelFunction {
+    /// An error unless every value is finite (and, being `f32`, within single
+    /// precision). `samples` says which samples the values are between.
+    pub(crate) fn check_values<T>(&self, values: &[T], samples: &'static str) -> Result<()>
+    where
+        T: Copy + Into<f64> + Sync,
+    {
+        match values.par_iter().find_first(|&&v| !v.into().is_finite()) {
+            None => Ok(()),
+            Some(&v) => Err(self.overflow(v.into(), samples)),
+        }
+    }
+
+    /// The error for a kernel value `value` that is not finite.
+    pub(crate) fn overflow(&self, value: f64, samples: &'static str) -> Error {
+        let advice = match self.kernel {
+            Kernel::Poly => {
+                "lower `degree`, `gamma` or `coef0`, or standardize the features (`standardize = true`, `--standardize`)"
+            }
+            Kernel::Linear => {
+                "the features are too large for their inner products: standardize them (`standardize = true`, `--standardize`) or scale them down"
+            }
+            Kernel::Rbf | Kernel::Sigmoid => {
+                "the features are too large for their squared distances to be finite: standardize them (`standardize = true`, `--standardize`) or scale them down"
+            }
+        };
+        Error::KernelOverflow {
+            kernel: self.to_string(),
+            value,
+            samples,
+            advice,
+        }
+    }
+
     /// The kernel value from an inner product and the two squared norms.
     #[inline]
     pub fn from_dot(&self, dot: f64, sq_a: f64, sq_b: f64) -> f64 {

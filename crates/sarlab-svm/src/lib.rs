@@ -14,6 +14,7 @@ mod grid;
 mod kernel;
 mod linfa_backend;
 mod machines;
+mod memory;
 mod metrics;
 mod params;
 mod smo;
@@ -26,8 +27,9 @@ pub use grid::{
     CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, GridSearch, TestPredictions,
     cross_validate_grid, grid_search, mean_std, prepare, refit_and_test, refit_and_test_staged,
 };
-pub use kernel::{Gamma, Gram, Kernel, KernelFunction, inner_products, sq_norms};
+pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
 pub use machines::{Machines, PairMachine};
+pub use memory::ProblemSize;
 pub use metrics::{
     ClassScores, ClassificationMetrics, METRIC_NAMES, Metric, confusion_matrix, per_class,
     per_class_from_confusion,
@@ -35,4 +37,4 @@ pub use metrics::{
 pub use params::{ClassWeight, SvmParams};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use svc::{Backend, ClassBlocks, Svc, SvcModel, fit_class_blocks, fit_machines};
-pub use svm_grid::{SvmGrid, SweptValue};
+pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue};

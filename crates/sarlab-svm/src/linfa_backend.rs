@@ -15,6 +15,19 @@ use crate::kernel::{Kernel, KernelFunction};
 use crate::machines::{Machines, PairMachine, present_classes};
 use crate::params::SvmParams;
 
+/// linfa-svm computes its own kernel, so instead of checking its values this bounds
+/// them: `|⟨x, y⟩| ≤ max ‖x‖²` and `‖x − y‖² ≤ 4 max ‖x‖²` (Cauchy–Schwarz), so a finite
+/// `4 max ‖x‖²` keeps every linear and RBF kernel value finite.
+fn check_bounded(x: ArrayView2<'_, f64>, kernel: &KernelFunction) -> Result<()> {
+    let largest = crate::kernel::sq_norms(x).into_iter().fold(0.0, f64::max);
+    let bound = 4.0 * largest;
+    if bound.is_finite() && (kernel.kernel != Kernel::Linear || largest <= f64::from(f32::MAX)) {
+        Ok(())
+    } else {
+        Err(kernel.overflow(bound, "the training samples (bounded)"))
+    }
+}
+
 /// Trains the one-vs-one machines with linfa-svm; support positions are rows of `x`.
 pub fn fit_machines(
     x: ArrayView2<'_, f64>,
@@ -32,6 +45,7 @@ pub fn fit_machines(
             ),
         });
     }
+    check_bounded(x, kernel)?;
     let classes = present_classes(y, n_classes)?;
     let weights = params.class_weight.resolve(y, n_classes)?;
     let pairs: Vec<(usize, usize)> = classes
@@ -129,15 +143,15 @@ mod tests {
                 .with_backend(Backend::Linfa)
                 .fit_rows(x.view(), &y)
                 .expect("linfa");
-            let a = ours.decision_function(probe.view());
-            let b = linfa.decision_function(probe.view());
+            let a = ours.decision_function(probe.view()).expect("finite");
+            let b = linfa.decision_function(probe.view()).expect("finite");
             let scale = a.iter().fold(1.0f64, |m, v| m.max(v.abs()));
             for (p, q) in a.iter().zip(&b) {
                 assert!((p - q).abs() < 1e-3 * scale, "{kernel}: {p} vs {q}");
             }
             assert_eq!(
-                ours.predict_rows(probe.view()),
-                linfa.predict_rows(probe.view())
+                ours.predict_rows(probe.view()).expect("finite"),
+                linfa.predict_rows(probe.view()).expect("finite")
             );
         }
         let poly = SvmParams {

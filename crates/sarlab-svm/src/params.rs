@@ -3,7 +3,7 @@
 use ndarray::ArrayView2;
 
 use crate::error::{Error, Result};
-use crate::kernel::{Gamma, Kernel, KernelFunction};
+use crate::kernel::{Gamma, Kernel, KernelFunction, MAX_POLY_DEGREE};
 use crate::smo::SolverSettings;
 
 /// Per-class multipliers of C.
@@ -170,6 +170,15 @@ impl SvmParams {
             return Err(Error::InvalidParameter {
                 name: "degree",
                 message: "0: the polynomial degree must be at least 1".to_owned(),
+            });
+        }
+        if self.kernel == Kernel::Poly && self.degree > MAX_POLY_DEGREE {
+            return Err(Error::InvalidParameter {
+                name: "degree",
+                message: format!(
+                    "{}: the polynomial degree must be at most {MAX_POLY_DEGREE}; higher powers overflow the solver's single-precision kernel and reduce the kernel to nearest-neighbour voting",
+                    self.degree
+                ),
             });
         }
         if self.max_iterations == Some(0) {

@@ -41,6 +41,33 @@ pub struct ClassBlocks {
     y: Vec<usize>,
 }
 
+/// An error unless every kernel value of the training blocks is finite in single
+/// precision: an overflowing kernel would leave the solver with NaN gradients.
+fn check_finite(values: &[f32], diagonal: &[f64], kernel: Option<&KernelFunction>) -> Result<()> {
+    const SAMPLES: &str = "the training samples";
+    match kernel {
+        Some(kernel) => {
+            kernel.check_values(values, SAMPLES)?;
+            kernel.check_values(diagonal, SAMPLES)
+        }
+        // A precomputed kernel: no parameters to blame.
+        None => match values
+            .par_iter()
+            .map(|&v| f64::from(v))
+            .chain(diagonal.par_iter().copied())
+            .find_first(|v| !v.is_finite())
+        {
+            None => Ok(()),
+            Some(value) => Err(Error::KernelOverflow {
+                kernel: "precomputed".to_owned(),
+                value,
+                samples: SAMPLES,
+                advice: "the kernel matrix passed in holds values that do not fit single precision",
+            }),
+        },
+    }
+}
+
 /// Classes present, positions in class order and the class ranges of that order.
 type ClassLayout = (Vec<usize>, Vec<usize>, Vec<usize>);
 
@@ -89,7 +116,8 @@ impl ClassBlocks {
                     *o = k_row[c] as f32;
                 }
             });
-        let diagonal = rows.iter().map(|&r| k[[r, r]]).collect();
+        let diagonal: Vec<f64> = rows.iter().map(|&r| k[[r, r]]).collect();
+        check_finite(&values, &diagonal, None)?;
         Ok(Self {
             n_classes,
             classes,
@@ -136,7 +164,8 @@ impl ClassBlocks {
             },
         );
         crate::kernel::mirror_lower(&mut values, m);
-        let diagonal = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
+        let diagonal: Vec<f64> = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
+        check_finite(&values, &diagonal, Some(kernel))?;
         Ok(Self {
             n_classes,
             classes,
@@ -174,7 +203,8 @@ impl ClassBlocks {
             },
         );
         crate::kernel::mirror_lower(&mut values, m);
-        let diagonal = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
+        let diagonal: Vec<f64> = sq.iter().map(|&s| kernel.from_dot(s, s, s)).collect();
+        check_finite(&values, &diagonal, Some(kernel))?;
         Ok(Self {
             n_classes,
             classes,
@@ -445,29 +475,35 @@ impl SvcModel {
     /// classes, its negation for two). The kernel against the support vectors is
     /// computed for blocks of rows, so that a large test set never needs its whole
     /// `rows × support vectors` kernel at once.
-    pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+    ///
+    /// An error if the kernel between a query and a support vector is not finite (query
+    /// features far larger than the training features).
+    pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         const BLOCK_ROWS: usize = 1024;
         let blocks: Vec<Array2<f64>> = x
             .axis_chunks_iter(Axis(0), BLOCK_ROWS)
             .map(|rows| {
                 let k = self.kernel.between(rows, self.support_vectors.view());
-                self.machines.decisions(k.view())
+                let values = k.as_slice().expect("kernel blocks are standard layout");
+                self.kernel
+                    .check_values(values, "the query samples and the support vectors")?;
+                Ok(self.machines.decisions(k.view()))
             })
-            .collect();
-        match blocks.len() {
-            0 => self
-                .machines
-                .decisions(self.kernel.between(x, self.support_vectors.view()).view()),
+            .collect::<Result<_>>()?;
+        Ok(match blocks.len() {
+            0 => Array2::zeros((0, self.machines.pairs.len())),
             1 => blocks.into_iter().next().expect("one block"),
             _ => {
                 let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
                 ndarray::concatenate(Axis(0), &views).expect("blocks of equal width")
             }
-        }
+        })
     }
 
-    pub fn predict_rows(&self, x: ArrayView2<'_, f64>) -> Vec<usize> {
-        self.machines.vote(self.decision_function(x).view())
+    /// The predicted class of every row of `x` (see [`SvcModel::decision_function`]
+    /// for the error).
+    pub fn predict_rows(&self, x: ArrayView2<'_, f64>) -> Result<Vec<usize>> {
+        Ok(self.machines.vote(self.decision_function(x)?.view()))
     }
 }
 
@@ -483,7 +519,13 @@ impl<D: Data<Elem = f64>> Fit<ArrayBase<D, Ix2>, Array1<usize>, Error> for Svc {
 impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>> for SvcModel {
     fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, targets: &mut Array1<usize>) {
         assert_eq!(x.nrows(), targets.len(), "one target per record");
-        for (t, p) in targets.iter_mut().zip(self.predict_rows(x.view())) {
+        // linfa's trait cannot fail: a query whose kernel overflows gets the vote of
+        // whatever its decision values are; `predict_rows` reports it instead.
+        let kernel = self.kernel.between(x.view(), self.support_vectors.view());
+        let predicted = self
+            .machines
+            .vote(self.machines.decisions(kernel.view()).view());
+        for (t, p) in targets.iter_mut().zip(predicted) {
             *t = p;
         }
     }
@@ -535,10 +577,11 @@ mod tests {
                 .between(test.view(), model.support_vectors.view())
                 .view(),
         );
-        assert_eq!(model.decision_function(test.view()), whole);
+        assert_eq!(model.decision_function(test.view()).expect("finite"), whole);
         assert!(
             model
                 .decision_function(test.slice(ndarray::s![..0, ..]))
+                .expect("finite")
                 .is_empty()
         );
     }

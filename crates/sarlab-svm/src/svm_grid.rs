@@ -82,6 +82,9 @@ impl SvmParams {
     }
 }
 
+/// The most points a grid may have.
+pub const MAX_GRID_POINTS: usize = 100_000;
+
 impl SvmGrid {
     /// Checks the shared settings and every value of every axis, each by the one rule
     /// of [`SvmParams::validate`]; the error names the parameter.
@@ -99,6 +102,39 @@ impl SvmGrid {
                     message: "is an empty list: give at least one value".to_owned(),
                 });
             }
+        }
+        fn repeat<T: PartialEq>(values: &[T]) -> Option<(usize, usize)> {
+            (1..values.len()).find_map(|j| {
+                values[..j]
+                    .iter()
+                    .position(|v| *v == values[j])
+                    .map(|i| (i + 1, j + 1))
+            })
+        }
+        for (name, at) in [
+            ("kernel", repeat(&self.kernels)),
+            ("C", repeat(&self.c)),
+            ("gamma", repeat(&self.gamma)),
+            ("degree", repeat(&self.degree)),
+            ("coef0", repeat(&self.coef0)),
+        ] {
+            if let Some((first, again)) = at {
+                return Err(Error::InvalidParameter {
+                    name,
+                    message: format!(
+                        "value {again} of the list repeats value {first}: list each value once"
+                    ),
+                });
+            }
+        }
+        let size = self.size();
+        if size > MAX_GRID_POINTS {
+            return Err(Error::InvalidParameter {
+                name: "grid",
+                message: format!(
+                    "{size} points: at most {MAX_GRID_POINTS} (each is a cross-validation of its own)"
+                ),
+            });
         }
         // The shared settings on an otherwise default point, then one axis value at a
         // time on that point, so each error is about the value that caused it.
@@ -141,6 +177,26 @@ impl SvmGrid {
             .validate()?;
         }
         Ok(())
+    }
+
+    /// The number of points, saturating: each kernel sweeps C and its own parameters.
+    pub fn size(&self) -> usize {
+        self.kernels
+            .iter()
+            .map(|&kernel| {
+                let mut n = self.c.len();
+                if kernel.uses_gamma() {
+                    n = n.saturating_mul(self.gamma.len());
+                }
+                if kernel == Kernel::Poly {
+                    n = n.saturating_mul(self.degree.len());
+                }
+                if matches!(kernel, Kernel::Poly | Kernel::Sigmoid) {
+                    n = n.saturating_mul(self.coef0.len());
+                }
+                n
+            })
+            .fold(0usize, usize::saturating_add)
     }
 
     /// The validated points, in the grid's enumeration order.

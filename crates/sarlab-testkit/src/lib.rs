@@ -45,6 +45,15 @@ pub fn shared_dataset(name: &str) -> Option<PathBuf> {
     }
 }
 
+/// The case count of a property test: `PROPTEST_CASES` when set (a long local run),
+/// otherwise `default` (bounded, for CI).
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,9 +49,10 @@ pub enum Error {
     #[error("no run with id {0}")]
     NoSuchRun(String),
 
-    #[error("run id prefix `{prefix}` is ambiguous: it starts {}; give more characters", examples.join(", "))]
+    #[error("run id prefix `{prefix}` is ambiguous: {count} runs start with it, e.g. {}; give more characters", examples.join(", "))]
     AmbiguousRun {
         prefix: String,
+        count: usize,
         examples: Vec<String>,
     },
 

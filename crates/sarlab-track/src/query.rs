@@ -125,7 +125,8 @@ impl Store {
             None => "r.start_ms DESC, r.uuid".to_owned(),
         };
         let limit = match query.limit {
-            Some(n) => format!(" LIMIT {n}"),
+            // SQLite's LIMIT is a 64-bit signed integer: any larger limit is no limit.
+            Some(n) => format!(" LIMIT {}", n.min(i64::MAX as usize)),
             None => String::new(),
         };
         // The window count is taken over every match before the LIMIT: one pass over
@@ -187,17 +188,27 @@ impl Store {
         {
             return Ok(uuid);
         }
-        if id.len() < 4 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
             return Err(Error::NoSuchRun(id.to_owned()));
         }
-        let mut statement = self
+        let prefix = id.to_ascii_lowercase();
+        let range = "uuid >= ?1 AND uuid < ?1 || 'g'";
+        let count: i64 = self
             .conn
-            .prepare(
-                "SELECT uuid FROM runs WHERE uuid >= ?1 AND uuid < ?1 || 'g' ORDER BY uuid LIMIT 3",
+            .query_row(
+                &format!("SELECT COUNT(*) FROM runs WHERE {range}"),
+                [&prefix],
+                |r| r.get(0),
             )
             .map_err(&sql)?;
+        let mut statement = self
+            .conn
+            .prepare(&format!(
+                "SELECT uuid FROM runs WHERE {range} ORDER BY uuid LIMIT 3"
+            ))
+            .map_err(&sql)?;
         let found = statement
-            .query_map([id.to_ascii_lowercase()], |r| r.get::<_, String>(0))
+            .query_map([&prefix], |r| r.get::<_, String>(0))
             .map_err(&sql)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(&sql)?;
@@ -206,6 +217,7 @@ impl Store {
             [] => Err(Error::NoSuchRun(id.to_owned())),
             several => Err(Error::AmbiguousRun {
                 prefix: id.to_owned(),
+                count: count as usize,
                 examples: several.to_vec(),
             }),
         }
@@ -535,7 +547,32 @@ mod tests {
             store.resolve_run("zzzz"),
             Err(Error::NoSuchRun(_))
         ));
-        assert!(matches!(store.resolve_run("ab"), Err(Error::NoSuchRun(_))));
+        // A one-character prefix: the run when it is the only one, otherwise how many
+        // share it, with examples.
+        let first = &uuid[..1];
+        let sharing = listing
+            .runs
+            .iter()
+            .filter(|r| r.uuid.starts_with(first))
+            .count();
+        match store.resolve_run(first) {
+            Ok(found) => assert_eq!((sharing, &found), (1, uuid)),
+            Err(Error::AmbiguousRun {
+                count, examples, ..
+            }) => {
+                assert_eq!(count, sharing);
+                assert!(examples.len() >= 2 && examples.iter().all(|e| e.starts_with(first)));
+            }
+            Err(other) => panic!("{other}"),
+        }
+        let unused = (0..16)
+            .map(|d| format!("{d:x}"))
+            .find(|p| !listing.runs.iter().any(|r| r.uuid.starts_with(p.as_str())))
+            .expect("six runs leave a hex digit unused");
+        assert!(matches!(
+            store.resolve_run(&unused),
+            Err(Error::NoSuchRun(_))
+        ));
         assert!(matches!(
             store.resolve_run("'; DROP TABLE runs; --"),
             Err(Error::NoSuchRun(_))

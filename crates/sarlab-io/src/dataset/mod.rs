@@ -299,12 +299,16 @@ impl DatasetIndex {
     /// Checks that every class has chips in both splits, as a study needs (a class with
     /// no test chips has undefined recall; one with no train chips cannot be learnt).
     pub fn require_both_splits(&self) -> Result<()> {
+        // One pass over the chips (a dataset may have many classes).
+        let mut seen = vec![[false; 2]; self.classes.len()];
+        for entry in &self.entries {
+            if let Some(splits) = seen.get_mut(entry.class_index) {
+                splits[usize::from(entry.split == Split::Test)] = true;
+            }
+        }
         for (class_index, class) in self.classes.iter().enumerate() {
             for split in Split::ALL {
-                let present = self
-                    .entries
-                    .iter()
-                    .any(|e| e.class_index == class_index && e.split == split);
+                let present = seen[class_index][usize::from(split == Split::Test)];
                 if !present {
                     let other = if split == Split::Train {
                         Split::Test

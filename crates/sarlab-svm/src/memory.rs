@@ -1,0 +1,131 @@
+//! Estimates of the memory the grid search and the refit hold at their peak, so that a
+//! caller can refuse a problem that cannot fit before allocating any of it. They count
+//! what grows with the problem (kernel matrices, class blocks, transformed copies,
+//! confusion matrices), not the allocator's slack, and are meant to be within a small
+//! factor of what is used.
+
+/// The inputs the estimates depend on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemSize<'a> {
+    /// Training rows.
+    pub samples: usize,
+    /// Feature columns (after any PCA, for the kernel; before it, for copies).
+    pub features: usize,
+    /// Training rows per class.
+    pub class_counts: &'a [usize],
+    /// Cross-validation folds.
+    pub folds: usize,
+    /// Grid points scored (each keeps a confusion matrix per fold).
+    pub configurations: usize,
+    /// Whether a transform (standardisation or PCA) is fitted per fold: then each fold
+    /// has its own Gram matrix, and up to `threads` folds are in flight at once.
+    pub transformed: bool,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+/// Bytes of an `f64`, an `f32`.
+const F64: f64 = 8.0;
+const F32: f64 = 4.0;
+
+impl ProblemSize<'_> {
+    /// The largest pair machine's `Q` in single precision: the two largest classes.
+    fn largest_pair(&self, train_share: f64) -> f64 {
+        let mut counts: Vec<usize> = self.class_counts.to_vec();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let pair = (counts.first().copied().unwrap_or(0) + counts.get(1).copied().unwrap_or(0))
+            as f64
+            * train_share;
+        pair * pair * F32
+    }
+
+    /// Peak bytes of [`crate::cross_validate_grid`] on this problem.
+    pub fn cross_validation_bytes(&self) -> f64 {
+        let n = self.samples as f64;
+        let k = self.folds.max(1) as f64;
+        let (m, v) = (n * (k - 1.0) / k, n / k);
+        let gram = n * (n + 1.0) / 2.0 * F64;
+        // A fold's training blocks and its validation kernel.
+        let fold = m * m * F32 + v * m * F64;
+        let threads = self.threads.max(1) as f64;
+        let in_flight = if self.transformed {
+            k.min(threads)
+        } else {
+            1.0
+        };
+        let per_base = if self.transformed {
+            gram + fold + n * self.features as f64 * F64
+        } else {
+            gram + k * fold
+        };
+        let pair_machines = threads * self.largest_pair((k - 1.0) / k);
+        let classes = self.class_counts.len() as f64;
+        let confusions = self.configurations as f64 * k * classes * classes * F64;
+        in_flight * per_base + pair_machines + confusions
+    }
+
+    /// Peak bytes of fitting on every training row and scoring `test` rows
+    /// ([`crate::refit_and_test`]).
+    pub fn refit_bytes(&self, test: usize) -> f64 {
+        let n = self.samples as f64;
+        let blocks = n * n * F32;
+        let sorted_copy = n * self.features as f64 * F64;
+        // The decision kernel goes in blocks of 1024 rows against (at most) every row.
+        let decisions = (test.min(1024) as f64) * n * F64;
+        let pair_machines = self.threads.max(1) as f64 * self.largest_pair(1.0);
+        let classes = self.class_counts.len() as f64;
+        blocks + sorted_copy + decisions + pair_machines + classes * classes * F64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(samples: usize, classes: usize) -> ProblemSize<'static> {
+        let counts: &'static [usize] = vec![samples / classes; classes].leak();
+        ProblemSize {
+            samples,
+            features: 100,
+            class_counts: counts,
+            folds: 5,
+            configurations: 10,
+            transformed: false,
+            threads: 2,
+        }
+    }
+
+    #[test]
+    fn the_kernel_dominates_and_grows_with_the_square_of_the_samples() {
+        let small = problem(1_000, 10).cross_validation_bytes();
+        let large = problem(10_000, 10).cross_validation_bytes();
+        assert!(
+            (80.0..120.0).contains(&(large / small)),
+            "{}",
+            large / small
+        );
+        // 2·10⁵ samples: the packed Gram matrix alone is 160 GB.
+        assert!(problem(200_000, 2).cross_validation_bytes() > 160e9);
+    }
+
+    #[test]
+    fn many_classes_cost_their_confusion_matrices() {
+        // 10⁵ classes of two samples: 10 configurations × 5 folds × 10¹⁰ cells.
+        let many = problem(200_000, 100_000);
+        assert!(many.cross_validation_bytes() > 4e12);
+    }
+
+    #[test]
+    fn a_per_fold_transform_holds_a_gram_matrix_per_fold_in_flight() {
+        let plain = problem(4_000, 4);
+        let transformed = ProblemSize {
+            transformed: true,
+            ..plain.clone()
+        };
+        // Two folds in flight (two threads), each with the whole packed Gram matrix.
+        let gram = 4_000.0 * 4_001.0 / 2.0 * 8.0;
+        assert!(transformed.cross_validation_bytes() > 2.0 * gram);
+        assert!(plain.cross_validation_bytes() < 2.0 * gram + 5.0 * 3_200.0 * 3_200.0 * 4.0 * 1.5);
+        assert!(plain.refit_bytes(1_000) > 4_000.0 * 4_000.0 * 4.0);
+    }
+}
