@@ -166,7 +166,15 @@ impl HogParams {
     pub fn output_len(&self, rows: usize, cols: usize) -> Result<usize> {
         let (cells_r, cells_c) = self.cells(rows, cols)?;
         let (br, bc) = self.cells_per_block;
-        Ok((cells_r - br + 1) * (cells_c - bc + 1) * br * bc * self.orientations)
+        [cells_c - bc + 1, br, bc, self.orientations]
+            .into_iter()
+            .try_fold(cells_r - br + 1, usize::checked_mul)
+            .ok_or_else(|| Error::InvalidParameter {
+                name: "orientations",
+                message: format!(
+                    "a {rows}x{cols} image would have more HOG features than fit in memory"
+                ),
+            })
     }
 }
 

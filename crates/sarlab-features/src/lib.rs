@@ -17,6 +17,10 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 pub use error::{Error, Result};
+
+/// The largest image side the extractors take: every feature count then fits in
+/// 64 bits with room to spare (HOG's, the largest, is at most `side² · 10⁴`).
+pub const MAX_IMAGE_SIDE: usize = 65_536;
 pub use hog::{BlockNorm, HogParams, hog, hog_image};
 pub use raw::{RawParams, raw_pixels};
 pub use settings::SettingKind;
@@ -53,6 +57,14 @@ impl FeatureMethod {
 
     /// Length of the feature vector for a `rows × cols` image, or why the image does not fit.
     pub fn output_len(&self, rows: usize, cols: usize) -> Result<usize> {
+        if rows > MAX_IMAGE_SIDE || cols > MAX_IMAGE_SIDE {
+            return Err(Error::InvalidParameter {
+                name: "image",
+                message: format!(
+                    "a {rows}x{cols} image: feature extractors take images of at most {MAX_IMAGE_SIDE} pixels a side"
+                ),
+            });
+        }
         match self {
             FeatureMethod::Raw(p) => p.output_len(rows, cols),
             FeatureMethod::Hog(p) => p.output_len(rows, cols),

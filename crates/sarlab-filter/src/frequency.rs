@@ -721,7 +721,10 @@ mod tests {
             square in proptest::bool::ANY,
         ) {
             let radius = rows.min(cols) as f64 / 2.0;
-            let d0 = (cutoff * radius).max(0.5);
+            // Within the spectrum: odd sizes put the farthest frequency nearer than
+            // half the smaller side.
+            let corner = (((rows / 2).pow(2) + (cols / 2).pow(2)) as f64).sqrt();
+            let d0 = (cutoff * radius).max(0.5).min(corner);
             let spec = format!(
                 "{}:{}:cutoff={d0}{}{}{}",
                 ["ideal", "gaussian", "butterworth"][profile as usize],

@@ -67,8 +67,8 @@ pub use error::{Error, Result};
 pub use load::prepared;
 pub use observer::{Event, Observer, Silent, Task};
 pub use plan::{
-    FeatureConfig, GridPoint, LARGE_PLAN, MAX_CONFIGURATIONS, MAX_NAME_LEN, Plan, describe,
-    load_plan,
+    FeatureConfig, GridPoint, LARGE_PLAN, MAX_CONFIGURATIONS, MAX_CROP, MAX_NAME_LEN, Plan,
+    describe, load_plan,
 };
 pub use preview::{DatabaseState, MethodPreview, PlanPreview};
 pub use report::write_files;

@@ -106,7 +106,7 @@ impl Plan {
         let configurations = features.len().saturating_mul(grid.len());
         if configurations > MAX_CONFIGURATIONS {
             return Err(invalid(format!(
-                "{} feature setting(s) × {} SVM grid point(s) = {configurations} configurations: at most {MAX_CONFIGURATIONS} (shard a larger study or sweep fewer values)",
+                "{} feature setting(s) (the `[[features]]` and `[preprocess]` axes) × {} SVM grid point(s) (the `[svm]` axes) = {configurations} configurations: at most {MAX_CONFIGURATIONS} (shard a larger study or sweep fewer values)",
                 features.len(),
                 grid.len()
             )));
@@ -229,6 +229,9 @@ impl Plan {
     }
 }
 
+/// The largest centre crop.
+pub const MAX_CROP: usize = 8192;
+
 /// The most configurations one spec may expand to.
 pub const MAX_CONFIGURATIONS: usize = 100_000;
 
@@ -337,6 +340,11 @@ impl SharedAxes {
         let pre = &spec.preprocess;
         if let Some(crop) = &pre.crop {
             non_empty("preprocess.crop", crop.values())?;
+            if let Some(bad) = crop.values().iter().find(|&&c| c > MAX_CROP) {
+                return Err(format!(
+                    "`preprocess.crop` = {bad}: at most {MAX_CROP} pixels (a crop is a chip, not a scene)"
+                ));
+            }
             if let Some(bad) = crop.values().iter().find(|&&c| c == 0) {
                 return Err(format!(
                     "`preprocess.crop` = {bad}: a crop must be at least 1 pixel"

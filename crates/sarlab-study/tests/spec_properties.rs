@@ -282,7 +282,7 @@ const KEY_WORDS: &[&str] = &[
     "preprocess",
     "features",
     "svm",
-    "pca",
+    "reduce",
 ];
 
 proptest! {

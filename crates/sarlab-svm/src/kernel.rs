@@ -171,13 +171,13 @@ impl fmt::Display for KernelFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kernel {
             Kernel::Linear => f.write_str("linear"),
-            Kernel::Rbf => write!(f, "rbf (gamma {:e})", self.gamma),
+            Kernel::Rbf => write!(f, "rbf (gamma {})", self.gamma),
             Kernel::Poly => write!(
                 f,
-                "poly (degree {}, gamma {:e}, coef0 {})",
+                "poly (degree {}, gamma {}, coef0 {})",
                 self.degree, self.gamma, self.coef0
             ),
-            Kernel::Sigmoid => write!(f, "sigmoid (gamma {:e}, coef0 {})", self.gamma, self.coef0),
+            Kernel::Sigmoid => write!(f, "sigmoid (gamma {}, coef0 {})", self.gamma, self.coef0),
         }
     }
 }

@@ -352,4 +352,60 @@ mod tests {
             }
         }
     }
+
+    /// The numbers of `svm grid`'s flags (`--C`, `--gamma`, `--degree`, `--coef0`,
+    /// `--tol`, `--max-iterations`), anything at all: the grid is enumerated within its
+    /// bound or refused naming a parameter.
+    mod numbers {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn real() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                any::<f64>(),
+                Just(0.0),
+                Just(-1.0),
+                Just(f64::NAN),
+                Just(f64::INFINITY),
+                Just(1e-300),
+                Just(1.0),
+                Just(10.0),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: sarlab_testkit::proptest_cases(2000), ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_flags_enumerate_within_the_bound_or_name_a_parameter(
+                kernels in prop::collection::vec(prop::sample::select(Kernel::ALL.to_vec()), 0..5),
+                c in prop::collection::vec(real(), 0..40),
+                gamma in prop::collection::vec(real().prop_map(Gamma::Value), 0..40),
+                degree in prop::collection::vec(any::<u32>(), 0..40),
+                coef0 in prop::collection::vec(real(), 0..40),
+                tolerance in real(),
+                max_iterations in prop::option::of(any::<usize>()),
+            ) {
+                let grid = SvmGrid {
+                    kernels,
+                    c,
+                    gamma,
+                    degree,
+                    coef0,
+                    base: SvmParams { tolerance, max_iterations, ..SvmParams::default() },
+                };
+                match grid.points() {
+                    Ok(points) => {
+                        prop_assert_eq!(points.len(), grid.size());
+                        prop_assert!(points.len() <= MAX_GRID_POINTS);
+                        for p in &points {
+                            prop_assert!(p.validate().is_ok());
+                        }
+                    }
+                    Err(Error::InvalidParameter { name, .. }) => prop_assert!(!name.is_empty()),
+                    Err(other) => prop_assert!(false, "{other}"),
+                }
+            }
+        }
+    }
 }
