@@ -529,3 +529,73 @@ fn hostile_input_under_a_memory_and_time_limit_ends_in_a_clear_error() {
         assert!(err.contains("error:") && !err.contains("panicked"), "{err}");
     }
 }
+
+/// A tmpfs of `kb` KB mounted at `path` while it lives (needs root).
+struct TinyDisk(std::path::PathBuf);
+
+impl TinyDisk {
+    fn mount(path: std::path::PathBuf, kb: usize) -> Option<Self> {
+        std::fs::create_dir_all(&path).ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(TinyDisk(path))
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_report_on_a_full_disk_fails_with_no_truncated_files() {
+    let ws = Workspace::new();
+    let Some(disk) = TinyDisk::mount(ws.path("full"), 256) else {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root) to fill a disk");
+        return;
+    };
+    ws.write("tiny.toml", TINY_SPEC);
+    let out = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "full"]);
+    assert_failure_mentions(&out, &["cannot write the report"]);
+    let reason = strings(
+        &ws.db("runs.db"),
+        "SELECT failure_reason FROM runs WHERE status = 'FAILED'",
+    );
+    assert_eq!(reason.len(), 1, "the study run is FAILED");
+    // Every file the report got to write is whole; none is empty or a temporary.
+    let mut pending = vec![disk.0.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("ls") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            assert!(file_len(&path) > 0, "{} is empty", path.display());
+            assert!(
+                !name.starts_with('.') && !name.contains(".tmp"),
+                "temporary {name} left behind"
+            );
+        }
+    }
+    // The configurations are kept: once there is room, running the study again
+    // computes nothing and writes the report.
+    drop(disk);
+    let out = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--reports", "later"]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains("(0 run now, 8 already finished)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(ws.path("later/tiny/index.html").exists());
+}
