@@ -25,17 +25,6 @@ impl<T> Axis<T> {
 /// The most values one axis may list.
 pub const MAX_AXIS_VALUES: usize = 10_000;
 
-/// The positions (from 1) of the first value of `values` that repeats an earlier one,
-/// and of that earlier one.
-pub(crate) fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, usize)> {
-    (1..values.len()).find_map(|j| {
-        values[..j]
-            .iter()
-            .position(|v| *v == values[j])
-            .map(|i| (i + 1, j + 1))
-    })
-}
-
 /// What a repeated value or an overlong list is told.
 pub(crate) fn list_problem<T: PartialEq>(values: &[T]) -> Option<String> {
     if values.len() > MAX_AXIS_VALUES {
@@ -44,7 +33,7 @@ pub(crate) fn list_problem<T: PartialEq>(values: &[T]) -> Option<String> {
             values.len()
         ));
     }
-    first_repeat(values).map(|(first, again)| {
+    sarlab_svm::first_repeat(values).map(|(first, again)| {
         format!(
             "value {again} of the list repeats value {first}: list each value once (a repeated value is the same configuration)"
         )

@@ -37,4 +37,4 @@ pub use metrics::{
 pub use params::{ClassWeight, SvmParams};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use svc::{Backend, ClassBlocks, Svc, SvcModel, fit_class_blocks, fit_machines};
-pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue};
+pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue, first_repeat};

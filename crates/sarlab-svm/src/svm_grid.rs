@@ -82,6 +82,17 @@ impl SvmParams {
     }
 }
 
+/// The positions (from 1) of the first value of `values` that repeats an earlier one,
+/// and of that earlier one: a repeated axis value would be one configuration twice.
+pub fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, usize)> {
+    (1..values.len()).find_map(|j| {
+        values[..j]
+            .iter()
+            .position(|v| *v == values[j])
+            .map(|i| (i + 1, j + 1))
+    })
+}
+
 /// The most points a grid may have.
 pub const MAX_GRID_POINTS: usize = 100_000;
 
@@ -103,20 +114,12 @@ impl SvmGrid {
                 });
             }
         }
-        fn repeat<T: PartialEq>(values: &[T]) -> Option<(usize, usize)> {
-            (1..values.len()).find_map(|j| {
-                values[..j]
-                    .iter()
-                    .position(|v| *v == values[j])
-                    .map(|i| (i + 1, j + 1))
-            })
-        }
         for (name, at) in [
-            ("kernel", repeat(&self.kernels)),
-            ("C", repeat(&self.c)),
-            ("gamma", repeat(&self.gamma)),
-            ("degree", repeat(&self.degree)),
-            ("coef0", repeat(&self.coef0)),
+            ("kernel", first_repeat(&self.kernels)),
+            ("C", first_repeat(&self.c)),
+            ("gamma", first_repeat(&self.gamma)),
+            ("degree", first_repeat(&self.degree)),
+            ("coef0", first_repeat(&self.coef0)),
         ] {
             if let Some((first, again)) = at {
                 return Err(Error::InvalidParameter {
