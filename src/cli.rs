@@ -45,6 +45,93 @@ pub enum Command {
     /// Rebuild a study's report from the run database alone (nothing is computed), or
     /// put several studies side by side with --compare.
     Report(ReportArgs),
+    /// Classify chips with a saved model (a study's or `sarlab train`'s): one line or
+    /// row per chip with the predicted class, votes and decision values, and the
+    /// scores of the chips whose class is known.
+    Predict(PredictArgs),
+    /// Refit any configuration of a spec on the train split, score it on the test
+    /// split, record the test run and save its model.
+    Train(TrainArgs),
+    /// Saved models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model file, then the inputs: chip files (PNG, JPEG, TIFF, .npy, Phoenix),
+    /// folders of them, labelled datasets (DIR/train/CLASS/*, a manifest CSV). With
+    /// --run or --best every path is an input.
+    #[arg(required = true, value_name = "MODEL INPUT")]
+    pub paths: Vec<PathBuf>,
+    /// Write the predictions here: .csv, .json or .parquet (by extension) [default:
+    /// one line per chip on standard output].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Add each pair machine's decision value to the output.
+    #[arg(long)]
+    pub decision_values: bool,
+    /// Add class probabilities (Platt scaling and pairwise coupling, as libsvm's).
+    #[arg(long)]
+    pub probability: bool,
+    /// Only this split of labelled datasets among the inputs.
+    #[arg(long, value_enum)]
+    pub split: Option<SplitArg>,
+    /// The run database that --run and --best look in.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Use the model saved with this test run (its id or an unambiguous prefix).
+    #[arg(long, conflicts_with = "best")]
+    pub run: Option<String>,
+    /// Use the saved model of --experiment whose configuration has the highest mean CV
+    /// --metric (the test split never chooses).
+    #[arg(long, requires = "experiment")]
+    pub best: bool,
+    /// The study (a spec's `name`) whose models --best chooses from.
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// The CV metric --best maximises.
+    #[arg(long, default_value = "f1_macro")]
+    pub metric: sarlab_svm::Metric,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The experiment spec the configuration belongs to.
+    pub spec: PathBuf,
+    /// The configuration: a prefix of its config hash as `sarlab runs list` and
+    /// `runs show` print it (its CV run's or its test run's).
+    #[arg(long, value_name = "HASH")]
+    pub config: String,
+    /// SQLite database the test run is recorded in.
+    #[arg(long, default_value = "sarlab.db")]
+    pub db: PathBuf,
+    /// Folder the model is saved under (as DIR/STUDY_NAME/).
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+    /// Use this existing dataset instead of the spec's (as `sarlab run --data`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Refit even when the configuration already has a test run with its model.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// The saved models in a run database: experiment, method, CV and test scores,
+    /// file size and path.
+    List(ModelsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsListArgs {
+    /// The run database.
+    #[arg(long, default_value = "sarlab.db")]
+    pub db: PathBuf,
+    /// Only this study's models.
+    #[arg(long)]
+    pub experiment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -299,6 +386,15 @@ pub enum SplitArg {
     Test,
 }
 
+impl From<SplitArg> for sarlab_io::Split {
+    fn from(split: SplitArg) -> Self {
+        match split {
+            SplitArg::Train => sarlab_io::Split::Train,
+            SplitArg::Test => sarlab_io::Split::Test,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
     /// Feature method: raw, hog, gabor or spectral.
@@ -434,6 +530,9 @@ pub struct RunArgs {
     /// Folder the report is written under (as DIR/STUDY_NAME/).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
+    /// Folder each method's model is saved under (as DIR/STUDY_NAME/METHOD-HASH.safetensors).
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
     /// Use this existing dataset instead of the spec's: any layout sarlab reads (image
     /// folders DIR/train/CLASS/*, a manifest CSV, Phoenix files; `dataset.format`,
     /// `train`/`test` and `depression` of the spec still apply). It is never

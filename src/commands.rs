@@ -2,10 +2,12 @@
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Command, DatasetCommand, RunsCommand, SvmCommand, SynthArgs, SynthFormatArg};
+use crate::cli::{
+    Command, DatasetCommand, ModelsCommand, RunsCommand, SvmCommand, SynthArgs, SynthFormatArg,
+};
 use crate::{
-    dataset_commands, feature_commands, filter_commands, progress, report_command, run_command,
-    runs_commands, svm_commands,
+    dataset_commands, feature_commands, filter_commands, model_commands, predict_command, progress,
+    report_command, run_command, runs_commands, svm_commands,
 };
 use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
@@ -27,6 +29,9 @@ pub fn dispatch(command: Command) -> Result<()> {
         Command::Runs(RunsCommand::Export(args)) => runs_commands::export(&args),
         Command::Merge(args) => runs_commands::merge(&args),
         Command::Report(args) => report_command::report(&args),
+        Command::Predict(args) => predict_command::predict(&args),
+        Command::Train(args) => model_commands::train(&args),
+        Command::Models(ModelsCommand::List(args)) => model_commands::list(&args),
     }
 }
 

@@ -11,7 +11,7 @@ use sarlab_filter::Preprocess;
 use sarlab_io::{DatasetIndex, Split, npy};
 use serde_json::json;
 
-use crate::cli::{FeaturesArgs, SplitArg};
+use crate::cli::FeaturesArgs;
 use crate::dataset_commands::{dataset_options, read_single};
 use crate::progress;
 use sarlab_study::prepared;
@@ -148,10 +148,7 @@ fn dataset_features(
     options: &sarlab_io::DatasetOptions,
     parameters: serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
-    let split = match args.split {
-        SplitArg::Train => Split::Train,
-        SplitArg::Test => Split::Test,
-    };
+    let split = Split::from(args.split);
     let index = DatasetIndex::scan(&args.input, options).with_context(|| {
         format!(
             "{} is neither a chip file sarlab reads nor a dataset",

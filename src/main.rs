@@ -6,6 +6,8 @@ mod dataset_commands;
 mod dry_run;
 mod feature_commands;
 mod filter_commands;
+mod model_commands;
+mod predict_command;
 mod progress;
 mod report_command;
 mod run_command;

@@ -10,7 +10,7 @@ use sarlab_report::MethodResult;
 use sarlab_study::{LARGE_PLAN, Outcome, Plan, Shard, Study, load_plan};
 use sarlab_track::{RunStatus, Store};
 
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, TrainArgs};
 use crate::progress::StudyProgress;
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -36,6 +36,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         shard,
         force: args.force,
         reports: args.reports.clone(),
+        models: args.models.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         build_commit: option_env!("SARLAB_BUILD_COMMIT").map(str::to_owned),
     };
@@ -62,6 +63,44 @@ pub fn run(args: &RunArgs) -> Result<()> {
             args.spec.display(),
         ),
     }
+    Ok(())
+}
+
+/// `sarlab train`: one configuration refit, tested and saved as a model.
+pub fn train(args: &TrainArgs) -> Result<()> {
+    let plan = load_plan(&args.spec, args.data.as_deref())?;
+    let mut store = Store::open(&args.db)?;
+    let study = Study {
+        shard: Shard::all(),
+        force: args.force,
+        reports: PathBuf::from("reports"),
+        models: args.models.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        build_commit: option_env!("SARLAB_BUILD_COMMIT").map(str::to_owned),
+    };
+    let signals = SignalGuard::default();
+    let progress = StudyProgress::new(|run, db| signals.arm(db, run));
+    let trained = study
+        .train(&plan, &mut store, &args.config, &progress)
+        .map_err(anyhow::Error::new)?;
+    let run = store.run(&trained.tested.run)?;
+    let percent = |key: &str| {
+        run.metric(key, 0)
+            .map_or("-".to_owned(), |v| format!("{:.2} %", 100.0 * v))
+    };
+    println!(
+        "trained {} of study {}: test accuracy {}, test F1 macro {}",
+        trained.name,
+        plan.spec.name,
+        percent("test_accuracy"),
+        percent("test_f1_macro")
+    );
+    println!("model:  {}", trained.tested.model.display());
+    println!(
+        "runs:   {} (test run {})",
+        args.db.display(),
+        trained.tested.run
+    );
     Ok(())
 }
 

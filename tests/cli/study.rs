@@ -175,7 +175,21 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
     let files = std::fs::read_dir(ws.path("out/tiny"))
         .expect("report folder")
         .count();
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM artifacts"), files as i64);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM artifacts WHERE kind != 'model'"),
+        files as i64
+    );
+    // And each method's test refit saved its model, recorded with its run.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM artifacts a JOIN runs r ON r.id = a.run_id
+             JOIN tags t ON t.run_id = r.id AND t.key = 'stage' AND t.value = 'test'
+             WHERE a.kind = 'model'"
+        ),
+        2,
+        "raw and hog"
+    );
     for file in [
         "tables.tex",
         "metrics.pdf",

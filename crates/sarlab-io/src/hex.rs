@@ -10,3 +10,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
             s
         })
 }
+
+/// Lowercase hex of the SHA-256 of a byte string: how files are identified in run
+/// databases and model files.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}

@@ -30,6 +30,7 @@ pub use dataset::{
     FolderLayout, MANIFEST_FILE, Skipped, Split, counts_by_class,
 };
 pub use error::{Error, Result};
+pub use hex::sha256_hex;
 pub use phoenix::Md5Status;
 pub use pixels::Pixels;
 pub use printable::{printable, printable_lines};

@@ -26,6 +26,7 @@ use crate::heartbeat::{Heartbeat, STALE_AFTER};
 use crate::load;
 use crate::observer::{Event, Observer};
 use crate::plan::Plan;
+use crate::refit::TestedModel;
 use crate::results::Recorded;
 use crate::shard::Shard;
 
@@ -38,6 +39,8 @@ pub struct Study {
     pub force: bool,
     /// The report is written in `<reports>/<study name>/`.
     pub reports: PathBuf,
+    /// Each test refit's model is saved in `<models>/<study name>/`.
+    pub models: PathBuf,
     /// The version recorded in every run's environment tags.
     pub version: String,
     /// The git commit sarlab was built from (with `-dirty` when its tree had
@@ -74,9 +77,61 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
+/// What [`Study::train`] made.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The run of this invocation (stage `train`).
+    pub study_run: String,
+    /// The configuration's test run and its model.
+    pub tested: TestedModel,
+    /// The configuration's run name.
+    pub name: String,
+}
+
 impl Study {
     /// Runs `plan` against `store`, telling `observer` what happens.
     pub fn run(&self, plan: &Plan, store: &mut Store, observer: &dyn Observer) -> Result<Outcome> {
+        let (parent, (ran, skipped, report)) =
+            self.guarded(plan, store, observer, "study", |run| run.execute())?;
+        Ok(Outcome {
+            run: parent,
+            ran,
+            skipped,
+            report,
+        })
+    }
+
+    /// Refits the configuration of `plan` whose config hash (its CV or its test run's)
+    /// starts with `config` on the train split, scores it on the test split and
+    /// saves its model, as a study does for each method's best configuration. A
+    /// configuration with a finished test run and an intact model is left as it is
+    /// unless `force`.
+    pub fn train(
+        &self,
+        plan: &Plan,
+        store: &mut Store,
+        config: &str,
+        observer: &dyn Observer,
+    ) -> Result<Trained> {
+        let (study_run, (tested, name)) =
+            self.guarded(plan, store, observer, "train", |run| run.train(config))?;
+        Ok(Trained {
+            study_run,
+            tested,
+            name,
+        })
+    }
+
+    /// Starts this invocation's run (stage `study` or `train`), runs `body`, and ends
+    /// the run FINISHED, or FAILED with the reason on any error or panic.
+    fn guarded<T>(
+        &self,
+        plan: &Plan,
+        store: &mut Store,
+        observer: &dyn Observer,
+        stage: &str,
+        body: impl FnOnce(&mut StudyRun<'_>) -> Result<T>,
+    ) -> Result<(String, T)> {
         let experiment = store.experiment(&plan.spec.name)?;
         for (uuid, reason) in store.fail_dead_runs(Some(experiment), STALE_AFTER)? {
             observer.on(Event::DeadRunFailed {
@@ -84,7 +139,7 @@ impl Study {
                 reason: &reason,
             });
         }
-        let parent = self.start_study_run(plan, store, experiment)?;
+        let parent = self.start_study_run(plan, store, experiment, stage)?;
         observer.on(Event::Started {
             run: &parent,
             db: store.path(),
@@ -101,18 +156,13 @@ impl Study {
         // A panic (a bug) must not leave the study run RUNNING: catch it, record it as
         // the failure reason, and return it as an error. Transactions open at the panic
         // roll back as they unwind, so the database holds only whole runs.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.execute()))
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut run)))
             .unwrap_or_else(|payload| Err(Error::Panicked(panic_message(payload.as_ref()))));
         drop(heartbeat);
         match result {
-            Ok((ran, skipped, report)) => {
+            Ok(value) => {
                 store.end_run(&parent, RunStatus::Finished, None)?;
-                Ok(Outcome {
-                    run: parent,
-                    ran,
-                    skipped,
-                    report,
-                })
+                Ok((parent, value))
             }
             Err(err) => {
                 let reason = err.chain();
@@ -125,7 +175,13 @@ impl Study {
     }
 
     /// Records the study's own run as RUNNING; returns its uuid.
-    fn start_study_run(&self, plan: &Plan, store: &mut Store, experiment: i64) -> Result<String> {
+    fn start_study_run(
+        &self,
+        plan: &Plan,
+        store: &mut Store,
+        experiment: i64,
+        stage: &str,
+    ) -> Result<String> {
         let mut params: Vec<(String, ParamValue)> = vec![
             ("seed".to_owned(), ParamValue::Int(plan.spec.seed as i64)),
             (
@@ -139,7 +195,7 @@ impl Study {
             ("folds".to_owned(), plan.spec.svm.folds.into()),
             ("configurations".to_owned(), plan.configurations().into()),
             ("force".to_owned(), self.force.into()),
-            ("stage".to_owned(), "study".into()),
+            ("stage".to_owned(), stage.into()),
         ];
         if !self.shard.is_whole() {
             params.push((
@@ -151,7 +207,7 @@ impl Study {
         // deduplicated): a killed attempt stays in the history as KILLED or FAILED
         // beside the one that finished the work.
         let hash = format!(
-            "study {} {} {}",
+            "{stage} {} {} {}",
             config_hash(
                 "study",
                 &[
@@ -171,7 +227,7 @@ impl Study {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let mut tags = environment_tags(&self.version, spec_dir);
-        tags.push(("stage".to_owned(), "study".to_owned()));
+        tags.push(("stage".to_owned(), stage.to_owned()));
         tags.push(("spec_toml".to_owned(), plan.spec_text.clone()));
         tags.push(("seed".to_owned(), plan.spec.seed.to_string()));
         tags.push((
@@ -188,7 +244,7 @@ impl Study {
         let uuid = store.start_run(
             experiment,
             None,
-            &format!("study {}", plan.spec.name),
+            &format!("{stage} {}", plan.spec.name),
             &hash,
             &params,
             &tags,
@@ -215,6 +271,80 @@ pub(crate) struct Labels {
 
 impl StudyRun<'_> {
     fn execute(&mut self) -> Result<(usize, usize, Option<WrittenReport>)> {
+        let (dataset, labels) = self.load()?;
+        check_folds(self.plan, &dataset)?;
+        let (ran, skipped) = self.cross_validate(&dataset, &labels.train)?;
+        if !self.study.shard.is_whole() {
+            // The best configuration of a method needs every shard's runs.
+            return Ok((ran, skipped, None));
+        }
+        let records = self.recorded(&dataset.digest).cv_records()?;
+        for method in self.plan.methods() {
+            self.ensure_tested(method, &records, &dataset, &labels)?;
+        }
+        let report = self.write_report(&dataset, &records)?;
+        Ok((ran, skipped, Some(report)))
+    }
+
+    /// `sarlab train`: the configuration whose hash starts with `config`, refit.
+    fn train(&mut self, config: &str) -> Result<(TestedModel, String)> {
+        let (dataset, labels) = self.load()?;
+        let wanted = config.trim();
+        if wanted.len() < 4 {
+            return Err(Error::Study(format!(
+                "--config `{wanted}`: give at least 4 characters of a config hash"
+            )));
+        }
+        let plan = self.plan;
+        let mut matching: Vec<(usize, usize)> = Vec::new();
+        for fi in 0..plan.features.len() {
+            for gi in 0..plan.grid.len() {
+                let hit = ["cv", "test"].iter().any(|stage| {
+                    self.hash_of(&dataset.digest, fi, gi, stage)
+                        .starts_with(wanted)
+                });
+                if hit {
+                    matching.push((fi, gi));
+                }
+            }
+        }
+        let (fi, gi) = match matching[..] {
+            [one] => one,
+            [] => {
+                return Err(Error::Study(format!(
+                    "no configuration of {} has a config hash starting with `{wanted}` on dataset {} (hashes depend on the spec and the dataset; `sarlab runs list --experiment {}` shows them)",
+                    plan.spec_path.display(),
+                    dataset.root.display(),
+                    plan.spec.name
+                )));
+            }
+            _ => {
+                let names: Vec<String> = matching
+                    .iter()
+                    .take(5)
+                    .map(|&(fi, gi)| plan.run_name(fi, gi))
+                    .collect();
+                return Err(Error::Study(format!(
+                    "--config `{wanted}` starts the hashes of {} configurations ({}{}): give more characters",
+                    matching.len(),
+                    names.join("; "),
+                    if matching.len() > names.len() {
+                        "; …"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        };
+        let records = self.recorded(&dataset.digest).cv_records()?;
+        let cv = records.iter().find(|r| r.feature == fi && r.grid == gi);
+        let tested = self.ensure_model(fi, gi, cv, &dataset, &labels)?;
+        Ok((tested, plan.run_name(fi, gi)))
+    }
+
+    /// Loads the dataset, records on the study run what the report needs of it, and
+    /// returns it with both splits' labels.
+    fn load(&mut self) -> Result<(Dataset, Labels)> {
         let dataset = load::load_dataset(self.plan, self.observer)?;
         let labels = Labels {
             train: dataset
@@ -244,18 +374,7 @@ impl StudyRun<'_> {
                 ("test_chips".to_owned(), labels.test.len().to_string()),
             ],
         )?;
-        check_folds(self.plan, &dataset)?;
-        let (ran, skipped) = self.cross_validate(&dataset, &labels.train)?;
-        if !self.study.shard.is_whole() {
-            // The best configuration of a method needs every shard's runs.
-            return Ok((ran, skipped, None));
-        }
-        let records = self.recorded(&dataset.digest).cv_records()?;
-        for method in self.plan.methods() {
-            self.ensure_tested(method, &records, &dataset, &labels)?;
-        }
-        let report = self.write_report(&dataset, &records)?;
-        Ok((ran, skipped, Some(report)))
+        Ok((dataset, labels))
     }
 
     /// What the database holds for this plan on the dataset of `digest`.

@@ -51,6 +51,9 @@ pub enum Error {
     Io(#[from] sarlab_io::Error),
 
     #[error(transparent)]
+    Model(#[from] sarlab_model::Error),
+
+    #[error(transparent)]
     Filter(#[from] sarlab_filter::Error),
 
     #[error(transparent)]

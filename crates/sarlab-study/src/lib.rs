@@ -62,7 +62,7 @@ pub mod spec;
 mod sweep;
 
 pub use axis::{Axis, MAX_AXIS_VALUES};
-pub use engine::{Outcome, Study, WrittenReport};
+pub use engine::{Outcome, Study, Trained, WrittenReport};
 pub use error::{Error, Result};
 pub use load::prepared;
 pub use observer::{Event, Observer, Silent, Task};
@@ -71,6 +71,7 @@ pub use plan::{
     describe, load_plan,
 };
 pub use preview::{DatabaseState, MethodPreview, PlanPreview};
+pub use refit::TestedModel;
 pub use report::write_files;
 pub use results::rebuild_report;
 pub use shard::Shard;

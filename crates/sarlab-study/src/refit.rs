@@ -1,10 +1,14 @@
 //! Step 4 of a study: each method's best configuration by mean CV selection metric is
 //! refit on the whole train split and scored on the test split, once.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use ndarray::{CowArray, Ix2};
 use sarlab_io::{Dataset, Split};
-use sarlab_svm::{Evaluation, refit_and_test_staged};
-use sarlab_track::{Metric, NewRun, Prediction, now_ms};
+use sarlab_model::{Model, ModelParts};
+use sarlab_svm::{Evaluation, Refit, refit_and_test_staged};
+use sarlab_track::{Metric, NewRun, ParamValue, Prediction, now_ms};
 
 use crate::engine::{Labels, StudyRun};
 use crate::error::{Context, Error, Result};
@@ -48,40 +52,101 @@ fn test_metrics(
     metrics
 }
 
+/// A test refit's run and model file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestedModel {
+    pub run: String,
+    pub model: PathBuf,
+}
+
 impl StudyRun<'_> {
-    /// Makes sure the best CV configuration of `method` has a finished test run:
-    /// refits it on train and scores it on test unless the database has one (and
-    /// `force` does not redo it).
+    /// Makes sure the best CV configuration of `method` has a finished test run with
+    /// its saved model: refits it on train and scores it on test unless the database
+    /// has such a run whose model file is still there, unchanged (and `force` does not
+    /// redo it).
     pub(crate) fn ensure_tested(
         &mut self,
         method: &'static str,
         records: &[CvRecord],
         dataset: &Dataset,
         labels: &Labels,
-    ) -> Result<()> {
+    ) -> Result<TestedModel> {
         let best = best_record(self.plan, method, records).ok_or_else(|| {
             Error::Study(format!("feature method {method} has no configurations"))
         })?;
-        let hash = self.hash_of(&dataset.digest, best.feature, best.grid, "test");
-        if self.finished(&hash)?.is_none() {
-            self.refit(method, best, dataset, labels, hash)?;
-        }
-        Ok(())
+        self.ensure_model(best.feature, best.grid, Some(best), dataset, labels)
     }
 
-    /// Refits configuration `best` on the train split only, scores it on the test
-    /// split and records the test run; returns its uuid.
+    /// The test run and model of configuration (`feature`, `grid`), refit now unless a
+    /// finished one with an intact model file exists.
+    pub(crate) fn ensure_model(
+        &mut self,
+        feature: usize,
+        grid: usize,
+        cv: Option<&CvRecord>,
+        dataset: &Dataset,
+        labels: &Labels,
+    ) -> Result<TestedModel> {
+        let hash = self.hash_of(&dataset.digest, feature, grid, "test");
+        if let Some(uuid) = self.finished(&hash)? {
+            if let Some(model) = self.intact_model(&uuid)? {
+                return Ok(TestedModel { run: uuid, model });
+            }
+            // A run recorded before models were saved, or whose model file is gone or
+            // changed: refit it and replace the run, so that run and file agree.
+            return self.refit(feature, grid, cv, dataset, labels, hash, true);
+        }
+        let replace = self.study.force;
+        self.refit(feature, grid, cv, dataset, labels, hash, replace)
+    }
+
+    /// The model file of run `uuid`, if it is recorded and its bytes still have the
+    /// recorded SHA-256.
+    fn intact_model(&self, uuid: &str) -> Result<Option<PathBuf>> {
+        for artifact in self.store.artifacts(uuid)? {
+            if artifact.kind != "model" {
+                continue;
+            }
+            let path = PathBuf::from(&artifact.path);
+            if let Ok(bytes) = std::fs::read(&path)
+                && sarlab_io::sha256_hex(&bytes) == artifact.sha256
+            {
+                return Ok(Some(path));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Where the model of the test run with configuration hash `hash` goes.
+    fn model_path(&self, method: &str, hash: &str) -> PathBuf {
+        let short: String = hash
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect();
+        self.study
+            .models
+            .join(&self.plan.spec.name)
+            .join(format!("{method}-{short}.safetensors"))
+    }
+
+    /// Refits configuration (`fi`, `gi`) on the train split only, scores it on the
+    /// test split, saves its model and records the test run (replacing one with the
+    /// same hash when `replace`); returns the run's uuid and the model's path.
+    #[allow(clippy::too_many_arguments)]
     fn refit(
         &mut self,
-        method: &'static str,
-        best: &CvRecord,
+        fi: usize,
+        gi: usize,
+        cv: Option<&CvRecord>,
         dataset: &Dataset,
         labels: &Labels,
         hash: String,
-    ) -> Result<String> {
+        replace: bool,
+    ) -> Result<TestedModel> {
         let plan = self.plan;
-        let (fi, gi) = (best.feature, best.grid);
         let feature = &plan.features[fi];
+        let method = feature.method.name();
         let start_ms = now_ms();
         let (x_train, train_seconds) =
             load::extract(feature, dataset, Split::Train, self.observer)?;
@@ -100,14 +165,15 @@ impl StudyRun<'_> {
         };
         crate::memory::require(problem.refit_bytes(labels.test.len()), || {
             format!(
-                "refitting the best {method} configuration ({} train chips × {feature_dim} features)",
+                "refitting the {method} configuration ({} train chips × {feature_dim} features)",
                 x_train.nrows()
             )
         })?;
         let mut test_seconds = 0.0;
+        let probability = plan.spec.svm.probability.then_some(plan.spec.seed);
         // The training features are transformed and dropped before the test features
         // are made: one split's features in memory at a time.
-        let (evaluation, predicted) = refit_and_test_staged(
+        let refit = refit_and_test_staged(
             CowArray::from(x_train),
             &labels.train,
             || -> Result<CowArray<'static, f64, Ix2>> {
@@ -121,10 +187,12 @@ impl StudyRun<'_> {
             &plan.grid[gi].svm,
             &self.transform(fi),
             plan.spec.svm.backend,
+            probability,
         )
-        .context_with(|| format!("refitting the best {method} configuration"))?;
+        .context_with(|| format!("refitting the {method} configuration"))?;
+        let evaluation = &refit.evaluation;
         for warning in evaluation.warnings() {
-            tracing::warn!("refit of the best {method} configuration: {warning}");
+            tracing::warn!("refit of the {method} configuration: {warning}");
         }
         let confusion: Vec<Vec<usize>> = evaluation
             .confusion
@@ -133,6 +201,12 @@ impl StudyRun<'_> {
             .collect();
         let metric = plan.spec.svm.metric;
         let name = plan.run_name(fi, gi);
+        let params = plan.params_of(fi, gi, "test");
+        let model_path = self.model_path(method, &hash);
+        let sha256 = self
+            .model_of(fi, gi, cv, dataset, &hash, &params, &refit)?
+            .save(&model_path)
+            .context_with(|| format!("cannot save the {method} model"))?;
         self.observer.on(Event::Refit {
             method,
             name: &name,
@@ -140,41 +214,45 @@ impl StudyRun<'_> {
             value: evaluation.metrics.value(metric),
             seconds: (now_ms() - start_ms) as f64 / 1000.0,
         });
+        let mut tags = vec![
+            ("stage".to_owned(), "test".to_owned()),
+            ("dataset_digest".to_owned(), dataset.digest.clone()),
+            ("selection_metric".to_owned(), metric.to_string()),
+            (
+                "confusion_matrix".to_owned(),
+                serde_json::to_string(&confusion)?,
+            ),
+            (
+                "classes".to_owned(),
+                serde_json::to_string(&dataset.classes)?,
+            ),
+        ];
+        if let Some(cv) = cv {
+            tags.push(("cv_run".to_owned(), cv.uuid.clone()));
+        }
         let run = NewRun {
             experiment_id: self.experiment,
             parent: Some(self.parent),
             name: format!("test {name}"),
             config_hash: hash,
-            params: plan.params_of(fi, gi, "test"),
+            params,
             metrics: test_metrics(
-                &evaluation,
+                evaluation,
                 train_seconds + test_seconds,
                 feature_dim,
                 feature.pca.map_or(feature_dim, |p| p.components),
             ),
-            tags: vec![
-                ("stage".to_owned(), "test".to_owned()),
-                ("dataset_digest".to_owned(), dataset.digest.clone()),
-                ("cv_run".to_owned(), best.uuid.clone()),
-                ("selection_metric".to_owned(), metric.to_string()),
-                (
-                    "confusion_matrix".to_owned(),
-                    serde_json::to_string(&confusion)?,
-                ),
-                (
-                    "classes".to_owned(),
-                    serde_json::to_string(&dataset.classes)?,
-                ),
-            ],
+            tags,
             start_ms,
             end_ms: now_ms(),
             predictions: dataset
                 .chips_in(Split::Test)
                 .zip(
-                    predicted
+                    refit
+                        .predictions
                         .labels
                         .iter()
-                        .zip(predicted.decision_values.outer_iter()),
+                        .zip(refit.predictions.decision_values.outer_iter()),
                 )
                 .map(|(chip, (&predicted, decisions))| Prediction {
                     chip: dataset.chip_label(chip),
@@ -184,10 +262,75 @@ impl StudyRun<'_> {
                 })
                 .collect(),
         };
-        Ok(match self.study.force {
+        let uuid = match replace {
             true => self.store.replace_finished_run(&run)?,
             false => self.store.record_finished_run(&run)?,
+        };
+        self.store
+            .add_artifact(&uuid, &model_path.display().to_string(), "model", &sha256)?;
+        Ok(TestedModel {
+            run: uuid,
+            model: model_path,
         })
+    }
+
+    /// The saved model of a refit: what it was trained on and how chips are prepared.
+    #[allow(clippy::too_many_arguments)]
+    fn model_of(
+        &self,
+        fi: usize,
+        gi: usize,
+        cv: Option<&CvRecord>,
+        dataset: &Dataset,
+        hash: &str,
+        params: &[(String, ParamValue)],
+        refit: &Refit,
+    ) -> Result<Model> {
+        let plan = self.plan;
+        let feature = &plan.features[fi];
+        let mut cv_means = BTreeMap::new();
+        if let Some(cv) = cv {
+            cv_means.insert("accuracy".to_owned(), cv.cv_accuracy.0);
+            cv_means.insert("f1_macro".to_owned(), cv.cv_f1_macro.0);
+            cv_means.insert(plan.spec.svm.metric.to_string(), cv.cv_selection.0);
+        }
+        let source = sarlab_model::header::Source {
+            experiment: plan.spec.name.clone(),
+            config_hash: hash.to_owned(),
+            dataset_digest: dataset.digest.clone(),
+            dataset_path: dataset.root.display().to_string(),
+            train_chips: dataset.chips_in(Split::Train).count(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+            selection_metric: plan.spec.svm.metric.to_string(),
+            cv: cv_means,
+            test: refit
+                .evaluation
+                .metrics
+                .named()
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
+        };
+        Ok(Model::new(ModelParts {
+            classes: dataset.classes.clone(),
+            source,
+            sarlab_version: self.study.version.clone(),
+            build: self
+                .study
+                .build_commit
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned()),
+            created_ms: now_ms(),
+            chip_size: dataset.chips.first().map(|c| c.size),
+            params: plan.grid[gi].svm.clone(),
+            preprocess: feature.preprocess.clone(),
+            method: feature.method.clone(),
+            decode: plan.dataset_options().decode,
+            fitted: refit.model.clone(),
+        })?)
     }
 }
 

@@ -4,7 +4,6 @@
 use sarlab_features::{FeatureMethod, hog_image};
 use sarlab_io::{Dataset, Split};
 use sarlab_report::{ImageFigure, ReportFiles, StudyReport};
-use sha2::{Digest, Sha256};
 
 use crate::engine::{StudyRun, WrittenReport};
 use crate::error::{Context, Error, Result};
@@ -45,10 +44,7 @@ impl StudyRun<'_> {
                 path: path.clone(),
                 source,
             })?;
-            let hex: String = Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hex = sarlab_io::sha256_hex(&bytes);
             self.store
                 .add_artifact(self.parent, &path.display().to_string(), kind, &hex)?;
         }

@@ -235,6 +235,11 @@ pub struct SvmSpec {
     /// CV metric that picks each method's best configuration.
     #[serde(default, deserialize_with = "axis::parsed")]
     pub metric: Metric,
+    /// Fit Platt sigmoids (libsvm's `probability`) for the saved models of the test
+    /// refits. They never change a decision, so they are not part of a configuration's
+    /// hash.
+    #[serde(default = "yes")]
+    pub probability: bool,
 }
 
 fn default_kernel() -> Axis<Kernel> {

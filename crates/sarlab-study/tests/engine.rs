@@ -75,6 +75,7 @@ impl Bench {
             shard,
             force: false,
             reports: self.path("reports"),
+            models: self.path("models"),
             version: "test".to_owned(),
             build_commit: Some("0123abcd".to_owned()),
         }
@@ -275,7 +276,7 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
         // test scores.
         let feature = &plan.features[fi];
         let features_of = |split| features(&plan, fi, &dataset, split);
-        let (evaluation, predicted) = refit_and_test(
+        let refit = refit_and_test(
             features_of(Split::Train).view(),
             &y_train,
             features_of(Split::Test).view(),
@@ -287,8 +288,10 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
                 pca: feature.pca,
             },
             plan.spec.svm.backend,
+            plan.spec.svm.probability.then_some(plan.spec.seed),
         )
         .expect("refit");
+        let (evaluation, predicted) = (&refit.evaluation, &refit.predictions);
         for (name, value) in evaluation.metrics.named() {
             assert_eq!(
                 test_run.metric(&format!("test_{name}"), 0),

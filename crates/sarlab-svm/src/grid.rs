@@ -24,9 +24,8 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, concatenate};
 use rayon::prelude::*;
 use sarlab_transform::Rows;
-use sarlab_transform::StandardScaler;
 use sarlab_transform::moments::Moments;
-use sarlab_transform::pca::{Pca, PcaParams};
+use sarlab_transform::pca::PcaParams;
 
 use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
@@ -35,6 +34,8 @@ use crate::machines::{Machines, check_labelled};
 use crate::metrics::ClassificationMetrics;
 use crate::metrics::confusion_matrix;
 use crate::params::SvmParams;
+use crate::pipeline::{FittedModel, FittedTransform};
+use crate::probability::PlattScaling;
 use crate::svc::{Backend, ClassBlocks, Svc, fit_class_blocks};
 
 /// What is done to the features before the SVM, fitted on the training part only
@@ -169,59 +170,6 @@ pub fn prepare(
         fitted.apply(Rows::all(x_train))?,
         fitted.apply(Rows::all(x_other))?,
     ))
-}
-
-/// A [`FeatureTransform`] fitted on training rows.
-struct FittedTransform {
-    scaler: Option<StandardScaler>,
-    pca: Option<Pca>,
-}
-
-impl FittedTransform {
-    /// Whether to fit from [`Moments`] (one `d × d` scatter per part of the data, summed
-    /// for each training set) rather than from the rows: when PCA is fitted and there are
-    /// more training rows than features, the covariance route is the cheaper one.
-    fn uses_moments(transform: &FeatureTransform, n_train: usize, d: usize) -> bool {
-        transform.pca.is_some() && d < n_train
-    }
-
-    /// Fits on a set of training rows, read in place.
-    fn fit(x_train: Rows<'_>, transform: &FeatureTransform) -> Result<Self> {
-        if Self::uses_moments(transform, x_train.len(), x_train.width()) {
-            let shift = x_train.mean().ok_or(sarlab_transform::Error::NoRows)?;
-            return Self::from_moments(&Moments::of_rows(x_train, shift.view())?, transform);
-        }
-        let scaler = match transform.standardize {
-            true => Some(StandardScaler::fit_rows(x_train)?),
-            false => None,
-        };
-        let pca = match &transform.pca {
-            Some(params) => Some(Pca::fit_rows(x_train, scaler.as_ref(), params)?),
-            None => None,
-        };
-        Ok(Self { scaler, pca })
-    }
-
-    fn from_moments(moments: &Moments, transform: &FeatureTransform) -> Result<Self> {
-        let scaler = match transform.standardize {
-            true => Some(StandardScaler::from_moments(moments)?),
-            false => None,
-        };
-        let pca = match &transform.pca {
-            Some(params) => Some(Pca::fit_moments(moments, scaler.as_ref(), params)?),
-            None => None,
-        };
-        Ok(Self { scaler, pca })
-    }
-
-    /// The transformed rows (a copy of them without a transform).
-    fn apply(&self, x: Rows<'_>) -> Result<Array2<f64>> {
-        Ok(match (&self.scaler, &self.pca) {
-            (scaler, Some(pca)) => pca.transform_rows(x, scaler.as_ref())?,
-            (Some(scaler), None) => scaler.transform_rows(x)?,
-            (None, None) => x.to_owned(),
-        })
-    }
 }
 
 /// Rows sharing one Gram matrix, and the folds that index into them.
@@ -645,9 +593,18 @@ fn fit_and_score(
     ))
 }
 
+/// A configuration refit on the whole training split and scored on the test split.
+#[derive(Debug, Clone)]
+pub struct Refit {
+    pub evaluation: Evaluation,
+    pub predictions: TestPredictions,
+    /// The fitted transform and machines, which made `predictions`
+    /// ([`FittedModel::decide`] on the test features).
+    pub model: FittedModel,
+}
+
 /// Fits a configuration on the whole training split (with the feature transform fitted
-/// on it) and scores it on the test split; returns the evaluation and the test
-/// predictions.
+/// on it) and scores it on the test split.
 #[allow(clippy::too_many_arguments)]
 pub fn refit_and_test(
     x_train: ArrayView2<'_, f64>,
@@ -658,7 +615,8 @@ pub fn refit_and_test(
     params: &SvmParams,
     transform: &FeatureTransform,
     backend: Backend,
-) -> Result<(Evaluation, TestPredictions)> {
+    probability: Option<u64>,
+) -> Result<Refit> {
     refit_and_test_staged(
         CowArray::from(x_train),
         y_train,
@@ -668,13 +626,17 @@ pub fn refit_and_test(
         params,
         transform,
         backend,
+        probability,
     )
 }
 
 /// [`refit_and_test`] when the two splits' features are too large to hold together:
-/// the training features are transformed and dropped before `test_features` makes the
-/// test split's, so that only one split's untransformed features exist at a time (when
-/// they are owned; views are borrowed as they are).
+/// the training features are transformed, fitted and dropped before `test_features`
+/// makes the test split's, so that only one split's features exist at a time (when
+/// they are owned; views are borrowed as they are). The test split is decided by
+/// [`FittedModel::decide`], exactly as a saved model decides new chips. With
+/// `probability` (a seed), Platt sigmoids are fitted by internal cross-validation on
+/// the transformed training rows ([`PlattScaling::fit`]).
 #[allow(clippy::too_many_arguments)]
 pub fn refit_and_test_staged<'t, E: From<Error>>(
     x_train: CowArray<'_, f64, Ix2>,
@@ -685,30 +647,59 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
     params: &SvmParams,
     transform: &FeatureTransform,
     backend: Backend,
-) -> std::result::Result<(Evaluation, TestPredictions), E> {
+    probability: Option<u64>,
+) -> std::result::Result<Refit, E> {
     check_labelled(x_train.view(), y_train, n_classes)?;
     params.validate()?;
     let start = Instant::now();
     let fitted = FittedTransform::fit(Rows::all(x_train.view()), transform)?;
     let train = fitted.apply(Rows::all(x_train.view()))?;
-    let mut transform_seconds = start.elapsed().as_secs_f64();
+    let transform_seconds = start.elapsed().as_secs_f64();
+    let input_len = x_train.ncols();
     drop(x_train);
+    let svc = Svc::new(params.clone(), n_classes)
+        .with_backend(backend)
+        .fit_rows(train.view(), y_train)?;
+    let platt = match probability {
+        Some(seed) => Some(PlattScaling::fit(
+            train.view(),
+            y_train,
+            &svc.machines,
+            &svc.kernel,
+            params,
+            seed,
+        )?),
+        None => None,
+    };
+    drop(train);
+    let model = FittedModel {
+        transform: fitted,
+        svc,
+        input_len,
+        platt,
+    };
     let x_test = test_features()?;
     check_labelled(x_test.view(), y_test, n_classes)?;
     let start = Instant::now();
-    let test = fitted.apply(Rows::all(x_test.view()))?;
-    transform_seconds += start.elapsed().as_secs_f64();
+    let decisions = model.decide(x_test.view())?;
+    let predict_seconds = start.elapsed().as_secs_f64();
     drop(x_test);
-    Ok(refit_transformed(
-        train.view(),
-        y_train,
-        test.view(),
+    let evaluation = evaluation(
+        &model.svc.machines,
+        &model.svc.kernel,
         y_test,
-        n_classes,
-        params,
-        transform_seconds,
-        backend,
-    )?)
+        &decisions.labels,
+        model.svc.fit_seconds + transform_seconds,
+        predict_seconds,
+    );
+    Ok(Refit {
+        evaluation,
+        predictions: TestPredictions {
+            labels: decisions.labels,
+            decision_values: decisions.decision_values,
+        },
+        model,
+    })
 }
 
 /// The train and test splits transformed by the transform fitted on the train split

@@ -17,6 +17,8 @@ mod machines;
 mod memory;
 mod metrics;
 mod params;
+mod pipeline;
+mod probability;
 mod smo;
 mod svc;
 mod svm_grid;
@@ -24,8 +26,9 @@ mod svm_grid;
 pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
 pub use grid::{
-    CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, GridSearch, TestPredictions,
-    cross_validate_grid, grid_search, mean_std, prepare, refit_and_test, refit_and_test_staged,
+    CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, GridSearch, Refit,
+    TestPredictions, cross_validate_grid, grid_search, mean_std, prepare, refit_and_test,
+    refit_and_test_staged,
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
 pub use machines::{Machines, PairMachine};
@@ -35,6 +38,8 @@ pub use metrics::{
     per_class_from_confusion,
 };
 pub use params::{ClassWeight, SvmParams};
+pub use pipeline::{DECISION_BLOCK_ROWS, Decisions, FittedModel, FittedTransform};
+pub use probability::{PROBABILITY_FOLDS, PlattScaling, couple, fit_sigmoid, sigmoid};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use svc::{Backend, ClassBlocks, Svc, SvcModel, fit_class_blocks, fit_machines};
 pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue, first_repeat};

@@ -76,6 +76,18 @@ impl Machines {
         Array2::from_shape_vec((n_queries, n_pairs), out).expect("queries × pairs")
     }
 
+    /// The votes each class gets from the pair machines (one row per query, one
+    /// column per class; classes absent from training get none).
+    pub fn votes(&self, decisions: ArrayView2<'_, f64>) -> Array2<u32> {
+        let mut votes = Array2::zeros((decisions.nrows(), self.n_classes));
+        for (row, mut out) in decisions.outer_iter().zip(votes.outer_iter_mut()) {
+            for (machine, &d) in self.pairs.iter().zip(row) {
+                out[if d > 0.0 { machine.pos } else { machine.neg }] += 1;
+            }
+        }
+        votes
+    }
+
     /// libsvm's vote over decision values (one row per query).
     pub fn vote(&self, decisions: ArrayView2<'_, f64>) -> Vec<usize> {
         let mut votes = vec![0u32; self.n_classes];

@@ -40,6 +40,6 @@ pub use run_view::{mean_std, utc_text};
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;
 pub use values::{
-    Metric, NewRun, ParamValue, Prediction, RunStatus, StoredRun, config_hash, latest_metrics,
-    now_ms,
+    Artifact, Metric, ModelArtifact, NewRun, ParamValue, Prediction, RunStatus, StoredRun,
+    config_hash, latest_metrics, now_ms,
 };

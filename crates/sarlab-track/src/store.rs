@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::provenance::{host_name, process_exists};
 use crate::schema::{PER_RUN_TABLES, migrate_connection};
 use crate::values::{
-    Metric, NewRun, ParamValue, Prediction, RunStatus, StoredRun, latest_metrics, now_ms,
+    Artifact, Metric, ModelArtifact, NewRun, ParamValue, Prediction, RunStatus, StoredRun,
+    latest_metrics, now_ms,
 };
 
 /// How long a writer waits for another process's transaction before giving up.
@@ -443,6 +444,55 @@ impl Store {
             return Err(Error::NoSuchRun(uuid.to_owned()));
         }
         Ok(())
+    }
+
+    /// The files recorded for run `uuid`, by path.
+    pub fn artifacts(&self, uuid: &str) -> Result<Vec<Artifact>> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.path, a.kind, a.sha256 FROM artifacts a JOIN runs r ON r.id = a.run_id
+                 WHERE r.uuid = ?1 ORDER BY a.path",
+            )
+            .map_err(&sql)?;
+        stmt.query_map([uuid], |r| {
+            Ok(Artifact {
+                path: r.get(0)?,
+                kind: r.get(1)?,
+                sha256: r.get(2)?,
+            })
+        })
+        .map_err(&sql)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(&sql)
+    }
+
+    /// The saved models (artifacts of kind `model`) of FINISHED runs, of one experiment
+    /// or of all, newest run first.
+    pub fn model_artifacts(&self, experiment: Option<&str>) -> Result<Vec<ModelArtifact>> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT r.uuid, e.name, r.name, a.path, a.sha256 FROM artifacts a
+                 JOIN runs r ON r.id = a.run_id JOIN experiments e ON e.id = r.experiment_id
+                 WHERE a.kind = 'model' AND r.status = 'FINISHED' AND (?1 IS NULL OR e.name = ?1)
+                 ORDER BY r.end_ms DESC, r.id DESC",
+            )
+            .map_err(&sql)?;
+        stmt.query_map([experiment], |r| {
+            Ok(ModelArtifact {
+                run: r.get(0)?,
+                experiment: r.get(1)?,
+                run_name: r.get(2)?,
+                path: r.get(3)?,
+                sha256: r.get(4)?,
+            })
+        })
+        .map_err(&sql)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(&sql)
     }
 
     /// The per-chip predictions recorded with run `uuid` (a test run), in chip order;

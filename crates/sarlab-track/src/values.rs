@@ -232,3 +232,22 @@ pub fn config_hash(dataset_digest: &str, params: &[(String, ParamValue)]) -> Str
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A file recorded with a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub path: String,
+    pub kind: String,
+    /// SHA-256 of the file's bytes when it was recorded (hex).
+    pub sha256: String,
+}
+
+/// A saved model and the run it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelArtifact {
+    pub run: String,
+    pub experiment: String,
+    pub run_name: String,
+    pub path: String,
+    pub sha256: String,
+}

@@ -1,0 +1,115 @@
+//! The JSON header of a model file: what the arrays mean, how chips are prepared, and
+//! where the model came from. Every named value is the owning library's `Display`
+//! text, read back with its `FromStr`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The model format this sarlab writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelHeader {
+    /// The sarlab version and git commit that wrote the file.
+    pub sarlab_version: String,
+    pub build: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    /// Class names; a label is an index into this list (the training dataset's
+    /// classes, sorted).
+    pub classes: Vec<String>,
+    pub source: Source,
+    pub input: Input,
+    pub preprocess: PreprocessText,
+    pub features: Features,
+    pub transform: Transform,
+    pub svm: Svm,
+}
+
+/// Where the model came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The study (spec `name`) and the configuration's hash in its database.
+    pub experiment: String,
+    pub config_hash: String,
+    pub dataset_digest: String,
+    pub dataset_path: String,
+    /// Chips of the train split the model was fitted on.
+    pub train_chips: usize,
+    /// The configuration's recorded parameters (`key`, text).
+    pub params: Vec<(String, String)>,
+    pub selection_metric: String,
+    /// Mean CV value of each metric of the configuration, and its test-split values.
+    pub cv: BTreeMap<String, f64>,
+    pub test: BTreeMap<String, f64>,
+}
+
+/// What chips the model takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// Band of multi-band images read (`None`: single-band images; RGB exports as luma).
+    pub band: Option<usize>,
+    /// `(rows, cols)` every chip must have when there is no crop.
+    pub chip_size: Option<(usize, usize)>,
+}
+
+/// [`sarlab_filter::Preprocess`] as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreprocessText {
+    pub crop: Option<usize>,
+    pub speckle: Option<String>,
+    pub intensity: String,
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Features {
+    pub method: String,
+    /// `FeatureMethod::settings`, in order.
+    pub settings: Vec<(String, String)>,
+    /// Features per chip.
+    pub length: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transform {
+    pub standardize: bool,
+    /// PCA components kept, when PCA is fitted (`pca.*` arrays).
+    pub pca_components: Option<usize>,
+    pub whiten: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Svm {
+    /// Kernel name and its resolved numbers (γ as computed on the training data).
+    pub kernel: String,
+    pub gamma: f64,
+    pub degree: u32,
+    pub coef0: f64,
+    /// The training parameters, as recorded.
+    pub c: f64,
+    pub gamma_setting: String,
+    pub class_weight: String,
+    pub tolerance: f64,
+    /// Classes present in training (indices into `classes`), ascending.
+    pub classes_present: Vec<usize>,
+    pub support_vectors: usize,
+    /// Platt scaling per pair machine (`svm.prob_a`, `svm.prob_b`), when fitted.
+    pub probability: Option<Probability>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probability {
+    /// Internal cross-validation folds and the seed of their shuffle.
+    pub folds: usize,
+    pub seed: u64,
+}

@@ -1,0 +1,198 @@
+//! Saved models: every test refit (a study's best per method and `Study::train`'s any
+//! configuration) leaves a model file that, loaded on its own, predicts the test
+//! split's chips from their files with exactly the recorded labels and decision
+//! values — for every feature method and every kernel, with preprocessing, PCA and
+//! Platt scaling in the pipeline.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sarlab_io::{DatasetIndex, Split};
+use sarlab_model::{InputChip, Model};
+use sarlab_study::{Plan, Shard, Silent, Spec, Study};
+use sarlab_track::Store;
+
+const SPEC: &str = r#"
+name = "models"
+seed = 11
+
+[dataset]
+source = "synthetic"
+path = "data"
+
+[dataset.synthetic]
+chip_size = 40
+train_per_class = 8
+test_per_class = 4
+
+[preprocess]
+crop = 32
+speckle = "lee:window=3:looks=4"
+intensity = "db"
+filter = "butterworth:lowpass:cutoff=0.6:units=nyquist:order=2"
+
+[[features]]
+method = "raw"
+downsample = 2
+
+[[features]]
+method = "hog"
+pixels_per_cell = 8
+cells_per_block = 2
+
+[[features]]
+method = "gabor"
+frequencies = [[0.1, 0.3]]
+orientations = 2
+pool = 4
+
+[[features]]
+method = "spectral"
+block = 12
+rings = 4
+wedges = 4
+
+[reduce]
+pca = 12
+whiten = true
+
+[svm]
+kernel = ["linear", "rbf", "poly", "sigmoid"]
+C = 1
+gamma = "scale"
+degree = 2
+folds = 2
+"#;
+
+fn study(dir: &std::path::Path) -> Study {
+    Study {
+        shard: Shard::all(),
+        force: false,
+        reports: dir.join("reports"),
+        models: dir.join("models"),
+        version: "test".to_owned(),
+        build_commit: None,
+    }
+}
+
+/// The test chips of the dataset, named as the study names them.
+fn test_chips(data: &std::path::Path) -> Vec<InputChip> {
+    let index = DatasetIndex::scan(data, &Default::default()).expect("scan");
+    index
+        .entries
+        .iter()
+        .filter(|e| e.split == Split::Test)
+        .map(|e| InputChip {
+            path: e.path.clone(),
+            name: format!(
+                "{}/{}/{}",
+                e.split, index.classes[e.class_index], e.file_name
+            ),
+            truth: Some(index.classes[e.class_index].clone()),
+        })
+        .collect()
+}
+
+#[test]
+fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let text = SPEC.replace(
+        "path = \"data\"",
+        &format!("path = {:?}", dir.path().join("data").display().to_string()),
+    );
+    let spec_path = dir.path().join("models.toml");
+    std::fs::write(&spec_path, &text).expect("spec");
+    let plan = Plan::new(
+        Spec::parse(&text, &spec_path).expect("spec"),
+        &spec_path,
+        text.clone(),
+    )
+    .expect("plan");
+    let db = dir.path().join("runs.db");
+    let mut store = Store::open(&db).expect("db");
+    let study = study(dir.path());
+    study.run(&plan, &mut store, &Silent).expect("study");
+    assert_eq!(
+        store.model_artifacts(Some("models")).expect("models").len(),
+        4,
+        "one model per method"
+    );
+    // Every other configuration through `train`, by a prefix of its CV run's hash.
+    let listing = store
+        .list_runs(&sarlab_track::RunQuery {
+            experiment: Some("models".to_owned()),
+            ..Default::default()
+        })
+        .expect("runs");
+    let cv_hashes: Vec<String> = listing
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let run = store.run(&r.uuid).ok()?;
+            (run.tags.get("stage").map(String::as_str) == Some("cv")).then_some(run.config_hash)
+        })
+        .collect();
+    assert_eq!(cv_hashes.len(), 16, "4 methods × 4 kernels");
+    for hash in &cv_hashes {
+        let trained = study
+            .train(&plan, &mut store, &hash[..16], &Silent)
+            .expect("train");
+        assert!(trained.tested.model.is_file());
+    }
+    let models = store.model_artifacts(Some("models")).expect("models");
+    assert_eq!(models.len(), 16, "a model for every configuration");
+    let chips = test_chips(&dir.path().join("data"));
+    let mut kernels_by_method: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for artifact in &models {
+        let model = Model::load(&PathBuf::from(&artifact.path)).expect("load");
+        let h = &model.header;
+        kernels_by_method
+            .entry(h.features.method.clone())
+            .or_default()
+            .push(h.svm.kernel.clone());
+        assert_eq!(
+            sarlab_io::sha256_hex(&std::fs::read(&artifact.path).expect("read")),
+            artifact.sha256
+        );
+        let recorded: BTreeMap<String, (usize, Vec<u64>)> = store
+            .predictions(&artifact.run)
+            .expect("predictions")
+            .into_iter()
+            .map(|p| {
+                let bits = p.decision_values.iter().map(|v| v.to_bits()).collect();
+                (p.chip, (p.predicted, bits))
+            })
+            .collect();
+        let mut predicted = Vec::new();
+        model
+            .predict_chips(&chips, true, |block| {
+                predicted.extend(block);
+                Ok(())
+            })
+            .expect("predict");
+        assert_eq!(predicted.len(), recorded.len());
+        for p in &predicted {
+            let (label, bits) = &recorded[&p.name];
+            let mine: Vec<u64> = p.decision_values.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(
+                (&p.predicted, &mine),
+                (label, bits),
+                "{} {} {}",
+                h.features.method,
+                h.svm.kernel,
+                p.name
+            );
+            let probabilities = p.probabilities.as_ref().expect("probabilities");
+            let total: f64 = probabilities.iter().sum();
+            assert!((total - 1.0).abs() < 1e-9, "{total}");
+            assert_eq!(
+                p.votes.iter().sum::<u32>() as usize,
+                p.decision_values.len()
+            );
+        }
+    }
+    for kernels in kernels_by_method.values_mut() {
+        kernels.sort();
+        assert_eq!(kernels, &["linear", "poly", "rbf", "sigmoid"]);
+    }
+}

@@ -1,0 +1,193 @@
+//! What a refit leaves behind: the feature transform fitted on the training split and
+//! the C-SVC trained on its output — everything that turns a feature vector into a
+//! label, as a saved model holds it.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use sarlab_transform::moments::Moments;
+use sarlab_transform::pca::Pca;
+use sarlab_transform::{Rows, StandardScaler};
+
+use crate::error::{Error, Result};
+use crate::grid::FeatureTransform;
+use crate::probability::PlattScaling;
+use crate::svc::SvcModel;
+
+/// Rows decided together by [`FittedModel::decide`]. Every caller that must give the
+/// same bits — the study's test refit and `sarlab predict` — decides in blocks of this
+/// many rows from the first one, so each row meets the same arithmetic (a multiple of
+/// the PCA projection's and the decision kernel's own blocks).
+pub const DECISION_BLOCK_ROWS: usize = 1024;
+
+/// A [`FeatureTransform`] fitted on training rows: standardisation, then PCA.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FittedTransform {
+    pub scaler: Option<StandardScaler>,
+    pub pca: Option<Pca>,
+}
+
+impl FittedTransform {
+    /// Whether to fit from [`Moments`] (one `d × d` scatter per part of the data, summed
+    /// for each training set) rather than from the rows: when PCA is fitted and there are
+    /// more training rows than features, the covariance route is the cheaper one.
+    pub(crate) fn uses_moments(transform: &FeatureTransform, n_train: usize, d: usize) -> bool {
+        transform.pca.is_some() && d < n_train
+    }
+
+    /// Fits on a set of training rows, read in place.
+    pub fn fit(x_train: Rows<'_>, transform: &FeatureTransform) -> Result<Self> {
+        if Self::uses_moments(transform, x_train.len(), x_train.width()) {
+            let shift = x_train.mean().ok_or(sarlab_transform::Error::NoRows)?;
+            return Self::from_moments(&Moments::of_rows(x_train, shift.view())?, transform);
+        }
+        let scaler = match transform.standardize {
+            true => Some(StandardScaler::fit_rows(x_train)?),
+            false => None,
+        };
+        let pca = match &transform.pca {
+            Some(params) => Some(Pca::fit_rows(x_train, scaler.as_ref(), params)?),
+            None => None,
+        };
+        Ok(Self { scaler, pca })
+    }
+
+    pub(crate) fn from_moments(moments: &Moments, transform: &FeatureTransform) -> Result<Self> {
+        let scaler = match transform.standardize {
+            true => Some(StandardScaler::from_moments(moments)?),
+            false => None,
+        };
+        let pca = match &transform.pca {
+            Some(params) => Some(Pca::fit_moments(moments, scaler.as_ref(), params)?),
+            None => None,
+        };
+        Ok(Self { scaler, pca })
+    }
+
+    /// The transformed rows (a copy of them without a transform).
+    pub fn apply(&self, x: Rows<'_>) -> Result<Array2<f64>> {
+        Ok(match (&self.scaler, &self.pca) {
+            (scaler, Some(pca)) => pca.transform_rows(x, scaler.as_ref())?,
+            (Some(scaler), None) => scaler.transform_rows(x)?,
+            (None, None) => x.to_owned(),
+        })
+    }
+
+    /// The number of features the transform takes, when it knows (it is fitted).
+    pub fn input_len(&self) -> Option<usize> {
+        match (&self.scaler, &self.pca) {
+            (Some(scaler), _) => Some(scaler.mean.len()),
+            (None, Some(pca)) => Some(pca.mean.len()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The one-vs-one answers for a block of rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decisions {
+    /// The predicted class of every row (an index into the model's classes).
+    pub labels: Vec<usize>,
+    /// Rows × pair machines, in the order of [`SvcModel::decision_function`].
+    pub decision_values: Array2<f64>,
+    /// Rows × classes: the votes each class got.
+    pub votes: Array2<u32>,
+}
+
+/// A fitted transform and the C-SVC trained on its output.
+#[derive(Debug, Clone)]
+pub struct FittedModel {
+    pub transform: FittedTransform,
+    pub svc: SvcModel,
+    /// Features a row must have (before the transform).
+    pub input_len: usize,
+    /// Platt sigmoids of the pair machines, when probabilities were fitted.
+    pub platt: Option<PlattScaling>,
+}
+
+impl FittedModel {
+    /// The transform and decisions of `x`'s rows, in blocks of
+    /// [`DECISION_BLOCK_ROWS`] from the first row (see there why).
+    pub fn decide(&self, x: ArrayView2<'_, f64>) -> Result<Decisions> {
+        if x.ncols() != self.input_len {
+            return Err(Error::InvalidParameter {
+                name: "features",
+                message: format!(
+                    "the model takes {} features a row, these rows have {}",
+                    self.input_len,
+                    x.ncols()
+                ),
+            });
+        }
+        crate::machines::check_finite(x)?;
+        let pairs = self.svc.machines.pairs.len();
+        let mut decision_values = Array2::zeros((x.nrows(), pairs));
+        for (block, mut out) in x
+            .axis_chunks_iter(Axis(0), DECISION_BLOCK_ROWS)
+            .zip(decision_values.axis_chunks_iter_mut(Axis(0), DECISION_BLOCK_ROWS))
+        {
+            let transformed = self.transform.apply(Rows::all(block))?;
+            out.assign(&self.svc.decision_function(transformed.view())?);
+        }
+        let votes = self.svc.machines.votes(decision_values.view());
+        let labels = self.svc.machines.vote(decision_values.view());
+        Ok(Decisions {
+            labels,
+            decision_values,
+            votes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::SvmParams;
+    use crate::svc::Svc;
+
+    #[test]
+    fn decisions_do_not_depend_on_how_rows_are_grouped_into_calls() {
+        let x = Array2::from_shape_fn((2100, 5), |(i, j)| {
+            ((i * 31 + j * 17) % 97) as f64 * 0.01 + (i % 3) as f64
+        });
+        let y: Vec<usize> = (0..2100).map(|i| i % 3).collect();
+        let transform = FeatureTransform {
+            standardize: true,
+            pca: Some(sarlab_transform::pca::PcaParams {
+                components: 3,
+                whiten: false,
+                solver: Default::default(),
+            }),
+        };
+        let fitted = FittedTransform::fit(Rows::all(x.view()), &transform).expect("fit");
+        let train = fitted.apply(Rows::all(x.view())).expect("apply");
+        let svc = Svc::new(SvmParams::default(), 3)
+            .fit_rows(train.view(), &y)
+            .expect("svc");
+        let model = FittedModel {
+            transform: fitted,
+            svc,
+            input_len: 5,
+            platt: None,
+        };
+        let whole = model.decide(x.view()).expect("decide");
+        let first = model
+            .decide(x.slice(ndarray::s![..1024, ..]))
+            .expect("first");
+        assert_eq!(
+            whole.decision_values.slice(ndarray::s![..1024, ..]),
+            first.decision_values
+        );
+        assert_eq!(&whole.labels[..1024], &first.labels[..]);
+        for (row, votes) in whole.votes.outer_iter().enumerate() {
+            assert_eq!(votes.iter().sum::<u32>(), 3, "row {row}: one vote a pair");
+            let best = votes.iter().max().expect("classes");
+            assert_eq!(votes[whole.labels[row]], *best);
+        }
+        let wrong = model.decide(x.slice(ndarray::s![.., ..4]));
+        assert!(
+            wrong
+                .expect_err("width")
+                .to_string()
+                .contains("takes 5 features")
+        );
+    }
+}
