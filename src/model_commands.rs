@@ -133,7 +133,7 @@ pub fn list(args: &ModelsListArgs) -> Result<()> {
         rows.push(vec![
             model.experiment.clone(),
             run.params
-                .get("method")
+                .get("feature")
                 .map_or("-".to_owned(), ToString::to_string),
             model.run.chars().take(8).collect(),
             cv.map_or("-".to_owned(), |v| format!("{metric} {:.2} %", 100.0 * v)),

@@ -59,7 +59,6 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
     };
     let mut scores = Scores::default();
     let start = Instant::now();
-    let destination = args.out.as_deref().map(destination).transpose()?;
     if let Some(out) = &args.out {
         let mut protected: Vec<(PathBuf, Protected)> = chips
             .chips
@@ -72,6 +71,7 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
         }
         refuse_overwrite(std::slice::from_ref(out), &protected)?;
     }
+    let destination = args.out.as_deref().map(destination).transpose()?;
     let names = model.prediction_columns(columns);
     match (&args.out, destination) {
         (Some(out), Some(Destination::Stream(format))) => {

@@ -6,6 +6,7 @@ mod exact;
 mod features;
 mod filter;
 mod hardening;
+mod models;
 mod report;
 mod safety;
 mod study;

@@ -239,11 +239,8 @@ impl PlattScaling {
                 r[[i, j]] = p;
                 r[[j, i]] = 1.0 - p;
             }
-            let coupled = if k == 2 {
-                vec![r[[0, 1]], r[[1, 0]]]
-            } else {
-                couple(&r)
-            };
+            // libsvm (as scikit-learn builds it) couples two classes too.
+            let coupled = couple(&r);
             for (&class, value) in present.iter().zip(coupled) {
                 probabilities[class] = value;
             }

@@ -126,18 +126,25 @@ fn fitted_end_to_end_agrees_with_scikit_learn_on_the_test_rows() {
             .filter(|&r| argmax(mine.row(r)) == argmax(theirs.row(r)))
             .count() as f64
             / y_test.len() as f64;
+        let mean_difference = mine
+            .iter()
+            .zip(theirs.iter())
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f64>()
+            / mine.len() as f64;
         let (ours, sklearn) = (
             log_loss(&mine, &y_test),
             case["log_loss"].as_f64().expect("log loss"),
         );
         println!(
-            "{} {}: log-loss {ours:.4} (scikit-learn {sklearn:.4}), most probable class agrees on {:.1} % of {} rows",
+            "{} {}: log-loss {ours:.4} (scikit-learn {sklearn:.4}), most probable class agrees on {:.1} % of {} rows, mean |Δp| {mean_difference:.4}",
             case["dataset"],
             case["params"]["kernel"],
             100.0 * agree,
             y_test.len()
         );
-        assert!(agree >= 0.9, "{agree}");
+        assert!(agree >= 0.8, "{agree}");
+        assert!(mean_difference <= 0.05, "{mean_difference}");
         assert!((ours - sklearn).abs() <= 0.05, "{ours} vs {sklearn}");
         for row in mine.outer_iter() {
             assert!((row.sum() - 1.0).abs() < 1e-9);
