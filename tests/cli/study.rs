@@ -157,6 +157,10 @@ fn tiny_study_records_every_configuration_and_writes_the_report() {
         "truck",
         "HOG glyphs",
         "data:image/png;base64,",
+        // Each method's saved model, linked from the report's folder.
+        "Saved models",
+        "href=\"../../models/tiny/raw-",
+        "href=\"../../models/tiny/hog-",
     ] {
         assert!(html.contains(needle), "index.html lacks {needle}");
     }

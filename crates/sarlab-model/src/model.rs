@@ -476,11 +476,11 @@ impl Model {
     }
 }
 
-fn put_vector(tensors: &mut Tensors, name: &str, values: &Array1<f64>) {
+fn put_vector(tensors: &mut Tensors<'_>, name: &str, values: &Array1<f64>) {
     tensors.put_f64(name, vec![values.len()], &values.to_vec());
 }
 
-fn put_matrix(tensors: &mut Tensors, name: &str, values: &Array2<f64>) {
+fn put_matrix(tensors: &mut Tensors<'_>, name: &str, values: &Array2<f64>) {
     let standard = values.as_standard_layout();
     tensors.put_f64(
         name,
@@ -489,11 +489,11 @@ fn put_matrix(tensors: &mut Tensors, name: &str, values: &Array2<f64>) {
     );
 }
 
-fn vector(tensors: &Tensors, name: &str) -> Result<Array1<f64>> {
+fn vector(tensors: &Tensors<'_>, name: &str) -> Result<Array1<f64>> {
     Ok(Array1::from(tensors.f64(name, 1)?.1))
 }
 
-fn matrix(tensors: &Tensors, name: &str) -> Result<Array2<f64>> {
+fn matrix(tensors: &Tensors<'_>, name: &str) -> Result<Array2<f64>> {
     let (shape, values) = tensors.f64(name, 2)?;
     Array2::from_shape_vec((shape[0], shape[1]), values)
         .map_err(|e| Error::Malformed(format!("the array `{name}`: {e}")))

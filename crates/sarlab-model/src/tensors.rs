@@ -5,6 +5,7 @@
 //! arrays; this reader also checks everything before use, so a truncated, padded or
 //! altered file is an error, never a panic or a wrong model.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -48,32 +49,38 @@ struct TensorInfo {
     data_offsets: [usize; 2],
 }
 
-/// Arrays by name, as read or about to be written.
+/// One array: its element type, shape and little-endian bytes.
+type Array<'a> = (Dtype, Vec<usize>, Cow<'a, [u8]>);
+
+/// Arrays by name, about to be written (owned bytes) or as read (borrowed from the
+/// file's bytes, so loading copies each array once, into its values).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Tensors {
-    arrays: BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>,
+pub(crate) struct Tensors<'a> {
+    arrays: BTreeMap<String, Array<'a>>,
 }
 
-impl Tensors {
+impl<'a> Tensors<'a> {
     pub(crate) fn put_f64(&mut self, name: &str, shape: Vec<usize>, values: &[f64]) {
-        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.arrays
-            .insert(name.to_owned(), (Dtype::F64, shape, bytes));
+            .insert(name.to_owned(), (Dtype::F64, shape, Cow::Owned(bytes)));
     }
 
     pub(crate) fn put_usize(&mut self, name: &str, shape: Vec<usize>, values: &[usize]) {
-        let bytes = values
+        let bytes: Vec<u8> = values
             .iter()
             .flat_map(|&v| (v as i64).to_le_bytes())
             .collect();
         self.arrays
-            .insert(name.to_owned(), (Dtype::I64, shape, bytes));
+            .insert(name.to_owned(), (Dtype::I64, shape, Cow::Owned(bytes)));
     }
 
     pub(crate) fn put_bools(&mut self, name: &str, values: &[bool]) {
-        let bytes = values.iter().map(|&b| u8::from(b)).collect();
-        self.arrays
-            .insert(name.to_owned(), (Dtype::U8, vec![values.len()], bytes));
+        let bytes: Vec<u8> = values.iter().map(|&b| u8::from(b)).collect();
+        self.arrays.insert(
+            name.to_owned(),
+            (Dtype::U8, vec![values.len()], Cow::Owned(bytes)),
+        );
     }
 
     fn get(&self, name: &str, dtype: Dtype) -> Result<(&[usize], &[u8])> {
@@ -172,7 +179,7 @@ impl Tensors {
             serde_json::to_value(metadata).expect("strings"),
         );
         let mut header = serde_json::to_vec(&table).expect("JSON values");
-        while header.len() % 8 != 0 {
+        while !header.len().is_multiple_of(8) {
             header.push(b' ');
         }
         let mut out = Vec::with_capacity(8 + header.len() + data.len());
@@ -193,7 +200,7 @@ impl Tensors {
 
     /// Reads a file's bytes: the arrays and sarlab's header text, after checking the
     /// layout, the format name and version (at most `supported`) and the checksum.
-    pub(crate) fn from_bytes(bytes: &[u8], supported: u32) -> Result<(Self, String)> {
+    pub(crate) fn from_bytes(bytes: &'a [u8], supported: u32) -> Result<(Self, String)> {
         let Some(length) = bytes.get(..8) else {
             return Err(Error::Truncated(format!(
                 "{} bytes, shorter than the 8-byte header length",
@@ -275,7 +282,7 @@ impl Tensors {
             })?;
             tensors
                 .arrays
-                .insert(name, (info.dtype, info.shape, values.to_vec()));
+                .insert(name, (info.dtype, info.shape, Cow::Borrowed(values)));
             end = stop;
         }
         if end != data.len() {
@@ -322,7 +329,7 @@ fn checksum(header: &str, table: &str, data: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn sample() -> Tensors {
+    fn sample() -> Tensors<'static> {
         let mut t = Tensors::default();
         t.put_f64("b", vec![2, 2], &[1.0, -2.5, 3.25, 1e-300]);
         t.put_usize("a", vec![3], &[0, 7, 42]);

@@ -215,6 +215,7 @@ pub(crate) fn page(
         &comparison,
     ));
     out.push_str(&figure_html(chart));
+    out.push_str(&models_html(report));
     if !report.sweeps.is_empty() {
         out.push_str("<h2>What the swept parameters do</h2>\n");
         out.push_str(&html_table(
@@ -296,6 +297,32 @@ pub(crate) fn page(
     out.push_str(SORT_SCRIPT);
     out.push_str("</body></html>\n");
     Ok(out)
+}
+
+/// Each method's saved model (its test refit), linked, with how to use it. A list, not
+/// a table: the links are markup, which table cells escape.
+fn models_html(report: &StudyReport) -> String {
+    let items: Vec<String> = report
+        .methods
+        .iter()
+        .filter_map(|m| {
+            let link = m.model.as_ref()?;
+            Some(format!(
+                "<li>{}: <a href=\"{}\"><code>{}</code></a> (test run <code>{}</code>)</li>",
+                escape(&m.method),
+                escape(link),
+                escape(link.rsplit('/').next().unwrap_or(link)),
+                escape(&m.test_run)
+            ))
+        })
+        .collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<h3>Saved models</h3>\n<p><small>Each method's test refit, for <code>sarlab predict MODEL CHIPS…</code>:</small></p>\n<ul>\n{}\n</ul>\n",
+        items.join("\n")
+    )
 }
 
 /// The sentence that names the best method: chosen by the mean CV selection metric

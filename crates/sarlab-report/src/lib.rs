@@ -69,6 +69,9 @@ pub struct MethodResult {
     /// Ids of the best configuration's CV run and of its test run.
     pub cv_run: String,
     pub test_run: String,
+    /// The test run's saved model file, as recorded (relative to where the study ran,
+    /// or absolute); the page links it relative to the report's folder.
+    pub model: Option<String>,
 }
 
 /// Precision, recall, F1 and support of one class.
@@ -169,7 +172,10 @@ pub fn write_report(report: &StudyReport, dir: &Path) -> Result<ReportFiles> {
         path: dir.to_path_buf(),
         source,
     })?;
-    let ordered = report.ordered_by_selection();
+    let mut ordered = report.ordered_by_selection();
+    for method in &mut ordered.methods {
+        method.model = method.model.as_deref().map(|path| relative_link(dir, path));
+    }
     let report = &ordered;
     let tables = tables::build(report)?;
     let size = (figure::PrintWidth::Double, METRICS_HEIGHT);
@@ -344,6 +350,27 @@ fn class_score(class: &str, precision: f64, recall: f64, support: usize) -> Clas
     }
 }
 
+/// `path` as a link from a page in `dir`: relative when both resolve under one root
+/// (so a report and its models move together), as given otherwise. Separators are `/`.
+fn relative_link(dir: &Path, path: &str) -> String {
+    let (Ok(from), Ok(to)) = (std::path::absolute(dir), std::path::absolute(path)) else {
+        return path.to_owned();
+    };
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return path.to_owned();
+    }
+    let mut parts: Vec<String> = vec!["..".to_owned(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
 #[cfg(test)]
 pub(crate) fn sample_report() -> StudyReport {
     let method = |name: &str, f1: f64| MethodResult {
@@ -371,6 +398,7 @@ pub(crate) fn sample_report() -> StudyReport {
         fold_scores: vec![f1 + 0.03, f1 + 0.05, f1 + 0.04],
         cv_run: format!("cv-{name}"),
         test_run: format!("test-{name}"),
+        model: Some(format!("models/study/{name}-0123.safetensors")),
     };
     let config = |name: &str, c: f64, f1: f64| ConfigResult {
         method: name.to_owned(),
@@ -469,6 +497,21 @@ pub(crate) fn sample_report() -> StudyReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_links_are_relative_to_the_report_folder() {
+        assert_eq!(
+            relative_link(
+                Path::new("reports/quickstart"),
+                "models/quickstart/raw-1.safetensors"
+            ),
+            "../../models/quickstart/raw-1.safetensors"
+        );
+        assert_eq!(
+            relative_link(Path::new("/data/out/r"), "/data/models/m.safetensors"),
+            "../../models/m.safetensors"
+        );
+    }
 
     #[test]
     fn writes_every_file_and_names_every_method() {

@@ -163,14 +163,20 @@ impl StudyRun<'_> {
             transformed: false,
             threads: rayon::current_num_threads(),
         };
-        crate::memory::require(problem.refit_bytes(labels.test.len()), || {
+        let probability = plan.spec.svm.probability.then_some(plan.spec.seed);
+        let peak = match probability {
+            Some(_) => problem
+                .refit_bytes(labels.test.len())
+                .max(problem.probability_bytes()),
+            None => problem.refit_bytes(labels.test.len()),
+        };
+        crate::memory::require(peak, || {
             format!(
                 "refitting the {method} configuration ({} train chips × {feature_dim} features)",
                 x_train.nrows()
             )
         })?;
         let mut test_seconds = 0.0;
-        let probability = plan.spec.svm.probability.then_some(plan.spec.seed);
         // The training features are transformed and dropped before the test features
         // are made: one split's features in memory at a time.
         let refit = refit_and_test_staged(

@@ -222,6 +222,12 @@ impl Recorded<'_> {
             cv_confusion,
             fold_scores: cv.metric_steps(&format!("cv_{}", plan.spec.svm.metric)),
             cv_run: best.uuid.clone(),
+            model: self
+                .store
+                .artifacts(&test_run)?
+                .into_iter()
+                .find(|a| a.kind == "model")
+                .map(|a| a.path),
             test_run,
         })
     }

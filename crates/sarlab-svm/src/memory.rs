@@ -76,6 +76,15 @@ impl ProblemSize<'_> {
         let classes = self.class_counts.len() as f64;
         blocks + sorted_copy + decisions + pair_machines + classes * classes * F64
     }
+
+    /// Peak bytes of fitting Platt sigmoids after the refit
+    /// ([`crate::PlattScaling::fit`]): per thread, a pair's kernel in double precision
+    /// and its folds' `Q` in single, beside the transformed training rows.
+    pub fn probability_bytes(&self) -> f64 {
+        let pair = self.largest_pair(1.0) / F32;
+        let per_thread = pair * F64 + pair * 0.64 * F32;
+        self.threads.max(1) as f64 * per_thread + self.samples as f64 * self.features as f64 * F64
+    }
 }
 
 #[cfg(test)]
