@@ -178,10 +178,10 @@ pub fn list(args: &ModelsListArgs) -> Result<()> {
 }
 
 fn megabytes(bytes: u64) -> String {
-    if bytes < 1 << 20 {
-        format!("{:.1} kB", bytes as f64 / 1024.0)
+    if bytes < 1_000_000 {
+        format!("{:.1} kB", bytes as f64 / 1e3)
     } else {
-        format!("{:.2} MB", bytes as f64 / (1024.0 * 1024.0))
+        format!("{:.2} MB", bytes as f64 / 1e6)
     }
 }
 
