@@ -272,8 +272,16 @@ impl StudyRun<'_> {
             true => self.store.replace_finished_run(&run)?,
             false => self.store.record_finished_run(&run)?,
         };
-        self.store
-            .add_artifact(&uuid, &model_path.display().to_string(), "model", &sha256)?;
+        match self
+            .store
+            .add_artifact(&uuid, &model_path.display().to_string(), "model", &sha256)
+        {
+            // Another process running the same spec saw this run before its model was
+            // recorded and replaced it with its own refit (the same bits, the same
+            // file): its run and artifact stand.
+            Err(sarlab_track::Error::NoSuchRun(_)) => {}
+            other => other?,
+        }
         Ok(TestedModel {
             run: uuid,
             model: model_path,
