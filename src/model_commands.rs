@@ -1,6 +1,5 @@
 //! `sarlab models list`, `sarlab train` and finding the model `sarlab predict` uses.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -102,20 +101,19 @@ fn resolve_path(recorded: &str, db: &Path) -> PathBuf {
 pub fn list(args: &ModelsListArgs) -> Result<()> {
     let store = open_existing(&args.db)?;
     let models = store.model_artifacts(args.experiment.as_deref())?;
-    let mut rows = vec![
-        [
-            "experiment",
-            "method",
-            "run",
-            "cv selection",
-            "test accuracy",
-            "test f1_macro",
-            "size",
-            "path",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    ];
+    let headers: Vec<String> = [
+        "experiment",
+        "method",
+        "run",
+        "cv selection",
+        "test accuracy",
+        "test f1_macro",
+        "size",
+        "path",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut rows = Vec::new();
     for model in &models {
         let run = store.run(&model.run)?;
         let metric: Metric = run
@@ -147,33 +145,8 @@ pub fn list(args: &ModelsListArgs) -> Result<()> {
         println!("no saved models in {}", args.db.display());
         return Ok(());
     }
-    let mut out = String::new();
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|c| sarlab_io::printable(c).into_owned())
-                .collect()
-        })
-        .collect();
-    let widths: Vec<usize> = (0..cells[0].len())
-        .map(|c| {
-            cells
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &cells {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    print!("{out}");
+    // Escaped, measured and padded as the `runs` tables are.
+    print!("{}", crate::runs_table::render(&headers, &rows, &[]));
     Ok(())
 }
 

@@ -90,18 +90,18 @@ impl Machines {
 
     /// libsvm's vote over decision values (one row per query).
     pub fn vote(&self, decisions: ArrayView2<'_, f64>) -> Vec<usize> {
-        let mut votes = vec![0u32; self.n_classes];
-        decisions
+        self.winners(self.votes(decisions).view())
+    }
+
+    /// The class each row of votes ([`Machines::votes`]) elects: the first maximum
+    /// over the present classes, libsvm's tie rule.
+    pub fn winners(&self, votes: ArrayView2<'_, u32>) -> Vec<usize> {
+        votes
             .outer_iter()
             .map(|row| {
-                votes.iter_mut().for_each(|v| *v = 0);
-                for (machine, &d) in self.pairs.iter().zip(row) {
-                    votes[if d > 0.0 { machine.pos } else { machine.neg }] += 1;
-                }
-                // The first maximum over the present classes: libsvm's tie rule.
                 let mut best = self.classes[0];
                 for &k in &self.classes {
-                    if votes[k] > votes[best] {
+                    if row[k] > row[best] {
                         best = k;
                     }
                 }

@@ -128,7 +128,7 @@ impl FittedModel {
             out.assign(&self.svc.decision_function(transformed.view())?);
         }
         let votes = self.svc.machines.votes(decision_values.view());
-        let labels = self.svc.machines.vote(decision_values.view());
+        let labels = self.svc.machines.winners(votes.view());
         Ok(Decisions {
             labels,
             decision_values,
