@@ -206,8 +206,11 @@ impl Model {
     /// A model from a file's bytes: the layout, version, checksum and every array
     /// are checked against the header.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let (tensors, header_text) = Tensors::from_bytes(bytes, FORMAT_VERSION)?;
-        let header: ModelHeader = serde_json::from_str(&header_text)?;
+        Tensors::read_with(bytes, FORMAT_VERSION, Self::from_tensors)
+    }
+
+    fn from_tensors(tensors: &Tensors<'_>, header_text: &str) -> Result<Self> {
+        let header: ModelHeader = serde_json::from_str(header_text)?;
         let preprocess = Preprocess {
             crop: header.preprocess.crop,
             speckle: header
@@ -232,25 +235,25 @@ impl Model {
         };
         let scaler = match tensors.has("transform.scaler.mean") {
             true => Some(StandardScaler {
-                mean: vector(&tensors, "transform.scaler.mean")?,
-                scale: vector(&tensors, "transform.scaler.scale")?,
+                mean: vector(tensors, "transform.scaler.mean")?,
+                scale: vector(tensors, "transform.scaler.scale")?,
             }),
             false => None,
         };
         let pca = match tensors.has("transform.pca.mean") {
             true => Some(Pca {
-                mean: vector(&tensors, "transform.pca.mean")?,
-                components: matrix(&tensors, "transform.pca.components")?,
-                explained_variance: vector(&tensors, "transform.pca.explained_variance")?,
+                mean: vector(tensors, "transform.pca.mean")?,
+                components: matrix(tensors, "transform.pca.components")?,
+                explained_variance: vector(tensors, "transform.pca.explained_variance")?,
                 explained_variance_ratio: vector(
-                    &tensors,
+                    tensors,
                     "transform.pca.explained_variance_ratio",
                 )?,
                 whiten: header.transform.whiten,
             }),
             false => None,
         };
-        let support_vectors = matrix(&tensors, "svm.support_vectors")?;
+        let support_vectors = matrix(tensors, "svm.support_vectors")?;
         let (_, support_indices) = tensors.usize("svm.support_indices", 1)?;
         let (shape, classes) = tensors.usize("svm.pair_classes", 2)?;
         let n_pairs = shape[0];

@@ -200,7 +200,55 @@ impl<'a> Tensors<'a> {
 
     /// Reads a file's bytes: the arrays and sarlab's header text, after checking the
     /// layout, the format name and version (at most `supported`) and the checksum.
+    #[cfg(test)]
     pub(crate) fn from_bytes(bytes: &'a [u8], supported: u32) -> Result<(Self, String)> {
+        let parsed = Parsed::new(bytes, supported)?;
+        parsed.verify()?;
+        Ok((parsed.tensors, parsed.header))
+    }
+
+    /// Reads a file's bytes as `Tensors::from_bytes` does (layout, format name and
+    /// version, checksum), handing the arrays and the header to `build` while the
+    /// checksum is computed beside it (the two cost about the same on a large model).
+    /// A checksum mismatch is the error whatever `build` found: a changed file may
+    /// fail in any way.
+    pub(crate) fn read_with<R: Send>(
+        bytes: &'a [u8],
+        supported: u32,
+        build: impl FnOnce(&Tensors<'a>, &str) -> Result<R> + Send,
+    ) -> Result<R> {
+        let parsed = Parsed::new(bytes, supported)?;
+        let (verified, built) = rayon::join(
+            || parsed.verify(),
+            || build(&parsed.tensors, &parsed.header),
+        );
+        verified?;
+        built
+    }
+}
+
+/// A file's arrays and header whose checksum is still to be compared.
+struct Parsed<'a> {
+    tensors: Tensors<'a>,
+    header: String,
+    data: &'a [u8],
+    expected: String,
+}
+
+impl<'a> Parsed<'a> {
+    fn verify(&self) -> Result<()> {
+        let actual = checksum(&self.header, &self.tensors.canonical_table(), self.data);
+        if self.expected != actual {
+            return Err(Error::Checksum {
+                expected: self.expected.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    /// The layout, format name and version checks of [`Tensors::from_bytes`].
+    fn new(bytes: &'a [u8], supported: u32) -> Result<Self> {
         let Some(length) = bytes.get(..8) else {
             return Err(Error::Truncated(format!(
                 "{} bytes, shorter than the 8-byte header length",
@@ -293,15 +341,14 @@ impl<'a> Tensors<'a> {
         }
         let expected = metadata
             .get(CHECKSUM_KEY)
-            .ok_or_else(|| Error::Malformed(format!("no `{CHECKSUM_KEY}`")))?;
-        let actual = checksum(&sarlab_header, &tensors.canonical_table(), data);
-        if *expected != actual {
-            return Err(Error::Checksum {
-                expected: expected.clone(),
-                actual,
-            });
-        }
-        Ok((tensors, sarlab_header))
+            .ok_or_else(|| Error::Malformed(format!("no `{CHECKSUM_KEY}`")))?
+            .clone();
+        Ok(Self {
+            tensors,
+            header: sarlab_header,
+            data,
+            expected,
+        })
     }
 }
 

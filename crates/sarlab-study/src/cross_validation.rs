@@ -206,6 +206,7 @@ impl StudyRun<'_> {
                 .iter()
                 .zip(&outcomes)
                 .map(|((gi, hash), outcome)| NewRun {
+                    artifacts: Vec::new(),
                     experiment_id: self.experiment,
                     parent: Some(self.parent),
                     name: plan.run_name(fi, *gi),

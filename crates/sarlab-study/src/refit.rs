@@ -237,6 +237,11 @@ impl StudyRun<'_> {
             tags.push(("cv_run".to_owned(), cv.uuid.clone()));
         }
         let run = NewRun {
+            artifacts: vec![sarlab_track::Artifact {
+                path: model_path.display().to_string(),
+                kind: "model".to_owned(),
+                sha256,
+            }],
             experiment_id: self.experiment,
             parent: Some(self.parent),
             name: format!("test {name}"),
@@ -272,16 +277,6 @@ impl StudyRun<'_> {
             true => self.store.replace_finished_run(&run)?,
             false => self.store.record_finished_run(&run)?,
         };
-        match self
-            .store
-            .add_artifact(&uuid, &model_path.display().to_string(), "model", &sha256)
-        {
-            // Another process running the same spec saw this run before its model was
-            // recorded and replaced it with its own refit (the same bits, the same
-            // file): its run and artifact stand.
-            Err(sarlab_track::Error::NoSuchRun(_)) => {}
-            other => other?,
-        }
         Ok(TestedModel {
             run: uuid,
             model: model_path,

@@ -189,9 +189,43 @@ impl KernelFunction {
     where
         T: Copy + Into<f64> + Sync,
     {
-        match values.par_iter().find_first(|&&v| !v.into().is_finite()) {
+        // Branch-free passes over chunks find whether any value is bad (they
+        // vectorise); only then is the first one looked for.
+        let bad_chunk = match values.len() > CHECK_CHUNK {
+            true => values
+                .par_chunks(CHECK_CHUNK)
+                .position_first(any_not_finite),
+            false => any_not_finite(values).then_some(0),
+        };
+        self.first_not_finite(values, bad_chunk, samples)
+    }
+
+    /// [`KernelFunction::check_values`] on the calling thread only (for code that runs
+    /// inside a parallel task holding thread-local state).
+    pub(crate) fn check_values_serial<T>(&self, values: &[T], samples: &'static str) -> Result<()>
+    where
+        T: Copy + Into<f64>,
+    {
+        let bad_chunk = values.chunks(CHECK_CHUNK).position(any_not_finite);
+        self.first_not_finite(values, bad_chunk, samples)
+    }
+
+    fn first_not_finite<T: Copy + Into<f64>>(
+        &self,
+        values: &[T],
+        bad_chunk: Option<usize>,
+        samples: &'static str,
+    ) -> Result<()> {
+        match bad_chunk {
             None => Ok(()),
-            Some(&v) => Err(self.overflow(v.into(), samples)),
+            Some(c) => {
+                let v = values[c * CHECK_CHUNK..]
+                    .iter()
+                    .map(|&v| v.into())
+                    .find(|v: &f64| !v.is_finite())
+                    .expect("the chunk holds a value that is not finite");
+                Err(self.overflow(v, samples))
+            }
         }
     }
 
@@ -287,9 +321,74 @@ impl KernelFunction {
         }
         k
     }
+
+    /// `per_tile(start, values)` for tiles of the rows of `a`, in parallel and in
+    /// order: `values` holds the kernel between rows `start..start + rows` of `a` and
+    /// every row of `b` (row-major, `rows × b.nrows()`), in the thread's reusable tile,
+    /// so a large `b` (a model's support vectors) is neither held as a whole
+    /// `a.nrows() × b.nrows()` matrix nor faulted into fresh memory per call.
+    /// `sq_b` are `b`'s squared norms (read by RBF only; may be empty otherwise).
+    pub fn map_tiles<R: Send>(
+        &self,
+        a: ArrayView2<'_, f64>,
+        b: ArrayView2<'_, f64>,
+        sq_b: &[f64],
+        per_tile: impl Fn(usize, &mut [f64]) -> R + Sync,
+    ) -> Vec<R> {
+        let (n, m, d) = (a.nrows(), b.nrows(), a.ncols());
+        assert_eq!(d, b.ncols(), "kernels need equal widths");
+        let a = a.as_standard_layout();
+        let b = b.as_standard_layout();
+        let a_slice = a.as_slice().expect("standard layout");
+        let b_ref = MatRef::from_row_major_slice(b.as_slice().expect("standard layout"), m, d);
+        let sq_a = match self.kernel {
+            Kernel::Rbf => sq_norms(a.view()),
+            _ => Vec::new(),
+        };
+        let tile = tile_rows(n);
+        (0..n.div_ceil(tile))
+            .into_par_iter()
+            .map(|t| {
+                let (start, rows) = (t * tile, tile.min(n - t * tile));
+                TILE.with_borrow_mut(|buffer| {
+                    // The GEMM overwrites the tile: only grow it, never clear it.
+                    if buffer.len() < rows * m {
+                        buffer.resize(rows * m, 0.0);
+                    }
+                    let values = &mut buffer[..rows * m];
+                    gemm_rows(
+                        &a_slice[start * d..(start + rows) * d],
+                        rows,
+                        d,
+                        b_ref,
+                        values,
+                    );
+                    if self.kernel != Kernel::Linear {
+                        for (r, row) in values.chunks_exact_mut(m.max(1)).enumerate() {
+                            self.apply_to_row(
+                                row,
+                                sq_a.get(start + r).copied().unwrap_or(0.0),
+                                sq_b,
+                            );
+                        }
+                    }
+                    per_tile(start, values)
+                })
+            })
+            .collect()
+    }
 }
 
-/// libsvm's `powi`: exponentiation by squaring.
+/// Values per chunk of [`KernelFunction::check_values`].
+const CHECK_CHUNK: usize = 1 << 14;
+
+/// Whether any value is infinite or NaN, without an early exit (so the loop vectorises).
+fn any_not_finite<T: Copy + Into<f64>>(chunk: &[T]) -> bool {
+    chunk
+        .iter()
+        .fold(false, |bad, &v| bad | !v.into().is_finite())
+}
+
 /// One row of an RBF kernel from its Gram row, compiled for the CPU's widest vectors
 /// (the loop has no calls or branches, so it vectorises).
 struct RbfRow<'a> {
@@ -319,18 +418,22 @@ fn rbf(gamma: f64, dot: f64, sq_a: f64, sq_b: f64) -> f64 {
 }
 
 /// `eˣ` for `x ≤ 0` (or NaN), within 2 ulp of the correctly rounded value, without
-/// branches or calls so that loops over it vectorise: `x = n·ln 2 + r` with `|r| ≤ ½ ln 2`
-/// (Cody–Waite, two-part ln 2), `eʳ` by its Taylor polynomial to degree 13 (truncation
-/// below 2⁻⁵⁶), and `2ⁿ` applied in two halves so that subnormal results come out right.
-/// `e⁰ = 1` exactly, so `K(x, x) = 1`.
+/// branches, calls or float-to-integer conversions so that loops over it vectorise:
+/// `x = n·ln 2 + r` with `|r| ≤ ½ ln 2` (Cody–Waite, two-part ln 2; `n` rounded to the
+/// nearest integer, ties to even, by adding 1.5·2⁵², whose bits then hold `n`), `eʳ` by
+/// its Taylor polynomial to degree 13 (truncation below 2⁻⁵⁶), and `2ⁿ` applied in two
+/// halves so that subnormal results come out right. `e⁰ = 1` exactly, so `K(x, x) = 1`.
 #[inline(always)]
 pub fn exp_non_positive(x: f64) -> f64 {
     const LN2_HI: f64 = 6.931_471_803_691_238e-1; // 32 significant bits: n·LN2_HI is exact
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // 1.5·2⁵²: adding it to |t| < 2⁵¹ leaves round(t) in the low bits of the sum.
+    const SHIFTER: f64 = 6_755_399_441_055_744.0;
     // Below this e^x rounds to 0 (half the smallest subnormal is e^−745.13).
     let x = x.max(-746.0);
-    let n = (x * std::f64::consts::LOG2_E).round();
-    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let shifted = x * std::f64::consts::LOG2_E + SHIFTER;
+    let n_float = shifted - SHIFTER;
+    let r = (x - n_float * LN2_HI) - n_float * LN2_LO;
     const INV_FACTORIALS: [f64; 14] = {
         let mut c = [1.0; 14];
         let mut k = 1;
@@ -344,12 +447,16 @@ pub fn exp_non_positive(x: f64) -> f64 {
     for &c in INV_FACTORIALS[..13].iter().rev() {
         p = p * r + c;
     }
-    let n = n as i64; // within [−1076, 0]
+    // Within [−1076, 0].
+    let n = (shifted.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64);
     let half = n >> 1;
-    let scale = |e: i64| f64::from_bits(((e + 1023) as u64) << 52);
-    p * scale(half) * scale(n - half)
+    // Wrapping arithmetic cannot wrap here; it keeps overflow checks (test builds) out
+    // of the loop so that it vectorises there too.
+    let scale = |e: i64| f64::from_bits((e.wrapping_add(1023) as u64) << 52);
+    p * scale(half) * scale(n.wrapping_sub(half))
 }
 
+/// libsvm's `powi`: exponentiation by squaring.
 fn powi(base: f64, times: u32) -> f64 {
     let (mut tmp, mut ret, mut t) = (base, 1.0, times);
     while t > 0 {
@@ -512,15 +619,8 @@ pub(crate) fn lower_gram_rows<T: Send>(
                 tile.resize(rows * width, 0.0);
             }
             let dots = &mut tile[..rows * width];
-            if d > 0 {
-                let lhs = MatRef::from_row_major_slice(&x_slice[start * d..width * d], rows, d);
-                let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
-                let dst = MatMut::from_row_major_slice_mut(dots, rows, width);
-                matmul(dst, Accum::Replace, lhs, rhs.transpose(), 1.0, Par::Seq);
-                sarlab_transform::simd::clear_upper_vector_state();
-            } else {
-                dots.fill(0.0);
-            }
+            let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
+            gemm_rows(&x_slice[start * d..width * d], rows, d, rhs, dots);
             for (r, dots) in dots.chunks_exact_mut(width).enumerate() {
                 let i = start + r;
                 let at = layout.row_start(n, i) - base;
@@ -549,8 +649,44 @@ pub(crate) fn mirror_lower<T: Copy>(values: &mut [T], n: usize) {
     }
 }
 
-/// `A Bᵀ` by faer's GEMM, row blocks of `A` in parallel (each block single-threaded, so
-/// the result does not depend on the number of threads).
+/// `dst = A Bᵀ` for the `rows × d` row-major `a`, single-threaded. faer multiplies a
+/// single row by a matrix-vector path whose sums round differently from its GEMM's
+/// (whose values do not depend on how many rows it is given), so one row is computed
+/// as two — itself twice — and every row's inner products are the same whichever
+/// rows it is computed with.
+pub(crate) fn gemm_rows(a: &[f64], rows: usize, d: usize, b: MatRef<'_, f64>, dst: &mut [f64]) {
+    let m = b.nrows();
+    debug_assert_eq!(a.len(), rows * d);
+    debug_assert_eq!(dst.len(), rows * m);
+    if d == 0 || m == 0 || rows == 0 {
+        dst.fill(0.0);
+        return;
+    }
+    if rows == 1 {
+        let twice = [a, a].concat();
+        let mut out = vec![0.0; 2 * m];
+        gemm_rows(&twice, 2, d, b, &mut out);
+        dst.copy_from_slice(&out[..m]);
+        return;
+    }
+    let lhs = MatRef::from_row_major_slice(a, rows, d);
+    let out = MatMut::from_row_major_slice_mut(dst, rows, m);
+    matmul(out, Accum::Replace, lhs, b.transpose(), 1.0, Par::Seq);
+    sarlab_transform::simd::clear_upper_vector_state();
+}
+
+/// Rows per parallel tile when `n` rows are multiplied by a matrix held whole: every
+/// tile packs that whole matrix, so tiles are as tall as the threads allow — at least
+/// [`TILE_ROWS`], and one tile per thread for up to [`TILE_ROWS`] × threads rows.
+/// (The values do not depend on it; see [`gemm_rows`].)
+pub(crate) fn tile_rows(n: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads().max(1))
+        .max(TILE_ROWS)
+        .max(1)
+}
+
+/// `A Bᵀ` by faer's GEMM, tiles of rows of `A` in parallel (each single-threaded; the
+/// values do not depend on the tiles, hence not on the number of threads either).
 pub fn inner_products(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
     let (n, m, d) = (a.nrows(), b.nrows(), a.ncols());
     assert_eq!(d, b.ncols(), "inner products need equal widths");
@@ -559,27 +695,19 @@ pub fn inner_products(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<
     let a_slice = a.as_slice().expect("standard layout");
     let b_slice = b.as_slice().expect("standard layout");
     let mut out = Array2::<f64>::zeros((n, m));
-    if n == 0 || m == 0 {
-        return out;
-    }
-    if d == 0 {
+    if n == 0 || m == 0 || d == 0 {
         return out;
     }
     let b_ref = MatRef::from_row_major_slice(b_slice, m, d);
-    // Tall blocks, for the reason given at `TILE_ROWS`.
-    const BLOCK: usize = TILE_ROWS;
+    let tile = tile_rows(n);
     out.as_slice_mut()
         .expect("fresh array")
-        .par_chunks_mut(BLOCK * m)
+        .par_chunks_mut(tile * m)
         .enumerate()
-        .for_each(|(block, dst)| {
+        .for_each(|(t, dst)| {
             let rows = dst.len() / m;
-            let start = block * BLOCK;
-            let lhs =
-                MatRef::from_row_major_slice(&a_slice[start * d..(start + rows) * d], rows, d);
-            let dst = MatMut::from_row_major_slice_mut(dst, rows, m);
-            matmul(dst, Accum::Replace, lhs, b_ref.transpose(), 1.0, Par::Seq);
-            sarlab_transform::simd::clear_upper_vector_state();
+            let start = t * tile;
+            gemm_rows(&a_slice[start * d..(start + rows) * d], rows, d, b_ref, dst);
         });
     out
 }
@@ -715,5 +843,81 @@ mod tests {
         assert_eq!(exp_non_positive(-800.0), 0.0);
         assert_eq!(exp_non_positive(f64::NEG_INFINITY), 0.0);
         assert!(exp_non_positive(-740.0) > 0.0);
+    }
+
+    /// What `tile_rows` relies on: a row's inner products (and kernel values) are the
+    /// same bits whatever rows it is computed with — one row alone, a short last tile,
+    /// or a whole block — for long and short feature vectors.
+    #[test]
+    fn inner_products_of_a_row_do_not_depend_on_its_tile() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.3
+        };
+        for (n, m, d) in [
+            (600, 700, 1764),
+            (300, 257, 100),
+            (77, 1000, 8),
+            (40, 33, 2049),
+        ] {
+            let a = Array2::from_shape_fn((n, d), |_| uniform());
+            let b = Array2::from_shape_fn((m, d), |_| uniform());
+            let b_ref = MatRef::from_row_major_slice(b.as_slice().expect("standard"), m, d);
+            let by_tiles = |tile: usize| {
+                let a = a.as_slice().expect("standard");
+                let mut out = vec![0.0; n * m];
+                for (t, dst) in out.chunks_mut(tile * m).enumerate() {
+                    let rows = dst.len() / m;
+                    gemm_rows(&a[t * tile * d..(t * tile + rows) * d], rows, d, b_ref, dst);
+                }
+                out
+            };
+            let whole = by_tiles(n);
+            for tile in [1, 2, 3, 5, 16, 255, 256, 257, 512] {
+                let tiled = by_tiles(tile);
+                let differ = whole
+                    .iter()
+                    .zip(&tiled)
+                    .filter(|(x, y)| x.to_bits() != y.to_bits())
+                    .count();
+                assert_eq!(
+                    differ, 0,
+                    "{n}x{m}x{d} in tiles of {tile}: {differ} values differ"
+                );
+            }
+            assert_eq!(
+                inner_products(a.view(), b.view())
+                    .as_slice()
+                    .expect("standard"),
+                &whole[..]
+            );
+            let rbf = KernelFunction {
+                kernel: Kernel::Rbf,
+                gamma: 1.0 / d as f64,
+                degree: 3,
+                coef0: 0.0,
+            };
+            let k = rbf.between(a.view(), b.view());
+            let tiles = rbf.map_tiles(a.view(), b.view(), &sq_norms(b.view()), |start, v| {
+                (start, v.to_vec())
+            });
+            let mut next = 0;
+            for (start, values) in tiles {
+                assert_eq!(start, next, "tiles in order");
+                let rows = values.len() / m;
+                assert_eq!(
+                    k.slice(ndarray::s![start..start + rows, ..])
+                        .as_standard_layout()
+                        .as_slice()
+                        .expect("standard"),
+                    &values[..]
+                );
+                next += rows;
+            }
+            assert_eq!(next, n);
+        }
     }
 }

@@ -68,12 +68,16 @@ impl Machines {
                     .expect("standard layout")
                     .par_chunks(width.max(1)),
             )
-            .for_each(|(row, k)| {
-                for (m, machine) in self.pairs.iter().enumerate() {
-                    row[m] = weighted_gather(&machine.support, &machine.coef, k) - machine.rho;
-                }
-            });
+            .for_each(|(row, k)| self.decide_row(k, row));
         Array2::from_shape_vec((n_queries, n_pairs), out).expect("queries × pairs")
+    }
+
+    /// One query's decision values (`out`, one per pair machine) from its kernel
+    /// values against the training positions (`k`), as [`Machines::decisions`] sums them.
+    pub fn decide_row(&self, k: &[f64], out: &mut [f64]) {
+        for (value, machine) in out.iter_mut().zip(&self.pairs) {
+            *value = weighted_gather(&machine.support, &machine.coef, k) - machine.rho;
+        }
     }
 
     /// The votes each class gets from the pair machines (one row per query, one

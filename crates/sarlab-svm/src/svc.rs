@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::kernel::{KernelFunction, Layout, LowerGram};
+use crate::kernel::{Kernel, KernelFunction, Layout, LowerGram, sq_norms};
 use crate::machines::{Machines, PairMachine, check_labelled, present_classes};
 use crate::params::SvmParams;
 use crate::smo::{QMatrix, solve};
@@ -479,25 +479,42 @@ impl SvcModel {
     /// An error if the kernel between a query and a support vector is not finite (query
     /// features far larger than the training features).
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        let (n, pairs) = (x.nrows(), self.machines.pairs.len());
+        let mut out = Vec::with_capacity(n * pairs);
+        if n == 0 {
+            return Ok(Array2::zeros((0, pairs)));
+        }
+        let sq_sv = match self.kernel.kernel {
+            Kernel::Rbf => sq_norms(self.support_vectors.view()),
+            _ => Vec::new(),
+        };
+        let width = self.support_vectors.nrows().max(1);
+        // Tiles of rows at a time (each thread's kernel tile is reused), in blocks, so
+        // memory holds at most a block's kernel however many rows there are.
         const BLOCK_ROWS: usize = 1024;
-        let blocks: Vec<Array2<f64>> = x
-            .axis_chunks_iter(Axis(0), BLOCK_ROWS)
-            .map(|rows| {
-                let k = self.kernel.between(rows, self.support_vectors.view());
-                let values = k.as_slice().expect("kernel blocks are standard layout");
-                self.kernel
-                    .check_values(values, "the query samples and the support vectors")?;
-                Ok(self.machines.decisions(k.view()))
-            })
-            .collect::<Result<_>>()?;
-        Ok(match blocks.len() {
-            0 => Array2::zeros((0, self.machines.pairs.len())),
-            1 => blocks.into_iter().next().expect("one block"),
-            _ => {
-                let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
-                ndarray::concatenate(Axis(0), &views).expect("blocks of equal width")
+        for block in x.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+            let tiles = self.kernel.map_tiles(
+                block,
+                self.support_vectors.view(),
+                &sq_sv,
+                |_, values| -> Result<Vec<f64>> {
+                    self.kernel
+                        .check_values_serial(values, "the query samples and the support vectors")?;
+                    let mut decisions = vec![0.0; values.len() / width * pairs];
+                    for (k, row) in values
+                        .chunks_exact(width)
+                        .zip(decisions.chunks_exact_mut(pairs.max(1)))
+                    {
+                        self.machines.decide_row(k, row);
+                    }
+                    Ok(decisions)
+                },
+            );
+            for tile in tiles {
+                out.extend(tile?);
             }
-        })
+        }
+        Ok(Array2::from_shape_vec((n, pairs), out).expect("rows × pairs"))
     }
 
     /// The predicted class of every row of `x` (see [`SvcModel::decision_function`]

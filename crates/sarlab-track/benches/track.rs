@@ -73,6 +73,7 @@ fn wide_run<'a>(
         .map(|key| ((*key).to_owned(), format!("{key}-{}", values.next() % 7)))
         .collect();
     NewRun {
+        artifacts: Vec::new(),
         experiment_id,
         parent: Some(parent),
         name: format!("wide run {index}"),
@@ -162,6 +163,7 @@ fn build_big_database(path: &Path) {
             Metric::new("fit_seconds", values.unit() * 3.0, 0),
         ]);
         let run = NewRun {
+            artifacts: Vec::new(),
             experiment_id: experiments[which],
             parent: Some(&parents[which]),
             name: format!("run {index}"),

@@ -119,6 +119,7 @@ mod tests {
         let exp = store.experiment(experiment).expect("experiment");
         store
             .record_finished_run(&NewRun {
+                artifacts: Vec::new(),
                 experiment_id: exp,
                 parent,
                 name: hash.to_owned(),

@@ -186,6 +186,7 @@ mod tests {
         for (k, seconds) in [(0, 2.0), (1, 4.0)] {
             store
                 .record_finished_run(&NewRun {
+                    artifacts: Vec::new(),
                     experiment_id: experiment,
                     parent: Some(&parent),
                     name: format!("hog {k}"),

@@ -401,6 +401,7 @@ mod tests {
         for (i, (experiment, feature, c, f1, stage)) in rows.into_iter().enumerate() {
             store
                 .record_finished_run(&NewRun {
+                    artifacts: Vec::new(),
                     experiment_id: experiment,
                     parent: None,
                     name: format!("{feature} C={c} {stage}"),
@@ -501,6 +502,7 @@ mod tests {
         // only one time in eight).
         let grid: Vec<NewRun<'_>> = (0..8)
             .map(|i| NewRun {
+                artifacts: Vec::new(),
                 experiment_id: exp,
                 parent: None,
                 name: format!("C={i}"),

@@ -724,6 +724,12 @@ fn insert_finished(
             decisions
         ])?;
     }
+    let mut insert_artifact = tx.prepare_cached(
+        "INSERT OR REPLACE INTO artifacts (run_id, path, kind, sha256) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for a in &run.artifacts {
+        insert_artifact.execute(params![id, a.path, a.kind, a.sha256])?;
+    }
     Ok(uuid)
 }
 
@@ -735,6 +741,7 @@ mod tests {
 
     fn sample_run<'a>(exp: i64, parent: Option<&'a str>, hash: &str) -> NewRun<'a> {
         NewRun {
+            artifacts: Vec::new(),
             experiment_id: exp,
             parent,
             name: "hog C=10".to_owned(),
@@ -769,6 +776,7 @@ mod tests {
             decision_values: vec![0.1 + 0.2, -1.0 / 3.0, f64::MIN_POSITIVE, 1e300],
         };
         let run = NewRun {
+            artifacts: Vec::new(),
             predictions: vec![
                 prediction("test/b/2.png", 1, 0),
                 prediction("test/a/1.png", 0, 0),
@@ -786,6 +794,7 @@ mod tests {
         );
         // Replacing the run replaces its predictions.
         let again = NewRun {
+            artifacts: Vec::new(),
             predictions: vec![prediction("test/a/1.png", 0, 1)],
             ..sample_run(exp, None, "t")
         };
@@ -990,6 +999,7 @@ mod lifecycle_tests {
 
     fn finished(exp: i64, hash: &str, f1: f64) -> NewRun<'static> {
         NewRun {
+            artifacts: Vec::new(),
             experiment_id: exp,
             parent: None,
             name: format!("run {hash}"),
@@ -1194,6 +1204,7 @@ mod lifecycle_tests {
         assert_eq!(fresh_id, 4);
         store
             .replace_finished_run(&NewRun {
+                artifacts: Vec::new(),
                 config_hash: "h1".into(),
                 ..finished(1, "h1", 0.95)
             })
@@ -1349,5 +1360,43 @@ mod lifecycle_tests {
             store.add_artifact(&first, "fig.png", "figure", "00"),
             Err(Error::NoSuchRun(_))
         ));
+    }
+
+    #[test]
+    fn artifacts_are_recorded_with_their_run_and_replaced_with_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("runs.db")).expect("open");
+        let exp = store.experiment("e").expect("experiment");
+        let model = |sha: &str| Artifact {
+            path: "models/e/hog-abc.safetensors".to_owned(),
+            kind: "model".to_owned(),
+            sha256: sha.to_owned(),
+        };
+        let mut run = finished(exp, "h", 0.5);
+        run.artifacts = vec![model("11")];
+        let first = store.record_finished_run(&run).expect("record");
+        assert_eq!(
+            store.artifacts(&first).expect("artifacts"),
+            vec![model("11")]
+        );
+
+        // A second writer of the same configuration keeps the first run and its file.
+        run.artifacts = vec![model("22")];
+        assert_eq!(store.record_finished_run(&run).expect("again"), first);
+        assert_eq!(
+            store.artifacts(&first).expect("artifacts"),
+            vec![model("11")]
+        );
+
+        let replaced = store.replace_finished_run(&run).expect("force");
+        assert_eq!(
+            store.artifacts(&replaced).expect("artifacts"),
+            vec![model("22")]
+        );
+        let count: i64 = scalar(&store, "SELECT COUNT(*) FROM artifacts");
+        assert_eq!(count, 1, "the replaced run's artifact went with it");
+        let models = store.model_artifacts(Some("e")).expect("models");
+        assert_eq!(models.len(), 1);
+        assert_eq!(models[0].run, replaced);
     }
 }

@@ -160,6 +160,9 @@ pub struct NewRun<'a> {
     pub end_ms: i64,
     /// Per-sample predictions of a test run (empty for other runs).
     pub predictions: Vec<Prediction>,
+    /// Files the run produced (a test run's saved model), recorded in the same
+    /// transaction as the run, so no reader sees the run without them.
+    pub artifacts: Vec<Artifact>,
 }
 
 /// One test chip's prediction: `chip` names it (`split/class/name`), `truth` and

@@ -108,6 +108,7 @@ fn write_runs(db: &Path, writer: i64) {
         );
         store
             .record_finished_run(&NewRun {
+                artifacts: Vec::new(),
                 experiment_id: experiment,
                 parent: None,
                 name: format!("writer {writer} run {i}"),
@@ -200,6 +201,7 @@ fn opener_process() {
         vec![("pid".to_owned(), i64::from(std::process::id()).into())];
     store
         .record_finished_run(&NewRun {
+            artifacts: Vec::new(),
             experiment_id: experiment,
             parent: None,
             name: format!("opener {}", std::process::id()),
