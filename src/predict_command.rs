@@ -78,14 +78,8 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
             let mut failure = None;
             let written = sarlab_io::safe_write::write_atomic(out, |file| {
                 let mut table = TableWriter::new(file, format, names.clone())?;
-                let outcome = model.predict_chips(&chips.chips, args.probability, |block| {
-                    for p in &block {
-                        scores.add(&model, p);
-                        table.row(&model.prediction_row(p, columns)).map_err(|e| {
-                            sarlab_model::Error::Input(format!("cannot write: {e}"))
-                        })?;
-                    }
-                    Ok(())
+                let outcome = each_prediction(&model, &chips, args.probability, &mut scores, |p| {
+                    table.row(&model.prediction_row(p, columns))
                 });
                 if let Err(e) = outcome {
                     failure = Some(e);
@@ -94,42 +88,33 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
                 table.finish().map(|_| ())
             });
             if let Some(e) = failure {
-                return Err(e).context("cannot predict");
+                return Err(e);
             }
             written.with_context(|| format!("cannot write {}", out.display()))?;
         }
         (Some(out), Some(Destination::Parquet)) => {
             let mut rows = Vec::new();
-            model
-                .predict_chips(&chips.chips, args.probability, |block| {
-                    for p in &block {
-                        scores.add(&model, p);
-                        rows.push(cells(model.prediction_row(p, columns)));
-                    }
-                    Ok(())
-                })
-                .context("cannot predict")?;
+            each_prediction(&model, &chips, args.probability, &mut scores, |p| {
+                rows.push(cells(model.prediction_row(p, columns)));
+                Ok(())
+            })?;
             sarlab_report::export::write_table(&names, &rows, TableFormat::Parquet, out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
         }
         _ => {
-            let mut stdout = std::io::stdout().lock();
-            let mut lines = Vec::new();
-            model
-                .predict_chips(&chips.chips, args.probability, |block| {
-                    for p in &block {
-                        scores.add(&model, p);
-                        lines.push(line(&model, p));
-                    }
-                    Ok(())
-                })
-                .context("cannot predict")?;
-            let text = sarlab_io::printable_lines(&lines.join("")).into_owned();
-            match stdout.write_all(text.as_bytes()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    return Err(e).context("cannot write to standard output");
-                }
-                _ => {}
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let outcome = each_prediction(&model, &chips, args.probability, &mut scores, |p| {
+                stdout.write_all(sarlab_io::printable_lines(&line(&model, p)).as_bytes())
+            })
+            .and_then(|()| stdout.flush().context("cannot write to standard output"));
+            // A reader that stops early (`| head`) ends the listing, not the command.
+            if let Err(e) = outcome
+                && !e
+                    .chain()
+                    .filter_map(|c| c.downcast_ref::<std::io::Error>())
+                    .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return Err(e);
             }
         }
     }
@@ -144,6 +129,34 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
         args.out.as_deref(),
     );
     Ok(())
+}
+
+/// Predicts every chip, scoring the labelled ones and handing each answer to `write`
+/// as its block is decided (so output streams with bounded memory).
+fn each_prediction(
+    model: &Model,
+    chips: &sarlab_model::Inputs,
+    probability: bool,
+    scores: &mut Scores,
+    mut write: impl FnMut(&ChipPrediction) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut failed_write = None;
+    let outcome = model.predict_chips(&chips.chips, probability, |block| {
+        for p in &block {
+            scores.add(model, p);
+            if let Err(e) = write(p) {
+                let message = format!("cannot write the predictions: {e}");
+                failed_write = Some(e);
+                return Err(sarlab_model::Error::Input(message));
+            }
+        }
+        Ok(())
+    });
+    match (outcome, failed_write) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(e)) => Err(anyhow::Error::new(e).context("cannot write the predictions")),
+        (Err(e), None) => Err(e).context("cannot predict"),
+    }
 }
 
 /// `chip  predicted  [true]` for the terminal.

@@ -12,11 +12,11 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelHeader {
-    /// The sarlab version and git commit that wrote the file.
+    /// The sarlab version and git commit that wrote the file. (No creation time: the
+    /// same spec and data give the same bytes, so processes that refit the same
+    /// configuration at once write the same file; the run records when.)
     pub sarlab_version: String,
     pub build: String,
-    /// Milliseconds since the Unix epoch.
-    pub created_ms: i64,
     /// Class names; a label is an index into this list (the training dataset's
     /// classes, sorted).
     pub classes: Vec<String>,

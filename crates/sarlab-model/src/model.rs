@@ -41,7 +41,6 @@ pub struct ModelParts {
     /// sarlab's version and the git commit of the build.
     pub sarlab_version: String,
     pub build: String,
-    pub created_ms: i64,
     /// The size of every training chip, when the preprocessing does not crop.
     pub chip_size: Option<(usize, usize)>,
     /// The SVM parameters it was trained with.
@@ -60,7 +59,6 @@ impl Model {
             source,
             sarlab_version,
             build,
-            created_ms,
             chip_size,
             params,
             preprocess,
@@ -72,7 +70,6 @@ impl Model {
         let header = ModelHeader {
             sarlab_version,
             build,
-            created_ms,
             classes,
             source,
             input: header::Input {

@@ -93,7 +93,6 @@ fn trained(kernel: Kernel) -> Trained {
         },
         sarlab_version: "test".to_owned(),
         build: "test".to_owned(),
-        created_ms: 0,
         chip_size: None,
         params,
         preprocess,

@@ -332,7 +332,6 @@ impl StudyRun<'_> {
                 .build_commit
                 .clone()
                 .unwrap_or_else(|| "unknown".to_owned()),
-            created_ms: now_ms(),
             chip_size: dataset.chips.first().map(|c| c.size),
             params: plan.grid[gi].svm.clone(),
             preprocess: feature.preprocess.clone(),

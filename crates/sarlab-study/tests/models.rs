@@ -117,6 +117,28 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
         4,
         "one model per method"
     );
+    // The same spec run again into another database gives byte-identical model files
+    // (what lets concurrent studies of one spec write the same path).
+    let again = Study {
+        models: dir.path().join("models-again"),
+        ..study.clone()
+    };
+    let mut other = Store::open(&dir.path().join("again.db")).expect("db");
+    again.run(&plan, &mut other, &Silent).expect("study again");
+    for artifact in store.model_artifacts(Some("models")).expect("models") {
+        let path = PathBuf::from(&artifact.path);
+        let twin = dir.path().join("models-again").join(
+            path.strip_prefix(dir.path().join("models"))
+                .expect("in models"),
+        );
+        assert_eq!(
+            std::fs::read(&path).expect("model"),
+            std::fs::read(&twin).expect("twin"),
+            "{} and {}",
+            path.display(),
+            twin.display()
+        );
+    }
     // Every other configuration through `train`, by a prefix of its CV run's hash.
     let listing = store
         .list_runs(&sarlab_track::RunQuery {
@@ -189,6 +211,28 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
                 p.votes.iter().sum::<u32>() as usize,
                 p.decision_values.len()
             );
+        }
+        // A chip alone, or in a batch of two or three, gets the bits it gets in the
+        // whole split: nothing depends on the batch.
+        for (batch, range) in [(1, 0..1), (2, 5..7), (3, 11..14)] {
+            let mut alone = Vec::new();
+            model
+                .predict_chips(&chips[range.clone()], false, |block| {
+                    alone.extend(block);
+                    Ok(())
+                })
+                .expect("predict");
+            for (p, whole) in alone.iter().zip(&predicted[range.clone()]) {
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&p.decision_values),
+                    bits(&whole.decision_values),
+                    "{} {} {} in a batch of {batch}",
+                    h.features.method,
+                    h.svm.kernel,
+                    p.name
+                );
+            }
         }
     }
     for kernels in kernels_by_method.values_mut() {

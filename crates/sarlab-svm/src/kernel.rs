@@ -10,10 +10,10 @@ use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::MatRef;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
+use sarlab_transform::gemm::rows_times_transpose;
 
 use crate::error::{Error, Result};
 
@@ -356,7 +356,7 @@ impl KernelFunction {
                         buffer.resize(rows * m, 0.0);
                     }
                     let values = &mut buffer[..rows * m];
-                    gemm_rows(
+                    rows_times_transpose(
                         &a_slice[start * d..(start + rows) * d],
                         rows,
                         d,
@@ -620,7 +620,7 @@ pub(crate) fn lower_gram_rows<T: Send>(
             }
             let dots = &mut tile[..rows * width];
             let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
-            gemm_rows(&x_slice[start * d..width * d], rows, d, rhs, dots);
+            rows_times_transpose(&x_slice[start * d..width * d], rows, d, rhs, dots);
             for (r, dots) in dots.chunks_exact_mut(width).enumerate() {
                 let i = start + r;
                 let at = layout.row_start(n, i) - base;
@@ -649,36 +649,10 @@ pub(crate) fn mirror_lower<T: Copy>(values: &mut [T], n: usize) {
     }
 }
 
-/// `dst = A Bᵀ` for the `rows × d` row-major `a`, single-threaded. faer multiplies a
-/// single row by a matrix-vector path whose sums round differently from its GEMM's
-/// (whose values do not depend on how many rows it is given), so one row is computed
-/// as two — itself twice — and every row's inner products are the same whichever
-/// rows it is computed with.
-pub(crate) fn gemm_rows(a: &[f64], rows: usize, d: usize, b: MatRef<'_, f64>, dst: &mut [f64]) {
-    let m = b.nrows();
-    debug_assert_eq!(a.len(), rows * d);
-    debug_assert_eq!(dst.len(), rows * m);
-    if d == 0 || m == 0 || rows == 0 {
-        dst.fill(0.0);
-        return;
-    }
-    if rows == 1 {
-        let twice = [a, a].concat();
-        let mut out = vec![0.0; 2 * m];
-        gemm_rows(&twice, 2, d, b, &mut out);
-        dst.copy_from_slice(&out[..m]);
-        return;
-    }
-    let lhs = MatRef::from_row_major_slice(a, rows, d);
-    let out = MatMut::from_row_major_slice_mut(dst, rows, m);
-    matmul(out, Accum::Replace, lhs, b.transpose(), 1.0, Par::Seq);
-    sarlab_transform::simd::clear_upper_vector_state();
-}
-
 /// Rows per parallel tile when `n` rows are multiplied by a matrix held whole: every
 /// tile packs that whole matrix, so tiles are as tall as the threads allow — at least
 /// [`TILE_ROWS`], and one tile per thread for up to [`TILE_ROWS`] × threads rows.
-/// (The values do not depend on it; see [`gemm_rows`].)
+/// (The values do not depend on it; see [`rows_times_transpose`].)
 pub(crate) fn tile_rows(n: usize) -> usize {
     n.div_ceil(rayon::current_num_threads().max(1))
         .max(TILE_ROWS)
@@ -707,7 +681,7 @@ pub fn inner_products(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<
         .for_each(|(t, dst)| {
             let rows = dst.len() / m;
             let start = t * tile;
-            gemm_rows(&a_slice[start * d..(start + rows) * d], rows, d, b_ref, dst);
+            rows_times_transpose(&a_slice[start * d..(start + rows) * d], rows, d, b_ref, dst);
         });
     out
 }
@@ -845,11 +819,11 @@ mod tests {
         assert!(exp_non_positive(-740.0) > 0.0);
     }
 
-    /// What `tile_rows` relies on: a row's inner products (and kernel values) are the
-    /// same bits whatever rows it is computed with — one row alone, a short last tile,
-    /// or a whole block — for long and short feature vectors.
+    /// Kernels computed in parallel tiles (as tall as the threads allow) equal one
+    /// product over every row, for long and short feature vectors (a row's bits do not
+    /// depend on its tile: `sarlab_transform::gemm`).
     #[test]
-    fn inner_products_of_a_row_do_not_depend_on_its_tile() {
+    fn tiled_kernels_equal_one_product_over_every_row() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut uniform = move || {
             state ^= state << 13;
@@ -861,33 +835,13 @@ mod tests {
             (600, 700, 1764),
             (300, 257, 100),
             (77, 1000, 8),
-            (40, 33, 2049),
+            (1, 33, 2049),
         ] {
             let a = Array2::from_shape_fn((n, d), |_| uniform());
             let b = Array2::from_shape_fn((m, d), |_| uniform());
             let b_ref = MatRef::from_row_major_slice(b.as_slice().expect("standard"), m, d);
-            let by_tiles = |tile: usize| {
-                let a = a.as_slice().expect("standard");
-                let mut out = vec![0.0; n * m];
-                for (t, dst) in out.chunks_mut(tile * m).enumerate() {
-                    let rows = dst.len() / m;
-                    gemm_rows(&a[t * tile * d..(t * tile + rows) * d], rows, d, b_ref, dst);
-                }
-                out
-            };
-            let whole = by_tiles(n);
-            for tile in [1, 2, 3, 5, 16, 255, 256, 257, 512] {
-                let tiled = by_tiles(tile);
-                let differ = whole
-                    .iter()
-                    .zip(&tiled)
-                    .filter(|(x, y)| x.to_bits() != y.to_bits())
-                    .count();
-                assert_eq!(
-                    differ, 0,
-                    "{n}x{m}x{d} in tiles of {tile}: {differ} values differ"
-                );
-            }
+            let mut whole = vec![0.0; n * m];
+            rows_times_transpose(a.as_slice().expect("standard"), n, d, b_ref, &mut whole);
             assert_eq!(
                 inner_products(a.view(), b.view())
                     .as_slice()

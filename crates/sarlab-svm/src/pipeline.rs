@@ -12,10 +12,11 @@ use crate::grid::FeatureTransform;
 use crate::probability::PlattScaling;
 use crate::svc::SvcModel;
 
-/// Rows decided together by [`FittedModel::decide`]. Every caller that must give the
-/// same bits — the study's test refit and `sarlab predict` — decides in blocks of this
-/// many rows from the first one, so each row meets the same arithmetic (a multiple of
-/// the PCA projection's and the decision kernel's own blocks).
+/// Rows decided together by [`FittedModel::decide`] (and chips read together by
+/// `sarlab predict`): memory holds one block's features and kernel tiles. A row's
+/// decision values do not depend on the rows it is decided with (the products behind
+/// them keep to one path, `sarlab_transform::gemm`), so the block is a memory bound,
+/// not part of the arithmetic.
 pub const DECISION_BLOCK_ROWS: usize = 1024;
 
 /// A [`FeatureTransform`] fitted on training rows: standardisation, then PCA.
@@ -105,7 +106,7 @@ pub struct FittedModel {
 
 impl FittedModel {
     /// The transform and decisions of `x`'s rows, in blocks of
-    /// [`DECISION_BLOCK_ROWS`] from the first row (see there why).
+    /// [`DECISION_BLOCK_ROWS`].
     pub fn decide(&self, x: ArrayView2<'_, f64>) -> Result<Decisions> {
         if x.ncols() != self.input_len {
             return Err(Error::InvalidParameter {

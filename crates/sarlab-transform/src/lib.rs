@@ -18,6 +18,7 @@
 
 mod centred;
 mod error;
+pub mod gemm;
 pub mod moments;
 pub mod pca;
 mod rows;

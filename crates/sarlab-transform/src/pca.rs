@@ -320,17 +320,7 @@ impl Pca {
             let rows = dst.len() / k;
             let start = block * BLOCK;
             data.fill(start, rows, &mut centred[..rows * d]);
-            let lhs = MatRef::from_row_major_slice(&centred[..rows * d], rows, d);
-            let dst = faer::MatMut::from_row_major_slice_mut(dst, rows, k);
-            faer::linalg::matmul::matmul(
-                dst,
-                faer::Accum::Replace,
-                lhs,
-                components.transpose(),
-                1.0,
-                faer::Par::Seq,
-            );
-            crate::simd::clear_upper_vector_state();
+            crate::gemm::rows_times_transpose(&centred[..rows * d], rows, d, components, dst);
         }
         if self.whiten {
             for (mut column, var) in out.axis_iter_mut(Axis(1)).zip(&self.explained_variance) {
