@@ -35,10 +35,27 @@ fn main() -> ExitCode {
         Err(err) => {
             // Errors quote file names, class names and spec text: escape what could
             // drive the terminal.
-            eprintln!("error: {}", sarlab_io::printable_lines(&format!("{err:#}")));
+            eprintln!("error: {}", sarlab_io::printable_lines(&error_text(&err)));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each said once: library errors quote their
+/// source in their own message, so a cause already in the text is not repeated.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
 }
 
 fn init_logging(verbose: u8) {
@@ -54,4 +71,28 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context;
+
+    #[test]
+    fn causes_quoted_by_their_wrapper_are_said_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let err = Err::<(), _>(sarlab_io::Error::Read {
+            path: "m.safetensors".into(),
+            source: io,
+        })
+        .context("cannot load the model")
+        .expect_err("error");
+        assert_eq!(
+            super::error_text(&err),
+            "cannot load the model: cannot read m.safetensors: No such file"
+        );
+        let plain = Err::<(), _>(anyhow::anyhow!("inner"))
+            .context("outer")
+            .expect_err("error");
+        assert_eq!(super::error_text(&plain), "outer: inner");
+    }
 }
