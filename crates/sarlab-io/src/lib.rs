@@ -17,6 +17,7 @@ mod hex;
 pub mod info;
 mod info_text;
 mod jpeg;
+pub mod mapped;
 pub mod npy;
 pub mod phoenix;
 pub mod pixels;

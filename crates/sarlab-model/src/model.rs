@@ -364,7 +364,7 @@ impl Model {
                 "{size} bytes, more than a model file may have ({MAX_MODEL_BYTES})"
             ))));
         }
-        let bytes = std::fs::read(path).map_err(|e| within(Error::Read(e)))?;
+        let bytes = sarlab_io::mapped::FileBytes::open(path)?;
         Self::from_bytes(&bytes).map_err(within)
     }
 
