@@ -28,7 +28,7 @@ pub mod synth;
 pub use chip_file::{ChipFormat, ChipMeta, DecodeOptions};
 pub use dataset::{
     Chip, ChipEntry, Dataset, DatasetFormat, DatasetIndex, DatasetOptions, DepressionSplits,
-    FolderLayout, MANIFEST_FILE, Skipped, Split, counts_by_class,
+    FolderLayout, MANIFEST_FILE, Skipped, Split, counts_by_class, labelled_format,
 };
 pub use error::{Error, Result};
 pub use hex::sha256_hex;

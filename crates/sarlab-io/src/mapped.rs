@@ -14,6 +14,7 @@ use memmap2::{Mmap, MmapOptions};
 use crate::error::{Error, Result};
 
 /// A file's bytes, mapped or read.
+#[derive(Debug)]
 pub enum FileBytes {
     Mapped(Mmap),
     Read(Vec<u8>),

@@ -52,7 +52,7 @@ pub fn collect(paths: &[PathBuf], options: &InputOptions) -> Result<Inputs> {
                     .display()
             )));
         }
-        if is_dataset(path, &options.layout) {
+        if sarlab_io::labelled_format(path, &options.layout).is_some() {
             dataset_seen = true;
             add_dataset(path, options, &mut inputs)?;
         } else if path.is_dir() {
@@ -82,17 +82,6 @@ pub fn collect(paths: &[PathBuf], options: &InputOptions) -> Result<Inputs> {
         )));
     }
     Ok(inputs)
-}
-
-fn is_dataset(path: &Path, layout: &FolderLayout) -> bool {
-    if path.is_file() {
-        return path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    }
-    path.join(&layout.train).is_dir()
-        || path.join(&layout.test).is_dir()
-        || path.join(sarlab_io::MANIFEST_FILE).is_file()
 }
 
 fn add_dataset(root: &Path, options: &InputOptions, inputs: &mut Inputs) -> Result<()> {

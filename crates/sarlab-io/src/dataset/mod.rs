@@ -352,22 +352,26 @@ impl Dataset {
 }
 
 fn detect_format(root: &Path, layout: &FolderLayout) -> Result<DatasetFormat> {
+    Ok(labelled_format(root, layout).unwrap_or(DatasetFormat::Phoenix))
+}
+
+/// The layout that labels `root`'s chips by place, if it has one: image folders
+/// (`train`/`test` class folders as `layout` names them) or a manifest (a `.csv` file,
+/// or a folder holding `manifest.csv`). Anything else is read as Phoenix data, whose
+/// files label themselves.
+pub fn labelled_format(root: &Path, layout: &FolderLayout) -> Option<DatasetFormat> {
     if root.is_file() {
         let is_csv = root
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        return if is_csv {
-            Ok(DatasetFormat::Manifest)
-        } else {
-            Ok(DatasetFormat::Phoenix)
-        };
+        return is_csv.then_some(DatasetFormat::Manifest);
     }
     if root.join(&layout.train).is_dir() || root.join(&layout.test).is_dir() {
-        Ok(DatasetFormat::ImageFolders)
+        Some(DatasetFormat::ImageFolders)
     } else if root.join(MANIFEST_FILE).is_file() {
-        Ok(DatasetFormat::Manifest)
+        Some(DatasetFormat::Manifest)
     } else {
-        Ok(DatasetFormat::Phoenix)
+        None
     }
 }
 
