@@ -72,10 +72,7 @@ mod tests {
         std::fs::write(&empty, b"").expect("write");
         assert!(FileBytes::open(&empty).expect("open").is_empty());
         let missing = dir.path().join("missing.bin");
-        let message = FileBytes::open(&missing)
-            .err()
-            .expect("missing")
-            .to_string();
+        let message = FileBytes::open(&missing).expect_err("missing").to_string();
         assert!(message.contains("missing.bin"), "{message}");
     }
 }
