@@ -102,26 +102,33 @@ impl Model {
                     .to_owned(),
             ));
         }
+        // One block matrix for every block: chips' features are written into its rows
+        // and standardised in place, so no block faults in fresh memory.
+        let width = self.fitted.input_len;
+        let mut x = Array2::<f64>::zeros((DECISION_BLOCK_ROWS.min(chips.len()), width));
         for block in chips.chunks(DECISION_BLOCK_ROWS) {
-            let features: Vec<(Vec<f64>, Option<String>)> = block
-                .par_iter()
-                .map(|chip| self.chip_features(&chip.path))
+            let mut rows = x.slice_mut(ndarray::s![..block.len(), ..]);
+            let header_classes: Vec<Option<String>> = rows
+                .as_slice_mut()
+                .expect("leading rows of a standard-layout matrix")
+                .par_chunks_mut(width.max(1))
+                .zip(block.par_iter())
+                .map(|(row, chip)| {
+                    let (values, class) = self.chip_features(&chip.path)?;
+                    row.copy_from_slice(&values);
+                    Ok(class)
+                })
                 .collect::<Result<_>>()?;
-            let width = self.fitted.input_len;
-            let mut x = Array2::zeros((block.len(), width));
-            for (mut row, (values, _)) in x.outer_iter_mut().zip(&features) {
-                row.assign(&ndarray::ArrayView1::from(values));
-            }
-            let decisions = self.fitted.decide(x.view())?;
+            let decisions = self.fitted.decide_in_place(rows)?;
             let probabilities = match probability {
                 true => Some(self.probabilities(decisions.decision_values.view())?),
                 false => None,
             };
             let answers = block
                 .iter()
-                .zip(features)
+                .zip(header_classes)
                 .enumerate()
-                .map(|(r, (chip, (_, header_class)))| ChipPrediction {
+                .map(|(r, (chip, header_class))| ChipPrediction {
                     name: chip.name.clone(),
                     truth: chip.truth.clone().or(header_class),
                     predicted: decisions.labels[r],

@@ -2,7 +2,7 @@
 //! the C-SVC trained on its output — everything that turns a feature vector into a
 //! label, as a saved model holds it.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use sarlab_transform::moments::Moments;
 use sarlab_transform::pca::Pca;
 use sarlab_transform::{Rows, StandardScaler};
@@ -72,6 +72,19 @@ impl FittedTransform {
         })
     }
 
+    /// [`FittedTransform::apply`] for rows the caller no longer needs: standardised in
+    /// place (`None`: `x` holds the result), or projected by PCA into a new matrix.
+    pub fn apply_in_place(&self, x: ArrayViewMut2<'_, f64>) -> Result<Option<Array2<f64>>> {
+        Ok(match (&self.scaler, &self.pca) {
+            (scaler, Some(pca)) => Some(pca.transform_rows(Rows::all(x.view()), scaler.as_ref())?),
+            (Some(scaler), None) => {
+                scaler.transform_in_place(x)?;
+                None
+            }
+            (None, None) => None,
+        })
+    }
+
     /// The number of features the transform takes, when it knows (it is fitted).
     pub fn input_len(&self) -> Option<usize> {
         match (&self.scaler, &self.pca) {
@@ -108,6 +121,29 @@ impl FittedModel {
     /// The transform and decisions of `x`'s rows, in blocks of
     /// [`DECISION_BLOCK_ROWS`].
     pub fn decide(&self, x: ArrayView2<'_, f64>) -> Result<Decisions> {
+        self.check_rows(x)?;
+        let pairs = self.svc.machines.pairs.len();
+        let mut decision_values = Array2::zeros((x.nrows(), pairs));
+        for (block, mut out) in x
+            .axis_chunks_iter(Axis(0), DECISION_BLOCK_ROWS)
+            .zip(decision_values.axis_chunks_iter_mut(Axis(0), DECISION_BLOCK_ROWS))
+        {
+            let transformed = self.transform.apply(Rows::all(block))?;
+            out.assign(&self.svc.decision_function(transformed.view())?);
+        }
+        Ok(self.decisions(decision_values))
+    }
+
+    /// [`FittedModel::decide`] for rows the caller no longer needs, transformed in place
+    /// (no copy of them): the same decisions, bit for bit.
+    pub fn decide_in_place(&self, mut x: ArrayViewMut2<'_, f64>) -> Result<Decisions> {
+        self.check_rows(x.view())?;
+        let projected = self.transform.apply_in_place(x.view_mut())?;
+        let features = projected.as_ref().map_or(x.view(), |p| p.view());
+        Ok(self.decisions(self.svc.decision_function(features)?))
+    }
+
+    fn check_rows(&self, x: ArrayView2<'_, f64>) -> Result<()> {
         if x.ncols() != self.input_len {
             return Err(Error::InvalidParameter {
                 name: "features",
@@ -118,23 +154,17 @@ impl FittedModel {
                 ),
             });
         }
-        crate::machines::check_finite(x)?;
-        let pairs = self.svc.machines.pairs.len();
-        let mut decision_values = Array2::zeros((x.nrows(), pairs));
-        for (block, mut out) in x
-            .axis_chunks_iter(Axis(0), DECISION_BLOCK_ROWS)
-            .zip(decision_values.axis_chunks_iter_mut(Axis(0), DECISION_BLOCK_ROWS))
-        {
-            let transformed = self.transform.apply(Rows::all(block))?;
-            out.assign(&self.svc.decision_function(transformed.view())?);
-        }
+        crate::machines::check_finite(x)
+    }
+
+    fn decisions(&self, decision_values: Array2<f64>) -> Decisions {
         let votes = self.svc.machines.votes(decision_values.view());
         let labels = self.svc.machines.winners(votes.view());
-        Ok(Decisions {
+        Decisions {
             labels,
             decision_values,
             votes,
-        })
+        }
     }
 }
 
@@ -183,6 +213,9 @@ mod tests {
             let best = votes.iter().max().expect("classes");
             assert_eq!(votes[whole.labels[row]], *best);
         }
+        let mut copy = x.clone();
+        let in_place = model.decide_in_place(copy.view_mut()).expect("in place");
+        assert_eq!(in_place, whole, "in place: the same decisions");
         let wrong = model.decide(x.slice(ndarray::s![.., ..4]));
         assert!(
             wrong

@@ -89,6 +89,24 @@ impl StandardScaler {
         Ok(out)
     }
 
+    /// Standardises the rows of `x` in place (the values [`StandardScaler::transform_rows`]
+    /// gives, without a copy).
+    pub fn transform_in_place(&self, mut x: ndarray::ArrayViewMut2<'_, f64>) -> Result<()> {
+        let d = self.mean.len();
+        if x.ncols() != d {
+            return Err(Error::DimensionMismatch {
+                expected: d,
+                got: x.ncols(),
+            });
+        }
+        for mut row in x.rows_mut() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = self.value(*v, j);
+            }
+        }
+        Ok(())
+    }
+
     /// Feature `j`'s value `x`, standardised.
     #[inline]
     pub fn value(&self, x: f64, j: usize) -> f64 {
@@ -146,5 +164,19 @@ mod tests {
         ));
         let s = StandardScaler::fit(ndarray::array![[1.0, 2.0]].view()).expect("fit");
         assert!(s.transform(ndarray::array![[1.0]].view()).is_err());
+    }
+
+    #[test]
+    fn in_place_equals_the_copy() {
+        let x = ndarray::Array2::from_shape_fn((7, 3), |(i, j)| (i * 3 + j) as f64 * 0.37 - 1.1);
+        let scaler = StandardScaler::fit_rows(Rows::all(x.view())).expect("fit");
+        let mut y = x.clone();
+        scaler.transform_in_place(y.view_mut()).expect("in place");
+        assert_eq!(y, scaler.transform_rows(Rows::all(x.view())).expect("copy"));
+        assert!(
+            scaler
+                .transform_in_place(y.slice_mut(ndarray::s![.., ..2]))
+                .is_err()
+        );
     }
 }
