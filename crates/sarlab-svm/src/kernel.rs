@@ -328,7 +328,9 @@ impl KernelFunction {
     /// so a large `b` (a model's support vectors) is neither held as a whole
     /// `a.nrows() × b.nrows()` matrix nor faulted into fresh memory per call.
     /// `sq_b` are `b`'s squared norms (read by RBF only; may be empty otherwise).
-    pub fn map_tiles<R: Send>(
+    /// `per_tile` runs inside the thread's tile and must not start parallel work
+    /// (see [`with_tile`]).
+    pub(crate) fn map_tiles<R: Send>(
         &self,
         a: ArrayView2<'_, f64>,
         b: ArrayView2<'_, f64>,
@@ -350,12 +352,7 @@ impl KernelFunction {
             .into_par_iter()
             .map(|t| {
                 let (start, rows) = (t * tile, tile.min(n - t * tile));
-                TILE.with_borrow_mut(|buffer| {
-                    // The GEMM overwrites the tile: only grow it, never clear it.
-                    if buffer.len() < rows * m {
-                        buffer.resize(rows * m, 0.0);
-                    }
-                    let values = &mut buffer[..rows * m];
+                with_tile(rows * m, |values| {
                     rows_times_transpose(
                         &a_slice[start * d..(start + rows) * d],
                         rows,
@@ -557,6 +554,18 @@ thread_local! {
     static TILE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
+/// `f` on the first `len` values of this thread's tile (grown when short, never
+/// cleared: every user overwrites it with a GEMM first). `f` must not start parallel
+/// work: a task stolen meanwhile could ask for the same thread's tile.
+fn with_tile<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    TILE.with_borrow_mut(|tile| {
+        if tile.len() < len {
+            tile.resize(len, 0.0);
+        }
+        f(&mut tile[..len])
+    })
+}
+
 /// Where [`lower_gram_rows`] puts the lower triangle of an `n × n` matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Layout {
@@ -613,12 +622,7 @@ pub(crate) fn lower_gram_rows<T: Send>(
         let rows = TILE_ROWS.min(n - start);
         let width = start + rows;
         let base = layout.row_start(n, start);
-        TILE.with_borrow_mut(|tile| {
-            // The GEMM overwrites the tile: only grow it, never clear it.
-            if tile.len() < rows * width {
-                tile.resize(rows * width, 0.0);
-            }
-            let dots = &mut tile[..rows * width];
+        with_tile(rows * width, |dots| {
             let rhs = MatRef::from_row_major_slice(&x_slice[..width * d], width, d);
             rows_times_transpose(&x_slice[start * d..width * d], rows, d, rhs, dots);
             for (r, dots) in dots.chunks_exact_mut(width).enumerate() {
@@ -656,7 +660,6 @@ pub(crate) fn mirror_lower<T: Copy>(values: &mut [T], n: usize) {
 pub(crate) fn tile_rows(n: usize) -> usize {
     n.div_ceil(rayon::current_num_threads().max(1))
         .max(TILE_ROWS)
-        .max(1)
 }
 
 /// `A Bᵀ` by faer's GEMM, tiles of rows of `A` in parallel (each single-threaded; the

@@ -44,9 +44,7 @@ pub fn rows_times_transpose(a: &[f64], rows: usize, d: usize, b: MatRef<'_, f64>
             }
             out
         };
-        let mut b_rows: Vec<f64> = (0..m)
-            .flat_map(|r| b.row(r).iter().copied().collect::<Vec<_>>())
-            .collect();
+        let mut b_rows: Vec<f64> = (0..m).flat_map(|r| b.row(r).iter().copied()).collect();
         if m == 1 {
             b_rows.extend_from_within(..d);
         }
