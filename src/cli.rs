@@ -414,9 +414,12 @@ pub struct FeaturesArgs {
     /// same size).
     #[arg(long)]
     pub crop: Option<usize>,
-    /// linear or db.
+    /// linear, db or sqrt.
     #[arg(long, default_value = "linear")]
     pub intensity: String,
+    /// Per-chip normalisation applied last: l1, l2, max or zscore.
+    #[arg(long)]
+    pub normalize: Option<String>,
     /// Speckle filter applied first, e.g. `lee:window=5`.
     #[arg(long)]
     pub speckle: Option<String>,

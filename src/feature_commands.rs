@@ -47,6 +47,12 @@ fn preprocess(args: &FeaturesArgs) -> Result<Preprocess> {
             .map(str::parse)
             .transpose()
             .context("--filter")?,
+        normalize: args
+            .normalize
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--normalize")?,
     })
 }
 

@@ -55,6 +55,7 @@ fn one_chip_gives_the_library_vector_names_and_glyphs() {
         intensity: Intensity::Db,
         speckle: None,
         filter: None,
+        normalize: None,
     }
     .apply(image.to_f64().view())
     .expect("preprocess");

@@ -14,6 +14,12 @@ pub enum Error {
     #[error("unknown intensity transform `{0}` (expected one of: linear, db, sqrt)")]
     UnknownIntensity(String),
 
+    #[error("unknown chip normalisation `{0}` (expected one of: l1, l2, max, zscore)")]
+    UnknownNorm(String),
+
+    #[error("invalid augmentation {0}")]
+    InvalidAugment(String),
+
     #[error("invalid filter {0}")]
     InvalidFilter(String),
 

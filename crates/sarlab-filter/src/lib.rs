@@ -1,17 +1,19 @@
 //! Preprocessing of SAR chips before feature extraction, and a frequency-filtering lab:
 //! centre cropping to a common size, intensity transforms (linear, dB, square root),
 //! 2-D FFTs with numpy's conventions (`fft`), Gonzalez & Woods frequency-domain masks
-//! (`frequency`), amplitude/phase experiments (`amplitude_phase`) and speckle filters
-//! (`spatial`: mean, median, Gaussian as in scipy.ndimage, Lee, Frost, histogram
-//! equalisation).
+//! (`frequency`), per-chip normalisation (`normalize`), amplitude/phase experiments
+//! (`amplitude_phase`) and speckle filters (`spatial`: mean, median, Gaussian as in
+//! scipy.ndimage, Lee, Frost, histogram equalisation).
 //!
 //! Compute only: functions take and return in-memory `ndarray` images and never touch
 //! files. Every stage is deterministic.
 
 pub mod amplitude_phase;
+pub mod augment;
 mod error;
 pub mod fft;
 pub mod frequency;
+pub mod normalize;
 pub mod spatial;
 
 use std::fmt;
@@ -107,10 +109,25 @@ pub fn window_for_crops(
     dim: (usize, usize),
     crops: impl IntoIterator<Item = Option<usize>>,
 ) -> Result<(Range<usize>, Range<usize>)> {
+    window_for_crops_with_margins(dim, crops.into_iter().map(|c| (c, 0)))
+}
+
+/// [`window_for_crops`] where each crop also needs `margin` pixels on every side
+/// (augmented copies read around their window), clipped to the chip.
+pub fn window_for_crops_with_margins(
+    dim: (usize, usize),
+    crops: impl IntoIterator<Item = (Option<usize>, usize)>,
+) -> Result<(Range<usize>, Range<usize>)> {
     let mut union: Option<(Range<usize>, Range<usize>)> = None;
-    for crop in crops {
+    for (crop, margin) in crops {
         let (rows, cols) = match crop {
-            Some(size) => center_window(dim, size)?,
+            Some(size) => {
+                let (r, c) = center_window(dim, size)?;
+                (
+                    r.start.saturating_sub(margin)..(r.end.saturating_add(margin)).min(dim.0),
+                    c.start.saturating_sub(margin)..(c.end.saturating_add(margin)).min(dim.1),
+                )
+            }
             None => (0..dim.0, 0..dim.1),
         };
         union = Some(match union {
@@ -126,7 +143,8 @@ pub fn window_for_crops(
 
 /// The preprocessing applied to every chip before feature extraction, in this order:
 /// centre crop, speckle filter (on the stored linear values, which its multiplicative
-/// noise model assumes), intensity transform, frequency filter (on what features see).
+/// noise model assumes), intensity transform, frequency filter (on what features see),
+/// per-chip normalisation.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Preprocess {
     /// Centre crop to this size; `None` keeps the chip as it is.
@@ -134,6 +152,8 @@ pub struct Preprocess {
     pub speckle: Option<spatial::SpeckleFilter>,
     pub intensity: Intensity,
     pub filter: Option<frequency::FrequencyFilter>,
+    /// Rescales each chip last (`None`: values as the stages before leave them).
+    pub normalize: Option<normalize::ChipNorm>,
 }
 
 impl Preprocess {
@@ -162,6 +182,9 @@ impl Preprocess {
         if let Some(filter) = &self.filter {
             image = filter.apply(image.view())?;
         }
+        if let Some(norm) = self.normalize {
+            norm.apply(&mut image);
+        }
         Ok(image)
     }
 }
@@ -178,6 +201,9 @@ impl fmt::Display for Preprocess {
         write!(f, " intensity={}", self.intensity)?;
         if let Some(filter) = &self.filter {
             write!(f, " filter={filter}")?;
+        }
+        if let Some(norm) = self.normalize {
+            write!(f, " normalize={norm}")?;
         }
         Ok(())
     }
@@ -294,6 +320,7 @@ mod tests {
             speckle: Some("lee:window=3:looks=4".parse().expect("speckle")),
             intensity: Intensity::Db,
             filter: Some("gaussian:lowpass:cutoff=2".parse().expect("filter")),
+            normalize: None,
         };
         let out = p.apply(img.view()).expect("applies");
         assert_eq!(out.dim(), (8, 8));

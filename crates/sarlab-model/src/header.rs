@@ -65,6 +65,10 @@ pub struct PreprocessText {
     pub speckle: Option<String>,
     pub intensity: String,
     pub filter: Option<String>,
+    /// Absent before per-chip normalisation existed, and when there is none, so files
+    /// of models without it keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

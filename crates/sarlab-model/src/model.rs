@@ -85,6 +85,7 @@ impl Model {
                 speckle: preprocess.speckle.as_ref().map(ToString::to_string),
                 intensity: preprocess.intensity.to_string(),
                 filter: preprocess.filter.as_ref().map(ToString::to_string),
+                normalize: preprocess.normalize.map(|n| n.to_string()),
             },
             features: header::Features {
                 method: method.name().to_owned(),
@@ -220,6 +221,12 @@ impl Model {
             filter: header
                 .preprocess
                 .filter
+                .as_deref()
+                .map(str::parse)
+                .transpose()?,
+            normalize: header
+                .preprocess
+                .normalize
                 .as_deref()
                 .map(str::parse)
                 .transpose()?,

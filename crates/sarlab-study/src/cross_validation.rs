@@ -4,11 +4,10 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use ndarray::Array2;
-use sarlab_io::{Dataset, Split};
+use sarlab_io::Dataset;
 use sarlab_svm::{
     CvOutcome, CvSettings, FeatureTransform, FitDone, METRIC_NAMES, ProblemSize,
-    cross_validate_grid,
+    cross_validate_grid_with_copies,
 };
 use sarlab_track::{Metric, NewRun, now_ms};
 
@@ -126,22 +125,28 @@ impl StudyRun<'_> {
         let mut done_before = 0;
         // Settings that differ only in PCA follow each other in the plan: their train
         // features are extracted once.
-        let mut last: Option<(String, Array2<f64>, f64)> = None;
+        let mut last: Option<(String, load::TrainingFeatures, Vec<usize>)> = None;
         for (fi, pending) in work.into_iter().enumerate() {
             if pending.is_empty() {
                 continue;
             }
             let feature = &plan.features[fi];
-            let key = format!("{} {:?}", feature.preprocess, feature.method);
+            let key = format!(
+                "{} {:?} {:?}",
+                feature.preprocess, feature.method, feature.augment
+            );
             if last.as_ref().is_none_or(|(k, _, _)| *k != key) {
                 // The previous setting's features go before this one's are made.
                 drop(last.take());
-                let (x, seconds) = load::extract(feature, dataset, Split::Train, self.observer)?;
-                last = Some((key, x, seconds));
+                let features =
+                    load::extract_training(feature, dataset, plan.spec.seed, self.observer)?;
+                let labels = features.labels(y_train);
+                last = Some((key, features, labels));
             }
-            let Some((_, x_train, feature_seconds)) = last.as_ref() else {
+            let Some((_, features, y_rows)) = last.as_ref() else {
                 unreachable!("features were just extracted");
             };
+            let (x_train, feature_seconds) = (&features.x, &features.seconds);
             let names: Vec<String> = pending
                 .iter()
                 .map(|(gi, _)| plan.run_name(fi, *gi))
@@ -174,7 +179,7 @@ impl StudyRun<'_> {
             let problem = ProblemSize {
                 samples: x_train.nrows(),
                 features: x_train.ncols(),
-                class_counts: &class_counts(y_train, dataset.classes.len()),
+                class_counts: &class_counts(y_rows, dataset.classes.len()),
                 folds: plan.spec.svm.folds,
                 configurations: grid.len(),
                 transformed: !transform.is_identity(),
@@ -191,9 +196,10 @@ impl StudyRun<'_> {
             })?;
             let start_ms = now_ms();
             let observer = self.observer;
-            let outcomes = cross_validate_grid(
+            let outcomes = cross_validate_grid_with_copies(
                 x_train.view(),
-                y_train,
+                y_rows,
+                &features.copy_of,
                 dataset.classes.len(),
                 &grid,
                 &self.settings(fi),

@@ -1,7 +1,9 @@
 //! Filter sweeps of `[preprocess]`: a string, a list of strings, or a table whose list
 //! values sweep, expanded into canonical filter spec strings.
 
+use sarlab_filter::augment::Augment;
 use sarlab_filter::frequency::FrequencyFilter;
+use sarlab_filter::normalize::ChipNorm;
 use sarlab_filter::spatial::SpeckleFilter;
 
 /// One value of a filter axis: the text recorded for it and the filter (`None` for
@@ -16,6 +18,91 @@ pub(crate) fn speckle_axis(value: &toml::Value) -> Result<Vec<FilterValue<Speckl
         .map(|text| parse(key, text))
         .collect::<Result<Vec<_>, _>>()?;
     distinct(key, axis)
+}
+
+/// A per-chip normalisation axis from `preprocess.normalize`: a name or a list of names
+/// (`"none"` for no normalisation).
+pub(crate) fn normalize_axis(value: &toml::Value) -> Result<Vec<FilterValue<ChipNorm>>, String> {
+    let key = "preprocess.normalize";
+    let texts = match value {
+        toml::Value::Array(items) if items.is_empty() => {
+            return Err(format!("`{key}` is an empty list: give at least one value"));
+        }
+        toml::Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let axis = texts
+        .into_iter()
+        .map(|v| match v {
+            toml::Value::String(s) => parse(key, s.clone()),
+            other => Err(format!(
+                "`{key}` = {other}: expected one of \"none\", \"l1\", \"l2\", \"max\", \"zscore\""
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    distinct(key, axis)
+}
+
+/// An augmentation axis from `preprocess.augment`: a string, a list of strings
+/// (`"none"` for no augmentation), or a table whose list values sweep. Values are
+/// recorded as [`Augment`]'s canonical text.
+pub(crate) fn augment_axis(value: &toml::Value) -> Result<Vec<FilterValue<Augment>>, String> {
+    let key = "preprocess.augment";
+    let texts = match value {
+        toml::Value::Table(table) => {
+            let mut texts = vec![String::new()];
+            for (k, v) in table {
+                let options: Vec<String> = match v {
+                    toml::Value::Array(items) if items.is_empty() => {
+                        return Err(format!("`{key}.{k}` is an empty list: give at least one value"));
+                    }
+                    toml::Value::Array(items) => items.iter().map(scalar_text).collect(),
+                    other => vec![scalar_text(other)],
+                };
+                let count = texts.len().saturating_mul(options.len());
+                if count > crate::axis::MAX_AXIS_VALUES {
+                    return Err(format!(
+                        "`{key}` expands to {count} or more settings: at most {} per axis",
+                        crate::axis::MAX_AXIS_VALUES
+                    ));
+                }
+                texts = texts
+                    .iter()
+                    .flat_map(|prefix| {
+                        options.iter().map(move |o| {
+                            let sep = if prefix.is_empty() { "" } else { ":" };
+                            format!("{prefix}{sep}{k}={o}")
+                        })
+                    })
+                    .collect();
+            }
+            texts
+        }
+        toml::Value::Array(items) if items.is_empty() => {
+            return Err(format!("`{key}` is an empty list: give at least one value"));
+        }
+        toml::Value::Array(items) => items.iter().map(scalar_text).collect(),
+        other => vec![scalar_text(other)],
+    };
+    let axis = texts
+        .into_iter()
+        .map(|text| {
+            let (_, augment) = parse::<Augment>(key, text)?;
+            Ok((
+                augment.map_or_else(|| "none".to_owned(), |a| a.to_string()),
+                augment,
+            ))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    distinct(key, axis)
+}
+
+/// A TOML scalar as setting text (strings without quotes).
+fn scalar_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// An axis whose filters are all different: two spellings of one filter

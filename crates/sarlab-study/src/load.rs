@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use ndarray::Array2;
 use sarlab_filter::Preprocess;
+use sarlab_filter::augment::{Augment, Draw};
 use sarlab_io::synth::{self, SynthConfig};
 use sarlab_io::{Chip, Dataset, DatasetIndex, Split};
 
@@ -58,6 +59,18 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
         .context_with(cannot_use);
     }
     let crops: Vec<Option<usize>> = plan.features.iter().map(|f| f.preprocess.crop).collect();
+    // Augmented copies read around their crop window.
+    let margins: Vec<(Option<usize>, usize)> = plan
+        .features
+        .iter()
+        .map(|f| {
+            let margin = match (f.augment, f.preprocess.crop) {
+                (Some(augment), Some(crop)) => augment.margin(crop),
+                _ => 0,
+            };
+            (f.preprocess.crop, margin)
+        })
+        .collect();
     let task = Task::LoadChips;
     observer.on(Event::TaskStarted {
         task,
@@ -66,11 +79,11 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
     // A crop that does not fit a chip is left out of its window here and reported for
     // the whole dataset by `check_chip_sizes`, which can then say what would fit.
     let dataset = index.load_windows(&|| observer.on(Event::TaskStep { task }), &|dim| {
-        let fitting = crops
+        let fitting = margins
             .iter()
             .copied()
-            .filter(|crop| crop.is_none_or(|c| c <= dim.0.min(dim.1)));
-        sarlab_filter::window_for_crops(dim, fitting).map_err(|e| e.to_string())
+            .filter(|(crop, _)| crop.is_none_or(|c| c <= dim.0.min(dim.1)));
+        sarlab_filter::window_for_crops_with_margins(dim, fitting).map_err(|e| e.to_string())
     })?;
     observer.on(Event::TaskFinished { task });
     check_chip_sizes(&crops, &dataset).context_with(cannot_use)?;
@@ -211,6 +224,100 @@ pub fn prepared(preprocess: &Preprocess, dataset: &Dataset, chip: &Chip) -> Resu
     preprocess.after_crop(window).context_with(context)
 }
 
+/// One augmented copy of a chip: the copy of its crop window that `draw` makes from
+/// the stored values around it, then the stages after the crop.
+pub fn prepared_copy(
+    preprocess: &Preprocess,
+    augment: &Augment,
+    draw: &Draw,
+    dataset: &Dataset,
+    chip: &Chip,
+) -> Result<Array2<f64>> {
+    let context = || {
+        format!(
+            "augmented copy of chip {} in {}",
+            dataset.chip_label(chip),
+            dataset.root.display()
+        )
+    };
+    let (rows, cols) = preprocess.window(chip.size).context_with(context)?;
+    let margin = augment.margin(rows.len().max(cols.len()));
+    let region = (
+        rows.start.saturating_sub(margin)..(rows.end + margin).min(chip.size.0),
+        cols.start.saturating_sub(margin)..(cols.end + margin).min(chip.size.1),
+    );
+    let source = chip
+        .window_f64(region.0.clone(), region.1.clone())
+        .ok_or_else(|| {
+            Error::Study(format!(
+                "{}: the window around the crop was not kept when loading",
+                context()
+            ))
+        })?;
+    let window = (
+        rows.start - region.0.start..rows.end - region.0.start,
+        cols.start - region.1.start..cols.end - region.1.start,
+    );
+    let copy = augment
+        .apply(draw, source.view(), window)
+        .context_with(context)?;
+    preprocess.after_crop(copy).context_with(context)
+}
+
+/// The training split's features: every chip's, then (with augmentation) each chip's
+/// copies in order, `copy_of[j]` naming the chip of row `chips + j`.
+pub(crate) struct TrainingFeatures {
+    pub x: Array2<f64>,
+    pub copy_of: Vec<usize>,
+    pub seconds: f64,
+}
+
+impl TrainingFeatures {
+    /// Labels of every row: the chips' and their copies'.
+    pub fn labels(&self, chips: &[usize]) -> Vec<usize> {
+        chips
+            .iter()
+            .copied()
+            .chain(self.copy_of.iter().map(|&o| chips[o]))
+            .collect()
+    }
+}
+
+/// [`extract`] of the train split with the configuration's augmented copies, drawn
+/// from `seed` and each chip's index in the split.
+pub(crate) fn extract_training(
+    feature: &FeatureConfig,
+    dataset: &Dataset,
+    seed: u64,
+    observer: &dyn Observer,
+) -> Result<TrainingFeatures> {
+    let Some(augment) = feature.augment else {
+        let (x, seconds) = extract(feature, dataset, Split::Train, observer)?;
+        return Ok(TrainingFeatures {
+            x,
+            copy_of: Vec::new(),
+            seconds,
+        });
+    };
+    let chips: Vec<&Chip> = dataset.chips_in(Split::Train).collect();
+    let n = chips.len();
+    let copies = augment.copies;
+    let copy_of: Vec<usize> = (0..n).flat_map(|k| std::iter::repeat_n(k, copies)).collect();
+    let (x, seconds) = extract_rows(feature, dataset, Split::Train, n + copy_of.len(), observer, |k| {
+        if k < n {
+            return prepared(&feature.preprocess, dataset, chips[k]);
+        }
+        let chip = copy_of[k - n];
+        let draw = augment.draws(seed, chip)[(k - n) % copies];
+        prepared_copy(&feature.preprocess, &augment, &draw, dataset, chips[chip])
+    })?;
+    Ok(TrainingFeatures {
+        x,
+        copy_of,
+        seconds,
+    })
+}
+
 /// Features of every chip of a split, with the seconds it took. Chips are preprocessed
 /// as they are needed, so only the feature matrix is held, never every preprocessed
 /// chip.
@@ -221,14 +328,28 @@ pub(crate) fn extract(
     observer: &dyn Observer,
 ) -> Result<(Array2<f64>, f64)> {
     let chips: Vec<&Chip> = dataset.chips_in(split).collect();
-    if let Some(first) = chips.first() {
+    extract_rows(feature, dataset, split, chips.len(), observer, |k| {
+        prepared(&feature.preprocess, dataset, chips[k])
+    })
+}
+
+/// `rows` feature vectors of images `image(k)` makes, for a split's chips (and
+/// copies), with the memory check first and progress per row.
+fn extract_rows(
+    feature: &FeatureConfig,
+    dataset: &Dataset,
+    split: Split,
+    rows: usize,
+    observer: &dyn Observer,
+    image: impl Fn(usize) -> Result<Array2<f64>> + Sync,
+) -> Result<(Array2<f64>, f64)> {
+    if let Some(first) = dataset.chips_in(split).next() {
         let size = feature.preprocess.crop.map_or(first.size, |c| (c, c));
         let dim = feature.method.output_len(size.0, size.1)?;
-        crate::memory::require(chips.len() as f64 * dim as f64 * 8.0, || {
+        crate::memory::require(rows as f64 * dim as f64 * 8.0, || {
             format!(
-                "the {split} features of {} ({} chips × {dim} features)",
+                "the {split} features of {} ({rows} rows × {dim} features)",
                 feature.method.name(),
-                chips.len()
             )
         })?;
     }
@@ -236,18 +357,11 @@ pub(crate) fn extract(
         method: feature.method.name(),
         split,
     };
-    observer.on(Event::TaskStarted {
-        task,
-        steps: chips.len(),
-    });
+    observer.on(Event::TaskStarted { task, steps: rows });
     let start = Instant::now();
     let x = feature
         .method
-        .extract_with(
-            chips.len(),
-            |k| prepared(&feature.preprocess, dataset, chips[k]),
-            &|| observer.on(Event::TaskStep { task }),
-        )
+        .extract_with(rows, image, &|| observer.on(Event::TaskStep { task }))
         .context_with(|| {
             format!(
                 "extracting {} features ({})",

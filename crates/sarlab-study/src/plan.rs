@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sarlab_features::FeatureMethod;
 use sarlab_filter::Preprocess;
+use sarlab_filter::augment::Augment;
 use sarlab_io::synth::SynthConfig;
 use sarlab_io::{DatasetOptions, DecodeOptions, DepressionSplits, FolderLayout};
 use sarlab_svm::{Gamma, SvmGrid, SvmParams, SweptValue};
@@ -33,6 +34,8 @@ pub struct FeatureConfig {
     pub method: FeatureMethod,
     /// PCA fitted on the training part after standardisation; `None` keeps the features.
     pub pca: Option<PcaParams>,
+    /// Augmented copies of each training chip, for training folds and the refit only.
+    pub augment: Option<Augment>,
     /// Recorded parameters of this feature setting (preprocessing and extractor).
     pub params: Vec<(String, ParamValue)>,
 }
@@ -331,6 +334,8 @@ struct SharedAxes {
     intensity: Vec<sarlab_filter::Intensity>,
     speckle: Option<Vec<filters::FilterValue<sarlab_filter::spatial::SpeckleFilter>>>,
     filter: Option<Vec<filters::FilterValue<sarlab_filter::frequency::FrequencyFilter>>>,
+    normalize: Option<Vec<filters::FilterValue<sarlab_filter::normalize::ChipNorm>>>,
+    augment: Option<Vec<filters::FilterValue<Augment>>>,
     pca: Option<(Vec<usize>, Vec<bool>)>,
     solver: PcaSolver,
 }
@@ -379,13 +384,23 @@ impl SharedAxes {
                 .as_ref()
                 .map(filters::frequency_axis)
                 .transpose()?,
+            normalize: pre
+                .normalize
+                .as_ref()
+                .map(filters::normalize_axis)
+                .transpose()?,
+            augment: pre
+                .augment
+                .as_ref()
+                .map(filters::augment_axis)
+                .transpose()?,
             pca,
             solver,
         })
     }
 
-    /// The sweeps before the method's (crop, intensity, speckle, filter) and after it
-    /// (pca, whiten), as recorded.
+    /// The sweeps before the method's (crop, intensity, speckle, filter, normalize,
+    /// augment) and after it (pca, whiten), as recorded.
     fn sweeps(&self) -> (Vec<Sweep>, Vec<Sweep>) {
         let sweep = |key: &str, values: Vec<ParamValue>| Sweep {
             key: key.to_owned(),
@@ -421,6 +436,18 @@ impl SharedAxes {
             before.push(sweep(
                 "filter",
                 texts(filter.iter().map(|(t, _)| t).collect()),
+            ));
+        }
+        if let Some(normalize) = &self.normalize {
+            before.push(sweep(
+                "normalize",
+                texts(normalize.iter().map(|(t, _)| t).collect()),
+            ));
+        }
+        if let Some(augment) = &self.augment {
+            before.push(sweep(
+                "augment",
+                texts(augment.iter().map(|(t, _)| t).collect()),
             ));
         }
         let mut after = Vec::new();
@@ -496,6 +523,10 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                     .filter
                     .as_ref()
                     .and_then(|f| f[pick("filter")].1.clone()),
+                normalize: shared
+                    .normalize
+                    .as_ref()
+                    .and_then(|n| n[pick("normalize")].1),
             };
             if let (Some(speckle), Some(crop)) = (&preprocess.speckle, preprocess.crop) {
                 speckle.validate(crop, crop).map_err(|e| {
@@ -552,6 +583,7 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
             features.push(FeatureConfig {
                 preprocess,
                 method,
+                augment: shared.augment.as_ref().and_then(|a| a[pick("augment")].1),
                 pca: pca.map(|components| PcaParams {
                     components,
                     whiten,

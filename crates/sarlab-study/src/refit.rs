@@ -148,16 +148,14 @@ impl StudyRun<'_> {
         let feature = &plan.features[fi];
         let method = feature.method.name();
         let start_ms = now_ms();
-        let (x_train, train_seconds) =
-            load::extract(feature, dataset, Split::Train, self.observer)?;
+        let training = load::extract_training(feature, dataset, plan.spec.seed, self.observer)?;
+        let y_rows = training.labels(&labels.train);
+        let (x_train, train_seconds) = (training.x, training.seconds);
         let feature_dim = x_train.ncols();
         let problem = sarlab_svm::ProblemSize {
             samples: x_train.nrows(),
             features: feature_dim,
-            class_counts: &crate::cross_validation::class_counts(
-                &labels.train,
-                dataset.classes.len(),
-            ),
+            class_counts: &crate::cross_validation::class_counts(&y_rows, dataset.classes.len()),
             folds: 1,
             configurations: 1,
             transformed: false,
@@ -181,7 +179,7 @@ impl StudyRun<'_> {
         // are made: one split's features in memory at a time.
         let refit = refit_and_test_staged(
             CowArray::from(x_train),
-            &labels.train,
+            &y_rows,
             || -> Result<CowArray<'static, f64, Ix2>> {
                 let (x_test, seconds) =
                     load::extract(feature, dataset, Split::Test, self.observer)?;

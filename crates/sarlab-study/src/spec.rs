@@ -99,6 +99,13 @@ pub struct PreprocessSpec {
     /// Frequency filter, in the same forms: `"butterworth:lowpass:cutoff=30:order=2"` or
     /// `{ kind = "butterworth", band = "lowpass", cutoff = [20, 30], order = 2 }`.
     pub filter: Option<toml::Value>,
+    /// Per-chip normalisation, last: `"l2"`, `"l1"`, `"max"`, `"zscore"`, or a list of
+    /// them (`"none"` for none) to sweep.
+    pub normalize: Option<toml::Value>,
+    /// Augmented copies of the training chips (training folds only):
+    /// `"copies=8:shifts=1"`, a list of such strings (`"none"` for none), or a table
+    /// `{ copies = 8, shifts = [0, 1], flips = "azimuth" }` whose list values sweep.
+    pub augment: Option<toml::Value>,
 }
 
 fn default_intensity() -> Axis<Intensity> {
@@ -112,6 +119,8 @@ impl Default for PreprocessSpec {
             intensity: default_intensity(),
             speckle: None,
             filter: None,
+            normalize: None,
+            augment: None,
         }
     }
 }

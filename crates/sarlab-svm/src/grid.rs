@@ -220,7 +220,71 @@ pub fn cross_validate_grid(
     settings: &CvSettings,
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<Vec<CvOutcome>> {
-    cross_validate(x, y, n_classes, grid, settings, on_fit, |_| ()).map(|(outcomes, ())| outcomes)
+    cross_validate(x, y, n_classes, grid, settings, &[], on_fit, |_| ())
+        .map(|(outcomes, ())| outcomes)
+}
+
+/// [`cross_validate_grid`] on a training split with augmented copies: the first
+/// `y.len() - copy_of.len()` rows of `x` are the chips, row `originals + j` is a copy of
+/// row `copy_of[j]` (with its label in `y`). Folds are drawn over the chips alone; a
+/// copy joins the training part of every fold its chip is trained in and is never
+/// validated on, so no fold is scored on a chip it saw a copy of.
+pub fn cross_validate_grid_with_copies(
+    x: ArrayView2<'_, f64>,
+    y: &[usize],
+    copy_of: &[usize],
+    n_classes: usize,
+    grid: &[SvmParams],
+    settings: &CvSettings,
+    on_fit: &(dyn Fn(FitDone<'_>) + Sync),
+) -> Result<Vec<CvOutcome>> {
+    cross_validate(x, y, n_classes, grid, settings, copy_of, on_fit, |_| ())
+        .map(|(outcomes, ())| outcomes)
+}
+
+/// Stratified folds over the chips (`y[..originals]`), each fold's training part
+/// extended by the copies of its chips (`copy_of`, rows from `originals` on).
+fn folds_with_copies(
+    y: &[usize],
+    copy_of: &[usize],
+    n_classes: usize,
+    settings: &CvSettings,
+) -> Result<Vec<crate::folds::Fold>> {
+    let originals = y.len().checked_sub(copy_of.len()).ok_or_else(|| {
+        Error::Shape(format!(
+            "{} copies but only {} rows",
+            copy_of.len(),
+            y.len()
+        ))
+    })?;
+    if let Some((j, &o)) = copy_of.iter().enumerate().find(|&(j, &o)| {
+        o >= originals || y[originals + j] != y[o]
+    }) {
+        return Err(Error::Shape(format!(
+            "row {} is a copy of row {o}, which is not a chip of the same class (the first {originals} rows are the chips)",
+            originals + j
+        )));
+    }
+    let mut folds =
+        StratifiedKFold::new(settings.folds, settings.seed).split(&y[..originals], n_classes)?;
+    if copy_of.is_empty() {
+        return Ok(folds);
+    }
+    let mut trained = vec![false; originals];
+    for fold in &mut folds {
+        trained.fill(false);
+        for &i in &fold.train {
+            trained[i] = true;
+        }
+        fold.train.extend(
+            copy_of
+                .iter()
+                .enumerate()
+                .filter(|&(_, &o)| trained[o])
+                .map(|(j, _)| originals + j),
+        );
+    }
+    Ok(folds)
 }
 
 /// [`cross_validate_grid`], running `alongside` in parallel with the fits once the
@@ -233,6 +297,7 @@ fn cross_validate<R: Send>(
     n_classes: usize,
     grid: &[SvmParams],
     settings: &CvSettings,
+    copy_of: &[usize],
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
     alongside: impl FnOnce(Option<&Moments>) -> R + Send,
 ) -> Result<(Vec<CvOutcome>, R)> {
@@ -240,7 +305,7 @@ fn cross_validate<R: Send>(
     for params in grid {
         params.validate()?;
     }
-    let folds = StratifiedKFold::new(settings.folds, settings.seed).split(y, n_classes)?;
+    let folds = folds_with_copies(y, copy_of, n_classes, settings)?;
     let mut results: Vec<Vec<Option<Evaluation>>> = vec![vec![None; folds.len()]; grid.len()];
 
     let (evaluations, side) = if settings.backend == Backend::Linfa {
@@ -348,8 +413,19 @@ fn fold_base<'y>(
     let start = Instant::now();
     let fitted = match split {
         Some(whole) => {
-            let validation = Moments::of_rows(Rows::subset(x, &fold.validation)?, whole.shift())?;
-            FittedTransform::from_moments(&Moments::rest(whole, validation)?, transform)?
+            // Everything not trained on: the validation chips and, with augmentation,
+            // their copies.
+            let held_out = if fold.train.len() + fold.validation.len() == x.nrows() {
+                Cow::Borrowed(&fold.validation)
+            } else {
+                let mut trained = vec![false; x.nrows()];
+                for &i in &fold.train {
+                    trained[i] = true;
+                }
+                Cow::Owned((0..x.nrows()).filter(|&i| !trained[i]).collect::<Vec<_>>())
+            };
+            let held_out = Moments::of_rows(Rows::subset(x, &held_out)?, whole.shift())?;
+            FittedTransform::from_moments(&Moments::rest(whole, held_out)?, transform)?
         }
         None => FittedTransform::fit(Rows::subset(x, &fold.train)?, transform)?,
     };
@@ -788,7 +864,7 @@ pub fn grid_search(
     // The refit's transform does not depend on which configuration wins: it is prepared
     // alongside the cross-validation.
     let (outcomes, transformed) =
-        cross_validate(x, y, n_classes, grid, settings, on_fit, |moments| {
+        cross_validate(x, y, n_classes, grid, settings, &[], on_fit, |moments| {
             test.map(|(x_test, _)| transformed_split(x, x_test, moments, &settings.transform))
         })?;
     let mut best = 0;
@@ -955,6 +1031,104 @@ mod tests {
                     assert_eq!(evaluation.metrics, separate.metrics, "{params:?}");
                     assert_eq!(evaluation.support_vectors, separate.support_vectors);
                     assert!((evaluation.gamma - separate.gamma).abs() <= 1e-12 * separate.gamma);
+                }
+            }
+        }
+    }
+
+    /// `data()` followed by two perturbed copies of every third chip.
+    fn data_with_copies() -> (Array2<f64>, Vec<usize>, Vec<usize>, usize) {
+        let (x, y) = data();
+        let n = x.nrows();
+        let copy_of: Vec<usize> = (0..n).step_by(3).flat_map(|i| [i, i]).collect();
+        let copies = Array2::from_shape_fn((copy_of.len(), x.ncols()), |(j, k)| {
+            x[[copy_of[j], k]] + ((j * 5 + k * 3) % 7) as f64 / 20.0 - 0.15
+        });
+        let all = concatenate(Axis(0), &[x.view(), copies.view()]).expect("rows");
+        let labels: Vec<usize> = y.iter().copied().chain(copy_of.iter().map(|&o| y[o])).collect();
+        (all, labels, copy_of, n)
+    }
+
+    #[test]
+    fn copies_train_with_their_chip_and_are_never_validated() {
+        let (x, y, copy_of, n) = data_with_copies();
+        let settings = CvSettings::new(3, 9, FeatureTransform::default());
+        let folds = folds_with_copies(&y, &copy_of, 2, &settings).expect("folds");
+        let plain = StratifiedKFold::new(3, 9).split(&y[..n], 2).expect("split");
+        let mut validated = Vec::new();
+        for (fold, chips) in folds.iter().zip(&plain) {
+            assert_eq!(fold.validation, chips.validation);
+            assert!(fold.validation.iter().all(|&i| i < n));
+            assert_eq!(&fold.train[..chips.train.len()], &chips.train[..]);
+            let copies: Vec<usize> = fold.train[chips.train.len()..].to_vec();
+            let expected: Vec<usize> = (0..copy_of.len())
+                .filter(|&j| chips.train.contains(&copy_of[j]))
+                .map(|j| n + j)
+                .collect();
+            assert_eq!(copies, expected);
+            validated.extend(fold.validation.iter().copied());
+        }
+        validated.sort_unstable();
+        assert_eq!(validated, (0..n).collect::<Vec<_>>());
+        // Wrong labels or origins are refused.
+        let mut bad = y.clone();
+        bad[n] = 1 - bad[n];
+        assert!(folds_with_copies(&bad, &copy_of, 2, &settings).is_err());
+        assert!(folds_with_copies(&y, &[n + 5; 40], 2, &settings).is_err());
+        let _ = x;
+    }
+
+    #[test]
+    fn cross_validation_with_copies_equals_separate_fits_on_each_fold() {
+        let (x, y, copy_of, _) = data_with_copies();
+        for transform in [
+            FeatureTransform::default(),
+            FeatureTransform {
+                standardize: true,
+                pca: None,
+            },
+            FeatureTransform {
+                standardize: true,
+                pca: Some(PcaParams {
+                    components: 3,
+                    whiten: false,
+                    solver: PcaSolver::Exact,
+                }),
+            },
+        ] {
+            let settings = CvSettings::new(3, 9, transform);
+            let folds = folds_with_copies(&y, &copy_of, 2, &settings).expect("folds");
+            let shared = cross_validate_grid_with_copies(
+                x.view(),
+                &y,
+                &copy_of,
+                2,
+                &grid(),
+                &settings,
+                &|_| {},
+            )
+            .expect("cv");
+            for (outcome, params) in shared.iter().zip(grid()) {
+                for (fold, evaluation) in folds.iter().zip(&outcome.folds) {
+                    let (train, validation) = prepare(
+                        x.select(Axis(0), &fold.train).view(),
+                        x.select(Axis(0), &fold.validation).view(),
+                        &transform,
+                    )
+                    .expect("prepare");
+                    let y_train: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
+                    let y_val: Vec<usize> = fold.validation.iter().map(|&i| y[i]).collect();
+                    let (separate, _) = fit_and_score(
+                        &Svc::new(params.clone(), 2),
+                        train.view(),
+                        &y_train,
+                        validation.view(),
+                        &y_val,
+                    )
+                    .expect("fit");
+                    assert_eq!(evaluation.metrics, separate.metrics, "{transform:?} {params:?}");
+                    assert_eq!(evaluation.support_vectors, separate.support_vectors);
+                    assert!((evaluation.gamma - separate.gamma).abs() <= 1e-9 * separate.gamma);
                 }
             }
         }
