@@ -156,6 +156,36 @@ fn features_of_png_tiff_and_npy_files_equal_the_python_pipeline() {
         );
         assert_close(&v, &numbers(&s["values"]), &format!("{name}: spectral"));
 
+        for case in chip["normalized"].as_array().expect("normalized cases") {
+            let (intensity, norm) = (
+                case["intensity"].as_str().expect("text"),
+                case["norm"].as_str().expect("text"),
+            );
+            let out = ws.path(&format!("normalized-{intensity}-{norm}.npy"));
+            assert_success(&ws.sarlab(&[
+                "features",
+                "raw",
+                file.to_str().expect("utf-8"),
+                "--intensity",
+                intensity,
+                "--normalize",
+                norm,
+                "--out",
+                out.to_str().expect("utf-8"),
+            ]));
+            let image = npy::NpyMatrix {
+                shape: vec![
+                    chip["rows"].as_u64().expect("rows") as usize,
+                    chip["cols"].as_u64().expect("cols") as usize,
+                ],
+                values: values_of(&out).values,
+            };
+            assert_summary(
+                &image,
+                &case["summary"],
+                &format!("{name}: {intensity} then {norm} normalisation"),
+            );
+        }
         for (flag, spec, key) in [
             (
                 "--filter",
