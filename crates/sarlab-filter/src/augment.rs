@@ -224,8 +224,14 @@ impl Augment {
             for i in 0..h {
                 for j in 0..w {
                     let jj = if draw.flip { w - 1 - j } else { j };
-                    let r = reflect(rows.start as isize + i as isize + draw.shift.0, source.nrows());
-                    let c = reflect(cols.start as isize + jj as isize + draw.shift.1, source.ncols());
+                    let r = reflect(
+                        rows.start as isize + i as isize + draw.shift.0,
+                        source.nrows(),
+                    );
+                    let c = reflect(
+                        cols.start as isize + jj as isize + draw.shift.1,
+                        source.ncols(),
+                    );
                     out[[i, j]] = source[[r, c]];
                 }
             }
@@ -399,9 +405,12 @@ impl FromStr for Augment {
         if seen.contains(&"domain") && augment.looks.is_none() {
             return Err(bad("`domain` applies to `looks` only".to_owned()));
         }
-        augment
-            .validate()
-            .map_err(|e| bad(e.to_string().trim_start_matches("invalid augmentation ").to_owned()))?;
+        augment.validate().map_err(|e| {
+            bad(e
+                .to_string()
+                .trim_start_matches("invalid augmentation ")
+                .to_owned())
+        })?;
         Ok(augment)
     }
 }
@@ -424,17 +433,23 @@ mod tests {
         shifts.sort_unstable();
         assert_eq!(
             shifts,
-            vec![(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+            vec![
+                (-1, -1),
+                (-1, 0),
+                (-1, 1),
+                (0, -1),
+                (0, 1),
+                (1, -1),
+                (1, 0),
+                (1, 1)
+            ]
         );
         for draw in &draws {
             let out = augment
                 .apply(draw, chip.view(), (5..15, 5..15))
                 .expect("applies");
             let (dr, dc) = draw.shift;
-            let expected = chip.slice(s![
-                5 + dr..15 + dr,
-                5 + dc..15 + dc
-            ]);
+            let expected = chip.slice(s![5 + dr..15 + dr, 5 + dc..15 + dc]);
             assert_eq!(out, expected);
         }
     }
@@ -461,7 +476,9 @@ mod tests {
             flip: true,
             ..Draw::IDENTITY
         };
-        let out = augment.apply(&draw, chip.view(), (2..6, 2..6)).expect("applies");
+        let out = augment
+            .apply(&draw, chip.view(), (2..6, 2..6))
+            .expect("applies");
         assert_eq!(out, chip.slice(s![2..6, 2..6;-1]));
     }
 
@@ -482,7 +499,9 @@ mod tests {
             angle: 90.0,
             ..Draw::IDENTITY
         };
-        let out = augment.apply(&draw, chip.view(), (2..7, 2..7)).expect("applies");
+        let out = augment
+            .apply(&draw, chip.view(), (2..7, 2..7))
+            .expect("applies");
         for i in 0..5 {
             for j in 0..5 {
                 // Output (i, j) reads source (2 + j, 2 + 4 - i).
@@ -515,7 +534,11 @@ mod tests {
 
     #[test]
     fn copies_stay_inside_the_margin() {
-        for text in ["copies=4:shifts=3", "copies=6:rotate=15:shifts=1", "copies=2:rotate=45"] {
+        for text in [
+            "copies=4:shifts=3",
+            "copies=6:rotate=15:shifts=1",
+            "copies=2:rotate=45",
+        ] {
             let augment: Augment = text.parse().expect("parses");
             let crop = 32;
             let m = augment.margin(crop);
@@ -523,13 +546,15 @@ mod tests {
             // needed, so a source with NaN outside it would show any read beyond.
             let side = crop + 2 * m;
             let mut source = Array2::from_elem((side + 2, side + 2), f64::NAN);
-            source
-                .slice_mut(s![1..side + 1, 1..side + 1])
-                .fill(1.0);
+            source.slice_mut(s![1..side + 1, 1..side + 1]).fill(1.0);
             for chip in 0..20 {
                 for draw in augment.draws(0, chip) {
                     let out = augment
-                        .apply(&draw, source.view(), (1 + m..1 + m + crop, 1 + m..1 + m + crop))
+                        .apply(
+                            &draw,
+                            source.view(),
+                            (1 + m..1 + m + crop, 1 + m..1 + m + crop),
+                        )
                         .expect("applies");
                     assert!(out.iter().all(|v| v.is_finite()), "{text}: {draw:?}");
                 }

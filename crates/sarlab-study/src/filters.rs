@@ -49,40 +49,17 @@ pub(crate) fn normalize_axis(value: &toml::Value) -> Result<Vec<FilterValue<Chip
 pub(crate) fn augment_axis(value: &toml::Value) -> Result<Vec<FilterValue<Augment>>, String> {
     let key = "preprocess.augment";
     let texts = match value {
-        toml::Value::Table(table) => {
-            let mut texts = vec![String::new()];
-            for (k, v) in table {
-                let options: Vec<String> = match v {
-                    toml::Value::Array(items) if items.is_empty() => {
-                        return Err(format!("`{key}.{k}` is an empty list: give at least one value"));
-                    }
-                    toml::Value::Array(items) => items.iter().map(scalar_text).collect(),
-                    other => vec![scalar_text(other)],
-                };
-                let count = texts.len().saturating_mul(options.len());
-                if count > crate::axis::MAX_AXIS_VALUES {
-                    return Err(format!(
-                        "`{key}` expands to {count} or more settings: at most {} per axis",
-                        crate::axis::MAX_AXIS_VALUES
-                    ));
-                }
-                texts = texts
-                    .iter()
-                    .flat_map(|prefix| {
-                        options.iter().map(move |o| {
-                            let sep = if prefix.is_empty() { "" } else { ":" };
-                            format!("{prefix}{sep}{k}={o}")
-                        })
-                    })
-                    .collect();
-            }
-            texts
-        }
         toml::Value::Array(items) if items.is_empty() => {
             return Err(format!("`{key}` is an empty list: give at least one value"));
         }
-        toml::Value::Array(items) => items.iter().map(scalar_text).collect(),
-        other => vec![scalar_text(other)],
+        toml::Value::Array(items) => {
+            let mut texts = Vec::new();
+            for item in items {
+                texts.extend(augment_texts(key, item)?);
+            }
+            texts
+        }
+        other => augment_texts(key, other)?,
     };
     let axis = texts
         .into_iter()
@@ -95,6 +72,43 @@ pub(crate) fn augment_axis(value: &toml::Value) -> Result<Vec<FilterValue<Augmen
         })
         .collect::<Result<Vec<_>, String>>()?;
     distinct(key, axis)
+}
+
+/// One value of `preprocess.augment` as setting texts: a string is one; a table's
+/// list values sweep (keys in name order).
+fn augment_texts(key: &str, value: &toml::Value) -> Result<Vec<String>, String> {
+    let toml::Value::Table(table) = value else {
+        return Ok(vec![scalar_text(value)]);
+    };
+    let mut texts = vec![String::new()];
+    for (k, v) in table {
+        let options: Vec<String> = match v {
+            toml::Value::Array(items) if items.is_empty() => {
+                return Err(format!(
+                    "`{key}.{k}` is an empty list: give at least one value"
+                ));
+            }
+            toml::Value::Array(items) => items.iter().map(scalar_text).collect(),
+            other => vec![scalar_text(other)],
+        };
+        let count = texts.len().saturating_mul(options.len());
+        if count > crate::axis::MAX_AXIS_VALUES {
+            return Err(format!(
+                "`{key}` expands to {count} or more settings: at most {} per axis",
+                crate::axis::MAX_AXIS_VALUES
+            ));
+        }
+        texts = texts
+            .iter()
+            .flat_map(|prefix| {
+                options.iter().map(move |o| {
+                    let sep = if prefix.is_empty() { "" } else { ":" };
+                    format!("{prefix}{sep}{k}={o}")
+                })
+            })
+            .collect();
+    }
+    Ok(texts)
 }
 
 /// A TOML scalar as setting text (strings without quotes).

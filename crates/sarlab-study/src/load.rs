@@ -302,15 +302,24 @@ pub(crate) fn extract_training(
     let chips: Vec<&Chip> = dataset.chips_in(Split::Train).collect();
     let n = chips.len();
     let copies = augment.copies;
-    let copy_of: Vec<usize> = (0..n).flat_map(|k| std::iter::repeat_n(k, copies)).collect();
-    let (x, seconds) = extract_rows(feature, dataset, Split::Train, n + copy_of.len(), observer, |k| {
-        if k < n {
-            return prepared(&feature.preprocess, dataset, chips[k]);
-        }
-        let chip = copy_of[k - n];
-        let draw = augment.draws(seed, chip)[(k - n) % copies];
-        prepared_copy(&feature.preprocess, &augment, &draw, dataset, chips[chip])
-    })?;
+    let copy_of: Vec<usize> = (0..n)
+        .flat_map(|k| std::iter::repeat_n(k, copies))
+        .collect();
+    let (x, seconds) = extract_rows(
+        feature,
+        dataset,
+        Split::Train,
+        n + copy_of.len(),
+        observer,
+        |k| {
+            if k < n {
+                return prepared(&feature.preprocess, dataset, chips[k]);
+            }
+            let chip = copy_of[k - n];
+            let draw = augment.draws(seed, chip)[(k - n) % copies];
+            prepared_copy(&feature.preprocess, &augment, &draw, dataset, chips[chip])
+        },
+    )?;
     Ok(TrainingFeatures {
         x,
         copy_of,

@@ -257,9 +257,11 @@ fn folds_with_copies(
             y.len()
         ))
     })?;
-    if let Some((j, &o)) = copy_of.iter().enumerate().find(|&(j, &o)| {
-        o >= originals || y[originals + j] != y[o]
-    }) {
+    if let Some((j, &o)) = copy_of
+        .iter()
+        .enumerate()
+        .find(|&(j, &o)| o >= originals || y[originals + j] != y[o])
+    {
         return Err(Error::Shape(format!(
             "row {} is a copy of row {o}, which is not a chip of the same class (the first {originals} rows are the chips)",
             originals + j
@@ -1045,7 +1047,11 @@ mod tests {
             x[[copy_of[j], k]] + ((j * 5 + k * 3) % 7) as f64 / 20.0 - 0.15
         });
         let all = concatenate(Axis(0), &[x.view(), copies.view()]).expect("rows");
-        let labels: Vec<usize> = y.iter().copied().chain(copy_of.iter().map(|&o| y[o])).collect();
+        let labels: Vec<usize> = y
+            .iter()
+            .copied()
+            .chain(copy_of.iter().map(|&o| y[o]))
+            .collect();
         (all, labels, copy_of, n)
     }
 
@@ -1126,7 +1132,10 @@ mod tests {
                         &y_val,
                     )
                     .expect("fit");
-                    assert_eq!(evaluation.metrics, separate.metrics, "{transform:?} {params:?}");
+                    assert_eq!(
+                        evaluation.metrics, separate.metrics,
+                        "{transform:?} {params:?}"
+                    );
                     assert_eq!(evaluation.support_vectors, separate.support_vectors);
                     assert!((evaluation.gamma - separate.gamma).abs() <= 1e-9 * separate.gamma);
                 }

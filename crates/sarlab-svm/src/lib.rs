@@ -27,8 +27,8 @@ pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
 pub use grid::{
     CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, GridSearch, Refit,
-    TestPredictions, cross_validate_grid, cross_validate_grid_with_copies, grid_search, mean_std, prepare, refit_and_test,
-    refit_and_test_staged,
+    TestPredictions, cross_validate_grid, cross_validate_grid_with_copies, grid_search, mean_std,
+    prepare, refit_and_test, refit_and_test_staged,
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
 pub use machines::{Machines, PairMachine};
