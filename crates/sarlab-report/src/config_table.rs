@@ -1,6 +1,6 @@
 //! The "every configuration" table, per method: a column per swept parameter (the
 //! settings all its configurations share named once above it), the CV metrics, and
-//! the fit time.
+//! the fit time, and the test scores of the configurations that were tested.
 
 use crate::{ConfigResult, StudyReport};
 
@@ -55,6 +55,7 @@ pub(crate) fn method_tables(report: &StudyReport) -> Vec<MethodConfigs> {
                 .filter(|c| c.method == method)
                 .collect();
             let (swept, fixed) = split_swept(&mine);
+            let tested = mine.iter().any(|c| c.test.is_some());
             let mut headers: Vec<String> = swept.clone();
             if extra {
                 headers.push(format!("CV {metric} %"));
@@ -67,6 +68,9 @@ pub(crate) fn method_tables(report: &StudyReport) -> Vec<MethodConfigs> {
                 ]
                 .map(str::to_owned),
             );
+            if tested {
+                headers.extend(["test accuracy %", "test macro-F1 %"].map(str::to_owned));
+            }
             let pm = |(m, s): (f64, f64)| format!("{:.2} ± {:.2}", 100.0 * m, 100.0 * s);
             let rows = mine
                 .iter()
@@ -81,6 +85,15 @@ pub(crate) fn method_tables(report: &StudyReport) -> Vec<MethodConfigs> {
                     row.push(pm(c.cv_accuracy));
                     row.push(pm(c.cv_f1_macro));
                     row.push(format!("{:.2}", c.fit_seconds));
+                    if tested {
+                        match c.test {
+                            Some((accuracy, f1)) => {
+                                row.push(format!("{:.2}", 100.0 * accuracy));
+                                row.push(format!("{:.2}", 100.0 * f1));
+                            }
+                            None => row.extend(["—".to_owned(), "—".to_owned()]),
+                        }
+                    }
                     row
                 })
                 .collect();

@@ -282,6 +282,13 @@ pub(crate) fn page(
         );
     }
     out.push_str("<h2>Every configuration (cross-validation on train)</h2>\n");
+    if report.configs.iter().any(|c| c.test.is_some()) {
+        let _ = writeln!(
+            out,
+            "<p><small>Test columns score each tested configuration's train-only refit on the test split (with <code>svm.test = \"all\"</code>: every configuration, for ablation tables). They are outcomes: each method's configuration is chosen by mean CV {} alone.</small></p>",
+            escape(&report.selection_metric)
+        );
+    }
     for table in crate::config_table::method_tables(report) {
         let _ = writeln!(
             out,
@@ -436,6 +443,12 @@ pub(crate) fn markdown(
         out.push_str(&format!("\n![{}]({})\n", image.caption, image.file_name));
     }
     out.push_str("\n## Every configuration\n");
+    if report.configs.iter().any(|c| c.test.is_some()) {
+        out.push_str(&format!(
+            "\nTest columns score each tested configuration's train-only refit on the test split (with `svm.test = \"all\"`: every configuration, for ablation tables). They are outcomes: each method's configuration is chosen by mean CV {} alone.\n",
+            report.selection_metric
+        ));
+    }
     for table in crate::config_table::method_tables(report) {
         out.push_str(&format!(
             "\n### {}\n\nFixed settings: `{}`\n\n",

@@ -102,6 +102,9 @@ pub struct ConfigResult {
     pub cv_selection: (f64, f64),
     /// Total fit time over folds, seconds.
     pub fit_seconds: f64,
+    /// Test accuracy and macro-F1 when the configuration was also scored on the test
+    /// split (`svm.test = "all"`, or a method's best): outcomes, never a choice.
+    pub test: Option<(f64, f64)>,
 }
 
 /// Everything a study report shows.
@@ -412,6 +415,7 @@ pub(crate) fn sample_report() -> StudyReport {
         cv_f1_macro: (f1, 0.02),
         cv_selection: (f1, 0.02),
         fit_seconds: 0.3,
+        test: None,
     };
     StudyReport {
         study: "demo".to_owned(),

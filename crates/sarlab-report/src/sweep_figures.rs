@@ -460,6 +460,7 @@ mod tests {
             cv_f1_macro: (cv, 0.0),
             cv_selection: (cv, 0.01),
             fit_seconds: 0.1,
+            test: None,
         }
     }
 

@@ -282,6 +282,12 @@ impl StudyRun<'_> {
         for method in self.plan.methods() {
             self.ensure_tested(method, &records, &dataset, &labels)?;
         }
+        if self.plan.spec.svm.test == crate::spec::TestScope::All {
+            // After the bests, so an interrupted study has those first.
+            for record in &records {
+                self.ensure_model(record.feature, record.grid, Some(record), &dataset, &labels)?;
+            }
+        }
         let report = self.write_report(&dataset, &records)?;
         Ok((ran, skipped, Some(report)))
     }

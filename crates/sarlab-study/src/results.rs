@@ -233,23 +233,39 @@ impl Recorded<'_> {
     }
 
     /// Every configuration's CV summary as the report shows it.
-    pub(crate) fn config_results(&self, records: &[CvRecord]) -> Vec<ConfigResult> {
+    pub(crate) fn config_results(&self, records: &[CvRecord]) -> Result<Vec<ConfigResult>> {
         let plan = self.plan;
         records
             .iter()
-            .map(|r| ConfigResult {
-                method: plan.features[r.feature].method.name().to_owned(),
-                params: plan.describe(r.feature, r.grid),
-                values: plan
-                    .params_of(r.feature, r.grid, "cv")
-                    .into_iter()
-                    .filter(|(k, _)| k != "feature" && k != "stage")
-                    .map(|(k, v)| (short_key(&k).to_owned(), v.to_string()))
-                    .collect(),
-                cv_accuracy: r.cv_accuracy,
-                cv_f1_macro: r.cv_f1_macro,
-                cv_selection: r.cv_selection,
-                fit_seconds: r.fit_seconds,
+            .map(|r| {
+                let test = match self.finished_run(&self.hash_of(r.feature, r.grid, "test"))? {
+                    Some(uuid) => {
+                        let run = self.store.run(&uuid)?;
+                        match (
+                            run.metric("test_accuracy", 0),
+                            run.metric("test_f1_macro", 0),
+                        ) {
+                            (Some(a), Some(f)) => Some((a, f)),
+                            _ => None,
+                        }
+                    }
+                    None => None,
+                };
+                Ok(ConfigResult {
+                    method: plan.features[r.feature].method.name().to_owned(),
+                    params: plan.describe(r.feature, r.grid),
+                    values: plan
+                        .params_of(r.feature, r.grid, "cv")
+                        .into_iter()
+                        .filter(|(k, _)| k != "feature" && k != "stage")
+                        .map(|(k, v)| (short_key(&k).to_owned(), v.to_string()))
+                        .collect(),
+                    cv_accuracy: r.cv_accuracy,
+                    cv_f1_macro: r.cv_f1_macro,
+                    cv_selection: r.cv_selection,
+                    fit_seconds: r.fit_seconds,
+                    test,
+                })
             })
             .collect()
     }
@@ -292,7 +308,7 @@ impl Recorded<'_> {
             db_path: self.store.path().display().to_string(),
             parent_run: study_run.to_owned(),
             git_commit: tag("git_commit"),
-            configs: self.config_results(records),
+            configs: self.config_results(records)?,
             sweeps: crate::sweep::sweeps(plan, records)?,
             methods,
             images: Vec::new(),

@@ -249,6 +249,44 @@ pub struct SvmSpec {
     /// hash.
     #[serde(default = "yes")]
     pub probability: bool,
+    /// Which configurations are refit and scored on the test split: each method's best
+    /// (by CV), or every one, for ablation tables. Selection stays by CV either way, so
+    /// this is not part of a configuration's hash.
+    #[serde(default, deserialize_with = "axis::parsed")]
+    pub test: TestScope,
+}
+
+/// `svm.test`: which configurations get a test run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TestScope {
+    /// Each feature method's best configuration by mean CV `svm.metric`.
+    #[default]
+    Best,
+    /// Every configuration (each still refit on the train split only).
+    All,
+}
+
+impl std::fmt::Display for TestScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TestScope::Best => "best",
+            TestScope::All => "all",
+        })
+    }
+}
+
+impl std::str::FromStr for TestScope {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "best" => Ok(TestScope::Best),
+            "all" => Ok(TestScope::All),
+            other => Err(format!(
+                "unknown test scope `{other}` (expected best or all)"
+            )),
+        }
+    }
 }
 
 fn default_kernel() -> Axis<Kernel> {

@@ -36,6 +36,7 @@ downsample = 3
 C = [10]
 gamma = ["scale"]
 folds = 3
+test = "all"
 "#;
 
 fn plan(dir: &std::path::Path) -> Plan {
@@ -177,20 +178,27 @@ fn copies_train_the_refit_and_never_reach_validation_or_test() {
     )
     .expect("refit");
 
-    // The study refits its best setting; whichever won, the augmented setting's test
-    // run (made by `sarlab train`-style refits of that hash) must match. Train it.
+    // `svm.test = "all"`: both settings have a test run, whichever won by CV.
     let hash = config_hash(&digest, &plan.params_of(augmented, 0, "test"));
-    let uuid = match store.run_by_hash(experiment, &hash).expect("q") {
-        Some((uuid, _)) => uuid,
-        None => {
-            let cv_hash = config_hash(&digest, &plan.params_of(augmented, 0, "cv"));
-            study(dir.path())
-                .train(&plan, &mut store, &cv_hash[..12], &Silent)
-                .expect("train")
-                .tested
-                .run
-        }
-    };
+    let (uuid, _) = store
+        .run_by_hash(experiment, &hash)
+        .expect("q")
+        .expect("the augmented setting's test run");
+    let plain = config_hash(&digest, &plan.params_of(1 - augmented, 0, "test"));
+    assert!(store.run_by_hash(experiment, &plain).expect("q").is_some());
+    let summary = std::fs::read_to_string(
+        outcome
+            .report
+            .as_ref()
+            .expect("report")
+            .index_html
+            .with_file_name("summary.md"),
+    )
+    .expect("summary.md");
+    assert!(
+        summary.contains("test accuracy %") && summary.contains("chosen by mean CV"),
+        "{summary}"
+    );
     let test_run = store.run(&uuid).expect("test run");
     for (name, value) in refit.evaluation.metrics.named() {
         assert_eq!(
