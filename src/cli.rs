@@ -486,7 +486,15 @@ pub enum FloatType {
 #[derive(Debug, Args)]
 pub struct SpectrumArgs {
     /// The image: a chip file (Phoenix, PNG, JPEG, TIFF, .npy) or an ENVI raster.
-    pub image: PathBuf,
+    #[arg(required_unless_present = "kernel", conflicts_with = "kernel")]
+    pub image: Option<PathBuf>,
+    /// Instead of an image: the frequency response of a 3×3 spatial kernel
+    /// (laplacian, laplacian8, sobel_x, sobel_y, box3) on a --size grid.
+    #[arg(long)]
+    pub kernel: Option<String>,
+    /// Grid of the kernel's response, `N` or `ROWSxCOLS`.
+    #[arg(long, default_value = "64", requires = "kernel")]
+    pub size: String,
     /// Output folder (created; files in it are replaced): the log-magnitude spectrum,
     /// the phase, the amplitude-only and phase-only reconstructions and a panel.
     #[arg(long)]

@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayView2};
 use sarlab_filter::amplitude_phase::{amplitude_only, phase_only, swap_amplitude_phase};
 use sarlab_filter::fft;
 use sarlab_filter::frequency::FrequencyFilter;
+use sarlab_filter::kernels::SpatialKernel;
 use sarlab_filter::spatial::SpeckleFilter;
 use sarlab_io::DatasetOptions;
 use sarlab_io::convert::{self, OutputFormat, Stretch};
@@ -159,14 +160,95 @@ pub fn filter(args: &FilterArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--size N` or `ROWSxCOLS`.
+fn grid_size(text: &str) -> Result<(usize, usize)> {
+    let parse = |t: &str| -> Result<usize> {
+        t.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (3..=8192).contains(n))
+            .with_context(|| format!("--size {text}: expected N or ROWSxCOLS, each from 3 to 8192"))
+    };
+    match text.split_once('x') {
+        Some((r, c)) => Ok((parse(r)?, parse(c)?)),
+        None => {
+            let n = parse(text)?;
+            Ok((n, n))
+        }
+    }
+}
+
+/// `sarlab spectrum --kernel K`: the centred frequency response of a spatial kernel,
+/// its magnitude as an image, and its profile along the centre row and the diagonal.
+fn kernel_spectrum(args: &SpectrumArgs, name: &str) -> Result<()> {
+    let kernel: SpatialKernel = name.parse().context("--kernel")?;
+    let (rows, cols) = grid_size(&args.size)?;
+    let response = kernel.response(rows, cols).context("--size")?;
+    let out = Output::new(
+        &args.out,
+        args.format,
+        args.dtype,
+        &["magnitude", "real", "imaginary"],
+        &[],
+    )?;
+    let magnitude = response.mapv(|z| z.norm());
+    out.save("magnitude", magnitude.view())?;
+    out.save("real", response.mapv(|z| z.re).view())?;
+    out.save("imaginary", response.mapv(|z| z.im).view())?;
+    // Frequencies in cycles per pixel, DC at the centre (numpy's fftshift(fftfreq)).
+    let (cr, cc) = (rows / 2, cols / 2);
+    let mut csv = String::from("axis,frequency,magnitude\n");
+    for c in 0..cols {
+        let f = (c as f64 - cc as f64) / cols as f64;
+        csv.push_str(&format!("row,{f},{}\n", magnitude[[cr, c]]));
+    }
+    for r in 0..rows {
+        let f = (r as f64 - cr as f64) / rows as f64;
+        csv.push_str(&format!("column,{f},{}\n", magnitude[[r, cc]]));
+    }
+    let profile = args.out.join("profile.csv");
+    sarlab_io::safe_write::write_bytes_atomic(&profile, csv.as_bytes())
+        .with_context(|| format!("cannot write {}", profile.display()))?;
+    let panel = out.panel();
+    let weights = kernel.weights();
+    write_panel_figure(
+        &[
+            (&format!("{kernel} weights") as &str, weights.view()),
+            ("|H(u, v)|, DC at the centre", magnitude.view()),
+        ],
+        &panel,
+    )
+    .with_context(|| format!("cannot draw {}", panel.display()))?;
+    let dc = magnitude[[cr, cc]];
+    let nyquist = magnitude[[0, 0]];
+    println!(
+        "{kernel}: |H| = {dc:.4} at DC, {nyquist:.4} at the corner (Nyquist in both axes): {}",
+        if dc < nyquist {
+            "a high-pass filter"
+        } else if dc > nyquist {
+            "a low-pass filter"
+        } else {
+            "neither low- nor high-pass at these two frequencies"
+        }
+    );
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
 pub fn spectrum(args: &SpectrumArgs) -> Result<()> {
-    let image = read_image(&args.image, args.band)?;
+    if let Some(kernel) = &args.kernel {
+        return kernel_spectrum(args, kernel);
+    }
+    let Some(path) = &args.image else {
+        bail!("give an image, or --kernel NAME for a kernel's frequency response");
+    };
+    let image = read_image(path, args.band)?;
     let out = Output::new(
         &args.out,
         args.format,
         args.dtype,
         &["log_magnitude", "phase", "amplitude_only", "phase_only"],
-        &[&args.image],
+        &[path],
     )?;
     let centred = fft::fftshift(fft::fft2_real(image.view()).view());
     let log_magnitude = fft::log_magnitude(centred.view());

@@ -163,3 +163,60 @@ fn filters_are_sweepable_preprocessing_recorded_with_each_run() {
     let out = ws.run_tiny(&[]);
     assert_failure_mentions(&out, &["preprocess.filter", "preprocess.crop = 32"]);
 }
+
+#[test]
+fn spectrum_of_a_kernel_shows_the_laplacian_as_a_high_pass_filter() {
+    let ws = Workspace::new();
+    let out = ws.sarlab(&[
+        "spectrum",
+        "--kernel",
+        "laplacian",
+        "--size",
+        "32x24",
+        "--out",
+        "lap",
+    ]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains("a high-pass filter"),
+        "{}",
+        stdout(&out)
+    );
+    for file in [
+        "magnitude.npy",
+        "real.npy",
+        "imaginary.npy",
+        "profile.csv",
+        "panel.png",
+    ] {
+        assert!(ws.path("lap").join(file).is_file(), "{file}");
+    }
+    let bytes = std::fs::read(ws.path("lap/magnitude.npy")).expect("magnitude");
+    let magnitude =
+        sarlab_io::npy::decode_matrix(&bytes, &ws.path("lap/magnitude.npy")).expect("npy");
+    assert_eq!(magnitude.shape, [32, 24]);
+    // DC (the centre) is removed; the corner is Nyquist in both axes: |−4 − 2 − 2|.
+    assert!(magnitude.values[16 * 24 + 12].abs() < 1e-12);
+    assert!((magnitude.values[0] - 8.0).abs() < 1e-12);
+    let out = ws.sarlab(&["spectrum", "--kernel", "box3", "--out", "box"]);
+    assert!(
+        stdout(&out).contains("a low-pass filter"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = ws.sarlab(&["spectrum", "--kernel", "log", "--out", "bad"]);
+    assert_failure_mentions(&out, &["--kernel", "unknown kernel `log`", "laplacian"]);
+    let out = ws.sarlab(&[
+        "spectrum",
+        "--kernel",
+        "laplacian",
+        "--size",
+        "2",
+        "--out",
+        "bad",
+    ]);
+    assert_failure_mentions(&out, &["--size 2", "from 3 to 8192"]);
+    let out = ws.sarlab(&["spectrum", "x.png", "--kernel", "laplacian", "--out", "bad"]);
+    assert_failure_mentions(&out, &["cannot be used with"]);
+}

@@ -1,7 +1,7 @@
 //! Preprocessing of SAR chips before feature extraction, and a frequency-filtering lab:
 //! centre cropping to a common size, intensity transforms (linear, dB, square root),
 //! 2-D FFTs with numpy's conventions (`fft`), Gonzalez & Woods frequency-domain masks
-//! (`frequency`), per-chip normalisation (`normalize`), amplitude/phase experiments
+//! (`frequency`), spatial kernels' frequency responses (`kernels`), per-chip normalisation (`normalize`), amplitude/phase experiments
 //! (`amplitude_phase`) and speckle filters (`spatial`: mean, median, Gaussian as in
 //! scipy.ndimage, Lee, Frost, histogram equalisation).
 //!
@@ -13,6 +13,7 @@ pub mod augment;
 mod error;
 pub mod fft;
 pub mod frequency;
+pub mod kernels;
 pub mod normalize;
 pub mod spatial;
 

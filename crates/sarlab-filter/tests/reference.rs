@@ -179,3 +179,18 @@ fn spatial_filters_equal_scipy_and_skimage() {
         check_real(name, &a, &reference[name], 1e-12);
     }
 }
+
+#[test]
+fn kernel_responses_equal_the_dft_of_the_padded_kernel() {
+    let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "filters.json");
+    let reference = &fixture["kernels"];
+    for kernel in sarlab_filter::kernels::SpatialKernel::ALL {
+        let response = kernel.response(16, 12).expect("response");
+        check_complex(
+            &format!("{kernel} response"),
+            &response,
+            &reference[kernel.name()],
+            1e-12,
+        );
+    }
+}
