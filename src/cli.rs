@@ -414,6 +414,13 @@ pub struct FeaturesArgs {
     /// same size).
     #[arg(long)]
     pub crop: Option<usize>,
+    /// Resize (after the crop) to N×N as skimage.transform.resize does (bilinear,
+    /// anti-aliased when shrinking).
+    #[arg(long)]
+    pub resize: Option<usize>,
+    /// Pad sides shorter than --crop up to it: reflect or zero.
+    #[arg(long, requires = "crop")]
+    pub pad: Option<String>,
     /// linear, db or sqrt.
     #[arg(long, default_value = "linear")]
     pub intensity: String,

@@ -31,6 +31,13 @@ fn settings(args: &FeaturesArgs) -> Result<Vec<(String, String)>> {
 fn preprocess(args: &FeaturesArgs) -> Result<Preprocess> {
     Ok(Preprocess {
         crop: args.crop,
+        resize: args.resize,
+        pad: args
+            .pad
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--pad")?,
         intensity: args
             .intensity
             .parse()

@@ -186,6 +186,28 @@ fn features_of_png_tiff_and_npy_files_equal_the_python_pipeline() {
                 &format!("{name}: {intensity} then {norm} normalisation"),
             );
         }
+        for case in chip["resized"].as_array().expect("resized cases") {
+            let size = case["size"].as_u64().expect("size") as usize;
+            let out = ws.path(&format!("resized-{size}.npy"));
+            assert_success(&ws.sarlab(&[
+                "features",
+                "raw",
+                file.to_str().expect("utf-8"),
+                "--resize",
+                &size.to_string(),
+                "--out",
+                out.to_str().expect("utf-8"),
+            ]));
+            let image = npy::NpyMatrix {
+                shape: vec![size, size],
+                values: values_of(&out).values,
+            };
+            assert_summary(
+                &image,
+                &case["summary"],
+                &format!("{name}: skimage.transform.resize to {size}x{size}"),
+            );
+        }
         for (flag, spec, key) in [
             (
                 "--filter",

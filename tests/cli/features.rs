@@ -56,6 +56,8 @@ fn one_chip_gives_the_library_vector_names_and_glyphs() {
         speckle: None,
         filter: None,
         normalize: None,
+        resize: None,
+        pad: None,
     }
     .apply(image.to_f64().view())
     .expect("preprocess");

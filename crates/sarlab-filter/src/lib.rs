@@ -15,6 +15,8 @@ pub mod fft;
 pub mod frequency;
 pub mod kernels;
 pub mod normalize;
+pub mod pad;
+pub mod resize;
 pub mod spatial;
 
 use std::fmt;
@@ -110,25 +112,10 @@ pub fn window_for_crops(
     dim: (usize, usize),
     crops: impl IntoIterator<Item = Option<usize>>,
 ) -> Result<(Range<usize>, Range<usize>)> {
-    window_for_crops_with_margins(dim, crops.into_iter().map(|c| (c, 0)))
-}
-
-/// [`window_for_crops`] where each crop also needs `margin` pixels on every side
-/// (augmented copies read around their window), clipped to the chip.
-pub fn window_for_crops_with_margins(
-    dim: (usize, usize),
-    crops: impl IntoIterator<Item = (Option<usize>, usize)>,
-) -> Result<(Range<usize>, Range<usize>)> {
     let mut union: Option<(Range<usize>, Range<usize>)> = None;
-    for (crop, margin) in crops {
+    for crop in crops {
         let (rows, cols) = match crop {
-            Some(size) => {
-                let (r, c) = center_window(dim, size)?;
-                (
-                    r.start.saturating_sub(margin)..(r.end.saturating_add(margin)).min(dim.0),
-                    c.start.saturating_sub(margin)..(c.end.saturating_add(margin)).min(dim.1),
-                )
-            }
+            Some(size) => center_window(dim, size)?,
             None => (0..dim.0, 0..dim.1),
         };
         union = Some(match union {
@@ -143,13 +130,19 @@ pub fn window_for_crops_with_margins(
 }
 
 /// The preprocessing applied to every chip before feature extraction, in this order:
-/// centre crop, speckle filter (on the stored linear values, which its multiplicative
+/// centre crop (padding short sides when asked), resize (as
+/// `skimage.transform.resize`), speckle filter (on the stored linear values, which its multiplicative
 /// noise model assumes), intensity transform, frequency filter (on what features see),
 /// per-chip normalisation.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Preprocess {
     /// Centre crop to this size; `None` keeps the chip as it is.
     pub crop: Option<usize>,
+    /// Resize (after the crop) to `resize × resize` pixels; `None` keeps the size.
+    pub resize: Option<usize>,
+    /// Pads a chip side shorter than the crop up to it (`None`: such a chip is an
+    /// error).
+    pub pad: Option<pad::PadMode>,
     pub speckle: Option<spatial::SpeckleFilter>,
     pub intensity: Intensity,
     pub filter: Option<frequency::FrequencyFilter>,
@@ -164,11 +157,35 @@ impl Preprocess {
         self.after_crop(image.slice(s![rows, cols]).to_owned())
     }
 
+    /// The size of what the stages make of a `(rows, cols)` chip: the resize, else the
+    /// crop, else the chip's own.
+    pub fn output_size(&self, chip: (usize, usize)) -> (usize, usize) {
+        match (self.resize, self.crop) {
+            (Some(side), _) | (None, Some(side)) => (side, side),
+            (None, None) => chip,
+        }
+    }
+
     /// The window of a `(rows, cols)` image the crop keeps (all of it without a crop).
     pub fn window(&self, dim: (usize, usize)) -> Result<(Range<usize>, Range<usize>)> {
-        match self.crop {
-            Some(size) => center_window(dim, size),
-            None => Ok((0..dim.0, 0..dim.1)),
+        match (self.crop, self.pad) {
+            // A short side is kept whole and padded by `after_crop`.
+            (Some(size), Some(_)) => {
+                let side = |n: usize| {
+                    if n < size {
+                        0..n
+                    } else {
+                        let start = (n - size) / 2;
+                        start..start + size
+                    }
+                };
+                if size == 0 {
+                    return Err(Error::ZeroCrop);
+                }
+                Ok((side(dim.0), side(dim.1)))
+            }
+            (Some(size), None) => center_window(dim, size),
+            (None, _) => Ok((0..dim.0, 0..dim.1)),
         }
     }
 
@@ -176,6 +193,14 @@ impl Preprocess {
     /// already cropped image: callers that hold chips in their stored sample type
     /// widen only the window ([`Preprocess::window`]) to `f64` and finish here.
     pub fn after_crop(&self, mut image: Array2<f64>) -> Result<Array2<f64>> {
+        if let (Some(crop), Some(mode)) = (self.crop, self.pad)
+            && (image.nrows() < crop || image.ncols() < crop)
+        {
+            image = pad::pad_to(image.view(), crop, crop, mode);
+        }
+        if let Some(side) = self.resize {
+            image = resize::resize(image.view(), side, side)?;
+        }
         if let Some(speckle) = &self.speckle {
             image = speckle.apply(image.view())?;
         }
@@ -195,6 +220,12 @@ impl fmt::Display for Preprocess {
         match self.crop {
             Some(crop) => write!(f, "crop={crop}")?,
             None => f.write_str("crop=none")?,
+        }
+        if let Some(mode) = self.pad {
+            write!(f, " pad={mode}")?;
+        }
+        if let Some(side) = self.resize {
+            write!(f, " resize={side}")?;
         }
         if let Some(speckle) = &self.speckle {
             write!(f, " speckle={speckle}")?;
@@ -322,6 +353,8 @@ mod tests {
             intensity: Intensity::Db,
             filter: Some("gaussian:lowpass:cutoff=2".parse().expect("filter")),
             normalize: None,
+            resize: None,
+            pad: None,
         };
         let out = p.apply(img.view()).expect("applies");
         assert_eq!(out.dim(), (8, 8));

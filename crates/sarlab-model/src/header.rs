@@ -62,6 +62,11 @@ pub struct Input {
 #[serde(deny_unknown_fields)]
 pub struct PreprocessText {
     pub crop: Option<usize>,
+    /// Absent when there is no resize, so files of models without one keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pad: Option<String>,
     pub speckle: Option<String>,
     pub intensity: String,
     pub filter: Option<String>,

@@ -74,7 +74,7 @@ impl Model {
             source,
             input: header::Input {
                 band: decode.band,
-                chip_size: if preprocess.crop.is_some() {
+                chip_size: if preprocess.crop.is_some() || preprocess.resize.is_some() {
                     None
                 } else {
                     chip_size
@@ -82,6 +82,8 @@ impl Model {
             },
             preprocess: header::PreprocessText {
                 crop: preprocess.crop,
+                resize: preprocess.resize,
+                pad: preprocess.pad.map(|m| m.to_string()),
                 speckle: preprocess.speckle.as_ref().map(ToString::to_string),
                 intensity: preprocess.intensity.to_string(),
                 filter: preprocess.filter.as_ref().map(ToString::to_string),
@@ -211,6 +213,13 @@ impl Model {
         let header: ModelHeader = serde_json::from_str(header_text)?;
         let preprocess = Preprocess {
             crop: header.preprocess.crop,
+            resize: header.preprocess.resize,
+            pad: header
+                .preprocess
+                .pad
+                .as_deref()
+                .map(str::parse)
+                .transpose()?,
             speckle: header
                 .preprocess
                 .speckle
@@ -428,11 +437,18 @@ impl Model {
             ));
         }
         let input_len = self.fitted.input_len;
-        let size = match (self.preprocess.crop, h.input.chip_size) {
-            (Some(crop), _) => (crop, crop),
-            (None, Some(size)) => size,
-            (None, None) => {
-                return bad("neither a crop nor a chip size: the input size is unknown".to_owned());
+        let size = match (
+            self.preprocess.resize,
+            self.preprocess.crop,
+            h.input.chip_size,
+        ) {
+            (Some(side), _, _) | (None, Some(side), _) => (side, side),
+            (None, None, Some(size)) => size,
+            (None, None, None) => {
+                return bad(
+                    "neither a crop, a resize nor a chip size: the input size is unknown"
+                        .to_owned(),
+                );
             }
         };
         let length = self.method.output_len(size.0, size.1)?;

@@ -52,12 +52,12 @@ impl Model {
             message: format!("a {}x{} chip; the model takes {expected}", size.0, size.1),
         };
         match (self.preprocess.crop, self.header.input.chip_size) {
-            (Some(crop), _) if size.0.min(size.1) < crop => {
+            (Some(crop), _) if size.0.min(size.1) < crop && self.preprocess.pad.is_none() => {
                 return Err(wrong_size(format!(
                     "chips of at least {crop}x{crop} (it centre-crops {crop}x{crop})"
                 )));
             }
-            (None, Some(expected)) if expected != size => {
+            (None, Some(expected)) if expected != size && self.preprocess.resize.is_none() => {
                 return Err(wrong_size(format!(
                     "{}x{} chips (it was trained on that size without a crop)",
                     expected.0, expected.1

@@ -1,6 +1,7 @@
 //! The study's data: the dataset (generated first for the synthetic default), each
 //! chip preprocessed as a configuration asks, and a split's feature matrix.
 
+use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
@@ -58,9 +59,15 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
         )))
         .context_with(cannot_use);
     }
-    let crops: Vec<Option<usize>> = plan.features.iter().map(|f| f.preprocess.crop).collect();
-    // Augmented copies read around their crop window.
-    let margins: Vec<(Option<usize>, usize)> = plan
+    // Crops a chip must fit (padded configurations take any chip).
+    let crops: Vec<Option<usize>> = plan
+        .features
+        .iter()
+        .filter(|f| f.preprocess.pad.is_none())
+        .map(|f| f.preprocess.crop)
+        .collect();
+    // Each configuration's window, widened by what its augmented copies read around it.
+    let windows: Vec<(&Preprocess, usize)> = plan
         .features
         .iter()
         .map(|f| {
@@ -68,7 +75,7 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
                 (Some(augment), Some(crop)) => augment.margin(crop),
                 _ => 0,
             };
-            (f.preprocess.crop, margin)
+            (&f.preprocess, margin)
         })
         .collect();
     let task = Task::LoadChips;
@@ -79,14 +86,29 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
     // A crop that does not fit a chip is left out of its window here and reported for
     // the whole dataset by `check_chip_sizes`, which can then say what would fit.
     let dataset = index.load_windows(&|| observer.on(Event::TaskStep { task }), &|dim| {
-        let fitting = margins
-            .iter()
-            .copied()
-            .filter(|(crop, _)| crop.is_none_or(|c| c <= dim.0.min(dim.1)));
-        sarlab_filter::window_for_crops_with_margins(dim, fitting).map_err(|e| e.to_string())
+        let mut union: Option<(Range<usize>, Range<usize>)> = None;
+        for &(preprocess, margin) in &windows {
+            let Ok((rows, cols)) = preprocess.window(dim) else {
+                continue;
+            };
+            let rows = rows.start.saturating_sub(margin)..(rows.end + margin).min(dim.0);
+            let cols = cols.start.saturating_sub(margin)..(cols.end + margin).min(dim.1);
+            union = Some(match union {
+                None => (rows, cols),
+                Some((r, c)) => (
+                    r.start.min(rows.start)..r.end.max(rows.end),
+                    c.start.min(cols.start)..c.end.max(cols.end),
+                ),
+            });
+        }
+        Ok(union.unwrap_or((0..dim.0, 0..dim.1)))
     })?;
     observer.on(Event::TaskFinished { task });
-    check_chip_sizes(&crops, &dataset).context_with(cannot_use)?;
+    let any_unsized = plan
+        .features
+        .iter()
+        .any(|f| f.preprocess.crop.is_none() && f.preprocess.resize.is_none());
+    check_chip_sizes(&crops, any_unsized, &dataset).context_with(cannot_use)?;
     tracing::info!(
         chips = dataset.chips.len(),
         classes = dataset.classes.len(),
@@ -108,9 +130,9 @@ fn absolute(path: &Path) -> std::path::PathBuf {
 }
 
 /// Every crop of the plan must fit every chip, and chips of several sizes need a crop
-/// in every configuration (features of different sizes do not make one matrix). The
+/// or a resize in every configuration (features of different sizes do not make one matrix). The
 /// errors name files and the largest crop the dataset allows.
-fn check_chip_sizes(crops: &[Option<usize>], dataset: &Dataset) -> Result<()> {
+fn check_chip_sizes(crops: &[Option<usize>], any_unsized: bool, dataset: &Dataset) -> Result<()> {
     let Some(smallest) = dataset.chips.iter().map(|c| c.size.0.min(c.size.1)).min() else {
         return Ok(());
     };
@@ -148,7 +170,7 @@ fn check_chip_sizes(crops: &[Option<usize>], dataset: &Dataset) -> Result<()> {
     for chip in &dataset.chips {
         sizes.entry(chip.size).or_insert((0, chip)).0 += 1;
     }
-    if sizes.len() > 1 && crops.iter().any(Option::is_none) {
+    if sizes.len() > 1 && any_unsized {
         let listed: Vec<String> = sizes
             .iter()
             .take(4)
@@ -157,7 +179,7 @@ fn check_chip_sizes(crops: &[Option<usize>], dataset: &Dataset) -> Result<()> {
             })
             .collect();
         return Err(Error::Study(format!(
-            "the chips are of {} sizes ({}{}) and a configuration has no `preprocess.crop`: set `preprocess.crop` (at most {smallest}) to cut every chip to one size",
+            "the chips are of {} sizes ({}{}) and a configuration has neither `preprocess.crop` nor `preprocess.resize`: set `preprocess.crop` (at most {smallest}) to cut every chip to one size, or `preprocess.resize` to scale every chip to one",
             sizes.len(),
             listed.join("; "),
             if sizes.len() > listed.len() {
@@ -353,7 +375,7 @@ fn extract_rows(
     image: impl Fn(usize) -> Result<Array2<f64>> + Sync,
 ) -> Result<(Array2<f64>, f64)> {
     if let Some(first) = dataset.chips_in(split).next() {
-        let size = feature.preprocess.crop.map_or(first.size, |c| (c, c));
+        let size = feature.preprocess.output_size(first.size);
         let dim = feature.method.output_len(size.0, size.1)?;
         crate::memory::require(rows as f64 * dim as f64 * 8.0, || {
             format!(

@@ -331,6 +331,8 @@ fn product(lengths: &[usize]) -> Vec<Vec<usize>> {
 /// Preprocessing and reduction axes, shared by every `[[features]]` block.
 struct SharedAxes {
     crop: Option<Vec<usize>>,
+    resize: Option<Vec<usize>>,
+    pad: Option<sarlab_filter::pad::PadMode>,
     intensity: Vec<sarlab_filter::Intensity>,
     speckle: Option<Vec<filters::FilterValue<sarlab_filter::spatial::SpeckleFilter>>>,
     filter: Option<Vec<filters::FilterValue<sarlab_filter::frequency::FrequencyFilter>>>,
@@ -356,6 +358,19 @@ impl SharedAxes {
                 ));
             }
         }
+        if let Some(resize) = &pre.resize {
+            non_empty("preprocess.resize", resize.values())?;
+            if let Some(bad) = resize
+                .values()
+                .iter()
+                .find(|&&r| r == 0 || r > sarlab_filter::resize::MAX_RESIZE)
+            {
+                return Err(format!(
+                    "`preprocess.resize` = {bad}: expected 1 to {} pixels",
+                    sarlab_filter::resize::MAX_RESIZE
+                ));
+            }
+        }
         non_empty("preprocess.intensity", pre.intensity.values())?;
         let pca = match &spec.reduce {
             Some(reduce) => {
@@ -371,6 +386,18 @@ impl SharedAxes {
         };
         Ok(SharedAxes {
             crop: pre.crop.as_ref().map(|c| c.0.clone()),
+            resize: pre.resize.as_ref().map(|r| r.0.clone()),
+            pad: match &pre.pad {
+                Some(text) => {
+                    if pre.crop.is_none() {
+                        return Err(format!(
+                            "`preprocess.pad` = \"{text}\" pads chips up to the crop: it needs `preprocess.crop`"
+                        ));
+                    }
+                    Some(text.parse().map_err(|e| format!("`preprocess.pad`: {e}"))?)
+                }
+                None => None,
+            },
             intensity: pre.intensity.0.clone(),
             // Filter axes are recorded only when the spec names them, so configurations
             // of specs without filters keep the hashes they always had.
@@ -417,6 +444,15 @@ impl SharedAxes {
             before.push(sweep(
                 "crop",
                 crop.iter().map(|&c| ParamValue::from(c)).collect(),
+            ));
+        }
+        if let Some(pad) = self.pad {
+            before.push(sweep("pad", vec![ParamValue::from(pad.name())]));
+        }
+        if let Some(resize) = &self.resize {
+            before.push(sweep(
+                "resize",
+                resize.iter().map(|&r| ParamValue::from(r)).collect(),
             ));
         }
         before.push(sweep(
@@ -527,16 +563,24 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                     .normalize
                     .as_ref()
                     .and_then(|n| n[pick("normalize")].1),
+                resize: shared.resize.as_ref().map(|r| r[pick("resize")]),
+                pad: shared.pad,
             };
-            if let (Some(speckle), Some(crop)) = (&preprocess.speckle, preprocess.crop) {
-                speckle.validate(crop, crop).map_err(|e| {
-                    format!("`preprocess.speckle` with preprocess.crop = {crop}: {e}")
-                })?;
+            // What the stages after the crop see: the resize, else the crop.
+            let sized = match (preprocess.resize, preprocess.crop) {
+                (Some(side), _) => Some((side, format!("preprocess.resize = {side}"))),
+                (None, Some(crop)) => Some((crop, format!("preprocess.crop = {crop}"))),
+                (None, None) => None,
+            };
+            if let (Some(speckle), Some((side, at))) = (&preprocess.speckle, &sized) {
+                speckle
+                    .validate(*side, *side)
+                    .map_err(|e| format!("`preprocess.speckle` with {at}: {e}"))?;
             }
-            if let (Some(filter), Some(crop)) = (&preprocess.filter, preprocess.crop) {
-                filter.validate(crop, crop).map_err(|e| {
-                    format!("`preprocess.filter` with preprocess.crop = {crop}: {e}")
-                })?;
+            if let (Some(filter), Some((side, at))) = (&preprocess.filter, &sized) {
+                filter
+                    .validate(*side, *side)
+                    .map_err(|e| format!("`preprocess.filter` with {at}: {e}"))?;
             }
             let method = feature_axes::method_of(&feature.method, &params)
                 .and_then(|m| m.validate().map(|()| m))
@@ -549,10 +593,11 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                     };
                     format!("{at} ({name}): {e}")
                 })?;
-            if let Some(crop) = preprocess.crop {
-                let dim = method.output_len(crop, crop).map_err(|e| {
-                    format!("`features[{block}]` ({name}) with preprocess.crop = {crop}: {e}")
-                })?;
+            if let Some((crop, at)) = &sized {
+                let crop = *crop;
+                let dim = method
+                    .output_len(crop, crop)
+                    .map_err(|e| format!("`features[{block}]` ({name}) with {at}: {e}"))?;
                 if let Some(components) = pca
                     && components > dim
                 {
@@ -562,7 +607,7 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                         .cloned()
                         .collect();
                     return Err(format!(
-                        "`reduce.pca` = {components} is more than the {dim} features of `features[{block}]` ({name}, {}) at preprocess.crop = {crop}",
+                        "`reduce.pca` = {components} is more than the {dim} features of `features[{block}]` ({name}, {}) at {at}",
                         describe(&setting)
                     ));
                 }

@@ -90,6 +90,12 @@ pub struct DepressionSpec {
 pub struct PreprocessSpec {
     /// Centre crop size in pixels; absent keeps chips as they are.
     pub crop: Option<Axis<usize>>,
+    /// Resize after the crop to `resize × resize` (skimage.transform.resize's
+    /// defaults); a list sweeps.
+    pub resize: Option<Axis<usize>>,
+    /// `"reflect"` or `"zero"`: chips with a side shorter than the crop are padded to
+    /// it instead of refused.
+    pub pad: Option<String>,
     #[serde(default = "default_intensity", deserialize_with = "axis::parsed_axis")]
     pub intensity: Axis<Intensity>,
     /// Speckle filter: `"lee:window=5:looks=4"`, a list of such strings (a sweep;
@@ -116,6 +122,8 @@ impl Default for PreprocessSpec {
     fn default() -> Self {
         Self {
             crop: None,
+            resize: None,
+            pad: None,
             intensity: default_intensity(),
             speckle: None,
             filter: None,
