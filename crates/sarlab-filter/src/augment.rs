@@ -25,6 +25,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
 
+use crate::boundary::reflect;
 use crate::error::{Error, Result};
 
 /// Copies per chip, at most.
@@ -269,18 +270,6 @@ impl Augment {
         }
         Ok(out)
     }
-}
-
-/// Index `i` mirrored into `0..n` about the edges (`… b a | a b … y z | z y …`,
-/// scipy.ndimage's `reflect`).
-fn reflect(i: isize, n: usize) -> usize {
-    let n = n as isize;
-    let period = 2 * n;
-    let mut k = i.rem_euclid(period);
-    if k >= n {
-        k = period - 1 - k;
-    }
-    k as usize
 }
 
 /// Bilinear interpolation at `(r, c)` with mirrored edges.

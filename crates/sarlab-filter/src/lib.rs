@@ -10,6 +10,7 @@
 
 pub mod amplitude_phase;
 pub mod augment;
+mod boundary;
 mod error;
 pub mod fft;
 pub mod frequency;

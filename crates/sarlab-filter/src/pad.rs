@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::boundary::mirror;
 use crate::error::{Error, Result};
 
 /// How the pixels added around a short chip are filled.
@@ -50,16 +51,6 @@ impl FromStr for PadMode {
     }
 }
 
-/// Index `i` of a padded axis mirrored into `0..n` (numpy `reflect`).
-fn reflect(i: isize, n: usize) -> usize {
-    if n == 1 {
-        return 0;
-    }
-    let period = 2 * (n as isize - 1);
-    let k = i.rem_euclid(period);
-    (if k >= n as isize { period - k } else { k }) as usize
-}
-
 /// `image` with each side shorter than `rows`/`cols` padded to it, centred; longer
 /// sides are kept.
 pub fn pad_to(image: ArrayView2<'_, f64>, rows: usize, cols: usize, mode: PadMode) -> Array2<f64> {
@@ -78,7 +69,7 @@ pub fn pad_to(image: ArrayView2<'_, f64>, rows: usize, cols: usize, mode: PadMod
         match (mode, inside) {
             (_, true) => image[[sr as usize, sc as usize]],
             (PadMode::Zero, false) => 0.0,
-            (PadMode::Reflect, false) => image[[reflect(sr, n_r), reflect(sc, n_c)]],
+            (PadMode::Reflect, false) => image[[mirror(sr, n_r), mirror(sc, n_c)]],
         }
     })
 }

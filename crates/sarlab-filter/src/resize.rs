@@ -11,20 +11,11 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+use crate::boundary::mirror;
 use crate::error::{Error, Result};
 
 /// Largest side a chip may be resized to.
 pub const MAX_RESIZE: usize = 4096;
-
-/// Index `i` mirrored into `0..n` about the edge pixels' centres (ndimage `mirror`).
-fn mirror(i: isize, n: usize) -> usize {
-    if n == 1 {
-        return 0;
-    }
-    let period = 2 * (n as isize - 1);
-    let k = i.rem_euclid(period);
-    (if k >= n as isize { period - k } else { k }) as usize
-}
 
 /// scipy.ndimage's Gaussian weights for σ (truncate 4).
 fn gaussian_weights(sigma: f64) -> Vec<f64> {
@@ -125,14 +116,6 @@ pub fn resize(image: ArrayView2<'_, f64>, rows: usize, cols: usize) -> Result<Ar
 mod tests {
     use super::*;
     use ndarray::Array;
-
-    #[test]
-    fn mirror_reflects_about_the_edge_pixels() {
-        let n = 4;
-        let got: Vec<usize> = (-3..8).map(|i| mirror(i, n)).collect();
-        assert_eq!(got, vec![3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 1]);
-        assert_eq!(mirror(-5, 1), 0);
-    }
 
     #[test]
     fn a_constant_stays_constant_and_the_same_size_is_a_copy() {
