@@ -220,7 +220,7 @@ pub fn cross_validate_grid(
     settings: &CvSettings,
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<Vec<CvOutcome>> {
-    cross_validate(x, y, n_classes, grid, settings, &[], on_fit, |_| ())
+    cross_validate(x, y, &[], n_classes, (grid, settings), on_fit, |_| ())
         .map(|(outcomes, ())| outcomes)
 }
 
@@ -238,7 +238,7 @@ pub fn cross_validate_grid_with_copies(
     settings: &CvSettings,
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<Vec<CvOutcome>> {
-    cross_validate(x, y, n_classes, grid, settings, copy_of, on_fit, |_| ())
+    cross_validate(x, y, copy_of, n_classes, (grid, settings), on_fit, |_| ())
         .map(|(outcomes, ())| outcomes)
 }
 
@@ -296,10 +296,9 @@ fn folds_with_copies(
 fn cross_validate<R: Send>(
     x: ArrayView2<'_, f64>,
     y: &[usize],
-    n_classes: usize,
-    grid: &[SvmParams],
-    settings: &CvSettings,
     copy_of: &[usize],
+    n_classes: usize,
+    (grid, settings): (&[SvmParams], &CvSettings),
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
     alongside: impl FnOnce(Option<&Moments>) -> R + Send,
 ) -> Result<(Vec<CvOutcome>, R)> {
@@ -866,7 +865,7 @@ pub fn grid_search(
     // The refit's transform does not depend on which configuration wins: it is prepared
     // alongside the cross-validation.
     let (outcomes, transformed) =
-        cross_validate(x, y, n_classes, grid, settings, &[], on_fit, |moments| {
+        cross_validate(x, y, &[], n_classes, (grid, settings), on_fit, |moments| {
             test.map(|(x_test, _)| transformed_split(x, x_test, moments, &settings.transform))
         })?;
     let mut best = 0;
