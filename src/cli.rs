@@ -397,7 +397,7 @@ impl From<SplitArg> for sarlab_io::Split {
 
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
-    /// Feature method: raw, hog, gabor or spectral.
+    /// Feature method: raw, hog, gabor, spectral or fusion (`--set combine=hog,gabor`).
     pub method: String,
     /// A chip file (PNG, JPEG, TIFF, .npy, Phoenix, ENVI), or a dataset folder/manifest.
     pub input: PathBuf,

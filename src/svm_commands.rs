@@ -102,6 +102,7 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
             folds: args.folds,
             seed: args.seed,
             transform: FeatureTransform {
+                column_weights: None,
                 standardize: args.standardize,
                 pca: args.pca.map(|components| PcaParams {
                     components,

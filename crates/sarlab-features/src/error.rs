@@ -30,7 +30,7 @@ pub enum Error {
         cols0: usize,
     },
 
-    #[error("unknown feature method `{0}`: expected raw, hog, gabor or spectral")]
+    #[error("unknown feature method `{0}`: expected raw, hog, gabor, spectral or fusion")]
     UnknownMethod(String),
 
     #[error("`{method}` has no parameter `{key}`; its parameters are {known}")]
@@ -39,6 +39,10 @@ pub enum Error {
         key: String,
         known: String,
     },
+
+    /// A fusion part's parameter, by its full key (`hog.orientations`).
+    #[error("`{key}`: {source}")]
+    FusionPart { key: String, source: Box<Error> },
 
     #[error("no chips to extract features from")]
     NoChips,

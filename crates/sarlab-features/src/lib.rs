@@ -1,12 +1,14 @@
 //! Feature banks for SAR chips: raw pixels, HOG (identical to `skimage.feature.hog`),
 //! Gabor banks (kernels and responses identical to `skimage.filters`), spectral
-//! features, a common [`FeatureMethod`] interface and parallel extraction over chips.
+//! features, their fusion (several methods' vectors as weighted blocks), a common
+//! [`FeatureMethod`] interface and parallel extraction over chips.
 //! The transforms learned before the SVM (scaler, PCA) are `sarlab-transform`'s.
 //!
 //! Compute only: everything takes and returns in-memory arrays, and results do not
 //! depend on the number of threads.
 
 mod error;
+pub mod fusion;
 pub mod gabor;
 mod hog;
 mod raw;
@@ -32,6 +34,7 @@ pub enum FeatureMethod {
     Hog(HogParams),
     Gabor(gabor::GaborBankParams),
     Spectral(spectral::SpectralParams),
+    Fusion(fusion::FusionParams),
 }
 
 impl FeatureMethod {
@@ -42,6 +45,7 @@ impl FeatureMethod {
             FeatureMethod::Hog(_) => "hog",
             FeatureMethod::Gabor(_) => "gabor",
             FeatureMethod::Spectral(_) => "spectral",
+            FeatureMethod::Fusion(_) => "fusion",
         }
     }
 
@@ -52,6 +56,7 @@ impl FeatureMethod {
             FeatureMethod::Hog(p) => p.validate(),
             FeatureMethod::Gabor(p) => p.validate(),
             FeatureMethod::Spectral(p) => p.validate(),
+            FeatureMethod::Fusion(p) => p.validate(),
         }
     }
 
@@ -70,6 +75,7 @@ impl FeatureMethod {
             FeatureMethod::Hog(p) => p.output_len(rows, cols),
             FeatureMethod::Gabor(p) => p.output_len(rows, cols),
             FeatureMethod::Spectral(p) => p.output_len(rows, cols),
+            FeatureMethod::Fusion(p) => p.output_len(rows, cols),
         }
     }
 
@@ -80,6 +86,17 @@ impl FeatureMethod {
             FeatureMethod::Hog(p) => hog(image, p),
             FeatureMethod::Gabor(p) => p.extract(image),
             FeatureMethod::Spectral(p) => p.extract(image),
+            FeatureMethod::Fusion(p) => p.extract(image),
+        }
+    }
+
+    /// The factor each feature is multiplied by after standardisation, for a
+    /// `rows × cols` image: a fusion's block weights ([`fusion::FusionParams::column_weights`]);
+    /// `None` for a single method (every factor 1).
+    pub fn column_weights(&self, rows: usize, cols: usize) -> Result<Option<Vec<f64>>> {
+        match self {
+            FeatureMethod::Fusion(p) => p.column_weights(rows, cols).map(Some),
+            _ => Ok(None),
         }
     }
 

@@ -2,6 +2,7 @@
 //! them, and the names of every feature of a method's output vector.
 
 use crate::error::{Error, Result};
+use crate::fusion::FusionParams;
 use crate::gabor::GaborBankParams;
 use crate::spectral::SpectralParams;
 use crate::{BlockNorm, FeatureMethod, HogParams, RawParams};
@@ -74,6 +75,9 @@ pub enum SettingKind {
     Reals,
     /// `N` (square) or `ROWS,COLS`.
     Pair,
+    /// A list of finite numbers that is one value (a fusion's `weights`: one per
+    /// block); a spec sweeps it with a list of lists.
+    Vector,
 }
 
 const RAW_KEYS: &[(&str, SettingKind)] = &[("downsample", SettingKind::Count)];
@@ -98,20 +102,42 @@ const SPECTRAL_KEYS: &[(&str, SettingKind)] = &[
     ("normalise", SettingKind::Flag),
 ];
 
+const FUSION_KEYS: &[(&str, SettingKind)] = &[
+    ("combine", SettingKind::Choice),
+    ("weights", SettingKind::Vector),
+    ("block_norm", SettingKind::Choice),
+    ("balance", SettingKind::Flag),
+];
+
 impl FeatureMethod {
     /// The method's parameters with the form of their values, in documented order (the
-    /// order of [`FeatureMethod::settings`]).
-    pub fn setting_keys(&self) -> &'static [(&'static str, SettingKind)] {
+    /// order of [`FeatureMethod::settings`]). A fusion's are its own, then each part's
+    /// as `part.key` (`hog.pixels_per_cell`).
+    pub fn setting_keys(&self) -> Vec<(String, SettingKind)> {
+        let own = |keys: &[(&str, SettingKind)]| -> Vec<(String, SettingKind)> {
+            keys.iter().map(|&(k, kind)| (k.to_owned(), kind)).collect()
+        };
         match self {
-            FeatureMethod::Raw(_) => RAW_KEYS,
-            FeatureMethod::Hog(_) => HOG_KEYS,
-            FeatureMethod::Gabor(_) => GABOR_KEYS,
-            FeatureMethod::Spectral(_) => SPECTRAL_KEYS,
+            FeatureMethod::Raw(_) => own(RAW_KEYS),
+            FeatureMethod::Hog(_) => own(HOG_KEYS),
+            FeatureMethod::Gabor(_) => own(GABOR_KEYS),
+            FeatureMethod::Spectral(_) => own(SPECTRAL_KEYS),
+            FeatureMethod::Fusion(p) => {
+                let mut keys = own(FUSION_KEYS);
+                for part in &p.parts {
+                    keys.extend(
+                        part.setting_keys()
+                            .into_iter()
+                            .map(|(k, kind)| (format!("{}.{k}", part.name()), kind)),
+                    );
+                }
+                keys
+            }
         }
     }
 
     /// The method names, as specs and the CLI spell them.
-    pub const NAMES: [&'static str; 4] = ["raw", "hog", "gabor", "spectral"];
+    pub const NAMES: [&'static str; 5] = ["raw", "hog", "gabor", "spectral", "fusion"];
 
     /// The method `name` with its default parameters.
     pub fn with_defaults(name: &str) -> Result<Self> {
@@ -120,6 +146,7 @@ impl FeatureMethod {
             "hog" => FeatureMethod::Hog(HogParams::default()),
             "gabor" => FeatureMethod::Gabor(GaborBankParams::default()),
             "spectral" => FeatureMethod::Spectral(SpectralParams::default()),
+            "fusion" => FeatureMethod::Fusion(FusionParams::default()),
             other => return Err(Error::UnknownMethod(other.to_owned())),
         })
     }
@@ -130,7 +157,11 @@ impl FeatureMethod {
         settings: &[(K, V)],
     ) -> Result<Self> {
         let mut method = Self::with_defaults(name)?;
-        for (key, value) in settings {
+        // A fusion's `combine` resets its parts, so it goes first wherever it is given.
+        let (first, rest): (Vec<_>, Vec<_>) = settings
+            .iter()
+            .partition(|(key, _)| key.as_ref() == "combine");
+        for (key, value) in first.into_iter().chain(rest) {
             method.set(key.as_ref(), value.as_ref())?;
         }
         method.validate()?;
@@ -143,7 +174,11 @@ impl FeatureMethod {
         let unknown = || Error::UnknownParameter {
             method,
             key: key.to_owned(),
-            known: keys.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "),
+            known: keys
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         match self {
             FeatureMethod::Raw(p) => match key {
@@ -173,13 +208,58 @@ impl FeatureMethod {
                 "normalise" => p.normalise = flag("normalise", value)?,
                 _ => return Err(unknown()),
             },
+            FeatureMethod::Fusion(p) => match key {
+                // A new list of methods starts from their defaults and unit weights.
+                "combine" => *p = FusionParams::of(FusionParams::parts_named(value)?),
+                "weights" => p.weights = reals("weights", value)?,
+                "block_norm" => p.block_norm = value.parse()?,
+                "balance" => p.balance = flag("balance", value)?,
+                _ => {
+                    let (part, part_key) = key.split_once('.').ok_or_else(unknown)?;
+                    let part = p
+                        .parts
+                        .iter_mut()
+                        .find(|m| m.name() == part)
+                        .ok_or_else(unknown)?;
+                    part.set(part_key, value).map_err(|e| match e {
+                        Error::UnknownParameter { .. } => unknown(),
+                        other => Error::FusionPart {
+                            key: key.to_owned(),
+                            source: Box::new(other),
+                        },
+                    })?;
+                }
+            },
         }
         Ok(())
     }
 
     /// Every parameter as `(key, text)`, in documented order; feeding them back to
     /// [`FeatureMethod::from_settings`] gives the same method.
-    pub fn settings(&self) -> Vec<(&'static str, String)> {
+    pub fn settings(&self) -> Vec<(String, String)> {
+        self.own_settings()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .chain(self.part_settings())
+            .collect()
+    }
+
+    /// A fusion's parts' settings as `part.key`; nothing for a single method.
+    fn part_settings(&self) -> Vec<(String, String)> {
+        let FeatureMethod::Fusion(p) = self else {
+            return Vec::new();
+        };
+        p.parts
+            .iter()
+            .flat_map(|part| {
+                part.settings()
+                    .into_iter()
+                    .map(move |(k, v)| (format!("{}.{k}", part.name()), v))
+            })
+            .collect()
+    }
+
+    fn own_settings(&self) -> Vec<(&'static str, String)> {
         match self {
             FeatureMethod::Raw(p) => vec![("downsample", p.downsample.to_string())],
             FeatureMethod::Hog(p) => vec![
@@ -208,6 +288,19 @@ impl FeatureMethod {
                 ("rings", p.rings.to_string()),
                 ("wedges", p.wedges.to_string()),
                 ("normalise", p.normalise.to_string()),
+            ],
+            FeatureMethod::Fusion(p) => vec![
+                ("combine", p.combine()),
+                (
+                    "weights",
+                    p.weights
+                        .iter()
+                        .map(f64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                ("block_norm", p.block_norm.to_string()),
+                ("balance", p.balance.to_string()),
             ],
         }
     }
@@ -278,6 +371,12 @@ impl FeatureMethod {
                 names.extend((0..p.rings).map(|k| format!("ring{k}")));
                 names.extend((0..p.wedges).map(|k| format!("wedge{k}")));
             }
+            // The parts' names are distinct across methods (each has its own prefix).
+            FeatureMethod::Fusion(p) => {
+                for part in &p.parts {
+                    names.extend(part.feature_names(rows, cols)?);
+                }
+            }
         }
         debug_assert_eq!(names.len(), len);
         Ok(names)
@@ -306,14 +405,24 @@ mod tests {
                 "spectral",
                 &[("block", "6"), ("rings", "3"), ("wedges", "5")],
             ),
+            (
+                "fusion",
+                &[
+                    ("combine", "hog,spectral"),
+                    ("weights", "1,0.5"),
+                    ("block_norm", "l2"),
+                    ("hog.pixels_per_cell", "6,5"),
+                    ("spectral.rings", "3"),
+                ],
+            ),
         ];
         for (name, settings) in cases {
             let method = FeatureMethod::from_settings(name, settings).expect("valid");
             assert_eq!(method.name(), *name);
             let again = FeatureMethod::from_settings(name, &method.settings()).expect("again");
             assert_eq!(again, method);
-            let keys: Vec<_> = method.settings().iter().map(|(k, _)| *k).collect();
-            let documented: Vec<_> = method.setting_keys().iter().map(|(k, _)| *k).collect();
+            let keys: Vec<_> = method.settings().into_iter().map(|(k, _)| k).collect();
+            let documented: Vec<_> = method.setting_keys().into_iter().map(|(k, _)| k).collect();
             assert_eq!(
                 keys, documented,
                 "{name}: settings() and setting_keys() disagree"
@@ -323,6 +432,15 @@ mod tests {
             let unique: std::collections::HashSet<_> = names.iter().collect();
             assert_eq!(unique.len(), names.len(), "{name}: names repeat");
         }
+        let fusion = FeatureMethod::from_settings(
+            "fusion",
+            &[("combine", "raw,hog"), ("hog.cells_per_block", "2")],
+        )
+        .expect("fusion");
+        assert_eq!(
+            fusion.feature_names(64, 64).expect("names").len(),
+            64 * 64 + 1764
+        );
         let hog = FeatureMethod::from_settings("hog", &[("cells_per_block", "2")]).expect("hog");
         let names = hog.feature_names(64, 64).expect("names");
         assert_eq!(names.len(), 1764);
@@ -347,6 +465,15 @@ mod tests {
             FeatureMethod::with_defaults("sift"),
             Err(Error::UnknownMethod(_))
         ));
+        let err = FeatureMethod::from_settings("fusion", &[("hog.pixel_per_cell", "8")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("hog.pixel_per_cell") && err.contains("hog.pixels_per_cell"),
+            "{err}"
+        );
+        let err = FeatureMethod::from_settings("fusion", &[("spectral.block", "6")]).unwrap_err();
+        assert!(err.to_string().contains("spectral.block"), "{err}");
         let hog = FeatureMethod::with_defaults("hog").expect("hog");
         let err = hog.output_len(16, 64).unwrap_err();
         assert!(err.to_string().contains("16x64"), "{err}");

@@ -39,14 +39,14 @@ proptest! {
 
     #[test]
     fn any_setting_is_refused_by_key_or_extracts_what_it_announces(
-        method in prop::sample::select(vec!["raw", "hog", "gabor", "spectral"]),
+        method in prop::sample::select(FeatureMethod::NAMES.to_vec()),
         settings in prop::collection::vec((0usize..16, value()), 0..4),
         size in 1usize..40,
     ) {
         let mut feature = FeatureMethod::with_defaults(method).expect("a known method");
         let keys = feature.setting_keys();
         for (k, v) in settings {
-            let key = keys[k % keys.len()].0;
+            let key = keys[k % keys.len()].0.as_str();
             if let Err(err) = feature.set(key, &v) {
                 prop_assert!(err.to_string().contains(key), "{err} does not name {key}");
                 return Ok(());

@@ -18,6 +18,7 @@ pub mod kernels;
 pub mod normalize;
 pub mod pad;
 pub mod resize;
+pub mod segment;
 pub mod spatial;
 
 use std::fmt;

@@ -78,6 +78,7 @@ fn trained(kernel: Kernel) -> Trained {
         dataset.classes.len(),
         &params,
         &FeatureTransform {
+            column_weights: None,
             standardize: true,
             pca: None,
         },

@@ -79,20 +79,26 @@ pub(crate) fn class_counts(y: &[usize], n_classes: usize) -> Vec<usize> {
 }
 
 impl StudyRun<'_> {
-    pub(crate) fn transform(&self, feature: usize) -> FeatureTransform {
-        FeatureTransform {
+    /// The transform of feature setting `feature` on this dataset's chips (a fusion's
+    /// block weights depend on the chips' size).
+    pub(crate) fn transform(&self, feature: usize, dataset: &Dataset) -> Result<FeatureTransform> {
+        let config = &self.plan.features[feature];
+        let column_weights = match dataset.chips.first() {
+            Some(chip) => {
+                let (rows, cols) = config.preprocess.output_size(chip.size);
+                config
+                    .method
+                    .column_weights(rows, cols)
+                    .context_with(|| format!("the block weights of {}", config.describe()))?
+                    .map(Into::into)
+            }
+            None => None,
+        };
+        Ok(FeatureTransform {
             standardize: self.plan.spec.svm.standardize,
-            pca: self.plan.features[feature].pca,
-        }
-    }
-
-    fn settings(&self, feature: usize) -> CvSettings {
-        CvSettings {
-            folds: self.plan.spec.svm.folds,
-            seed: self.plan.spec.seed,
-            transform: self.transform(feature),
-            backend: self.plan.spec.svm.backend,
-        }
+            column_weights,
+            pca: config.pca,
+        })
     }
 
     /// Cross-validates this shard's configurations that are not finished yet; returns
@@ -175,7 +181,7 @@ impl StudyRun<'_> {
                 .iter()
                 .map(|(gi, _)| plan.grid[*gi].svm.clone())
                 .collect();
-            let transform = self.transform(fi);
+            let transform = self.transform(fi, dataset)?;
             let problem = ProblemSize {
                 samples: x_train.nrows(),
                 features: x_train.ncols(),
@@ -202,7 +208,12 @@ impl StudyRun<'_> {
                 &features.copy_of,
                 dataset.classes.len(),
                 &grid,
-                &self.settings(fi),
+                &CvSettings {
+                    folds: plan.spec.svm.folds,
+                    seed: plan.spec.seed,
+                    transform,
+                    backend: plan.spec.svm.backend,
+                },
                 &|fit: FitDone<'_>| tally.fold_done(fit, observer),
             )
             .context_with(|| format!("cross-validating {}", feature.method.name()))?;

@@ -39,9 +39,9 @@ pub(crate) fn method_sweeps(
     if let Some((key, _)) = spec
         .settings
         .iter()
-        .find(|(key, _)| !keys.iter().any(|(k, _)| k == key))
+        .find(|(key, _)| !keys.iter().any(|(k, _)| k == *key))
     {
-        let known: Vec<String> = keys.iter().map(|(k, _)| (*k).to_owned()).collect();
+        let known: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
         let hint = match crate::locate::closest(key, &known) {
             Some(near) => format!("did you mean `{near}`? "),
             None => String::new(),
@@ -56,7 +56,8 @@ pub(crate) fn method_sweeps(
     let defaults = method.settings();
     keys.iter()
         .zip(defaults)
-        .map(|(&(key, kind), (_, default))| {
+        .map(|((key, kind), (_, default))| {
+            let (key, kind) = (key.as_str(), *kind);
             let at = || locate(block, spec, key, text);
             let values = match spec.settings.get(key) {
                 Some(value) => {
@@ -91,17 +92,35 @@ fn default_value(kind: SettingKind, text: &str) -> ParamValue {
         SettingKind::Real => text
             .parse::<f64>()
             .map_or_else(|_| ParamValue::from(text), ParamValue::Real),
-        SettingKind::Flag | SettingKind::Choice | SettingKind::Reals => ParamValue::from(text),
+        SettingKind::Flag | SettingKind::Choice | SettingKind::Reals | SettingKind::Vector => {
+            ParamValue::from(text)
+        }
     }
 }
 
 /// The values of a parameter: one, or a list to sweep. For a list of numbers
 /// (`frequencies`) an inner list is one value: `[[0.1, 0.2], 0.3]` sweeps two banks.
+/// A vector (`weights`) is one list: `[1, 0.5]` is one value, `[[1, 1], [1, 0.5]]`
+/// sweeps two.
 fn values_of(kind: SettingKind, value: &toml::Value) -> Result<Vec<ParamValue>, String> {
     match value {
         toml::Value::Array(items) if items.is_empty() => {
             Err("is an empty list: give at least one value".to_owned())
         }
+        toml::Value::Array(items)
+            if kind == SettingKind::Vector && !matches!(items[0], toml::Value::Array(_)) =>
+        {
+            Ok(vec![one_value(SettingKind::Reals, value)?])
+        }
+        toml::Value::Array(items) if kind == SettingKind::Vector => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::Array(_) => one_value(SettingKind::Reals, item),
+                other => Err(format!(
+                    "= {value}: expected a list of numbers or a list of such lists, found {other}"
+                )),
+            })
+            .collect(),
         toml::Value::Array(items) => items.iter().map(|item| one_value(kind, item)).collect(),
         single => Ok(vec![one_value(kind, single)?]),
     }
@@ -137,6 +156,7 @@ fn one_value(kind: SettingKind, value: &toml::Value) -> Result<ParamValue, Strin
                 None => expected("a list of finite numbers"),
             }
         }
+        (SettingKind::Vector, _) => expected("a list of finite numbers"),
         (SettingKind::Reals, v) => match number(v) {
             Some(x) => Ok(ParamValue::from(x.to_string().as_str())),
             None => expected("a number or a list of numbers"),

@@ -589,10 +589,18 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                         sarlab_features::Error::InvalidParameter { name, .. } => {
                             feature_axes::locate(block, feature, name, text)
                         }
+                        sarlab_features::Error::FusionPart { key, .. } => {
+                            feature_axes::locate(block, feature, key, text)
+                        }
                         _ => format!("`features[{block}]`"),
                     };
                     format!("{at} ({name}): {e}")
                 })?;
+            if matches!(method, FeatureMethod::Fusion(_)) && !spec.svm.standardize {
+                return Err(format!(
+                    "`features[{block}]` (fusion) standardises each block before weighting it: it needs `svm.standardize = true`"
+                ));
+            }
             if let Some((crop, at)) = &sized {
                 let crop = *crop;
                 let dim = method

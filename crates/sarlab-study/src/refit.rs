@@ -189,7 +189,7 @@ impl StudyRun<'_> {
             &labels.test,
             dataset.classes.len(),
             &plan.grid[gi].svm,
-            &self.transform(fi),
+            &self.transform(fi, dataset)?,
             plan.spec.svm.backend,
             probability,
         )

@@ -162,7 +162,36 @@ impl<'de> Deserialize<'de> for FeatureSpec {
                 )));
             }
         };
-        let method = FeatureMethod::with_defaults(&name).map_err(de::Error::custom)?;
+        let mut method = FeatureMethod::with_defaults(&name).map_err(de::Error::custom)?;
+        if let FeatureMethod::Fusion(_) = method {
+            // The methods fused fix the block's other keys (`hog.orientations`, …): one
+            // list per block, not swept.
+            let combine = settings.remove("combine").ok_or_else(|| {
+                de::Error::custom(
+                    "a fusion block needs `combine`, the methods to fuse (`combine = [\"hog\", \"gabor\"]`)",
+                )
+            })?;
+            let names = match combine.get_ref() {
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>(),
+                toml::Value::String(text) => Some(vec![text.clone()]),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "`combine` = {}: expected a list of method names (`[\"hog\", \"gabor\"]`)",
+                    combine.get_ref()
+                ))
+            })?;
+            method
+                .set("combine", &names.join(","))
+                .map_err(|e| de::Error::custom(format!("`combine`: {e}")))?;
+            method
+                .validate()
+                .map_err(|e| de::Error::custom(format!("`combine`: {e}")))?;
+        }
         Ok(FeatureSpec { method, settings })
     }
 }

@@ -170,6 +170,7 @@ fn copies_train_the_refit_and_never_reach_validation_or_test() {
         dataset.classes.len(),
         &plan.grid[0].svm,
         &FeatureTransform {
+            column_weights: None,
             standardize: plan.spec.svm.standardize,
             pca: config.pca,
         },

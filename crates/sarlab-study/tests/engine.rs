@@ -284,6 +284,7 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
             dataset.classes.len(),
             &plan.grid[gi].svm,
             &FeatureTransform {
+                column_weights: None,
                 standardize: plan.spec.svm.standardize,
                 pca: feature.pca,
             },

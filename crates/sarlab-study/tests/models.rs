@@ -52,6 +52,14 @@ block = 12
 rings = 4
 wedges = 4
 
+[[features]]
+method = "fusion"
+combine = ["raw", "spectral"]
+weights = [1, 0.5]
+block_norm = "l2"
+"raw.downsample" = 4
+"spectral.block" = 12
+
 [reduce]
 pca = 12
 whiten = true
@@ -114,7 +122,7 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
     study.run(&plan, &mut store, &Silent).expect("study");
     assert_eq!(
         store.model_artifacts(Some("models")).expect("models").len(),
-        4,
+        5,
         "one model per method"
     );
     // The same spec run again into another database gives byte-identical model files
@@ -154,7 +162,7 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
             (run.tags.get("stage").map(String::as_str) == Some("cv")).then_some(run.config_hash)
         })
         .collect();
-    assert_eq!(cv_hashes.len(), 16, "4 methods × 4 kernels");
+    assert_eq!(cv_hashes.len(), 20, "5 methods × 4 kernels");
     for hash in &cv_hashes {
         let trained = study
             .train(&plan, &mut store, &hash[..16], &Silent)
@@ -162,7 +170,7 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
         assert!(trained.tested.model.is_file());
     }
     let models = store.model_artifacts(Some("models")).expect("models");
-    assert_eq!(models.len(), 16, "a model for every configuration");
+    assert_eq!(models.len(), 20, "a model for every configuration");
     let chips = test_chips(&dir.path().join("data"));
     let mut kernels_by_method: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for artifact in &models {

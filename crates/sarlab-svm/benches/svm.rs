@@ -140,6 +140,7 @@ fn grid_settings(solver: PcaSolver) -> CvSettings {
         5,
         0,
         FeatureTransform {
+            column_weights: None,
             standardize: true,
             pca: Some(PcaParams {
                 components: 100,

@@ -42,9 +42,13 @@ use crate::svc::{Backend, ClassBlocks, Svc, fit_class_blocks};
 /// (each CV training fold, or the whole train split for the refit) and applied to the
 /// held-out part: standardisation, then PCA — scikit-learn's
 /// `make_pipeline(StandardScaler(), PCA(n), SVC())`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeatureTransform {
     pub standardize: bool,
+    /// Factors the standardised features are multiplied by before PCA (a fusion's
+    /// block weights, `sarlab_features::FeatureMethod::column_weights`); they need
+    /// `standardize`.
+    pub column_weights: Option<std::sync::Arc<[f64]>>,
     pub pca: Option<PcaParams>,
 }
 
@@ -52,10 +56,22 @@ impl FeatureTransform {
     pub fn is_identity(&self) -> bool {
         !self.standardize && self.pca.is_none()
     }
+
+    /// Refuses column weights without standardisation.
+    pub fn validate(&self) -> Result<()> {
+        if self.column_weights.is_some() && !self.standardize {
+            return Err(Error::InvalidParameter {
+                name: "column_weights",
+                message: "column weights scale standardised features: they need standardize"
+                    .to_owned(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// How configurations are scored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CvSettings {
     pub folds: usize,
     pub seed: u64,
@@ -939,6 +955,7 @@ mod tests {
             3,
             5,
             FeatureTransform {
+                column_weights: None,
                 standardize: true,
                 pca: None,
             },
@@ -984,6 +1001,7 @@ mod tests {
         for transform in [
             FeatureTransform::default(),
             FeatureTransform {
+                column_weights: None,
                 standardize: true,
                 pca: Some(PcaParams {
                     components: 3,
@@ -992,6 +1010,7 @@ mod tests {
                 }),
             },
             FeatureTransform {
+                column_weights: None,
                 standardize: true,
                 pca: Some(PcaParams {
                     components: 2,
@@ -1016,7 +1035,7 @@ mod tests {
                     let (train, validation) = prepare(
                         x.select(Axis(0), &fold.train).view(),
                         x.select(Axis(0), &fold.validation).view(),
-                        &transform,
+                        &settings.transform,
                     )
                     .expect("prepare");
                     let y_train: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
@@ -1089,10 +1108,12 @@ mod tests {
         for transform in [
             FeatureTransform::default(),
             FeatureTransform {
+                column_weights: None,
                 standardize: true,
                 pca: None,
             },
             FeatureTransform {
+                column_weights: None,
                 standardize: true,
                 pca: Some(PcaParams {
                     components: 3,
@@ -1118,7 +1139,7 @@ mod tests {
                     let (train, validation) = prepare(
                         x.select(Axis(0), &fold.train).view(),
                         x.select(Axis(0), &fold.validation).view(),
-                        &transform,
+                        &settings.transform,
                     )
                     .expect("prepare");
                     let y_train: Vec<usize> = fold.train.iter().map(|&i| y[i]).collect();
@@ -1133,7 +1154,7 @@ mod tests {
                     .expect("fit");
                     assert_eq!(
                         evaluation.metrics, separate.metrics,
-                        "{transform:?} {params:?}"
+                        "{:?} {params:?}", settings.transform
                     );
                     assert_eq!(evaluation.support_vectors, separate.support_vectors);
                     assert!((evaluation.gamma - separate.gamma).abs() <= 1e-9 * separate.gamma);
@@ -1243,6 +1264,7 @@ mod tests {
     fn the_transform_is_fitted_on_the_training_part_only() {
         let (x, _) = data();
         let transform = FeatureTransform {
+            column_weights: None,
             standardize: true,
             pca: Some(PcaParams {
                 components: 2,
@@ -1264,6 +1286,7 @@ mod tests {
             assert!((var - 1.0).abs() < 1e-9, "{var}");
         }
         let too_many = FeatureTransform {
+            column_weights: None,
             standardize: false,
             pca: Some(PcaParams {
                 components: 5,

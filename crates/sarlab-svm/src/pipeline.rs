@@ -36,12 +36,13 @@ impl FittedTransform {
 
     /// Fits on a set of training rows, read in place.
     pub fn fit(x_train: Rows<'_>, transform: &FeatureTransform) -> Result<Self> {
+        transform.validate()?;
         if Self::uses_moments(transform, x_train.len(), x_train.width()) {
             let shift = x_train.mean().ok_or(sarlab_transform::Error::NoRows)?;
             return Self::from_moments(&Moments::of_rows(x_train, shift.view())?, transform);
         }
         let scaler = match transform.standardize {
-            true => Some(StandardScaler::fit_rows(x_train)?),
+            true => Some(weighted(StandardScaler::fit_rows(x_train)?, transform)?),
             false => None,
         };
         let pca = match &transform.pca {
@@ -52,8 +53,9 @@ impl FittedTransform {
     }
 
     pub(crate) fn from_moments(moments: &Moments, transform: &FeatureTransform) -> Result<Self> {
+        transform.validate()?;
         let scaler = match transform.standardize {
-            true => Some(StandardScaler::from_moments(moments)?),
+            true => Some(weighted(StandardScaler::from_moments(moments)?, transform)?),
             false => None,
         };
         let pca = match &transform.pca {
@@ -93,6 +95,14 @@ impl FittedTransform {
             (None, None) => None,
         }
     }
+}
+
+/// `scaler` with the transform's column weights folded in.
+fn weighted(scaler: StandardScaler, transform: &FeatureTransform) -> Result<StandardScaler> {
+    Ok(match &transform.column_weights {
+        Some(weights) => scaler.weighted(weights)?,
+        None => scaler,
+    })
 }
 
 /// The one-vs-one answers for a block of rows.
@@ -175,12 +185,64 @@ mod tests {
     use crate::svc::Svc;
 
     #[test]
+    fn column_weights_multiply_the_standardised_features_on_both_routes() {
+        // 40 rows, 6 features: PCA takes the moments route (d < n), the plain scaler
+        // the rows route; both must weight after standardising.
+        let x = Array2::from_shape_fn((40, 6), |(i, j)| {
+            ((i * 13 + j * 7) % 17) as f64 * (j + 1) as f64 + (i as f64).cos()
+        });
+        let weights = [2.0, 2.0, 0.5, 0.5, 0.5, 1.0];
+        let plain = FittedTransform::fit(
+            Rows::all(x.view()),
+            &FeatureTransform {
+                column_weights: None,
+                standardize: true,
+                pca: None,
+            },
+        )
+        .expect("plain");
+        let standardised = plain.apply(Rows::all(x.view())).expect("apply");
+        for pca in [
+            None,
+            Some(sarlab_transform::pca::PcaParams {
+                components: 6,
+                whiten: false,
+                solver: Default::default(),
+            }),
+        ] {
+            let transform = FeatureTransform {
+                column_weights: Some(weights.to_vec().into()),
+                standardize: true,
+                pca,
+            };
+            let fitted = FittedTransform::fit(Rows::all(x.view()), &transform).expect("fit");
+            let scaler = fitted.scaler.as_ref().expect("scaler");
+            for (i, row) in standardised.outer_iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    let got = scaler.value(x[[i, j]], j);
+                    assert!((got - v * weights[j]).abs() < 1e-12, "{i} {j}: {got}");
+                }
+            }
+        }
+        let refused = FittedTransform::fit(
+            Rows::all(x.view()),
+            &FeatureTransform {
+                column_weights: Some(weights.to_vec().into()),
+                standardize: false,
+                pca: None,
+            },
+        );
+        assert!(refused.unwrap_err().to_string().contains("standardize"));
+    }
+
+    #[test]
     fn decisions_do_not_depend_on_how_rows_are_grouped_into_calls() {
         let x = Array2::from_shape_fn((2100, 5), |(i, j)| {
             ((i * 31 + j * 17) % 97) as f64 * 0.01 + (i % 3) as f64
         });
         let y: Vec<usize> = (0..2100).map(|i| i % 3).collect();
         let transform = FeatureTransform {
+            column_weights: None,
             standardize: true,
             pca: Some(sarlab_transform::pca::PcaParams {
                 components: 3,

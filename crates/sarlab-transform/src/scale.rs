@@ -67,6 +67,27 @@ impl StandardScaler {
         })
     }
 
+    /// The scaler followed by multiplying feature `j` by `weights[j]` (a fusion's block
+    /// weights), as one scaler: each scale divided by its weight.
+    pub fn weighted(mut self, weights: &[f64]) -> Result<Self> {
+        if weights.len() != self.scale.len() {
+            return Err(Error::DimensionMismatch {
+                expected: self.scale.len(),
+                got: weights.len(),
+            });
+        }
+        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+            return Err(Error::InvalidParameter {
+                name: "weights",
+                message: format!("{w} is not a positive finite weight"),
+            });
+        }
+        for (scale, w) in self.scale.iter_mut().zip(weights) {
+            *scale /= w;
+        }
+        Ok(self)
+    }
+
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         self.transform_rows(Rows::all(x))
     }
@@ -164,6 +185,23 @@ mod tests {
         ));
         let s = StandardScaler::fit(ndarray::array![[1.0, 2.0]].view()).expect("fit");
         assert!(s.transform(ndarray::array![[1.0]].view()).is_err());
+    }
+
+    #[test]
+    fn weighted_multiplies_each_standardised_feature() {
+        let x = ndarray::array![[0.0, 1.0, 5.0], [2.0, 1.0, 7.0], [4.0, 3.0, 9.0]];
+        let plain = StandardScaler::fit(x.view()).expect("fit");
+        let weighted = plain.clone().weighted(&[2.0, 0.5, 1.0]).expect("weights");
+        let (a, b) = (
+            plain.transform(x.view()).expect("plain"),
+            weighted.transform(x.view()).expect("weighted"),
+        );
+        for ((i, j), v) in b.indexed_iter() {
+            let expected = a[[i, j]] * [2.0, 0.5, 1.0][j];
+            assert!((v - expected).abs() < 1e-15, "{v} vs {expected}");
+        }
+        assert!(plain.clone().weighted(&[1.0]).is_err());
+        assert!(plain.weighted(&[1.0, 0.0, 1.0]).is_err());
     }
 
     #[test]
