@@ -427,6 +427,10 @@ pub struct FeaturesArgs {
     /// Per-chip normalisation applied last: l1, l2, max or zscore.
     #[arg(long)]
     pub normalize: Option<String>,
+    /// Target segmentation after the crop (clutter set to zero), e.g. `otsu` or
+    /// `cfar:k=3:border=8:keep=target_shadow` (see `sarlab_filter::segment`).
+    #[arg(long)]
+    pub segment: Option<String>,
     /// Speckle filter applied first, e.g. `lee:window=5`.
     #[arg(long)]
     pub speckle: Option<String>,

@@ -42,6 +42,12 @@ fn preprocess(args: &FeaturesArgs) -> Result<Preprocess> {
             .intensity
             .parse()
             .map_err(|e| anyhow::anyhow!("--intensity: {e}"))?,
+        segment: args
+            .segment
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--segment")?,
         speckle: args
             .speckle
             .as_deref()

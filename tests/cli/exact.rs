@@ -186,6 +186,36 @@ fn features_of_png_tiff_and_npy_files_equal_the_python_pipeline() {
                 &format!("{name}: {intensity} then {norm} normalisation"),
             );
         }
+        for (k, case) in chip["segmented"]
+            .as_array()
+            .expect("segmented cases")
+            .iter()
+            .enumerate()
+        {
+            let segment = case["segment"].as_str().expect("text");
+            let out = ws.path(&format!("segmented-{k}.npy"));
+            assert_success(&ws.sarlab(&[
+                "features",
+                "raw",
+                file.to_str().expect("utf-8"),
+                "--segment",
+                segment,
+                "--out",
+                out.to_str().expect("utf-8"),
+            ]));
+            let image = npy::NpyMatrix {
+                shape: vec![
+                    chip["rows"].as_u64().expect("rows") as usize,
+                    chip["cols"].as_u64().expect("cols") as usize,
+                ],
+                values: values_of(&out).values,
+            };
+            assert_summary(
+                &image,
+                &case["summary"],
+                &format!("{name}: segmented by {segment}"),
+            );
+        }
         for case in chip["resized"].as_array().expect("resized cases") {
             let size = case["size"].as_u64().expect("size") as usize;
             let out = ws.path(&format!("resized-{size}.npy"));

@@ -53,11 +53,7 @@ fn one_chip_gives_the_library_vector_names_and_glyphs() {
     let prepared = Preprocess {
         crop: Some(32),
         intensity: Intensity::Db,
-        speckle: None,
-        filter: None,
-        normalize: None,
-        resize: None,
-        pad: None,
+        ..Preprocess::default()
     }
     .apply(image.to_f64().view())
     .expect("preprocess");

@@ -2,7 +2,7 @@
 //! centre cropping to a common size, intensity transforms (linear, dB, square root),
 //! 2-D FFTs with numpy's conventions (`fft`), Gonzalez & Woods frequency-domain masks
 //! (`frequency`), spatial kernels' frequency responses (`kernels`), per-chip normalisation (`normalize`), amplitude/phase experiments
-//! (`amplitude_phase`) and speckle filters (`spatial`: mean, median, Gaussian as in
+//! (`amplitude_phase`), target and shadow segmentation (`segment`) and speckle filters (`spatial`: mean, median, Gaussian as in
 //! scipy.ndimage, Lee, Frost, histogram equalisation).
 //!
 //! Compute only: functions take and return in-memory `ndarray` images and never touch
@@ -133,7 +133,8 @@ pub fn window_for_crops(
 
 /// The preprocessing applied to every chip before feature extraction, in this order:
 /// centre crop (padding short sides when asked), resize (as
-/// `skimage.transform.resize`), speckle filter (on the stored linear values, which its multiplicative
+/// `skimage.transform.resize`), target segmentation (on the stored magnitudes; what
+/// it drops is set to zero), speckle filter (on the stored linear values, which its multiplicative
 /// noise model assumes), intensity transform, frequency filter (on what features see),
 /// per-chip normalisation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -145,6 +146,8 @@ pub struct Preprocess {
     /// Pads a chip side shorter than the crop up to it (`None`: such a chip is an
     /// error).
     pub pad: Option<pad::PadMode>,
+    /// Keeps the target (and its shadow) and zeroes the clutter (`None`: no masking).
+    pub segment: Option<segment::Segmentation>,
     pub speckle: Option<spatial::SpeckleFilter>,
     pub intensity: Intensity,
     pub filter: Option<frequency::FrequencyFilter>,
@@ -203,6 +206,9 @@ impl Preprocess {
         if let Some(side) = self.resize {
             image = resize::resize(image.view(), side, side)?;
         }
+        if let Some(segmentation) = &self.segment {
+            image = segmentation.apply(image.view())?;
+        }
         if let Some(speckle) = &self.speckle {
             image = speckle.apply(image.view())?;
         }
@@ -228,6 +234,9 @@ impl fmt::Display for Preprocess {
         }
         if let Some(side) = self.resize {
             write!(f, " resize={side}")?;
+        }
+        if let Some(segmentation) = &self.segment {
+            write!(f, " segment={segmentation}")?;
         }
         if let Some(speckle) = &self.speckle {
             write!(f, " speckle={speckle}")?;
@@ -354,9 +363,7 @@ mod tests {
             speckle: Some("lee:window=3:looks=4".parse().expect("speckle")),
             intensity: Intensity::Db,
             filter: Some("gaussian:lowpass:cutoff=2".parse().expect("filter")),
-            normalize: None,
-            resize: None,
-            pad: None,
+            ..Preprocess::default()
         };
         let out = p.apply(img.view()).expect("applies");
         assert_eq!(out.dim(), (8, 8));

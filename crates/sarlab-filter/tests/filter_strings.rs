@@ -7,6 +7,7 @@
 use ndarray::Array2;
 use proptest::prelude::*;
 use sarlab_filter::frequency::FrequencyFilter;
+use sarlab_filter::segment::Segmentation;
 use sarlab_filter::spatial::SpeckleFilter;
 
 fn value() -> impl Strategy<Value = String> {
@@ -79,6 +80,32 @@ fn filter_text() -> impl Strategy<Value = String> {
         })
 }
 
+/// A segmentation text: a threshold kind, then keys it takes (and sometimes not).
+fn segmentation_text() -> impl Strategy<Value = String> {
+    let keys = prop::sample::select(vec![
+        "smooth", "open", "close", "shadow", "keep", "k", "border", "window",
+    ]);
+    let values = prop_oneof![
+        value(),
+        Just("true".to_owned()),
+        Just("false".to_owned()),
+        Just("target".to_owned()),
+        Just("target_shadow".to_owned()),
+        Just("all".to_owned()),
+        Just("3".to_owned()),
+        Just("2".to_owned()),
+    ];
+    (
+        prop::sample::select(vec!["otsu", "cfar", "sobel", ""]),
+        prop::collection::vec((keys, values), 0..4),
+    )
+        .prop_map(|(kind, pairs)| {
+            pairs
+                .into_iter()
+                .fold(kind.to_owned(), |s, (k, v)| format!("{s}:{k}={v}"))
+        })
+}
+
 fn image(rows: usize, cols: usize) -> Array2<f64> {
     Array2::from_shape_fn((rows, cols), |(r, c)| ((r * 7 + c * 3) % 11) as f64 + 0.5)
 }
@@ -107,6 +134,28 @@ proptest! {
             Ok(filter) => {
                 let _ = filter.apply(image(rows, cols).view());
                 prop_assert_eq!(filter.to_string().parse::<FrequencyFilter>().ok(), Some(filter));
+            }
+            Err(err) => prop_assert!(err.to_string().contains(&format!("`{text}`")), "{}", err),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: sarlab_testkit::proptest_cases(2000), ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_segmentation_text_parses_and_runs_or_is_refused(text in segmentation_text(), rows in 1usize..40, cols in 1usize..40) {
+        match text.parse::<Segmentation>() {
+            Ok(segmentation) => {
+                let chip = image(rows, cols).mapv(|v| v / 11.0);
+                let masks = segmentation.masks(chip.view());
+                prop_assert_eq!(segmentation.validate(rows, cols).is_ok(), masks.is_ok(), "{}", text);
+                if let Ok(masks) = masks {
+                    prop_assert_eq!(masks.target.dim(), (rows, cols));
+                    let overlap = masks.target.iter().zip(masks.shadow.iter()).any(|(&t, &s)| t && s);
+                    prop_assert!(!overlap, "{}: target and shadow overlap", text);
+                }
+                prop_assert_eq!(segmentation.to_string().parse::<Segmentation>().ok(), Some(segmentation));
             }
             Err(err) => prop_assert!(err.to_string().contains(&format!("`{text}`")), "{}", err),
         }

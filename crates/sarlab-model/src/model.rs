@@ -84,6 +84,7 @@ impl Model {
                 crop: preprocess.crop,
                 resize: preprocess.resize,
                 pad: preprocess.pad.map(|m| m.to_string()),
+                segment: preprocess.segment.as_ref().map(ToString::to_string),
                 speckle: preprocess.speckle.as_ref().map(ToString::to_string),
                 intensity: preprocess.intensity.to_string(),
                 filter: preprocess.filter.as_ref().map(ToString::to_string),
@@ -217,6 +218,12 @@ impl Model {
             pad: header
                 .preprocess
                 .pad
+                .as_deref()
+                .map(str::parse)
+                .transpose()?,
+            segment: header
+                .preprocess
+                .segment
                 .as_deref()
                 .map(str::parse)
                 .transpose()?,

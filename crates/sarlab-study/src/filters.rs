@@ -4,6 +4,7 @@
 use sarlab_filter::augment::Augment;
 use sarlab_filter::frequency::FrequencyFilter;
 use sarlab_filter::normalize::ChipNorm;
+use sarlab_filter::segment::Segmentation;
 use sarlab_filter::spatial::SpeckleFilter;
 
 /// One value of a filter axis: the text recorded for it and the filter (`None` for
@@ -17,6 +18,23 @@ pub(crate) fn speckle_axis(value: &toml::Value) -> Result<Vec<FilterValue<Speckl
         .into_iter()
         .map(|text| parse(key, text))
         .collect::<Result<Vec<_>, _>>()?;
+    distinct(key, axis)
+}
+
+/// A segmentation axis from `preprocess.segment`, recorded as
+/// [`Segmentation`]'s canonical text (every parameter spelled out).
+pub(crate) fn segment_axis(value: &toml::Value) -> Result<Vec<FilterValue<Segmentation>>, String> {
+    let key = "preprocess.segment";
+    let axis = spec_strings(key, value, false)?
+        .into_iter()
+        .map(|text| {
+            let (_, segmentation) = parse::<Segmentation>(key, text)?;
+            Ok((
+                segmentation.map_or_else(|| "none".to_owned(), |s| s.to_string()),
+                segmentation,
+            ))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     distinct(key, axis)
 }
 
@@ -165,7 +183,10 @@ fn spec_strings(key: &str, value: &toml::Value, frequency: bool) -> Result<Vec<S
             toml::Value::String(s) => Ok(s.clone()),
             toml::Value::Integer(i) => Ok(i.to_string()),
             toml::Value::Float(f) => Ok(f.to_string()),
-            other => Err(format!("`{at}` = {other}: expected a string or a number")),
+            toml::Value::Boolean(b) => Ok(b.to_string()),
+            other => Err(format!(
+                "`{at}` = {other}: expected a string, a number or true/false"
+            )),
         }
     };
     let values = |v: &toml::Value, at: &str| -> Result<Vec<String>, String> {
@@ -177,6 +198,23 @@ fn spec_strings(key: &str, value: &toml::Value, frequency: bool) -> Result<Vec<S
             other => Ok(vec![scalar(other, at)?]),
         }
     };
+    // A list may mix strings and tables: `["none", { kind = "lee", window = [3, 5] }]`.
+    if let toml::Value::Array(items) = value
+        && items.iter().any(|i| matches!(i, toml::Value::Table(_)))
+    {
+        let mut specs = Vec::new();
+        for item in items {
+            specs.extend(spec_strings(key, item, frequency)?);
+            if specs.len() > crate::axis::MAX_AXIS_VALUES {
+                return Err(format!(
+                    "`{key}` expands to {} or more filters: at most {} per axis",
+                    specs.len(),
+                    crate::axis::MAX_AXIS_VALUES
+                ));
+            }
+        }
+        return Ok(specs);
+    }
     let toml::Value::Table(table) = value else {
         return values(value, key);
     };

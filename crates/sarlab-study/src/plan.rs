@@ -333,6 +333,7 @@ struct SharedAxes {
     crop: Option<Vec<usize>>,
     resize: Option<Vec<usize>>,
     pad: Option<sarlab_filter::pad::PadMode>,
+    segment: Option<Vec<filters::FilterValue<sarlab_filter::segment::Segmentation>>>,
     intensity: Vec<sarlab_filter::Intensity>,
     speckle: Option<Vec<filters::FilterValue<sarlab_filter::spatial::SpeckleFilter>>>,
     filter: Option<Vec<filters::FilterValue<sarlab_filter::frequency::FrequencyFilter>>>,
@@ -398,6 +399,11 @@ impl SharedAxes {
                 }
                 None => None,
             },
+            segment: pre
+                .segment
+                .as_ref()
+                .map(filters::segment_axis)
+                .transpose()?,
             intensity: pre.intensity.0.clone(),
             // Filter axes are recorded only when the spec names them, so configurations
             // of specs without filters keep the hashes they always had.
@@ -453,6 +459,12 @@ impl SharedAxes {
             before.push(sweep(
                 "resize",
                 resize.iter().map(|&r| ParamValue::from(r)).collect(),
+            ));
+        }
+        if let Some(segment) = &self.segment {
+            before.push(sweep(
+                "segment",
+                texts(segment.iter().map(|(t, _)| t).collect()),
             ));
         }
         before.push(sweep(
@@ -565,6 +577,7 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                     .and_then(|n| n[pick("normalize")].1),
                 resize: shared.resize.as_ref().map(|r| r[pick("resize")]),
                 pad: shared.pad,
+                segment: shared.segment.as_ref().and_then(|s| s[pick("segment")].1),
             };
             // What the stages after the crop see: the resize, else the crop.
             let sized = match (preprocess.resize, preprocess.crop) {
@@ -572,6 +585,11 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                 (None, Some(crop)) => Some((crop, format!("preprocess.crop = {crop}"))),
                 (None, None) => None,
             };
+            if let (Some(segmentation), Some((side, at))) = (&preprocess.segment, &sized) {
+                segmentation
+                    .validate(*side, *side)
+                    .map_err(|e| format!("`preprocess.segment` with {at}: {e}"))?;
+            }
             if let (Some(speckle), Some((side, at))) = (&preprocess.speckle, &sized) {
                 speckle
                     .validate(*side, *side)

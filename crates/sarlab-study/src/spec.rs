@@ -96,6 +96,10 @@ pub struct PreprocessSpec {
     /// `"reflect"` or `"zero"`: chips with a side shorter than the crop are padded to
     /// it instead of refused.
     pub pad: Option<String>,
+    /// Target segmentation (`sarlab_filter::segment`): `"otsu"`, `"cfar:k=3"`, a list
+    /// of such strings (`"none"` for none) or a table `{ kind = "otsu", smooth = [3, 5] }`
+    /// whose list values sweep.
+    pub segment: Option<toml::Value>,
     #[serde(default = "default_intensity", deserialize_with = "axis::parsed_axis")]
     pub intensity: Axis<Intensity>,
     /// Speckle filter: `"lee:window=5:looks=4"`, a list of such strings (a sweep;
@@ -124,6 +128,7 @@ impl Default for PreprocessSpec {
             crop: None,
             resize: None,
             pad: None,
+            segment: None,
             intensity: default_intensity(),
             speckle: None,
             filter: None,

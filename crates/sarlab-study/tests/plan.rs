@@ -175,6 +175,51 @@ fn filters_sweep_as_tables_or_strings() {
 }
 
 #[test]
+fn segmentation_sweeps_and_is_recorded_canonically() {
+    let text = MINIMAL.replace(
+        "intensity = \"db\"",
+        "intensity = \"db\"\nsegment = [\"none\", { kind = \"otsu\", smooth = [3, 5], shadow = false }]",
+    );
+    let p = plan_of(&text).expect("valid");
+    // raw: 2 crops × 3 segmentations; hog: twice that.
+    assert_eq!(p.features.len(), 6 + 12);
+    let recorded: Vec<String> = p.features[..3]
+        .iter()
+        .map(|f| {
+            f.params
+                .iter()
+                .find(|(k, _)| k == "segment")
+                .map(|(_, v)| v.to_string())
+                .expect("recorded")
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            "none",
+            "otsu:smooth=3:open=1:close=2:shadow=false:keep=target",
+            "otsu:smooth=5:open=1:close=2:shadow=false:keep=target",
+        ]
+    );
+    assert!(p.features[0].preprocess.segment.is_none());
+    assert_eq!(p.features[1].preprocess.segment.map(|s| s.smooth), Some(3));
+    for (to, needle) in [
+        ("segment = \"otsu:smooth=4\"", "odd"),
+        ("segment = \"otsu:open=20\"", "preprocess.crop = 32"),
+        ("segment = \"canny\"", "otsu or cfar"),
+        (
+            "segment = [\"otsu\", \"otsu:smooth=5\"]",
+            "preprocess.segment",
+        ),
+    ] {
+        let err =
+            plan_of(&MINIMAL.replace("intensity = \"db\"", &format!("intensity = \"db\"\n{to}")))
+                .unwrap_err();
+        assert!(err.contains(needle), "{to}: {err:#}");
+    }
+}
+
+#[test]
 fn bad_filters_are_named() {
     for (to, needle) in [
         (

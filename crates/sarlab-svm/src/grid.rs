@@ -1154,7 +1154,8 @@ mod tests {
                     .expect("fit");
                     assert_eq!(
                         evaluation.metrics, separate.metrics,
-                        "{:?} {params:?}", settings.transform
+                        "{:?} {params:?}",
+                        settings.transform
                     );
                     assert_eq!(evaluation.support_vectors, separate.support_vectors);
                     assert!((evaluation.gamma - separate.gamma).abs() <= 1e-9 * separate.gamma);
