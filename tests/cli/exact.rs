@@ -216,6 +216,15 @@ fn features_of_png_tiff_and_npy_files_equal_the_python_pipeline() {
                 &format!("{name}: segmented by {segment}"),
             );
         }
+        for case in chip["geometry"].as_array().expect("geometry cases") {
+            let segment = case["segment"].as_str().expect("text");
+            let v = features(&ws, "geometry", &file, &[format!("segment={segment}")]);
+            assert_close(
+                &v,
+                &numbers(&case["values"]),
+                &format!("{name}: geometry with {segment} (skimage.measure.regionprops)"),
+            );
+        }
         for case in chip["resized"].as_array().expect("resized cases") {
             let size = case["size"].as_u64().expect("size") as usize;
             let out = ws.path(&format!("resized-{size}.npy"));

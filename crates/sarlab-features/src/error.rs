@@ -30,7 +30,7 @@ pub enum Error {
         cols0: usize,
     },
 
-    #[error("unknown feature method `{0}`: expected raw, hog, gabor, spectral or fusion")]
+    #[error("unknown feature method `{0}`: expected raw, hog, gabor, spectral, geometry or fusion")]
     UnknownMethod(String),
 
     #[error("`{method}` has no parameter `{key}`; its parameters are {known}")]

@@ -1,6 +1,6 @@
 //! Feature banks for SAR chips: raw pixels, HOG (identical to `skimage.feature.hog`),
 //! Gabor banks (kernels and responses identical to `skimage.filters`), spectral
-//! features, their fusion (several methods' vectors as weighted blocks), a common
+//! features, geometry (size and target/shadow shape from segmentation masks), their fusion (several methods' vectors as weighted blocks), a common
 //! [`FeatureMethod`] interface and parallel extraction over chips.
 //! The transforms learned before the SVM (scaler, PCA) are `sarlab-transform`'s.
 //!
@@ -10,6 +10,7 @@
 mod error;
 pub mod fusion;
 pub mod gabor;
+pub mod geometry;
 mod hog;
 mod raw;
 mod settings;
@@ -35,6 +36,7 @@ pub enum FeatureMethod {
     Gabor(gabor::GaborBankParams),
     Spectral(spectral::SpectralParams),
     Fusion(fusion::FusionParams),
+    Geometry(geometry::GeometryParams),
 }
 
 impl FeatureMethod {
@@ -46,6 +48,7 @@ impl FeatureMethod {
             FeatureMethod::Gabor(_) => "gabor",
             FeatureMethod::Spectral(_) => "spectral",
             FeatureMethod::Fusion(_) => "fusion",
+            FeatureMethod::Geometry(_) => "geometry",
         }
     }
 
@@ -57,6 +60,7 @@ impl FeatureMethod {
             FeatureMethod::Gabor(p) => p.validate(),
             FeatureMethod::Spectral(p) => p.validate(),
             FeatureMethod::Fusion(p) => p.validate(),
+            FeatureMethod::Geometry(p) => p.validate(),
         }
     }
 
@@ -76,6 +80,7 @@ impl FeatureMethod {
             FeatureMethod::Gabor(p) => p.output_len(rows, cols),
             FeatureMethod::Spectral(p) => p.output_len(rows, cols),
             FeatureMethod::Fusion(p) => p.output_len(rows, cols),
+            FeatureMethod::Geometry(p) => p.output_len(rows, cols),
         }
     }
 
@@ -87,6 +92,7 @@ impl FeatureMethod {
             FeatureMethod::Gabor(p) => p.extract(image),
             FeatureMethod::Spectral(p) => p.extract(image),
             FeatureMethod::Fusion(p) => p.extract(image),
+            FeatureMethod::Geometry(p) => p.extract(image),
         }
     }
 
@@ -133,7 +139,9 @@ impl FeatureMethod {
         flat.par_chunks_mut(dim.max(1)).enumerate().try_for_each(
             |(k, row)| -> std::result::Result<(), E> {
                 let img = if k == 0 { first.clone() } else { image(k)? };
-                if img.dim() != (rows0, cols0) {
+                // Geometry measures any size (its length does not depend on it).
+                let any_size = matches!(self, FeatureMethod::Geometry(_));
+                if img.dim() != (rows0, cols0) && !any_size {
                     return Err(Error::SizeMismatch {
                         index: k,
                         rows: img.nrows(),

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::fusion::FusionParams;
 use crate::gabor::GaborBankParams;
+use crate::geometry::GeometryParams;
 use crate::spectral::SpectralParams;
 use crate::{BlockNorm, FeatureMethod, HogParams, RawParams};
 
@@ -102,6 +103,7 @@ const SPECTRAL_KEYS: &[(&str, SettingKind)] = &[
     ("normalise", SettingKind::Flag),
 ];
 
+const GEOMETRY_KEYS: &[(&str, SettingKind)] = &[("segment", SettingKind::Choice)];
 const FUSION_KEYS: &[(&str, SettingKind)] = &[
     ("combine", SettingKind::Choice),
     ("weights", SettingKind::Vector),
@@ -122,6 +124,7 @@ impl FeatureMethod {
             FeatureMethod::Hog(_) => own(HOG_KEYS),
             FeatureMethod::Gabor(_) => own(GABOR_KEYS),
             FeatureMethod::Spectral(_) => own(SPECTRAL_KEYS),
+            FeatureMethod::Geometry(_) => own(GEOMETRY_KEYS),
             FeatureMethod::Fusion(p) => {
                 let mut keys = own(FUSION_KEYS);
                 for part in &p.parts {
@@ -137,7 +140,7 @@ impl FeatureMethod {
     }
 
     /// The method names, as specs and the CLI spell them.
-    pub const NAMES: [&'static str; 5] = ["raw", "hog", "gabor", "spectral", "fusion"];
+    pub const NAMES: [&'static str; 6] = ["raw", "hog", "gabor", "spectral", "geometry", "fusion"];
 
     /// The method `name` with its default parameters.
     pub fn with_defaults(name: &str) -> Result<Self> {
@@ -147,6 +150,7 @@ impl FeatureMethod {
             "gabor" => FeatureMethod::Gabor(GaborBankParams::default()),
             "spectral" => FeatureMethod::Spectral(SpectralParams::default()),
             "fusion" => FeatureMethod::Fusion(FusionParams::default()),
+            "geometry" => FeatureMethod::Geometry(GeometryParams::default()),
             other => return Err(Error::UnknownMethod(other.to_owned())),
         })
     }
@@ -206,6 +210,17 @@ impl FeatureMethod {
                 "rings" => p.rings = count("rings", value)?,
                 "wedges" => p.wedges = count("wedges", value)?,
                 "normalise" => p.normalise = flag("normalise", value)?,
+                _ => return Err(unknown()),
+            },
+            FeatureMethod::Geometry(p) => match key {
+                "segment" => {
+                    p.segmentation = value.parse().map_err(|e: sarlab_filter::Error| {
+                        Error::InvalidParameter {
+                            name: "segment",
+                            message: e.to_string(),
+                        }
+                    })?
+                }
                 _ => return Err(unknown()),
             },
             FeatureMethod::Fusion(p) => match key {
@@ -289,6 +304,7 @@ impl FeatureMethod {
                 ("wedges", p.wedges.to_string()),
                 ("normalise", p.normalise.to_string()),
             ],
+            FeatureMethod::Geometry(p) => vec![("segment", p.segmentation.to_string())],
             FeatureMethod::Fusion(p) => vec![
                 ("combine", p.combine()),
                 (
@@ -371,6 +387,13 @@ impl FeatureMethod {
                 names.extend((0..p.rings).map(|k| format!("ring{k}")));
                 names.extend((0..p.wedges).map(|k| format!("wedge{k}")));
             }
+            FeatureMethod::Geometry(_) => {
+                names.extend(
+                    crate::geometry::FEATURE_NAMES
+                        .iter()
+                        .map(|n| format!("geometry_{n}")),
+                );
+            }
             // The parts' names are distinct across methods (each has its own prefix).
             FeatureMethod::Fusion(p) => {
                 for part in &p.parts {
@@ -405,11 +428,12 @@ mod tests {
                 "spectral",
                 &[("block", "6"), ("rings", "3"), ("wedges", "5")],
             ),
+            ("geometry", &[("segment", "cfar:k=2:border=4")]),
             (
                 "fusion",
                 &[
-                    ("combine", "hog,spectral"),
-                    ("weights", "1,0.5"),
+                    ("combine", "hog,spectral,geometry"),
+                    ("weights", "1,0.5,2"),
                     ("block_norm", "l2"),
                     ("hog.pixels_per_cell", "6,5"),
                     ("spectral.rings", "3"),

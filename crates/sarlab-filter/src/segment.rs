@@ -103,7 +103,7 @@ pub struct Masks {
 
 /// The largest side segmentation takes (its work is linear in pixels; this keeps a
 /// mistyped size from running for hours).
-const MAX_SIDE: usize = 8192;
+pub const MAX_SIDE: usize = 8192;
 
 impl Segmentation {
     pub fn validate(&self, rows: usize, cols: usize) -> Result<()> {
