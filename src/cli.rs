@@ -427,6 +427,10 @@ pub struct FeaturesArgs {
     /// Per-chip normalisation applied last: l1, l2, max or zscore.
     #[arg(long)]
     pub normalize: Option<String>,
+    /// Turn each chip to a canonical pose: mask (the target mask's principal axis) or
+    /// header (the Phoenix header's TargetAz).
+    #[arg(long)]
+    pub pose: Option<String>,
     /// Target segmentation after the crop (clutter set to zero), e.g. `otsu` or
     /// `cfar:k=3:border=8:keep=target_shadow` (see `sarlab_filter::segment`).
     #[arg(long)]
@@ -591,6 +595,27 @@ pub enum DatasetCommand {
     /// Convert a chip file, an ENVI raster band or a whole dataset to PNG, float TIFF
     /// or .npy (a dataset becomes OUT/SPLIT/CLASS/CHIP.EXT).
     Convert(ConvertArgs),
+    /// Estimate each chip's target aspect from its segmentation mask (as `pose =
+    /// "mask"` does) and, for chips with a header azimuth (Phoenix TargetAz), how far
+    /// the estimate is from it.
+    Pose(PoseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PoseArgs {
+    /// A dataset folder, a manifest CSV or a chip file.
+    pub path: PathBuf,
+    /// Centre crop the mask is estimated on.
+    #[arg(long)]
+    pub crop: Option<usize>,
+    /// The segmentation recipe, as `preprocess.segment` (default: otsu).
+    #[arg(long, default_value = "otsu")]
+    pub segment: String,
+    /// Also write one row per chip to this CSV.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// How a dataset is read: shared by `info` and `convert`.

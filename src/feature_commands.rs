@@ -42,6 +42,12 @@ fn preprocess(args: &FeaturesArgs) -> Result<Preprocess> {
             .intensity
             .parse()
             .map_err(|e| anyhow::anyhow!("--intensity: {e}"))?,
+        pose: args
+            .pose
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--pose")?,
         segment: args
             .segment
             .as_deref()
@@ -114,8 +120,19 @@ pub fn features(args: &FeaturesArgs) -> Result<()> {
     if args.input.is_file()
         && let Some(image) = read_single(&args.input, &options)?
     {
+        // `--pose header` turns the chip by its header's azimuth.
+        let azimuth = match preprocess.pose {
+            Some(sarlab_filter::pose::Pose::Header) => {
+                let bytes = std::fs::read(&args.input)
+                    .with_context(|| format!("cannot read {}", args.input.display()))?;
+                sarlab_io::chip_file::decode(&bytes, &args.input, &options.decode)?
+                    .meta
+                    .azimuth_deg
+            }
+            _ => None,
+        };
         let chip = preprocess
-            .apply(image.view())
+            .apply_with_azimuth(image.view(), azimuth)
             .with_context(|| format!("preprocessing {}", args.input.display()))?;
         let (rows, cols) = chip.dim();
         let vector = method

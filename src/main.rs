@@ -7,6 +7,7 @@ mod dry_run;
 mod feature_commands;
 mod filter_commands;
 mod model_commands;
+mod pose_command;
 mod predict_command;
 mod progress;
 mod report_command;

@@ -95,6 +95,79 @@ fn synthetic_phoenix_dataset_is_described_converted_and_studied() {
 }
 
 #[test]
+fn pose_estimates_agree_with_the_synthetic_headings_and_header_pose_studies() {
+    let ws = Workspace::new();
+    let out = ws.sarlab(&[
+        "dataset",
+        "synth",
+        "--out",
+        "phx",
+        "--seed",
+        "9",
+        "--train-per-class",
+        "10",
+        "--test-per-class",
+        "2",
+        "--chip-size",
+        "64",
+        "--file-format",
+        "phoenix",
+    ]);
+    assert_success(&out);
+    let out = ws.sarlab(&["dataset", "pose", "phx", "--csv", "pose.csv"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("against TargetAz on 96 chips"), "{text}");
+    // Each chip's axis error against the heading it was rendered with (TargetAz).
+    let csv = fs::read_to_string(ws.path("pose.csv")).expect("csv");
+    let mut errors: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.rsplit(',')
+                .nth(1)
+                .expect("axis error")
+                .parse::<f64>()
+                .expect("number")
+                .abs()
+        })
+        .collect();
+    assert_eq!(errors.len(), 96);
+    errors.sort_by(f64::total_cmp);
+    let median = errors[errors.len() / 2];
+    assert!(median < 10.0, "median axis error {median}°\n{text}");
+
+    // A study turns chips by their headers' azimuth or their masks' axis.
+    ws.write(
+        "tiny.toml",
+        &crate::support::TINY_SPEC.replace(
+            "crop = 32",
+            "crop = 40\npose = [\"none\", \"header\", \"mask\"]",
+        ),
+    );
+    let out = ws.run_tiny(&["--data", "phx"]);
+    assert_success(&out);
+    let db = ws.db("runs.db");
+    let poses: Vec<String> = db
+        .prepare("SELECT DISTINCT value FROM params WHERE key = 'pose' ORDER BY value")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("poses");
+    assert_eq!(poses, ["header", "mask", "none"]);
+    // PNG chips have no header azimuth: the error says what is missing.
+    let out = ws.sarlab(&["dataset", "convert", "phx", "png", "--to", "png16"]);
+    assert_success(&out);
+    ws.write(
+        "tiny.toml",
+        &crate::support::TINY_SPEC.replace("crop = 32", "crop = 40\npose = \"header\""),
+    );
+    let out = ws.run_tiny(&["--data", "png"]);
+    assert_failure_mentions(&out, &["TargetAz"]);
+}
+
+#[test]
 fn convert_single_files_and_refuse_to_overwrite() {
     let ws = Workspace::new();
     synth_phoenix(&ws, "phx");

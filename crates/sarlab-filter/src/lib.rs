@@ -17,6 +17,7 @@ pub mod frequency;
 pub mod kernels;
 pub mod normalize;
 pub mod pad;
+pub mod pose;
 pub mod resize;
 pub mod segment;
 pub mod spatial;
@@ -132,7 +133,8 @@ pub fn window_for_crops(
 }
 
 /// The preprocessing applied to every chip before feature extraction, in this order:
-/// centre crop (padding short sides when asked), resize (as
+/// centre crop (turned to the canonical pose when asked, from the stored values around
+/// the crop; see [`Preprocess::prepare`]), padding of short sides, resize (as
 /// `skimage.transform.resize`), target segmentation (on the stored magnitudes; what
 /// it drops is set to zero), speckle filter (on the stored linear values, which its multiplicative
 /// noise model assumes), intensity transform, frequency filter (on what features see),
@@ -146,6 +148,8 @@ pub struct Preprocess {
     /// Pads a chip side shorter than the crop up to it (`None`: such a chip is an
     /// error).
     pub pad: Option<pad::PadMode>,
+    /// Turns each chip to a canonical pose (`None`: as imaged).
+    pub pose: Option<pose::Pose>,
     /// Keeps the target (and its shadow) and zeroes the clutter (`None`: no masking).
     pub segment: Option<segment::Segmentation>,
     pub speckle: Option<spatial::SpeckleFilter>,
@@ -158,8 +162,67 @@ pub struct Preprocess {
 impl Preprocess {
     /// Every stage on an image, in `f64` throughout.
     pub fn apply(&self, image: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        let (rows, cols) = self.window(image.dim())?;
-        self.after_crop(image.slice(s![rows, cols]).to_owned())
+        self.apply_with_azimuth(image, None)
+    }
+
+    /// [`Preprocess::apply`] with the chip's header azimuth (for `pose = header`).
+    pub fn apply_with_azimuth(
+        &self,
+        image: ArrayView2<'_, f64>,
+        azimuth_deg: Option<f64>,
+    ) -> Result<Array2<f64>> {
+        let window = self.window(image.dim())?;
+        self.prepare(image, window, azimuth_deg)
+    }
+
+    /// How far around its crop window a chip's stored values are read (the pose turn's
+    /// reach; 0 without a pose or a crop).
+    pub fn margin(&self) -> usize {
+        match (self.pose, self.crop) {
+            (Some(_), Some(crop)) => pose::Pose::margin(crop),
+            _ => 0,
+        }
+    }
+
+    /// The part of a `(rows, cols)` chip [`Preprocess::prepare`] reads — the crop window
+    /// and [`Preprocess::margin`] around it, within the chip — and the crop window's
+    /// place inside that part.
+    #[allow(clippy::type_complexity)]
+    pub fn source_window(
+        &self,
+        dim: (usize, usize),
+    ) -> Result<((Range<usize>, Range<usize>), (Range<usize>, Range<usize>))> {
+        let (rows, cols) = self.window(dim)?;
+        let margin = self.margin();
+        let outer = (
+            rows.start.saturating_sub(margin)..(rows.end + margin).min(dim.0),
+            cols.start.saturating_sub(margin)..(cols.end + margin).min(dim.1),
+        );
+        let inner = (
+            rows.start - outer.0.start..rows.end - outer.0.start,
+            cols.start - outer.1.start..cols.end - outer.1.start,
+        );
+        Ok((outer, inner))
+    }
+
+    /// Every stage, given the chip's stored values around its crop `window` (`source`
+    /// reaches [`Preprocess::margin`] beyond it, or the chip's edge): the window, turned
+    /// to the canonical pose when asked, then [`Preprocess::after_crop`].
+    pub fn prepare(
+        &self,
+        source: ArrayView2<'_, f64>,
+        window: (Range<usize>, Range<usize>),
+        azimuth_deg: Option<f64>,
+    ) -> Result<Array2<f64>> {
+        let Some(pose) = self.pose else {
+            return self.after_crop(source.slice(s![window.0, window.1]).to_owned());
+        };
+        let segmentation = self.segment.unwrap_or_default();
+        let turned = match pose.angle(source, &window, &segmentation, azimuth_deg)? {
+            Some(degrees) => pose::rotate_window(source, &window, degrees)?,
+            None => source.slice(s![window.0, window.1]).to_owned(),
+        };
+        self.after_crop(turned)
     }
 
     /// The size of what the stages make of a `(rows, cols)` chip: the resize, else the
@@ -228,6 +291,9 @@ impl fmt::Display for Preprocess {
         match self.crop {
             Some(crop) => write!(f, "crop={crop}")?,
             None => f.write_str("crop=none")?,
+        }
+        if let Some(pose) = self.pose {
+            write!(f, " pose={pose}")?;
         }
         if let Some(mode) = self.pad {
             write!(f, " pad={mode}")?;

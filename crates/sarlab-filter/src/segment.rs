@@ -247,6 +247,67 @@ impl Segmentation {
     }
 }
 
+/// A region's shape as `skimage.measure.regionprops` gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegionShape {
+    pub area: usize,
+    /// Centre of mass `(row, col)`.
+    pub centroid: (f64, f64),
+    pub major_axis_length: f64,
+    pub minor_axis_length: f64,
+    /// skimage's `orientation`: the angle in radians, in `[-π/2, π/2]`, between the
+    /// row axis and the major axis, counter-clockwise as seen with rows down.
+    pub orientation: f64,
+}
+
+/// The shape of the `true` pixels of `mask`; `None` when there are none.
+pub fn region_shape(mask: ArrayView2<'_, bool>) -> Option<RegionShape> {
+    let (mut n, mut sr, mut sc) = (0usize, 0.0, 0.0);
+    for ((r, c), &inside) in mask.indexed_iter() {
+        if inside {
+            n += 1;
+            sr += r as f64;
+            sc += c as f64;
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let (mr, mc) = (sr / n as f64, sc / n as f64);
+    // Central moments: mu20 along rows, mu02 along columns.
+    let (mut mu20, mut mu02, mut mu11) = (0.0, 0.0, 0.0);
+    for ((r, c), &inside) in mask.indexed_iter() {
+        if inside {
+            let (dr, dc) = (r as f64 - mr, c as f64 - mc);
+            mu20 += dr * dr;
+            mu02 += dc * dc;
+            mu11 += dr * dc;
+        }
+    }
+    let m0 = n as f64;
+    // skimage's inertia tensor: [[mu02, -mu11], [-mu11, mu20]] / mu00.
+    let (a, b, c) = (mu02 / m0, -mu11 / m0, mu20 / m0);
+    let mean = (a + c) / 2.0;
+    let spread = (((a - c) / 2.0).powi(2) + b * b).sqrt();
+    let (l1, l2) = ((mean + spread).max(0.0), (mean - spread).max(0.0));
+    let orientation = if a - c == 0.0 {
+        if b < 0.0 {
+            std::f64::consts::FRAC_PI_4
+        } else {
+            -std::f64::consts::FRAC_PI_4
+        }
+    } else {
+        0.5 * (-2.0 * b).atan2(c - a)
+    };
+    Some(RegionShape {
+        area: n,
+        centroid: (mr, mc),
+        major_axis_length: 4.0 * l1.sqrt(),
+        minor_axis_length: 4.0 * l2.sqrt(),
+        orientation,
+    })
+}
+
 /// Otsu's threshold of the values as `skimage.filters.threshold_otsu(nbins=256)` finds
 /// it: a histogram of 256 equal bins over `[min, max]` (numpy's edges and bin
 /// assignment), the bin centre that maximises the between-class variance. All values
@@ -620,6 +681,31 @@ mod tests {
         two[[3, 4]] = true;
         let largest = largest_component(&two);
         assert!(largest[[2, 3]] && largest[[3, 4]] && !largest[[0, 0]]);
+    }
+
+    #[test]
+    fn a_rectangle_measures_as_skimage_does() {
+        // skimage.measure.regionprops of a 5×11 block: area 55, major 4·√(λ) with
+        // λ = (11² − 1)/12 = 10, minor with λ = (5² − 1)/12 = 2; orientation ±π/2
+        // (the major axis along the columns).
+        let mut mask = Array2::from_elem((20, 30), false);
+        mask.slice_mut(ndarray::s![4..9, 10..21]).fill(true);
+        let shape = region_shape(mask.view()).expect("pixels");
+        assert_eq!(shape.area, 55);
+        assert!((shape.major_axis_length - 4.0 * 10f64.sqrt()).abs() < 1e-12);
+        assert!((shape.minor_axis_length - 4.0 * 2f64.sqrt()).abs() < 1e-12);
+        assert!((shape.orientation.abs() - std::f64::consts::FRAC_PI_2).abs() < 1e-12);
+        assert_eq!(shape.centroid, (6.0, 15.0));
+        assert!(region_shape(Array2::from_elem((3, 3), false).view()).is_none());
+    }
+
+    #[test]
+    fn a_diagonal_bar_is_oriented_at_forty_five_degrees() {
+        let mask = Array2::from_shape_fn((20, 20), |(r, c)| r == c);
+        let shape = region_shape(mask.view()).expect("pixels");
+        // skimage: regionprops(np.eye(20, dtype=np.uint8))[0].orientation == π/4.
+        assert!((shape.orientation - std::f64::consts::FRAC_PI_4).abs() < 1e-12);
+        assert!(shape.minor_axis_length < 1e-6);
     }
 
     #[test]

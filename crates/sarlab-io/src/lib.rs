@@ -34,4 +34,4 @@ pub use error::{Error, Result};
 pub use hex::sha256_hex;
 pub use phoenix::Md5Status;
 pub use pixels::Pixels;
-pub use printable::{printable, printable_lines};
+pub use printable::{csv_field, printable, printable_lines};

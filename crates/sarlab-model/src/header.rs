@@ -67,6 +67,9 @@ pub struct PreprocessText {
     pub resize: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pad: Option<String>,
+    /// Absent when there is no pose normalisation, so older files keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pose: Option<String>,
     /// Absent when there is no segmentation, so older files keep their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<String>,

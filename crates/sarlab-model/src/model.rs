@@ -85,6 +85,7 @@ impl Model {
                 resize: preprocess.resize,
                 pad: preprocess.pad.map(|m| m.to_string()),
                 segment: preprocess.segment.as_ref().map(ToString::to_string),
+                pose: preprocess.pose.map(|p| p.to_string()),
                 speckle: preprocess.speckle.as_ref().map(ToString::to_string),
                 intensity: preprocess.intensity.to_string(),
                 filter: preprocess.filter.as_ref().map(ToString::to_string),
@@ -218,6 +219,12 @@ impl Model {
             pad: header
                 .preprocess
                 .pad
+                .as_deref()
+                .map(str::parse)
+                .transpose()?,
+            pose: header
+                .preprocess
+                .pose
                 .as_deref()
                 .map(str::parse)
                 .transpose()?,

@@ -156,14 +156,7 @@ impl<W: Write> TableWriter<W> {
     }
 }
 
-/// RFC 4180 quoting when a field needs it.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
+use sarlab_io::csv_field;
 
 /// The labelled chips' scores: those whose true class the model knows are scored;
 /// the others are counted by class, never scored as errors or dropped silently.

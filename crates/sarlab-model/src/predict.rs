@@ -65,10 +65,14 @@ impl Model {
             }
             _ => {}
         }
-        let (rows, cols) = self.preprocess.window(size)?;
+        let ((rows, cols), inner) = self.preprocess.source_window(size)?;
         let image = self
             .preprocess
-            .after_crop(decoded.image.window_f64(rows, cols))
+            .prepare(
+                decoded.image.window_f64(rows, cols).view(),
+                inner,
+                decoded.meta.azimuth_deg,
+            )
             .map_err(|e| Error::Chip {
                 path: path.to_path_buf(),
                 message: e.to_string(),

@@ -4,6 +4,7 @@
 use sarlab_filter::augment::Augment;
 use sarlab_filter::frequency::FrequencyFilter;
 use sarlab_filter::normalize::ChipNorm;
+use sarlab_filter::pose::Pose;
 use sarlab_filter::segment::Segmentation;
 use sarlab_filter::spatial::SpeckleFilter;
 
@@ -41,7 +42,33 @@ pub(crate) fn segment_axis(value: &toml::Value) -> Result<Vec<FilterValue<Segmen
 /// A per-chip normalisation axis from `preprocess.normalize`: a name or a list of names
 /// (`"none"` for no normalisation).
 pub(crate) fn normalize_axis(value: &toml::Value) -> Result<Vec<FilterValue<ChipNorm>>, String> {
-    let key = "preprocess.normalize";
+    names_axis(
+        "preprocess.normalize",
+        value,
+        "one of \"none\", \"l1\", \"l2\", \"max\", \"zscore\"",
+    )
+}
+
+/// A pose axis from `preprocess.pose`: `"mask"`, `"header"`, or a list of them
+/// (`"none"` for chips as imaged).
+pub(crate) fn pose_axis(value: &toml::Value) -> Result<Vec<FilterValue<Pose>>, String> {
+    names_axis(
+        "preprocess.pose",
+        value,
+        "one of \"none\", \"mask\", \"header\"",
+    )
+}
+
+/// An axis of names: one, or a list to sweep.
+fn names_axis<F>(
+    key: &str,
+    value: &toml::Value,
+    expected: &str,
+) -> Result<Vec<FilterValue<F>>, String>
+where
+    F: std::str::FromStr + PartialEq,
+    F::Err: std::fmt::Display,
+{
     let texts = match value {
         toml::Value::Array(items) if items.is_empty() => {
             return Err(format!("`{key}` is an empty list: give at least one value"));
@@ -53,9 +80,7 @@ pub(crate) fn normalize_axis(value: &toml::Value) -> Result<Vec<FilterValue<Chip
         .into_iter()
         .map(|v| match v {
             toml::Value::String(s) => parse(key, s.clone()),
-            other => Err(format!(
-                "`{key}` = {other}: expected one of \"none\", \"l1\", \"l2\", \"max\", \"zscore\""
-            )),
+            other => Err(format!("`{key}` = {other}: expected {expected}")),
         })
         .collect::<Result<Vec<_>, _>>()?;
     distinct(key, axis)

@@ -74,7 +74,8 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
             let margin = match (f.augment, f.preprocess.crop) {
                 (Some(augment), Some(crop)) => augment.margin(crop),
                 _ => 0,
-            };
+            }
+            .max(f.preprocess.margin());
             (&f.preprocess, margin)
         })
         .collect();
@@ -236,14 +237,16 @@ pub fn prepared(preprocess: &Preprocess, dataset: &Dataset, chip: &Chip) -> Resu
             dataset.root.display()
         )
     };
-    let (rows, cols) = preprocess.window(chip.size).context_with(context)?;
-    let window = chip.window_f64(rows, cols).ok_or_else(|| {
+    let ((rows, cols), inner) = preprocess.source_window(chip.size).context_with(context)?;
+    let source = chip.window_f64(rows, cols).ok_or_else(|| {
         Error::Study(format!(
             "{}: the crop window was not kept when loading",
             context()
         ))
     })?;
-    preprocess.after_crop(window).context_with(context)
+    preprocess
+        .prepare(source.view(), inner, chip.meta.azimuth_deg)
+        .context_with(context)
 }
 
 /// One augmented copy of a chip: the copy of its crop window that `draw` makes from
@@ -283,7 +286,11 @@ pub fn prepared_copy(
     let copy = augment
         .apply(draw, source.view(), window)
         .context_with(context)?;
-    preprocess.after_crop(copy).context_with(context)
+    // A pose turn reads the copy itself, mirrored at its edges.
+    let whole = (0..copy.nrows(), 0..copy.ncols());
+    preprocess
+        .prepare(copy.view(), whole, chip.meta.azimuth_deg)
+        .context_with(context)
 }
 
 /// The training split's features: every chip's, then (with augmentation) each chip's

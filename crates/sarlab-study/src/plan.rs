@@ -334,6 +334,7 @@ struct SharedAxes {
     resize: Option<Vec<usize>>,
     pad: Option<sarlab_filter::pad::PadMode>,
     segment: Option<Vec<filters::FilterValue<sarlab_filter::segment::Segmentation>>>,
+    pose: Option<Vec<filters::FilterValue<sarlab_filter::pose::Pose>>>,
     intensity: Vec<sarlab_filter::Intensity>,
     speckle: Option<Vec<filters::FilterValue<sarlab_filter::spatial::SpeckleFilter>>>,
     filter: Option<Vec<filters::FilterValue<sarlab_filter::frequency::FrequencyFilter>>>,
@@ -404,6 +405,7 @@ impl SharedAxes {
                 .as_ref()
                 .map(filters::segment_axis)
                 .transpose()?,
+            pose: pre.pose.as_ref().map(filters::pose_axis).transpose()?,
             intensity: pre.intensity.0.clone(),
             // Filter axes are recorded only when the spec names them, so configurations
             // of specs without filters keep the hashes they always had.
@@ -451,6 +453,9 @@ impl SharedAxes {
                 "crop",
                 crop.iter().map(|&c| ParamValue::from(c)).collect(),
             ));
+        }
+        if let Some(pose) = &self.pose {
+            before.push(sweep("pose", texts(pose.iter().map(|(t, _)| t).collect())));
         }
         if let Some(pad) = self.pad {
             before.push(sweep("pad", vec![ParamValue::from(pad.name())]));
@@ -578,6 +583,7 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
                 resize: shared.resize.as_ref().map(|r| r[pick("resize")]),
                 pad: shared.pad,
                 segment: shared.segment.as_ref().and_then(|s| s[pick("segment")].1),
+                pose: shared.pose.as_ref().and_then(|p| p[pick("pose")].1),
             };
             // What the stages after the crop see: the resize, else the crop.
             let sized = match (preprocess.resize, preprocess.crop) {

@@ -96,6 +96,9 @@ pub struct PreprocessSpec {
     /// `"reflect"` or `"zero"`: chips with a side shorter than the crop are padded to
     /// it instead of refused.
     pub pad: Option<String>,
+    /// Pose normalisation: `"mask"` (the target mask's principal axis), `"header"`
+    /// (Phoenix `TargetAz`), or a list of them (`"none"` for chips as imaged) to sweep.
+    pub pose: Option<toml::Value>,
     /// Target segmentation (`sarlab_filter::segment`): `"otsu"`, `"cfar:k=3"`, a list
     /// of such strings (`"none"` for none) or a table `{ kind = "otsu", smooth = [3, 5] }`
     /// whose list values sweep.
@@ -128,6 +131,7 @@ impl Default for PreprocessSpec {
             crop: None,
             resize: None,
             pad: None,
+            pose: None,
             segment: None,
             intensity: default_intensity(),
             speckle: None,

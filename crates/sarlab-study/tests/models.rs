@@ -28,6 +28,7 @@ test_per_class = 4
 [preprocess]
 crop = 32
 segment = "otsu:keep=target_shadow"
+pose = "mask"
 speckle = "lee:window=3:looks=4"
 intensity = "db"
 filter = "butterworth:lowpass:cutoff=0.6:units=nyquist:order=2"
