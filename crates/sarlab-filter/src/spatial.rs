@@ -186,6 +186,124 @@ pub fn kuan_filter(
         }))
 }
 
+/// The refined Lee filter (Lee 1981) with the structure of ESA SNAP's Speckle-Filter:
+/// in each pixel's 7×7 window (scipy `reflect` borders), the means of the nine 3×3
+/// sub-windows at strides of 2 give four gradients (horizontal, the two diagonals,
+/// vertical); across the strongest one, the half of the window on the side whose
+/// sub-window mean is closer to the centre's (28 pixels, the edge line included) holds
+/// the statistics: mean `m` and population variance `v`. The estimate is
+/// `m + w·(x − m)` with `w = (1 − Cu²/Ci²)/(1 + Cu²)` clamped to `[0, 1]`, `Ci² = v/m²`
+/// and `Cu²` from the looks and domain (Lee's multiplicative model; SNAP estimates the
+/// noise from the sub-windows' variances instead).
+pub fn refined_lee_filter(
+    image: ArrayView2<'_, f64>,
+    looks: f64,
+    domain: SpeckleDomain,
+) -> Result<Array2<f64>> {
+    check_looks(looks)?;
+    check_window(image, 7)?;
+    let cu2 = domain.noise_variation(looks);
+    let (rows, cols) = image.dim();
+    let mut out = Array2::<f64>::zeros((rows, cols));
+    let mut window = [[0.0f64; 7]; 7];
+    for r in 0..rows {
+        for c in 0..cols {
+            for (y, line) in window.iter_mut().enumerate() {
+                let rr = reflect(r as isize + y as isize - 3, rows);
+                for (x, v) in line.iter_mut().enumerate() {
+                    *v = image[[rr, reflect(c as isize + x as isize - 3, cols)]];
+                }
+            }
+            let (m, v) = refined_lee_statistics(&window);
+            let x = window[3][3];
+            out[[r, c]] = if m <= 0.0 {
+                m
+            } else {
+                let ci2 = v / (m * m);
+                let w = if ci2 > 0.0 {
+                    ((1.0 - cu2 / ci2) / (1.0 + cu2)).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                m + w * (x - m)
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// Mean and population variance of the 28 pixels of a 7×7 window on the homogeneous
+/// side of its strongest edge (see [`refined_lee_filter`]).
+fn refined_lee_statistics(window: &[[f64; 7]; 7]) -> (f64, f64) {
+    let mut means = [[0.0f64; 3]; 3];
+    for (j, row) in means.iter_mut().enumerate() {
+        for (i, mean) in row.iter_mut().enumerate() {
+            let mut sum = 0.0;
+            for line in &window[2 * j..2 * j + 3] {
+                for v in &line[2 * i..2 * i + 3] {
+                    sum += v;
+                }
+            }
+            *mean = sum / 9.0;
+        }
+    }
+    let gradients = [
+        (means[1][0] - means[1][2]).abs(),
+        (means[0][2] - means[2][0]).abs(),
+        (means[0][1] - means[2][1]).abs(),
+        (means[0][0] - means[2][2]).abs(),
+    ];
+    let mut direction = 0;
+    for (k, &g) in gradients.iter().enumerate().skip(1) {
+        if g > gradients[direction] {
+            direction = k;
+        }
+    }
+    let centre = means[1][1];
+    // The two sub-windows across the edge, and the half kept when the first is the
+    // closer to the centre (else its opposite).
+    let (a, b, near_a, near_b) = match direction {
+        0 => (means[1][0], means[1][2], 4, 0),
+        1 => (means[0][2], means[2][0], 1, 5),
+        2 => (means[0][1], means[2][1], 2, 6),
+        _ => (means[0][0], means[2][2], 3, 7),
+    };
+    let half = if (a - centre).abs() < (centre - b).abs() {
+        near_a
+    } else {
+        near_b
+    };
+    let inside = |y: usize, x: usize| match half {
+        0 => x >= 3,
+        1 => x >= y,
+        2 => y <= 3,
+        3 => x + y <= 6,
+        4 => x <= 3,
+        5 => x <= y,
+        6 => y >= 3,
+        _ => x + y >= 6,
+    };
+    let (mut n, mut sum) = (0.0, 0.0);
+    for (y, line) in window.iter().enumerate() {
+        for (x, v) in line.iter().enumerate() {
+            if inside(y, x) {
+                n += 1.0;
+                sum += v;
+            }
+        }
+    }
+    let mean = sum / n;
+    let mut squares = 0.0;
+    for (y, line) in window.iter().enumerate() {
+        for (x, v) in line.iter().enumerate() {
+            if inside(y, x) {
+                squares += (v - mean) * (v - mean);
+            }
+        }
+    }
+    (mean, squares / n)
+}
+
 /// The Gamma-MAP filter (Lopes, Nezry, Touzi & Laur 1990), as SNAP computes it on
 /// intensity: with `Cu = 1/√L`, `Cmax = √2·Cu` and `Ci` the local coefficient of
 /// variation, flat areas (`Ci ≤ Cu`) become their local mean, strong scatterers
@@ -461,6 +579,11 @@ pub enum SpeckleFilter {
         looks: f64,
         domain: SpeckleDomain,
     },
+    /// Refined Lee on its fixed 7×7 window.
+    RefinedLee {
+        looks: f64,
+        domain: SpeckleDomain,
+    },
     /// Histogram equalisation (a contrast stretch, listed here to be sweepable alike).
     Equalize {
         bins: usize,
@@ -479,6 +602,7 @@ impl SpeckleFilter {
             | SpeckleFilter::Kuan { window, .. }
             | SpeckleFilter::GammaMap { window, .. }
             | SpeckleFilter::Frost { window, .. } => check_window_fits(window, rows, cols),
+            SpeckleFilter::RefinedLee { .. } => check_window_fits(7, rows, cols),
             // The Gaussian is separable and bounded by `MAX_SIGMA`: a kernel wider than
             // a small image is still scipy's reflected blur.
             SpeckleFilter::Gaussian { .. } | SpeckleFilter::Equalize { .. } => Ok(()),
@@ -501,6 +625,7 @@ impl SpeckleFilter {
                 looks,
                 domain,
             } => gamma_map_filter(image, window, looks, domain),
+            SpeckleFilter::RefinedLee { looks, domain } => refined_lee_filter(image, looks, domain),
             SpeckleFilter::Frost { window, damping } => frost_filter(image, window, damping),
             SpeckleFilter::Equalize { bins } => equalize_hist(image, bins),
         }
@@ -532,6 +657,9 @@ impl fmt::Display for SpeckleFilter {
                 "gamma_map:window={window}:looks={looks}:domain={}",
                 domain.name()
             ),
+            SpeckleFilter::RefinedLee { looks, domain } => {
+                write!(f, "refined_lee:looks={looks}:domain={}", domain.name())
+            }
             SpeckleFilter::Frost { window, damping } => {
                 write!(f, "frost:window={window}:damping={damping}")
             }
@@ -562,11 +690,12 @@ impl FromStr for SpeckleFilter {
             "gaussian" => &["sigma"],
             "lee" => &["window", "looks"],
             "kuan" | "gamma_map" => &["window", "looks", "domain"],
+            "refined_lee" => &["looks", "domain"],
             "frost" => &["window", "damping"],
             "equalize" => &["bins"],
             other => {
                 return Err(bad(format!(
-                    "unknown speckle filter `{other}` (expected mean, median, gaussian, lee, kuan, gamma_map, frost or equalize)"
+                    "unknown speckle filter `{other}` (expected mean, median, gaussian, lee, refined_lee, kuan, gamma_map, frost or equalize)"
                 )));
             }
         };
@@ -618,7 +747,7 @@ impl FromStr for SpeckleFilter {
                 window: whole("window", 5, MAX_WINDOW)?,
                 looks: float("looks", 1.0, MAX_LOOKS)?,
             },
-            "kuan" | "gamma_map" => {
+            "kuan" | "gamma_map" | "refined_lee" => {
                 let window = whole("window", 5, MAX_WINDOW)?;
                 let looks = float("looks", 1.0, MAX_LOOKS)?;
                 let domain = match get("domain") {
@@ -630,7 +759,9 @@ impl FromStr for SpeckleFilter {
                         )));
                     }
                 };
-                if kind == "kuan" {
+                if kind == "refined_lee" {
+                    SpeckleFilter::RefinedLee { looks, domain }
+                } else if kind == "kuan" {
                     SpeckleFilter::Kuan {
                         window,
                         looks,

@@ -59,6 +59,7 @@ fn filter_text() -> impl Strategy<Value = String> {
         ),
         ("gaussian:bandpass:cutoff=10", &["width", "pad"]),
         ("ideal:notchpass:cutoff=2", &["at"]),
+        ("refined_lee", &["looks", "domain"]),
         ("wiener", &["window"]),
         ("", &["window"]),
     ];

@@ -196,11 +196,31 @@ fn kernel_responses_equal_the_dft_of_the_padded_kernel() {
 }
 
 #[test]
-fn kuan_and_gamma_map_equal_their_published_formulas() {
-    use sarlab_filter::spatial::{SpeckleDomain, gamma_map_filter, kuan_filter};
+fn kuan_gamma_map_and_refined_lee_equal_their_published_formulas() {
+    use sarlab_filter::spatial::{
+        SpeckleDomain, gamma_map_filter, kuan_filter, refined_lee_filter,
+    };
     let fixture = fixture::load(env!("CARGO_MANIFEST_DIR"), "filters.json");
     let reference = &fixture["adaptive"];
     let x = test_image(40, 37).mapv(|v| v + 2.5);
+    let steps = ndarray::Array2::from_shape_fn((40, 37), |(r, c)| {
+        x[[r, c]] + 3.0 * f64::from(u8::from(c > 20)) + 2.0 * f64::from(u8::from(r + c > 45))
+    });
+    for looks in [1.0, 4.0] {
+        for domain in [SpeckleDomain::Intensity, SpeckleDomain::Amplitude] {
+            let key = format!("{looks}_{}", domain.name());
+            for (name, image) in [("refined_lee", &x), ("refined_lee_steps", &steps)] {
+                let filtered =
+                    refined_lee_filter(image.view(), looks, domain).expect("refined lee");
+                check_real(
+                    &format!("{name} {key}"),
+                    &filtered,
+                    &reference[format!("{name}_{key}")],
+                    1e-12,
+                );
+            }
+        }
+    }
     for window in [3, 7] {
         for looks in [1.0, 4.0] {
             for domain in [SpeckleDomain::Intensity, SpeckleDomain::Amplitude] {
