@@ -599,6 +599,35 @@ pub enum DatasetCommand {
     /// "mask"` does) and, for chips with a header azimuth (Phoenix TargetAz), how far
     /// the estimate is from it.
     Pose(PoseArgs),
+    /// Score speckle filters on a dataset's chips: ENL gain in the clutter frame, edge
+    /// preservation at the target outline, clutter-mean ratio (medians over chips).
+    Speckle(SpeckleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SpeckleArgs {
+    /// A dataset folder, a manifest CSV or a chip file.
+    pub path: PathBuf,
+    /// A speckle filter to score (repeat for several), e.g. lee:window=5:looks=1.
+    #[arg(long = "filter", required = true)]
+    pub filters: Vec<String>,
+    /// Centre crop the chips first.
+    #[arg(long)]
+    pub crop: Option<usize>,
+    /// Width of the clutter frame along the chip's edge, pixels.
+    #[arg(long, default_value_t = 8)]
+    pub border: usize,
+    /// How the stored values are read for ENL: amplitude or intensity.
+    #[arg(long, default_value = "amplitude")]
+    pub domain: String,
+    /// Segmentation whose target outline edge preservation is measured at.
+    #[arg(long, default_value = "otsu:shadow=false")]
+    pub segment: String,
+    /// Score at most this many chips (spread evenly over the dataset).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,8 @@ use crate::cli::{
 };
 use crate::{
     dataset_commands, feature_commands, filter_commands, model_commands, pose_command,
-    predict_command, progress, report_command, run_command, runs_commands, svm_commands,
+    predict_command, progress, report_command, run_command, runs_commands, speckle_command,
+    svm_commands,
 };
 use sarlab_io::synth::{self, SynthConfig, SynthFileFormat};
 
@@ -18,6 +19,7 @@ pub fn dispatch(command: Command) -> Result<()> {
         Command::Dataset(DatasetCommand::Info(args)) => dataset_commands::info(&args),
         Command::Dataset(DatasetCommand::Convert(args)) => dataset_commands::convert(&args),
         Command::Dataset(DatasetCommand::Pose(args)) => pose_command::pose(&args),
+        Command::Dataset(DatasetCommand::Speckle(args)) => speckle_command::speckle(&args),
         Command::Features(args) => feature_commands::features(&args),
         Command::Filter(args) => filter_commands::filter(&args),
         Command::Spectrum(args) => filter_commands::spectrum(&args),

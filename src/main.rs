@@ -14,6 +14,7 @@ mod report_command;
 mod run_command;
 mod runs_commands;
 mod runs_table;
+mod speckle_command;
 mod svm_commands;
 
 use std::process::ExitCode;

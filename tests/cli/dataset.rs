@@ -137,6 +137,38 @@ fn pose_estimates_agree_with_the_synthetic_headings_and_header_pose_studies() {
     let median = errors[errors.len() / 2];
     assert!(median < 10.0, "median axis error {median}°\n{text}");
 
+    // Speckle filters scored on the same chips: the identity keeps everything, a mean
+    // filter raises the clutter's ENL and blurs the outline.
+    let out = ws.sarlab(&[
+        "dataset",
+        "speckle",
+        "phx",
+        "--crop",
+        "48",
+        "--filter",
+        "mean:window=1",
+        "--filter",
+        "mean:window=5",
+        "--limit",
+        "40",
+    ]);
+    assert_success(&out);
+    let text = stdout(&out);
+    let row = |name: &str| -> Vec<f64> {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in\n{text}"))
+            .split_whitespace()
+            .skip(1)
+            .map(|v| v.parse().expect("number"))
+            .collect()
+    };
+    assert_eq!(row("mean:window=1 "), [1.0, 1.0, 1.0], "{text}");
+    let mean = row("mean:window=5 ");
+    assert!(mean[0] > 2.0 && mean[1] < 1.0, "{text}");
+    let out = ws.sarlab(&["dataset", "speckle", "phx", "--filter", "wiener:window=3"]);
+    assert_failure_mentions(&out, &["--filter wiener:window=3"]);
+
     // A study turns chips by their headers' azimuth or their masks' axis.
     ws.write(
         "tiny.toml",

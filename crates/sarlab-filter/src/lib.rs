@@ -21,6 +21,7 @@ pub mod pose;
 pub mod resize;
 pub mod segment;
 pub mod spatial;
+pub mod speckle_quality;
 
 use std::fmt;
 use std::str::FromStr;
