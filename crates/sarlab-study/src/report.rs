@@ -2,6 +2,7 @@
 //! as artifacts of the study run.
 
 use sarlab_features::{FeatureMethod, hog_image};
+use sarlab_filter::Preprocess;
 use sarlab_io::{Dataset, Split};
 use sarlab_report::{ImageFigure, ReportFiles, StudyReport};
 
@@ -30,7 +31,11 @@ impl StudyRun<'_> {
         let mut report = self
             .recorded(&dataset.digest)
             .report(self.parent, records)?;
-        report.images = self.hog_glyphs(records, dataset)?.into_iter().collect();
+        report.images = self
+            .hog_glyphs(records, dataset)?
+            .into_iter()
+            .chain(self.segmentation_masks(dataset)?)
+            .collect();
         let dir = self.study.reports.join(&self.plan.spec.name);
         let files = write_files(&report, &dir)?;
         let mut artifacts = vec![
@@ -55,6 +60,68 @@ impl StudyRun<'_> {
             report,
             index_html: files.index_html,
         })
+    }
+
+    /// Target and shadow masks of the first train chip of every class, for the first
+    /// feature setting that segments (`preprocess.segment` or geometry features): the
+    /// magnitudes the segmentation sees, and the masks (target white, shadow grey).
+    fn segmentation_masks(&self, dataset: &Dataset) -> Result<Option<ImageFigure>> {
+        let found = self.plan.features.iter().find_map(|f| {
+            let own = match &f.method {
+                FeatureMethod::Geometry(g) => Some(g.segmentation),
+                FeatureMethod::Fusion(p) => p.parts.iter().find_map(|part| match part {
+                    FeatureMethod::Geometry(g) => Some(g.segmentation),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            f.preprocess.segment.or(own).map(|s| (f, s))
+        });
+        let Some((feature, segmentation)) = found else {
+            return Ok(None);
+        };
+        // The stages before the segmentation only: crop, pose, padding, resize.
+        let before = Preprocess {
+            crop: feature.preprocess.crop,
+            resize: feature.preprocess.resize,
+            pad: feature.preprocess.pad,
+            pose: feature.preprocess.pose,
+            segment: None,
+            ..Preprocess::default()
+        };
+        let train: Vec<_> = dataset.chips_in(Split::Train).collect();
+        let mut panels = Vec::new();
+        for (class_index, class) in dataset.classes.iter().enumerate() {
+            let Some(chip) = train.iter().find(|c| c.class_index == class_index) else {
+                continue;
+            };
+            let image = load::prepared(&before, dataset, chip)?;
+            let masks = segmentation
+                .masks(image.view())
+                .context_with(|| format!("segmenting {}", dataset.chip_label(chip)))?;
+            let overlay = ndarray::Zip::from(&masks.target)
+                .and(&masks.shadow)
+                .map_collect(|&t, &s| {
+                    if t {
+                        1.0
+                    } else if s {
+                        0.5
+                    } else {
+                        0.0
+                    }
+                });
+            panels.push((class.clone(), image));
+            panels.push((format!("{class} masks"), overlay));
+        }
+        Ok(Some(ImageFigure {
+            file_stem: "segmentation_masks".to_owned(),
+            caption: format!(
+                "Target (white) and shadow (grey) masks of the first train chip of each class by `{segmentation}`, on the magnitudes it sees ({})",
+                feature.describe()
+            ),
+            columns: 4,
+            panels,
+        }))
     }
 
     /// HOG glyphs (scikit-image's visualisation) of the first train chip of every class,

@@ -122,6 +122,9 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
     let mut store = Store::open(&db).expect("db");
     let study = study(dir.path());
     study.run(&plan, &mut store, &Silent).expect("study");
+    // The spec segments: the report shows the masks of a chip of each class.
+    let masks = dir.path().join("reports/models/segmentation_masks.png");
+    assert!(masks.is_file(), "{} is missing", masks.display());
     assert_eq!(
         store.model_artifacts(Some("models")).expect("models").len(),
         5,
