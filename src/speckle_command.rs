@@ -56,7 +56,7 @@ pub fn speckle(args: &SpeckleArgs) -> Result<()> {
         domain.name()
     );
     println!(
-        "{:<44} {:>10} {:>10} {:>11}",
+        "{:<64} {:>10} {:>10} {:>11}",
         "filter", "ENL gain", "edge pres.", "mean ratio"
     );
     for filter in &filters {
@@ -79,7 +79,7 @@ pub fn speckle(args: &SpeckleArgs) -> Result<()> {
             .collect::<Result<_>>()?;
         let show = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
         println!(
-            "{:<44} {:>10} {:>10} {:>11}",
+            "{:<64} {:>10} {:>10} {:>11}",
             filter.to_string(),
             show(median(scores.iter().filter_map(|s| s.enl_gain).collect())),
             show(median(

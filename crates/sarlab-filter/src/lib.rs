@@ -15,6 +15,7 @@ mod error;
 pub mod fft;
 pub mod frequency;
 pub mod kernels;
+pub mod lee_sigma;
 pub mod normalize;
 pub mod pad;
 pub mod pose;

@@ -579,6 +579,8 @@ pub enum SpeckleFilter {
         looks: f64,
         domain: SpeckleDomain,
     },
+    /// The improved Lee sigma filter (2009).
+    LeeSigma(crate::lee_sigma::LeeSigma),
     /// Refined Lee on its fixed 7×7 window.
     RefinedLee {
         looks: f64,
@@ -603,6 +605,10 @@ impl SpeckleFilter {
             | SpeckleFilter::GammaMap { window, .. }
             | SpeckleFilter::Frost { window, .. } => check_window_fits(window, rows, cols),
             SpeckleFilter::RefinedLee { .. } => check_window_fits(7, rows, cols),
+            SpeckleFilter::LeeSigma(f) => {
+                f.validate()?;
+                check_window_fits(f.window, rows, cols)
+            }
             // The Gaussian is separable and bounded by `MAX_SIGMA`: a kernel wider than
             // a small image is still scipy's reflected blur.
             SpeckleFilter::Gaussian { .. } | SpeckleFilter::Equalize { .. } => Ok(()),
@@ -626,6 +632,7 @@ impl SpeckleFilter {
                 domain,
             } => gamma_map_filter(image, window, looks, domain),
             SpeckleFilter::RefinedLee { looks, domain } => refined_lee_filter(image, looks, domain),
+            SpeckleFilter::LeeSigma(f) => f.apply(image),
             SpeckleFilter::Frost { window, damping } => frost_filter(image, window, damping),
             SpeckleFilter::Equalize { bins } => equalize_hist(image, bins),
         }
@@ -656,6 +663,15 @@ impl fmt::Display for SpeckleFilter {
                 f,
                 "gamma_map:window={window}:looks={looks}:domain={}",
                 domain.name()
+            ),
+            SpeckleFilter::LeeSigma(s) => write!(
+                f,
+                "lee_sigma:looks={}:sigma=0.{}:window={}:target={}:domain={}",
+                s.looks,
+                s.sigma_tenths,
+                s.window,
+                s.target_window,
+                s.domain.name()
             ),
             SpeckleFilter::RefinedLee { looks, domain } => {
                 write!(f, "refined_lee:looks={looks}:domain={}", domain.name())
@@ -691,11 +707,12 @@ impl FromStr for SpeckleFilter {
             "lee" => &["window", "looks"],
             "kuan" | "gamma_map" => &["window", "looks", "domain"],
             "refined_lee" => &["looks", "domain"],
+            "lee_sigma" => &["looks", "sigma", "window", "target", "domain"],
             "frost" => &["window", "damping"],
             "equalize" => &["bins"],
             other => {
                 return Err(bad(format!(
-                    "unknown speckle filter `{other}` (expected mean, median, gaussian, lee, refined_lee, kuan, gamma_map, frost or equalize)"
+                    "unknown speckle filter `{other}` (expected mean, median, gaussian, lee, refined_lee, lee_sigma, kuan, gamma_map, frost or equalize)"
                 )));
             }
         };
@@ -774,6 +791,39 @@ impl FromStr for SpeckleFilter {
                         domain,
                     }
                 }
+            }
+            "lee_sigma" => {
+                let domain = match get("domain") {
+                    None | Some("amplitude") => SpeckleDomain::Amplitude,
+                    Some("intensity") => SpeckleDomain::Intensity,
+                    Some(other) => {
+                        return Err(bad(format!(
+                            "`domain` is `{other}`, expected intensity or amplitude"
+                        )));
+                    }
+                };
+                let looks = whole("looks", 1, 4)? as u8;
+                let sigma_tenths = match get("sigma").unwrap_or("0.9") {
+                    "0.5" => 5,
+                    "0.6" => 6,
+                    "0.7" => 7,
+                    "0.8" => 8,
+                    "0.9" => 9,
+                    other => {
+                        return Err(bad(format!(
+                            "`sigma` is `{other}`, expected 0.5, 0.6, 0.7, 0.8 or 0.9"
+                        )));
+                    }
+                };
+                let filter = crate::lee_sigma::LeeSigma {
+                    looks,
+                    sigma_tenths,
+                    window: whole("window", 7, 11)?,
+                    target_window: whole("target", 3, 5)?,
+                    domain,
+                };
+                filter.validate().map_err(|e| bad(e.to_string()))?;
+                SpeckleFilter::LeeSigma(filter)
             }
             "frost" => SpeckleFilter::Frost {
                 window: whole("window", 5, MAX_WINDOW)?,

@@ -60,6 +60,10 @@ fn filter_text() -> impl Strategy<Value = String> {
         ("gaussian:bandpass:cutoff=10", &["width", "pad"]),
         ("ideal:notchpass:cutoff=2", &["at"]),
         ("refined_lee", &["looks", "domain"]),
+        (
+            "lee_sigma",
+            &["looks", "sigma", "window", "target", "domain"],
+        ),
         ("wiener", &["window"]),
         ("", &["window"]),
     ];

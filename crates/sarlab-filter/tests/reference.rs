@@ -206,6 +206,37 @@ fn kuan_gamma_map_and_refined_lee_equal_their_published_formulas() {
     let steps = ndarray::Array2::from_shape_fn((40, 37), |(r, c)| {
         x[[r, c]] + 3.0 * f64::from(u8::from(c > 20)) + 2.0 * f64::from(u8::from(r + c > 45))
     });
+    // The improved Lee sigma filter, on the fixture's speckled image with point targets.
+    let rows: Vec<Vec<f64>> = reference["lee_sigma_image"]
+        .as_array()
+        .expect("image rows")
+        .iter()
+        .map(|row| row.as_array().expect("row").iter().map(f).collect())
+        .collect();
+    let speckled =
+        ndarray::Array2::from_shape_vec((rows.len(), rows[0].len()), rows.concat()).expect("image");
+    for (looks, sigma, window, target, domain) in [
+        (1u8, 9u8, 7usize, 3usize, SpeckleDomain::Intensity),
+        (1, 9, 7, 3, SpeckleDomain::Amplitude),
+        (2, 7, 9, 5, SpeckleDomain::Intensity),
+        (4, 9, 5, 3, SpeckleDomain::Amplitude),
+        (3, 5, 11, 3, SpeckleDomain::Amplitude),
+    ] {
+        let key = format!(
+            "lee_sigma_{looks}_{sigma}_{window}_{target}_{}",
+            domain.name()
+        );
+        let filtered = sarlab_filter::lee_sigma::LeeSigma {
+            looks,
+            sigma_tenths: sigma,
+            window,
+            target_window: target,
+            domain,
+        }
+        .apply(speckled.view())
+        .expect("lee sigma");
+        check_real(&key, &filtered, &reference[key.as_str()], 1e-12);
+    }
     for looks in [1.0, 4.0] {
         for domain in [SpeckleDomain::Intensity, SpeckleDomain::Amplitude] {
             let key = format!("{looks}_{}", domain.name());
