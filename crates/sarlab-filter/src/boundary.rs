@@ -1,5 +1,8 @@
 //! Where an index outside an image's `0..n` reads from, for the two mirror borders
-//! the filters use (one definition each, so every stage agrees on its edges).
+//! the filters use (one definition each, so every stage agrees on its edges), and the
+//! bilinear read that turns (augmentation, pose) share.
+
+use ndarray::ArrayView2;
 
 /// scipy.ndimage's `reflect` (numpy's `symmetric`): mirrored about the edge, repeating
 /// the edge sample (`d c b a | a b c d | d c b a`).
@@ -22,6 +25,22 @@ pub(crate) fn mirror(i: isize, n: usize) -> usize {
     let period = 2 * (n as isize - 1);
     let k = i.rem_euclid(period);
     (if k >= n as isize { period - k } else { k }) as usize
+}
+
+/// Bilinear interpolation of `source` at `(r, c)`, mirrored (`reflect`) beyond its edges.
+pub(crate) fn bilinear(source: ArrayView2<'_, f64>, r: f64, c: f64) -> f64 {
+    let (r0, c0) = (r.floor(), c.floor());
+    let (fr, fc) = (r - r0, c - c0);
+    let (r0, c0) = (r0 as isize, c0 as isize);
+    let at = |dr: isize, dc: isize| {
+        source[[
+            reflect(r0 + dr, source.nrows()),
+            reflect(c0 + dc, source.ncols()),
+        ]]
+    };
+    let top = at(0, 0) * (1.0 - fc) + at(0, 1) * fc;
+    let bottom = at(1, 0) * (1.0 - fc) + at(1, 1) * fc;
+    top * (1.0 - fr) + bottom * fr
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::str::FromStr;
 
 use ndarray::{Array2, ArrayView2, s};
 
-use crate::boundary::reflect;
+use crate::boundary::bilinear;
 use crate::error::{Error, Result};
 use crate::segment::{Segmentation, region_shape};
 
@@ -196,22 +196,6 @@ pub fn rotate_window(
         }
     }
     Ok(out)
-}
-
-/// Bilinear interpolation at `(r, c)` with mirrored edges.
-fn bilinear(source: ArrayView2<'_, f64>, r: f64, c: f64) -> f64 {
-    let (r0, c0) = (r.floor(), c.floor());
-    let (fr, fc) = (r - r0, c - c0);
-    let (r0, c0) = (r0 as isize, c0 as isize);
-    let at = |dr: isize, dc: isize| {
-        source[[
-            reflect(r0 + dr, source.nrows()),
-            reflect(c0 + dc, source.ncols()),
-        ]]
-    };
-    let top = at(0, 0) * (1.0 - fc) + at(0, 1) * fc;
-    let bottom = at(1, 0) * (1.0 - fc) + at(1, 1) * fc;
-    top * (1.0 - fr) + bottom * fr
 }
 
 impl fmt::Display for Pose {
