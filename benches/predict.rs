@@ -94,6 +94,7 @@ fn setup() -> Setup {
         models: dir.path().join("models"),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         build_commit: None,
+        kernel_memory: Default::default(),
     };
     let start = Instant::now();
     study.run(&plan, &mut store, &Silent).expect("study");

@@ -115,6 +115,11 @@ pub struct TrainArgs {
     /// Refit even when the configuration already has a test run with its model.
     #[arg(long)]
     pub force: bool,
+    /// Memory the SVM engine may hold for kernels: a size (8GB, 512MB, 2GiB) or a share
+    /// of the memory available at start (60%). Kernels that fit are held whole; larger
+    /// ones are computed row by row into a cache within it, with the same answers.
+    #[arg(long, value_name = "SIZE|N%", default_value = "60%")]
+    pub memory_budget: sarlab_study::memory::MemoryBudget,
 }
 
 #[derive(Debug, Subcommand)]
@@ -372,6 +377,11 @@ pub struct SvmGridArgs {
     /// sarlab or linfa (linfa-svm, for cross-checks).
     #[arg(long, default_value = "sarlab")]
     pub backend: String,
+    /// Memory the SVM engine may hold for kernels: a size (8GB, 512MB, 2GiB) or a share
+    /// of the memory available at start (60%). Kernels that fit are held whole; larger
+    /// ones are computed row by row into a cache within it, with the same answers.
+    #[arg(long, value_name = "SIZE|N%", default_value = "60%")]
+    pub memory_budget: sarlab_study::memory::MemoryBudget,
     /// Write the best configuration's test predictions (int64, original labels).
     #[arg(long, value_name = "P.npy", requires = "test")]
     pub predictions: Option<PathBuf>,
@@ -583,6 +593,11 @@ pub struct RunArgs {
     /// Accept a plan of more than 10,000 configurations.
     #[arg(long)]
     pub allow_large: bool,
+    /// Memory the SVM engine may hold for kernels: a size (8GB, 512MB, 2GiB) or a share
+    /// of the memory available at start (60%). Kernels that fit are held whole; larger
+    /// ones are computed row by row into a cache within it, with the same answers.
+    #[arg(long, value_name = "SIZE|N%", default_value = "60%")]
+    pub memory_budget: sarlab_study::memory::MemoryBudget,
 }
 
 #[derive(Debug, Subcommand)]

@@ -39,6 +39,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         models: args.models.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         build_commit: option_env!("SARLAB_BUILD_COMMIT").map(str::to_owned),
+        kernel_memory: args.memory_budget.kernel_memory(),
     };
     let signals = SignalGuard::default();
     let progress = StudyProgress::new(|run, db| signals.arm(db, run));
@@ -77,6 +78,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         models: args.models.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         build_commit: option_env!("SARLAB_BUILD_COMMIT").map(str::to_owned),
+        kernel_memory: args.memory_budget.kernel_memory(),
     };
     let signals = SignalGuard::default();
     let progress = StudyProgress::new(|run, db| signals.arm(db, run));

@@ -115,6 +115,7 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
                 }),
             },
             backend,
+            memory: args.memory_budget.kernel_memory(),
         },
         configurations,
         metric,

@@ -236,6 +236,49 @@ fn an_iteration_cap_is_a_recorded_warning() {
 }
 
 #[test]
+fn a_memory_budget_below_the_kernels_caches_rows_and_changes_no_number() {
+    // 1,500 rows: the whole kernels (a 9 MB Gram matrix and the folds' blocks) exceed
+    // a 2 MB budget, so every fit computes its kernel rows into a cache.
+    let ws = Workspace::new();
+    let (x, y) = blobs(500, 0);
+    let (xt, yt) = blobs(40, 1000);
+    write_matrix(&ws, "x.npy", &x);
+    write_labels(&ws, "y.npy", &y);
+    write_matrix(&ws, "xt.npy", &xt);
+    write_labels(&ws, "yt.npy", &yt);
+    let strip = |mut report: Value| -> (Value, Vec<String>) {
+        let mut kernels = Vec::new();
+        let mut visit = vec![&mut report];
+        while let Some(v) = visit.pop() {
+            match v {
+                Value::Object(map) => {
+                    map.remove("fit_seconds");
+                    map.remove("predict_seconds");
+                    map.remove("seconds");
+                    if let Some(Value::String(k)) = map.remove("kernel_storage") {
+                        kernels.push(k);
+                    }
+                    visit.extend(map.values_mut());
+                }
+                Value::Array(items) => visit.extend(items.iter_mut()),
+                _ => {}
+            }
+        }
+        kernels.sort();
+        kernels.dedup();
+        (report, kernels)
+    };
+    let (whole, whole_kernels) = strip(run_json(&ws, &[]));
+    let (cached, cached_kernels) = strip(run_json(&ws, &["--memory-budget", "2MB"]));
+    assert_eq!(whole_kernels, ["whole"]);
+    assert_eq!(cached_kernels, ["cached rows"]);
+    assert_eq!(cached, whole, "the same numbers either way");
+
+    let out = ws.sarlab(&[GRID, &["--memory-budget", "12 parsecs"]].concat());
+    assert_failure_mentions(&out, &["--memory-budget", "12 parsecs", "unknown unit"]);
+}
+
+#[test]
 fn bad_input_names_the_file_or_flag() {
     let (ws, x, y) = workspace_with_data();
     let mut nan = x.clone();

@@ -191,15 +191,19 @@ impl StudyRun<'_> {
                 transformed: !transform.is_identity(),
                 threads: rayon::current_num_threads(),
             };
-            memory::require(problem.cross_validation_bytes(), || {
-                format!(
-                    "cross-validating {} ({} train chips × {} features, {} folds)",
-                    feature.method.name(),
-                    x_train.nrows(),
-                    x_train.ncols(),
-                    plan.spec.svm.folds
-                )
-            })?;
+            let kernel_memory = self.study.kernel_memory;
+            memory::require(
+                problem.bounded(kernel_memory, problem.cross_validation_bytes()),
+                || {
+                    format!(
+                        "cross-validating {} ({} train chips × {} features, {} folds)",
+                        feature.method.name(),
+                        x_train.nrows(),
+                        x_train.ncols(),
+                        plan.spec.svm.folds
+                    )
+                },
+            )?;
             let start_ms = now_ms();
             let observer = self.observer;
             let outcomes = cross_validate_grid_with_copies(
@@ -213,6 +217,7 @@ impl StudyRun<'_> {
                     seed: plan.spec.seed,
                     transform,
                     backend: plan.spec.svm.backend,
+                    memory: kernel_memory,
                 },
                 &|fit: FitDone<'_>| tally.fold_done(fit, observer),
             )

@@ -46,6 +46,9 @@ pub struct Study {
     /// The git commit sarlab was built from (with `-dirty` when its tree had
     /// uncommitted changes), if known: recorded on the study run.
     pub build_commit: Option<String>,
+    /// How the SVM engine holds kernels (whole, or rows cached within a budget): a
+    /// resource setting, not recorded as a parameter, since the answers are the same.
+    pub kernel_memory: sarlab_svm::KernelMemory,
 }
 
 /// What a finished study did.

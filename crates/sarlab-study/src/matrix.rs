@@ -170,10 +170,14 @@ impl MatrixSearch {
             threads: rayon::current_num_threads(),
         };
         let test_rows = self.test.as_ref().map_or(0, |t| t.x.nrows());
+        let kernel_memory = self.settings.memory;
         crate::memory::require(
-            problem
-                .cross_validation_bytes()
-                .max(problem.refit_bytes(test_rows)),
+            problem.bounded(
+                kernel_memory,
+                problem
+                    .cross_validation_bytes()
+                    .max(problem.refit_bytes(test_rows)),
+            ),
             || {
                 format!(
                     "the SVM grid search on {} ({} rows × {} columns, {} classes, {folds} folds)",
@@ -276,6 +280,7 @@ fn evaluation_json(e: &Evaluation) -> Value {
         "support_vectors": e.support_vectors,
         "solver_iterations": e.iterations,
         "iteration_cap_hits": e.capped_pairs.len(),
+        "kernel_storage": if e.cached_kernel { "cached rows" } else { "whole" },
         "fit_seconds": e.fit_seconds,
         "predict_seconds": e.predict_seconds,
     })

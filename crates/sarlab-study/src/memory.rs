@@ -2,7 +2,102 @@
 //! allocation: a problem that cannot fit is refused with its size, instead of being
 //! killed by the kernel halfway through.
 
+use std::fmt;
+use std::str::FromStr;
+
+use sarlab_svm::KernelMemory;
+
 use crate::error::{Error, Result};
+
+/// How much memory the SVM engine may hold for kernels: a size (`8GB`, `512MB`,
+/// `1.5GiB`, plain bytes) or a share of the memory this machine has available when the
+/// run starts (`60%`). Kernels that fit it are held whole; larger ones are computed row
+/// by row into a cache within it (same answers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MemoryBudget {
+    Bytes(u64),
+    /// A fraction in `(0, 1]` of [`available_bytes`].
+    ShareOfAvailable(f64),
+}
+
+impl Default for MemoryBudget {
+    fn default() -> Self {
+        MemoryBudget::ShareOfAvailable(0.6)
+    }
+}
+
+impl MemoryBudget {
+    /// The budget in bytes on this machine now (the share of 8 GB where the available
+    /// memory cannot be read).
+    pub fn bytes(self) -> u64 {
+        match self {
+            MemoryBudget::Bytes(b) => b,
+            MemoryBudget::ShareOfAvailable(share) => {
+                (available_bytes().unwrap_or(8e9) * share) as u64
+            }
+        }
+    }
+
+    /// The SVM engine's setting for this budget.
+    pub fn kernel_memory(self) -> KernelMemory {
+        KernelMemory::Budget {
+            bytes: usize::try_from(self.bytes()).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+impl fmt::Display for MemoryBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MemoryBudget::Bytes(b) => write!(f, "{b}B"),
+            MemoryBudget::ShareOfAvailable(share) => write!(f, "{}%", share * 100.0),
+        }
+    }
+}
+
+impl FromStr for MemoryBudget {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let text = s.trim();
+        let bad = |why: &str| {
+            Error::Study(format!(
+                "memory budget `{s}`: {why} (expected a size such as 8GB, 512MB, 2GiB or a share of the available memory such as 60%)"
+            ))
+        };
+        if let Some(percent) = text.strip_suffix('%') {
+            let value: f64 = percent.trim().parse().map_err(|_| bad("not a number"))?;
+            if !(value > 0.0 && value <= 100.0) {
+                return Err(bad("a share must be above 0 % and at most 100 %"));
+            }
+            return Ok(MemoryBudget::ShareOfAvailable(value / 100.0));
+        }
+        let split = text
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let value: f64 = number.trim().parse().map_err(|_| bad("not a number"))?;
+        let scale = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1.0,
+            "k" | "kb" => 1e3,
+            "m" | "mb" => 1e6,
+            "g" | "gb" => 1e9,
+            "t" | "tb" => 1e12,
+            "kib" => 1024.0,
+            "mib" => 1024.0 * 1024.0,
+            "gib" => 1024.0 * 1024.0 * 1024.0,
+            "tib" => 1024f64.powi(4),
+            _ => return Err(bad("unknown unit")),
+        };
+        let bytes = value * scale;
+        if !(bytes.is_finite() && bytes >= 1e6) {
+            return Err(bad(
+                "a budget below 1 MB cannot hold a kernel row of a useful problem",
+            ));
+        }
+        Ok(MemoryBudget::Bytes(bytes as u64))
+    }
+}
 
 /// Bytes a process may still take: the least of the memory the kernel reports
 /// available, the cgroup's limit less its usage, and the address-space limit
@@ -76,6 +171,46 @@ pub fn gigabytes(bytes: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budgets_parse_sizes_and_shares_and_name_what_is_wrong() {
+        assert_eq!(
+            "8GB".parse::<MemoryBudget>().unwrap(),
+            MemoryBudget::Bytes(8_000_000_000)
+        );
+        assert_eq!(
+            "512 MB".parse::<MemoryBudget>().unwrap(),
+            MemoryBudget::Bytes(512_000_000)
+        );
+        assert_eq!(
+            "2GiB".parse::<MemoryBudget>().unwrap(),
+            MemoryBudget::Bytes(2 << 30)
+        );
+        assert_eq!(
+            "3e9".parse::<MemoryBudget>().unwrap(),
+            MemoryBudget::Bytes(3_000_000_000)
+        );
+        assert_eq!(
+            "60%".parse::<MemoryBudget>().unwrap(),
+            MemoryBudget::ShareOfAvailable(0.6)
+        );
+        for (bad, why) in [
+            ("0%", "above 0 %"),
+            ("150%", "at most 100 %"),
+            ("12XB", "unknown unit"),
+            ("lots", "not a number"),
+            ("100", "below 1 MB"),
+            ("NaN GB", "below 1 MB"),
+        ] {
+            let message = bad.parse::<MemoryBudget>().unwrap_err().to_string();
+            assert!(
+                message.contains(why) && message.contains(bad),
+                "{bad}: {message}"
+            );
+        }
+        let share = MemoryBudget::ShareOfAvailable(0.5).bytes() as f64;
+        assert!(share > 0.0 && share <= available_bytes().unwrap());
+    }
 
     #[test]
     fn this_machine_reports_some_memory_and_a_huge_need_is_refused_by_size() {

@@ -162,11 +162,11 @@ impl StudyRun<'_> {
             threads: rayon::current_num_threads(),
         };
         let probability = plan.spec.svm.probability.then_some(plan.spec.seed);
+        let kernel_memory = self.study.kernel_memory;
+        let refit_bytes = problem.bounded(kernel_memory, problem.refit_bytes(labels.test.len()));
         let peak = match probability {
-            Some(_) => problem
-                .refit_bytes(labels.test.len())
-                .max(problem.probability_bytes()),
-            None => problem.refit_bytes(labels.test.len()),
+            Some(_) => refit_bytes.max(problem.probability_bytes()),
+            None => refit_bytes,
         };
         crate::memory::require(peak, || {
             format!(
@@ -190,7 +190,10 @@ impl StudyRun<'_> {
             dataset.classes.len(),
             &plan.grid[gi].svm,
             &self.transform(fi, dataset)?,
-            plan.spec.svm.backend,
+            sarlab_svm::Engine {
+                backend: plan.spec.svm.backend,
+                memory: kernel_memory,
+            },
             probability,
         )
         .context_with(|| format!("refitting the {method} configuration"))?;

@@ -57,6 +57,7 @@ fn study(dir: &std::path::Path) -> Study {
         models: dir.join("models"),
         version: "test".to_owned(),
         build_commit: None,
+        kernel_memory: Default::default(),
     }
 }
 

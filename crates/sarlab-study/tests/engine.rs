@@ -78,6 +78,7 @@ impl Bench {
             models: self.path("models"),
             version: "test".to_owned(),
             build_commit: Some("0123abcd".to_owned()),
+            kernel_memory: Default::default(),
         }
     }
 
@@ -160,6 +161,53 @@ fn a_rerun_skips_every_configuration_by_hash() {
             plan.configurations()
         )
     );
+}
+
+#[test]
+fn a_study_on_cached_kernel_rows_records_the_same_numbers() {
+    let bench = Bench::new();
+    let plan = bench.plan(SPEC);
+    let whole = bench.run(&plan, "whole.db", Shard::all()).expect("whole");
+    let cached_study = Study {
+        kernel_memory: sarlab_svm::KernelMemory::Cached { cache_bytes: 0 },
+        ..bench.study(Shard::all())
+    };
+    let mut cached_store = Store::open(&bench.path("cached.db")).expect("open");
+    let cached = cached_study
+        .run(&plan, &mut cached_store, &Silent)
+        .expect("cached");
+    let whole_store = Store::open(&bench.path("whole.db")).expect("open");
+    let digest = digest_of(&whole_store, &whole);
+    assert_eq!(digest, digest_of(&cached_store, &cached));
+    let experiment = |store: &Store| store.experiment_id("engine").expect("query").expect("id");
+    // Every configuration's metrics, timings aside.
+    let numbers = |store: &Store, hash: &str| {
+        let (uuid, _) = store
+            .run_by_hash(experiment(store), hash)
+            .expect("query")
+            .expect("recorded");
+        let run = store.run(&uuid).expect("run");
+        let mut metrics: Vec<(String, i64, u64)> = run
+            .metrics
+            .iter()
+            .filter(|m| !m.key.contains("seconds"))
+            .map(|m| (m.key.clone(), m.step, m.value.to_bits()))
+            .collect();
+        metrics.sort();
+        (run.params, metrics)
+    };
+    let hashes = cv_hashes(&plan, &digest);
+    assert_eq!(hashes.len(), plan.configurations());
+    for hash in &hashes {
+        let (params, metrics) = numbers(&whole_store, hash);
+        assert!(!metrics.is_empty());
+        assert_eq!(numbers(&cached_store, hash), (params, metrics), "{hash}");
+    }
+    let (a, b) = (
+        whole.report.expect("report"),
+        cached.report.expect("report"),
+    );
+    assert_eq!(a.report.methods.len(), b.report.methods.len());
 }
 
 #[test]

@@ -97,6 +97,7 @@ fn fused_blocks_and_their_weights_reach_the_refit() {
         models: dir.path().join("models"),
         version: "test".to_owned(),
         build_commit: None,
+        kernel_memory: Default::default(),
     }
     .run(&plan, &mut store, &Silent)
     .expect("study");

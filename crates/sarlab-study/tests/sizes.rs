@@ -92,6 +92,7 @@ folds = 2
         models: dir.path().join("models"),
         version: "test".to_owned(),
         build_commit: None,
+        kernel_memory: Default::default(),
     };
     let outcome = study.run(&plan, &mut store, &Silent).expect("study");
     let digest = store.run(&outcome.run).expect("run").tags["dataset_digest"].clone();
@@ -163,6 +164,7 @@ fn without_pad_small_chips_are_named_and_pad_needs_a_crop() {
         models: dir.path().join("models"),
         version: "test".to_owned(),
         build_commit: None,
+        kernel_memory: Default::default(),
     };
     let err = study
         .run(&plan, &mut store, &Silent)

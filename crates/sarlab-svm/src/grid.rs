@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, concatenate};
@@ -31,12 +32,14 @@ use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
 use crate::kernel::{KernelFunction, LowerGram};
 use crate::machines::{Machines, check_labelled};
+use crate::memory::{KernelMemory, Storage};
 use crate::metrics::ClassificationMetrics;
 use crate::metrics::confusion_matrix;
 use crate::params::SvmParams;
 use crate::pipeline::{FittedModel, FittedTransform};
 use crate::probability::PlattScaling;
-use crate::svc::{Backend, ClassBlocks, Svc, fit_class_blocks};
+use crate::row_cache::KernelRows;
+use crate::svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks};
 
 /// What is done to the features before the SVM, fitted on the training part only
 /// (each CV training fold, or the whole train split for the refit) and applied to the
@@ -77,6 +80,8 @@ pub struct CvSettings {
     pub seed: u64,
     pub transform: FeatureTransform,
     pub backend: Backend,
+    /// How kernel matrices are held (whole, or rows cached within a budget).
+    pub memory: KernelMemory,
 }
 
 impl CvSettings {
@@ -86,6 +91,7 @@ impl CvSettings {
             seed,
             transform,
             backend: Backend::Sarlab,
+            memory: KernelMemory::Whole,
         }
     }
 }
@@ -110,6 +116,9 @@ pub struct Evaluation {
     /// `confusion[[true, predicted]]` over the scored samples: per-class views of a
     /// cross-validation pool the folds' matrices.
     pub confusion: Array2<usize>,
+    /// The training kernel's rows were computed on demand into a bounded cache (the
+    /// memory budget did not hold it whole); the answers are the same either way.
+    pub cached_kernel: bool,
 }
 
 /// A fitted configuration's answers on the samples it scored.
@@ -368,7 +377,7 @@ fn cross_validate<R: Send>(
             transform_seconds: 0.0,
         };
         let (evaluations, side) = rayon::join(
-            || run_base(&base, n_classes, grid, on_fit),
+            || run_base(&base, n_classes, grid, settings.memory, 1, on_fit),
             || alongside(None),
         );
         (evaluations?, side)
@@ -391,7 +400,8 @@ fn cross_validate<R: Send>(
                             transform_seconds: base.transform_seconds + moments_share,
                             ..base
                         };
-                        run_base(&base, n_classes, grid, on_fit)
+                        let in_flight = folds.len().min(rayon::current_num_threads());
+                        run_base(&base, n_classes, grid, settings.memory, in_flight, on_fit)
                     })
                     .collect::<Result<Vec<_>>>()
             },
@@ -491,18 +501,53 @@ fn split_moments(
     Ok(Some(Moments::of_rows(rows, shift.view())?))
 }
 
+/// Bytes the whole-kernel path holds for a base at its peak: the packed Gram matrix,
+/// and per kernel the class blocks and validation kernel of every fold it serves.
+fn whole_kernel_bytes(base: &Base<'_, '_>, threads: usize) -> f64 {
+    let n = base.rows.nrows() as f64;
+    let gram = n * (n + 1.0) / 2.0 * 8.0;
+    let folds: f64 = base
+        .folds
+        .iter()
+        .map(|f| {
+            let (m, v) = (f.train.len() as f64, f.validation.len() as f64);
+            m * m * 4.0 + v * m * 8.0
+        })
+        .sum();
+    // A pair machine's Q per thread: at most the largest fold's training rows.
+    let largest = base.folds.iter().map(|f| f.train.len()).max().unwrap_or(0) as f64;
+    gram + folds + threads as f64 * largest * largest * 4.0
+}
+
+/// A fold's training kernel and what scores its validation samples.
+enum FoldKernel {
+    /// Blocks held whole and the validation × training kernel.
+    Whole(ClassBlocks, Array2<f64>),
+    /// Blocks on cached rows; validation decisions computed against the support
+    /// vectors in row blocks.
+    Cached(ClassBlocks),
+}
+
 /// Evaluates every (configuration, fold) of one base; returns them keyed by
-/// (configuration, fold index).
+/// (configuration, fold index). `in_flight` bases share `memory`.
 fn run_base(
     base: &Base<'_, '_>,
     n_classes: usize,
     grid: &[SvmParams],
+    memory: KernelMemory,
+    in_flight: usize,
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<Vec<((usize, usize), Evaluation)>> {
     let mut results = Vec::with_capacity(grid.len() * base.folds.len());
     let start = Instant::now();
     let rows = base.rows.view();
-    let gram = LowerGram::new(rows);
+    let threads = rayon::current_num_threads();
+    let fixed = (rows.len() * 8) as f64;
+    let storage = memory.storage(whole_kernel_bytes(base, threads), fixed, in_flight);
+    let gram = match storage {
+        Storage::Whole => Some(LowerGram::new(rows)),
+        Storage::Cached { .. } => None,
+    };
     let gram_seconds = start.elapsed().as_secs_f64();
     // Jobs grouped by the kernel they need, in a deterministic order.
     let mut groups: BTreeMap<KernelKey, (KernelFunction, Vec<(usize, usize)>)> = BTreeMap::new();
@@ -534,20 +579,40 @@ fn run_base(
         let mut folds_used: Vec<usize> = jobs.iter().map(|&(_, f)| f).collect();
         folds_used.sort_unstable();
         folds_used.dedup();
+        // One cache of this kernel's rows over the base serves every fold's view.
+        let cached_rows = match storage {
+            Storage::Cached { cache_bytes } => {
+                Some(Arc::new(KernelRows::new(rows, kernel, cache_bytes)))
+            }
+            Storage::Whole => None,
+        };
         // Per fold: the training kernel as class blocks, and the kernel between the
         // validation and the training samples, both straight from the Gram matrix.
-        let blocks: BTreeMap<usize, (ClassBlocks, Array2<f64>)> = folds_used
+        let blocks: BTreeMap<usize, FoldKernel> = folds_used
             .iter()
             .map(|&f| {
                 let fold = &base.folds[f];
-                let blocks = ClassBlocks::from_lower_gram(
-                    &gram,
-                    &fold.train,
-                    &fold_labels[f],
-                    n_classes,
-                    &kernel,
-                )?;
-                Ok((f, (blocks, validation_kernel(&gram, &kernel, fold)?)))
+                let labels = &fold_labels[f];
+                let kernels = match (&gram, &cached_rows) {
+                    (Some(gram), _) => FoldKernel::Whole(
+                        ClassBlocks::from_lower_gram(
+                            gram,
+                            &fold.train,
+                            labels,
+                            n_classes,
+                            &kernel,
+                        )?,
+                        validation_kernel(gram, &kernel, fold)?,
+                    ),
+                    (None, Some(cache)) => FoldKernel::Cached(ClassBlocks::from_kernel_rows(
+                        Arc::clone(cache),
+                        &fold.train,
+                        labels,
+                        n_classes,
+                    )?),
+                    (None, None) => unreachable!("a Gram matrix or a row cache"),
+                };
+                Ok((f, kernels))
             })
             .collect::<Result<_>>()?;
         let kernel_share = start.elapsed().as_secs_f64() / jobs.len() as f64;
@@ -572,17 +637,32 @@ fn run_base(
             .map(|(f, gs)| {
                 let mut previous: Option<(usize, Machines)> = None;
                 let mut out = Vec::with_capacity(gs.len());
+                let fold = &base.folds[*f];
                 for &g in gs {
                     let start = Instant::now();
-                    let (blocks, validation_kernel) = &blocks[f];
+                    let fold_blocks = match &blocks[f] {
+                        FoldKernel::Whole(b, _) | FoldKernel::Cached(b) => b,
+                    };
                     let machines = fit_class_blocks(
-                        blocks,
+                        fold_blocks,
                         &grid[g],
                         previous.as_ref().map(|(h, m)| (&grid[*h], m)),
                     )?;
                     let fit_seconds = start.elapsed().as_secs_f64() + kernel_share + shared_per_job;
                     let start = Instant::now();
-                    let decisions = machines.decisions(validation_kernel.view());
+                    let decisions = match &blocks[f] {
+                        FoldKernel::Whole(_, validation_kernel) => {
+                            machines.decisions(validation_kernel.view())
+                        }
+                        FoldKernel::Cached(_) => SvcModel::from_machines_at(
+                            rows,
+                            &fold.train,
+                            machines.clone(),
+                            kernel,
+                            0.0,
+                        )
+                        .decision_function(rows.select(Axis(0), &fold.validation).view())?,
+                    };
                     let predicted = machines.vote(decisions.view());
                     let predict_seconds = start.elapsed().as_secs_f64();
                     let scored = evaluation(
@@ -592,10 +672,11 @@ fn run_base(
                         &predicted,
                         fit_seconds,
                         predict_seconds,
+                        fold_blocks.is_cached(),
                     );
                     on_fit(FitDone {
                         configuration: g,
-                        fold: base.folds[*f].index,
+                        fold: fold.index,
                         evaluation: &scored,
                     });
                     out.push(((g, *f), scored));
@@ -643,8 +724,10 @@ fn evaluation(
     predicted: &[usize],
     fit_seconds: f64,
     predict_seconds: f64,
+    cached_kernel: bool,
 ) -> Evaluation {
     Evaluation {
+        cached_kernel,
         metrics: ClassificationMetrics::compute(y_true, predicted, machines.n_classes),
         gamma: kernel.gamma,
         support_vectors: machines.support_vector_count(),
@@ -665,6 +748,7 @@ fn fit_and_score(
     x_test: ArrayView2<'_, f64>,
     y_test: &[usize],
 ) -> Result<(Evaluation, TestPredictions)> {
+    let cached = svc.caches_kernel(x_train, y_train);
     let model = svc.fit_rows(x_train, y_train)?;
     let start = Instant::now();
     let decision_values = model.decision_function(x_test)?;
@@ -678,6 +762,7 @@ fn fit_and_score(
             &labels,
             model.fit_seconds,
             predict_seconds,
+            cached,
         ),
         TestPredictions {
             labels,
@@ -707,7 +792,7 @@ pub fn refit_and_test(
     n_classes: usize,
     params: &SvmParams,
     transform: &FeatureTransform,
-    backend: Backend,
+    engine: impl Into<Engine>,
     probability: Option<u64>,
 ) -> Result<Refit> {
     refit_and_test_staged(
@@ -718,7 +803,7 @@ pub fn refit_and_test(
         n_classes,
         params,
         transform,
-        backend,
+        engine,
         probability,
     )
 }
@@ -739,7 +824,7 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
     n_classes: usize,
     params: &SvmParams,
     transform: &FeatureTransform,
-    backend: Backend,
+    engine: impl Into<Engine>,
     probability: Option<u64>,
 ) -> std::result::Result<Refit, E> {
     check_labelled(x_train.view(), y_train, n_classes)?;
@@ -750,9 +835,9 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
     let transform_seconds = start.elapsed().as_secs_f64();
     let input_len = x_train.ncols();
     drop(x_train);
-    let svc = Svc::new(params.clone(), n_classes)
-        .with_backend(backend)
-        .fit_rows(train.view(), y_train)?;
+    let svc = Svc::new(params.clone(), n_classes).with_engine(engine);
+    let cached = svc.caches_kernel(train.view(), y_train);
+    let svc = svc.fit_rows(train.view(), y_train)?;
     let platt = match probability {
         Some(seed) => Some(PlattScaling::fit(
             train.view(),
@@ -784,6 +869,7 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
         &decisions.labels,
         model.svc.fit_seconds + transform_seconds,
         predict_seconds,
+        cached,
     );
     Ok(Refit {
         evaluation,
@@ -826,9 +912,9 @@ fn refit_transformed(
     n_classes: usize,
     params: &SvmParams,
     transform_seconds: f64,
-    backend: Backend,
+    engine: Engine,
 ) -> Result<(Evaluation, TestPredictions)> {
-    let svc = Svc::new(params.clone(), n_classes).with_backend(backend);
+    let svc = Svc::new(params.clone(), n_classes).with_engine(engine);
     let (mut evaluation, predicted) = fit_and_score(&svc, train, y_train, test, y_test)?;
     evaluation.fit_seconds += transform_seconds;
     Ok((evaluation, predicted))
@@ -904,7 +990,10 @@ pub fn grid_search(
                 n_classes,
                 &grid[best],
                 transform_seconds,
-                settings.backend,
+                Engine {
+                    backend: settings.backend,
+                    memory: settings.memory,
+                },
             )?)
         }
         _ => None,

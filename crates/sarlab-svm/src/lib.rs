@@ -19,6 +19,7 @@ mod metrics;
 mod params;
 mod pipeline;
 mod probability;
+mod row_cache;
 mod smo;
 mod svc;
 mod svm_grid;
@@ -32,7 +33,7 @@ pub use grid::{
 };
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
 pub use machines::{Machines, PairMachine};
-pub use memory::ProblemSize;
+pub use memory::{KernelMemory, ProblemSize};
 pub use metrics::{
     ClassScores, ClassificationMetrics, METRIC_NAMES, Metric, confusion_matrix, per_class,
     per_class_from_confusion,
@@ -40,6 +41,7 @@ pub use metrics::{
 pub use params::{ClassWeight, SvmParams};
 pub use pipeline::{DECISION_BLOCK_ROWS, Decisions, FittedModel, FittedTransform};
 pub use probability::{PROBABILITY_FOLDS, PlattScaling, couple, fit_sigmoid, sigmoid};
+pub use row_cache::KernelRows;
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
-pub use svc::{Backend, ClassBlocks, Svc, SvcModel, fit_class_blocks, fit_machines};
+pub use svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks, fit_machines};
 pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue, first_repeat};

@@ -4,6 +4,55 @@
 //! confusion matrices), not the allocator's slack, and are meant to be within a small
 //! factor of what is used.
 
+/// How the SVM engine holds kernel matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KernelMemory {
+    /// Every kernel matrix held whole and shared by every C and fold: fastest while it
+    /// fits, but memory grows with the square of the training rows.
+    #[default]
+    Whole,
+    /// Kernel rows computed when a solve needs them, kept in a least-recently-used
+    /// cache of this many bytes (per set of features in flight) — libsvm's way, with
+    /// the rows shared by every pair machine, C and (when the features do not depend
+    /// on the fold) fold. The same answers as [`KernelMemory::Whole`], bit for bit.
+    Cached { cache_bytes: usize },
+    /// [`KernelMemory::Whole`] when its estimate fits this many bytes, cached within
+    /// them otherwise.
+    Budget { bytes: usize },
+}
+
+/// How one set of features in flight holds its kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Storage {
+    Whole,
+    Cached { cache_bytes: usize },
+}
+
+impl KernelMemory {
+    /// The storage for a set of features whose whole kernels would take `whole_bytes`
+    /// and whose own copies (features, per-thread buffers) take `fixed_bytes`, with
+    /// `in_flight` such sets at once.
+    pub(crate) fn storage(self, whole_bytes: f64, fixed_bytes: f64, in_flight: usize) -> Storage {
+        match self {
+            KernelMemory::Whole => Storage::Whole,
+            KernelMemory::Cached { cache_bytes } => Storage::Cached { cache_bytes },
+            KernelMemory::Budget { bytes } => {
+                let share = bytes as f64 / in_flight.max(1) as f64;
+                if whole_bytes + fixed_bytes <= share {
+                    Storage::Whole
+                } else {
+                    // The rest of the share, less a margin for what the estimate leaves
+                    // out (the allocator's slack, decision blocks).
+                    let cache = ((share - fixed_bytes) * 0.85).max(0.0);
+                    Storage::Cached {
+                        cache_bytes: cache as usize,
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The inputs the estimates depend on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProblemSize<'a> {
@@ -77,6 +126,24 @@ impl ProblemSize<'_> {
         blocks + sorted_copy + decisions + pair_machines + classes * classes * F64
     }
 
+    /// `whole_bytes` (an estimate for kernels held whole) as bounded by `memory`: with
+    /// a budget or a cache the kernels take at most that, beside the features.
+    pub fn bounded(&self, memory: KernelMemory, whole_bytes: f64) -> f64 {
+        let features = self.samples as f64 * self.features as f64 * F64;
+        let in_flight = if self.transformed {
+            (self.folds.max(1)).min(self.threads.max(1)) as f64
+        } else {
+            1.0
+        };
+        match memory {
+            KernelMemory::Whole => whole_bytes,
+            KernelMemory::Budget { bytes } => whole_bytes.min(bytes as f64 + in_flight * features),
+            KernelMemory::Cached { cache_bytes } => {
+                whole_bytes.min(in_flight * (cache_bytes as f64 + features))
+            }
+        }
+    }
+
     /// Peak bytes of fitting Platt sigmoids after the refit
     /// ([`crate::PlattScaling::fit`]): per thread, a pair's kernel in double precision
     /// and its folds' `Q` in single, beside the transformed training rows.
@@ -115,6 +182,31 @@ mod tests {
         );
         // 2·10⁵ samples: the packed Gram matrix alone is 160 GB.
         assert!(problem(200_000, 2).cross_validation_bytes() > 160e9);
+    }
+
+    #[test]
+    fn a_budget_bounds_the_estimate_and_the_storage() {
+        let large = problem(100_000, 10);
+        let whole = large.cross_validation_bytes();
+        assert!(whole > 40e9);
+        let budget = KernelMemory::Budget {
+            bytes: 4_000_000_000,
+        };
+        let bounded = large.bounded(budget, whole);
+        assert!(bounded < 4.1e9 + 1e6, "{bounded}");
+        assert_eq!(large.bounded(KernelMemory::Whole, whole), whole);
+        assert_eq!(budget.storage(3e9, 0.0, 1), Storage::Whole);
+        assert_eq!(
+            budget.storage(3e9, 0.0, 2),
+            Storage::Cached {
+                cache_bytes: 1_700_000_000
+            }
+        );
+        assert_eq!(
+            KernelMemory::Cached { cache_bytes: 7 }.storage(1.0, 0.0, 1),
+            Storage::Cached { cache_bytes: 7 }
+        );
+        assert_eq!(KernelMemory::Whole.storage(1e30, 0.0, 1), Storage::Whole);
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! variables at their upper bound) before optimality is declared, so shrinking never
 //! changes the solution it converges to.
 //!
-//! Unlike libsvm the whole `Q` is held in memory (the kernel matrix is precomputed and
-//! shared, so there is nothing to cache). Its values are rounded to single precision, as
+//! `Q` comes through [`QRows`]: either held whole ([`QMatrix`], the kernel precomputed and
+//! shared, so there is nothing to cache) or gathered row by row from a bounded cache of
+//! kernel rows (`crate::row_cache`) when the whole would not fit. Its values are rounded
+//! to single precision, as
 //! libsvm's kernel cache stores `Qfloat`, so the solver works on the same rounded problem
 //! as scikit-learn's `SVC`; they are held widened to `f64` so the vector loops need no
 //! conversions. The diagonal, the gradient and α are double precision.
@@ -64,6 +66,19 @@ impl Default for SolverSettings {
     }
 }
 
+/// Where the solver reads `Q`: row `i` over a range of columns, in the solver's current
+/// order of the variables, which [`QRows::swap`] changes (libsvm's `swap_index`).
+/// Implementations must give the same values for the same `(i, j)` whatever the range
+/// asked for, so the solve does not depend on how `Q` is stored.
+pub trait QRows {
+    /// Variables.
+    fn size(&self) -> usize;
+    /// `Q[i][range]` (the slice is `range.len()` long).
+    fn row(&mut self, i: usize, range: std::ops::Range<usize>) -> &[f32];
+    /// Exchanges variables `i` and `j` (their rows and their columns).
+    fn swap(&mut self, i: usize, j: usize);
+}
+
 /// A dense symmetric matrix of `Q` values in single precision (libsvm's `Qfloat`),
 /// row-major, whose rows and columns can be swapped. The buffer can be taken back with
 /// [`QMatrix::into_buffer`] and reused for the next problem.
@@ -107,9 +122,20 @@ impl QMatrix {
         self.data
     }
 
-    #[inline(always)]
-    fn row(&self, i: usize) -> &[f32] {
+    #[cfg(test)]
+    fn whole_row(&self, i: usize) -> &[f32] {
         &self.data[i * self.n..(i + 1) * self.n]
+    }
+}
+
+impl QRows for QMatrix {
+    fn size(&self) -> usize {
+        self.n
+    }
+
+    #[inline(always)]
+    fn row(&mut self, i: usize, range: std::ops::Range<usize>) -> &[f32] {
+        &self.data[i * self.n + range.start..i * self.n + range.end]
     }
 
     #[inline(always)]
@@ -127,10 +153,10 @@ impl QMatrix {
     }
 }
 
-struct Solver<'a> {
+struct Solver<'a, Q: QRows> {
     l: usize,
     active_size: usize,
-    q: &'a mut QMatrix,
+    q: &'a mut Q,
     qd: Vec<f64>,
     y: Vec<i8>,
     /// `yᵢ` as ±1.0, for the branch-free selection loops.
@@ -160,15 +186,15 @@ struct Solver<'a> {
 
 /// Solves the C-SVC dual for labels `y` (±1) with `Q` given, `qd` its diagonal in double
 /// precision, and per-variable upper bounds `c`. `q` is permuted during the solve.
-pub fn solve(
-    q: &mut QMatrix,
+pub fn solve<Q: QRows>(
+    q: &mut Q,
     qd: Vec<f64>,
     y: Vec<i8>,
     c: Vec<f64>,
     settings: &SolverSettings,
 ) -> BinarySolution {
     let l = y.len();
-    assert_eq!(q.n, l, "Q must be l × l");
+    assert_eq!(q.size(), l, "Q must be l × l");
     assert_eq!(qd.len(), l);
     assert_eq!(c.len(), l);
     let yf = y.iter().map(|&v| f64::from(v)).collect();
@@ -227,13 +253,13 @@ pub fn solve(
 /// The optimisation loop compiled for the widest vector instructions the CPU has (pulp
 /// dispatch): the selection and gradient loops below are written to vectorise, and
 /// everything they call is inlined into this one target-feature context.
-struct Run<'s, 'a> {
-    solver: &'s mut Solver<'a>,
+struct Run<'s, 'a, Q: QRows> {
+    solver: &'s mut Solver<'a, Q>,
     shrinking: bool,
     max_iterations: usize,
 }
 
-impl pulp::WithSimd for Run<'_, '_> {
+impl<Q: QRows> pulp::WithSimd for Run<'_, '_, Q> {
     type Output = (usize, bool);
 
     #[inline(always)]
@@ -242,7 +268,7 @@ impl pulp::WithSimd for Run<'_, '_> {
     }
 }
 
-impl Solver<'_> {
+impl<Q: QRows> Solver<'_, Q> {
     #[inline(always)]
     fn update_status(&mut self, i: usize) {
         let status = if self.alpha[i] >= self.c[i] {
@@ -338,7 +364,8 @@ impl Solver<'_> {
     fn step(&mut self, i: usize, j: usize) {
         let (c_i, c_j) = (self.c[i], self.c[j]);
         let (old_i, old_j) = (self.alpha[i], self.alpha[j]);
-        let q_ij = f64::from(self.q.row(i)[j]);
+        // Row i over the active set was widened by the selection that chose (i, j).
+        let q_ij = self.q_i[j];
         let (mut ai, mut aj) = (old_i, old_j);
         if self.y[i] != self.y[j] {
             let mut quad = self.qd[i] + self.qd[j] + 2.0 * q_ij;
@@ -403,7 +430,7 @@ impl Solver<'_> {
         {
             // Row i is the one the selection widened; row j is widened in the loop (the
             // loop has no reduction, so it vectorises as written).
-            let (q_i, q_j) = (&self.q_i[..active], &self.q.row(j)[..active]);
+            let (q_i, q_j) = (&self.q_i[..active], self.q.row(j, 0..active));
             for ((g, &qi), &qj) in self.g[..active].iter_mut().zip(q_i).zip(q_j) {
                 *g += qi * d_i + f64::from(qj) * d_j;
             }
@@ -415,7 +442,7 @@ impl Solver<'_> {
         for (k, was_upper, c_k) in [(i, was_upper_i, c_i), (j, was_upper_j, c_j)] {
             if was_upper != self.is_upper(k) {
                 let sign = if was_upper { -c_k } else { c_k };
-                let row = self.q.row(k);
+                let row = self.q.row(k, 0..self.l);
                 for (gb, &qk) in self.g_bar.iter_mut().zip(row) {
                     *gb += sign * f64::from(qk);
                 }
@@ -473,7 +500,7 @@ impl Solver<'_> {
 
         // j: over I_low, max yⱼ∇ⱼf (for the stop test) and, among those with
         // g_max + yⱼ∇ⱼf > 0, min −(g_max + yⱼ∇ⱼf)² / quad.
-        for (wide, &q) in self.q_i[..active].iter_mut().zip(&self.q.row(i)[..active]) {
+        for (wide, &q) in self.q_i[..active].iter_mut().zip(self.q.row(i, 0..active)) {
             *wide = f64::from(q);
         }
         let q_i = &self.q_i[..active];
@@ -634,7 +661,7 @@ impl Solver<'_> {
             .count();
         if free * l > 2 * active * (l - active) {
             for i in active..l {
-                let q_i = &self.q.row(i)[..active];
+                let q_i = self.q.row(i, 0..active);
                 let mut sum = 0.0;
                 for ((&q, &alpha), &status) in q_i.iter().zip(&self.alpha).zip(&self.status) {
                     if status == Bound::Free {
@@ -647,7 +674,7 @@ impl Solver<'_> {
             for i in 0..active {
                 if self.status[i] == Bound::Free {
                     let alpha_i = self.alpha[i];
-                    let q_i = &self.q.row(i)[active..l];
+                    let q_i = self.q.row(i, active..l);
                     for (g, &q) in self.g[active..l].iter_mut().zip(q_i) {
                         *g += alpha_i * f64::from(q);
                     }
@@ -826,10 +853,10 @@ mod tests {
         q.swap(4, 0);
         for a in 0..5 {
             for b in 0..5 {
-                assert_eq!(q.row(a)[b], q.row(b)[a]);
+                assert_eq!(q.whole_row(a)[b], q.whole_row(b)[a]);
             }
         }
         // Row 1 now holds the old row 3 (with columns 1 and 3 exchanged as well).
-        assert_eq!(q.row(1)[1], 66.0);
+        assert_eq!(q.whole_row(1)[1], 66.0);
     }
 }

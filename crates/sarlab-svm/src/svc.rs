@@ -9,6 +9,7 @@
 //! Training works on rows of a kernel matrix through an index list, so cross-validation
 //! folds are index views into one shared kernel rather than copies of the data.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use linfa::prelude::*;
@@ -18,8 +19,10 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::kernel::{Kernel, KernelFunction, Layout, LowerGram, sq_norms};
 use crate::machines::{Machines, PairMachine, check_labelled, present_classes};
+use crate::memory::{KernelMemory, Storage};
 use crate::params::SvmParams;
-use crate::smo::{QMatrix, solve};
+use crate::row_cache::{GatheredQ, KernelRows};
+use crate::smo::{BinarySolution, QMatrix, SolverSettings, solve};
 
 /// The training part of a kernel matrix regrouped by class and rounded to single
 /// precision (libsvm's `Qfloat`), so each pair machine's `Q` is four contiguous block
@@ -33,12 +36,24 @@ pub struct ClassBlocks {
     order: Vec<usize>,
     /// `starts[c]..starts[c + 1]`: the range of `order` holding class `c`.
     starts: Vec<usize>,
-    /// `K[order[a], order[b]]` rounded to `f32`, row-major.
-    values: Vec<f32>,
+    /// The kernel between the training positions.
+    values: BlockValues,
     /// `K[order[a], order[a]]` in double precision (libsvm's `QD`).
     diagonal: Vec<f64>,
     /// The labels by training position, for class weights.
     y: Vec<usize>,
+}
+
+/// Where the class blocks' kernel values are.
+#[derive(Debug, Clone)]
+enum BlockValues {
+    /// `K[order[a], order[b]]` rounded to `f32`, row-major.
+    Dense(Vec<f32>),
+    /// Rows of a bounded cache: training position `s` is sample `samples[s]` of it.
+    Cached {
+        rows: Arc<KernelRows>,
+        samples: Vec<usize>,
+    },
 }
 
 /// An error unless every kernel value of the training blocks is finite in single
@@ -123,7 +138,7 @@ impl ClassBlocks {
             classes,
             order,
             starts,
-            values,
+            values: BlockValues::Dense(values),
             diagonal,
             y: y.to_vec(),
         })
@@ -171,7 +186,7 @@ impl ClassBlocks {
             classes,
             order,
             starts,
-            values,
+            values: BlockValues::Dense(values),
             diagonal,
             y: y.to_vec(),
         })
@@ -210,10 +225,108 @@ impl ClassBlocks {
             classes,
             order,
             starts,
-            values,
+            values: BlockValues::Dense(values),
             diagonal,
             y: y.to_vec(),
         })
+    }
+
+    /// Blocks whose kernel rows come from the bounded cache `rows`: training position
+    /// `s` (label `y[s]`) is sample `samples[s]` of `rows`. Nothing of the kernel is
+    /// computed here; the fits compute the rows they need.
+    pub fn from_kernel_rows(
+        rows: Arc<KernelRows>,
+        samples: &[usize],
+        y: &[usize],
+        n_classes: usize,
+    ) -> Result<Self> {
+        let (classes, order, starts) = class_layout(samples.len(), y, n_classes)?;
+        if let Some(&bad) = samples.iter().find(|&&s| s >= rows.len()) {
+            return Err(Error::Shape(format!(
+                "training sample {bad} of a kernel cache over {} samples",
+                rows.len()
+            )));
+        }
+        let diagonal: Vec<f64> = order.iter().map(|&s| rows.diagonal(samples[s])).collect();
+        rows.kernel()
+            .check_values(&diagonal, "the training samples")?;
+        Ok(Self {
+            n_classes,
+            classes,
+            order,
+            starts,
+            values: BlockValues::Cached {
+                rows,
+                samples: samples.to_vec(),
+            },
+            diagonal,
+            y: y.to_vec(),
+        })
+    }
+
+    /// Whether the kernel values come from a bounded cache rather than a matrix held
+    /// whole.
+    pub fn is_cached(&self) -> bool {
+        matches!(self.values, BlockValues::Cached { .. })
+    }
+
+    /// The cache the rows come from, if any.
+    pub fn kernel_rows(&self) -> Option<&Arc<KernelRows>> {
+        match &self.values {
+            BlockValues::Cached { rows, .. } => Some(rows),
+            BlockValues::Dense(_) => None,
+        }
+    }
+
+    /// One binary machine's solve: the positions `sorted` (indices into `order`; the
+    /// first `n_pos` labelled +1) with upper bounds `bounds`. `buffer` is reused storage.
+    fn solve_pair(
+        &self,
+        sorted: &[usize],
+        n_pos: usize,
+        bounds: Vec<f64>,
+        settings: &SolverSettings,
+        buffer: &mut Vec<f32>,
+    ) -> BinarySolution {
+        let qd = sorted.iter().map(|&a| self.diagonal[a]).collect();
+        let labels = (0..sorted.len())
+            .map(|a| if a < n_pos { 1 } else { -1 })
+            .collect();
+        match &self.values {
+            BlockValues::Dense(values) => {
+                let m = self.order.len();
+                let pos_range = sorted[0]..sorted[0] + n_pos;
+                let neg_range = sorted
+                    .get(n_pos)
+                    .map_or(0..0, |&s| s..s + sorted.len() - n_pos);
+                let mut q = QMatrix::from_rows(sorted.len(), std::mem::take(buffer), |a, out| {
+                    let row = &values[sorted[a] * m..(sorted[a] + 1) * m];
+                    let (same, other) = out.split_at_mut(n_pos);
+                    let (pos_values, neg_values) =
+                        (&row[pos_range.clone()], &row[neg_range.clone()]);
+                    if a < n_pos {
+                        same.copy_from_slice(pos_values);
+                        other.iter_mut().zip(neg_values).for_each(|(o, &v)| *o = -v);
+                    } else {
+                        same.iter_mut().zip(pos_values).for_each(|(o, &v)| *o = -v);
+                        other.copy_from_slice(neg_values);
+                    }
+                });
+                let solution = solve(&mut q, qd, labels, bounds, settings);
+                *buffer = q.into_buffer();
+                solution
+            }
+            BlockValues::Cached { rows, samples } => {
+                let members = sorted.iter().map(|&a| samples[self.order[a]]).collect();
+                let signs = (0..sorted.len())
+                    .map(|a| if a < n_pos { 1.0 } else { -1.0 })
+                    .collect();
+                let mut q = GatheredQ::new(rows, members, signs, std::mem::take(buffer));
+                let solution = solve(&mut q, qd, labels, bounds, settings);
+                *buffer = q.into_buffer();
+                solution
+            }
+        }
     }
 
     fn range(&self, class: usize) -> std::ops::Range<usize> {
@@ -260,7 +373,6 @@ pub fn fit_class_blocks(
         .flat_map(|(a, &i)| blocks.classes[a + 1..].iter().map(move |&j| (i, j)))
         .collect();
     let settings = params.solver_settings();
-    let m = blocks.order.len();
     let pairs = pairs
         .par_iter()
         .enumerate()
@@ -273,23 +385,7 @@ pub fn fit_class_blocks(
             }
             let (pos_range, neg_range) = (blocks.range(pos), blocks.range(neg));
             let n_pos = pos_range.len();
-            let sorted: Vec<usize> = pos_range.clone().chain(neg_range.clone()).collect();
-            let mut q = QMatrix::from_rows(sorted.len(), std::mem::take(buffer), |a, out| {
-                let row = &blocks.values[sorted[a] * m..(sorted[a] + 1) * m];
-                let (same, other) = out.split_at_mut(n_pos);
-                let (pos_values, neg_values) = (&row[pos_range.clone()], &row[neg_range.clone()]);
-                if a < n_pos {
-                    same.copy_from_slice(pos_values);
-                    other.iter_mut().zip(neg_values).for_each(|(o, &v)| *o = -v);
-                } else {
-                    same.iter_mut().zip(pos_values).for_each(|(o, &v)| *o = -v);
-                    other.copy_from_slice(neg_values);
-                }
-            });
-            let qd = sorted.iter().map(|&a| blocks.diagonal[a]).collect();
-            let labels = (0..sorted.len())
-                .map(|a| if a < n_pos { 1 } else { -1 })
-                .collect();
+            let sorted: Vec<usize> = pos_range.chain(neg_range).collect();
             let bounds = (0..sorted.len())
                 .map(|a| {
                     params.c
@@ -300,8 +396,7 @@ pub fn fit_class_blocks(
                         }
                 })
                 .collect();
-            let solution = solve(&mut q, qd, labels, bounds, &settings);
-            *buffer = q.into_buffer();
+            let solution = blocks.solve_pair(&sorted, n_pos, bounds, &settings, buffer);
             let (mut support, mut coef) = (Vec::new(), Vec::new());
             for (a, &alpha) in solution.alpha.iter().enumerate() {
                 // libsvm keeps every non-zero α.
@@ -322,11 +417,41 @@ pub fn fit_class_blocks(
             }
         })
         .collect();
+    if let Some(rows) = blocks.kernel_rows() {
+        rows.check()?;
+    }
     Ok(Machines {
         n_classes: blocks.n_classes,
         classes: blocks.classes.clone(),
         pairs,
     })
+}
+
+/// Bytes of the largest pair machine's `Q` (single precision).
+fn largest_pair(y: &[usize], n_classes: usize) -> f64 {
+    let mut counts = vec![0usize; n_classes];
+    for &label in y {
+        counts[label] += 1;
+    }
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    let pair = (counts.first().copied().unwrap_or(0) + counts.get(1).copied().unwrap_or(0)) as f64;
+    pair * pair * 4.0
+}
+
+/// Which implementation trains the pair machines, and how the kernel is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Engine {
+    pub backend: Backend,
+    pub memory: KernelMemory,
+}
+
+impl From<Backend> for Engine {
+    fn from(backend: Backend) -> Self {
+        Self {
+            backend,
+            memory: KernelMemory::Whole,
+        }
+    }
 }
 
 /// Which implementation trains the pair machines.
@@ -376,6 +501,7 @@ pub struct Svc {
     /// Number of classes labels may take (`0..n_classes`).
     pub n_classes: usize,
     pub backend: Backend,
+    pub memory: KernelMemory,
 }
 
 /// A fitted [`Svc`]: the machines and their support vectors.
@@ -397,12 +523,36 @@ impl Svc {
             params,
             n_classes,
             backend: Backend::Sarlab,
+            memory: KernelMemory::Whole,
         }
     }
 
     pub fn with_backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
         self
+    }
+
+    /// The backend and the kernel's memory at once.
+    pub fn with_engine(mut self, engine: impl Into<Engine>) -> Self {
+        let engine = engine.into();
+        self.backend = engine.backend;
+        self.memory = engine.memory;
+        self
+    }
+
+    /// How a fit on `x` holds its kernel under this machine's memory setting.
+    fn storage(&self, x: ArrayView2<'_, f64>, y: &[usize]) -> Storage {
+        let (n, d) = (x.nrows() as f64, x.ncols() as f64);
+        let fixed = n * d * 8.0;
+        let threads = rayon::current_num_threads() as f64;
+        let whole = n * n * 4.0 + fixed + threads * largest_pair(y, self.n_classes);
+        self.memory.storage(whole, fixed, 1)
+    }
+
+    /// Whether a fit on `x` (labels `y`) computes kernel rows into a cache instead of
+    /// holding the kernel whole.
+    pub fn caches_kernel(&self, x: ArrayView2<'_, f64>, y: &[usize]) -> bool {
+        self.backend == Backend::Sarlab && matches!(self.storage(x, y), Storage::Cached { .. })
     }
 
     /// Fits on the rows of `x` with labels `y`.
@@ -414,7 +564,14 @@ impl Svc {
         let kernel = self.params.kernel_function(x, None);
         let machines = match self.backend {
             Backend::Sarlab => {
-                let blocks = ClassBlocks::from_rows(x, y, self.n_classes, &kernel)?;
+                let blocks = match self.storage(x, y) {
+                    Storage::Whole => ClassBlocks::from_rows(x, y, self.n_classes, &kernel)?,
+                    Storage::Cached { cache_bytes } => {
+                        let rows = Arc::new(KernelRows::new(x, kernel, cache_bytes));
+                        let samples: Vec<usize> = (0..x.nrows()).collect();
+                        ClassBlocks::from_kernel_rows(rows, &samples, y, self.n_classes)?
+                    }
+                };
                 fit_class_blocks(&blocks, &self.params, None)?
             }
             Backend::Linfa => {
@@ -435,18 +592,31 @@ impl SvcModel {
     /// are rows of `x`) and re-indexes the machines onto them.
     pub fn from_machines(
         x: ArrayView2<'_, f64>,
+        machines: Machines,
+        kernel: KernelFunction,
+        fit_seconds: f64,
+    ) -> Self {
+        let positions: Vec<usize> = (0..x.nrows()).collect();
+        Self::from_machines_at(x, &positions, machines, kernel, fit_seconds)
+    }
+
+    /// [`SvcModel::from_machines`] for machines whose training position `s` is row
+    /// `rows[s]` of `x`.
+    pub fn from_machines_at(
+        x: ArrayView2<'_, f64>,
+        rows: &[usize],
         mut machines: Machines,
         kernel: KernelFunction,
         fit_seconds: f64,
     ) -> Self {
-        let mut used = vec![false; x.nrows()];
+        let mut used = vec![false; rows.len()];
         for m in &machines.pairs {
             for &s in &m.support {
                 used[s] = true;
             }
         }
-        let support_indices: Vec<usize> = (0..x.nrows()).filter(|&i| used[i]).collect();
-        let mut slot = vec![usize::MAX; x.nrows()];
+        let support_indices: Vec<usize> = (0..rows.len()).filter(|&i| used[i]).collect();
+        let mut slot = vec![usize::MAX; rows.len()];
         for (k, &i) in support_indices.iter().enumerate() {
             slot[i] = k;
         }
@@ -455,9 +625,10 @@ impl SvcModel {
                 *s = slot[*s];
             }
         }
+        let support_rows: Vec<usize> = support_indices.iter().map(|&s| rows[s]).collect();
         Self {
             kernel,
-            support_vectors: x.select(Axis(0), &support_indices),
+            support_vectors: x.select(Axis(0), &support_rows),
             support_indices,
             machines,
             fit_seconds,
@@ -619,10 +790,15 @@ mod tests {
             let k = f.matrix_from_gram(&Gram::new(x.view()));
             let all: Vec<usize> = (0..300).collect();
             let reference = ClassBlocks::new(k.view(), &all, &y, 3).expect("reference");
+            let dense = |blocks: &ClassBlocks| match &blocks.values {
+                BlockValues::Dense(values) => values.clone(),
+                BlockValues::Cached { .. } => unreachable!("dense blocks"),
+            };
             let close = |a: &ClassBlocks, b: &ClassBlocks| {
                 assert_eq!(a.order, b.order, "{kernel}");
                 assert_eq!(a.starts, b.starts);
-                for (p, q) in a.values.iter().zip(&b.values) {
+                let (a_values, b_values) = (dense(a), dense(b));
+                for (p, q) in a_values.iter().zip(&b_values) {
                     assert!(
                         (p - q).abs() <= 1e-6 * p.abs().max(1.0),
                         "{kernel}: {p} vs {q}"
@@ -638,7 +814,7 @@ mod tests {
                 let m = a.order.len();
                 for i in 0..m {
                     for j in 0..i {
-                        assert_eq!(b.values[i * m + j], b.values[j * m + i]);
+                        assert_eq!(b_values[i * m + j], b_values[j * m + i]);
                     }
                 }
             };

@@ -1,12 +1,15 @@
 //! The C-SVC engine and the metrics against scikit-learn 1.9 (libsvm), through the
 //! fixture made by `scripts/fixtures/svm.py`: at tolerance 1e-7 the decision values
 //! agree to 1e-6, the predictions and the support-vector sets are identical; the
-//! metrics agree with `sklearn.metrics` to 1e-12.
+//! metrics agree with `sklearn.metrics` to 1e-12. The bounded-memory path (kernel rows
+//! cached, here in a cache of a few rows) gives the whole-kernel path's answers bit for
+//! bit.
 
 use linfa::prelude::*;
 use ndarray::Array1;
 use sarlab_svm::{
-    ClassWeight, ClassificationMetrics, Gamma, Kernel, Svc, SvmParams, confusion_matrix, per_class,
+    ClassWeight, ClassificationMetrics, Engine, Gamma, Kernel, KernelMemory, Svc, SvcModel,
+    SvmParams, confusion_matrix, per_class,
 };
 use sarlab_testkit::fixture::{self, floats, matrix, usizes as labels};
 use serde_json::Value;
@@ -55,6 +58,17 @@ fn decisions_predictions_and_support_vectors_equal_libsvm() {
         let model = Svc::new(params.clone(), n_classes)
             .fit(&Dataset::new(x.clone(), Array1::from(y.clone())))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Three rows of the training kernel cached at a time.
+        let cached = Svc::new(params.clone(), n_classes)
+            .with_engine(Engine {
+                memory: KernelMemory::Cached {
+                    cache_bytes: 3 * 4 * x.nrows(),
+                },
+                ..Engine::default()
+            })
+            .fit_rows(x.view(), &y)
+            .unwrap_or_else(|e| panic!("{name} (cached): {e}"));
+        assert_same_model(&cached, &model, &x_test, &name);
         // γ does not enter the linear kernel (sarlab reports 0 for it).
         assert!(
             params.kernel == Kernel::Linear
@@ -91,6 +105,31 @@ fn decisions_predictions_and_support_vectors_equal_libsvm() {
         );
     }
     println!("largest decision-value difference from scikit-learn: {worst:.3e}");
+}
+
+/// The same machines to the bit, hence the same decisions.
+fn assert_same_model(a: &SvcModel, b: &SvcModel, x_test: &ndarray::Array2<f64>, name: &str) {
+    assert_eq!(a.support_indices, b.support_indices, "{name}: support");
+    for (p, q) in a.machines.pairs.iter().zip(&b.machines.pairs) {
+        let bits = |v: &[f64]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&p.coef),
+            bits(&q.coef),
+            "{name}: pair {} vs {}",
+            p.pos,
+            p.neg
+        );
+        assert_eq!(p.rho.to_bits(), q.rho.to_bits(), "{name}: ρ");
+        assert_eq!(p.iterations, q.iterations, "{name}: iterations");
+    }
+    let (da, db) = (
+        a.decision_function(x_test.view()).expect("finite"),
+        b.decision_function(x_test.view()).expect("finite"),
+    );
+    assert!(
+        da.iter().zip(&db).all(|(p, q)| p.to_bits() == q.to_bits()),
+        "{name}: decisions"
+    );
 }
 
 #[test]

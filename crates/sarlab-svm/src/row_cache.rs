@@ -1,0 +1,374 @@
+//! Kernel rows computed on demand and kept in a bounded least-recently-used cache, for
+//! training sets whose kernel matrix does not fit in memory — libsvm's kernel cache,
+//! shared instead of per solve: one cache of full rows `K(xᵢ, ·)` over a set of
+//! samples serves every pair machine, every C and (when the features do not depend on
+//! the fold) every fold, each taking the columns it trains on.
+//!
+//! A row's values are the bits the precomputed path gives: the inner products come from
+//! the same GEMM (`rows_times_transpose` gives a row the same bits in any batch and
+//! against any set of rows), the diagonal from the same squared norm, the kernel from
+//! the same `apply_to_row`, rounded to single precision alike. So a solve on cached rows
+//! takes the same steps to the same α as a solve on the precomputed matrix.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use faer::MatRef;
+use ndarray::ArrayView2;
+use sarlab_transform::gemm::rows_times_transpose;
+
+use crate::error::Result;
+use crate::kernel::{KernelFunction, sq_norms};
+use crate::smo::QRows;
+
+/// No entry (end of the recency list).
+const NONE: usize = usize::MAX;
+
+/// Full kernel rows of a set of samples, computed when first asked for and kept while
+/// they fit the cache.
+#[derive(Debug)]
+pub struct KernelRows {
+    /// The samples, row-major `n × d`.
+    x: Vec<f64>,
+    n: usize,
+    d: usize,
+    sq: Vec<f64>,
+    kernel: KernelFunction,
+    capacity_rows: usize,
+    cache: Mutex<Recency>,
+    /// The first kernel value that did not fit single precision, if any.
+    overflow: Mutex<Option<f64>>,
+    computed: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+/// The cached rows and their order of last use, as a doubly linked list over sample
+/// indices (O(1) touch, insert and evict).
+#[derive(Debug)]
+struct Recency {
+    rows: Vec<Option<Arc<[f32]>>>,
+    newer: Vec<usize>,
+    older: Vec<usize>,
+    newest: usize,
+    oldest: usize,
+    held: usize,
+}
+
+impl Recency {
+    fn new(n: usize) -> Self {
+        Self {
+            rows: vec![None; n],
+            newer: vec![NONE; n],
+            older: vec![NONE; n],
+            newest: NONE,
+            oldest: NONE,
+            held: 0,
+        }
+    }
+
+    fn unlink(&mut self, i: usize) {
+        let (newer, older) = (self.newer[i], self.older[i]);
+        match newer {
+            NONE => self.newest = older,
+            n => self.older[n] = older,
+        }
+        match older {
+            NONE => self.oldest = newer,
+            o => self.newer[o] = newer,
+        }
+        self.newer[i] = NONE;
+        self.older[i] = NONE;
+    }
+
+    fn push_newest(&mut self, i: usize) {
+        self.older[i] = self.newest;
+        self.newer[i] = NONE;
+        match self.newest {
+            NONE => self.oldest = i,
+            n => self.newer[n] = i,
+        }
+        self.newest = i;
+    }
+
+    fn get(&mut self, i: usize) -> Option<Arc<[f32]>> {
+        let row = self.rows[i].clone()?;
+        self.unlink(i);
+        self.push_newest(i);
+        Some(row)
+    }
+
+    fn insert(&mut self, i: usize, row: Arc<[f32]>, capacity: usize) {
+        self.rows[i] = Some(row);
+        self.push_newest(i);
+        self.held += 1;
+        while self.held > capacity && self.oldest != NONE {
+            let oldest = self.oldest;
+            self.unlink(oldest);
+            self.rows[oldest] = None;
+            self.held -= 1;
+        }
+    }
+}
+
+impl KernelRows {
+    /// Rows of `kernel` over the rows of `x`, at most `cache_bytes` of them kept (at
+    /// least two rows, the pair a solver step reads).
+    pub fn new(x: ArrayView2<'_, f64>, kernel: KernelFunction, cache_bytes: usize) -> Self {
+        let (n, d) = x.dim();
+        let sq = sq_norms(x);
+        let x: Vec<f64> = x.as_standard_layout().iter().copied().collect();
+        let row_bytes = (n * std::mem::size_of::<f32>()).max(1);
+        Self {
+            x,
+            n,
+            d,
+            sq,
+            kernel,
+            capacity_rows: (cache_bytes / row_bytes).max(2),
+            cache: Mutex::new(Recency::new(n)),
+            overflow: Mutex::new(None),
+            computed: AtomicUsize::new(0),
+            requests: AtomicUsize::new(0),
+        }
+    }
+
+    /// Samples.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    pub fn kernel(&self) -> &KernelFunction {
+        &self.kernel
+    }
+
+    /// Rows the cache keeps at most.
+    pub fn capacity_rows(&self) -> usize {
+        self.capacity_rows
+    }
+
+    /// `(rows asked for, rows computed)` so far: the cache's hit rate.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.requests.load(Ordering::Relaxed),
+            self.computed.load(Ordering::Relaxed),
+        )
+    }
+
+    /// `K(xᵢ, xᵢ)` in double precision (libsvm's `QD`).
+    pub fn diagonal(&self, i: usize) -> f64 {
+        let s = self.sq[i];
+        self.kernel.from_dot(s, s, s)
+    }
+
+    /// `K(xᵢ, xⱼ)` for every sample `j`, in single precision.
+    pub fn row(&self, i: usize) -> Arc<[f32]> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let lock = || self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(row) = lock().get(i) {
+            return row;
+        }
+        // Computed outside the lock, so other solvers keep reading meanwhile; if another
+        // thread computed the same row in between, its copy is kept (the same bits).
+        let row: Arc<[f32]> = self.compute(i).into();
+        let mut cache = lock();
+        if let Some(existing) = cache.get(i) {
+            return existing;
+        }
+        cache.insert(i, Arc::clone(&row), self.capacity_rows);
+        row
+    }
+
+    fn compute(&self, i: usize) -> Vec<f32> {
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        let (n, d) = (self.n, self.d);
+        let mut dots = vec![0.0; n];
+        if d > 0 {
+            let all = MatRef::from_row_major_slice(&self.x, n, d);
+            rows_times_transpose(&self.x[i * d..(i + 1) * d], 1, d, all, &mut dots);
+        }
+        // As the Gram matrix: the diagonal is the squared norm itself.
+        dots[i] = self.sq[i];
+        self.kernel.apply_to_row(&mut dots, self.sq[i], &self.sq);
+        let row: Vec<f32> = dots.iter().map(|&v| v as f32).collect();
+        if let Some(&bad) = row.iter().find(|v| !v.is_finite()) {
+            let mut first = self.overflow.lock().unwrap_or_else(PoisonError::into_inner);
+            first.get_or_insert(f64::from(bad));
+            // Zeros keep the solve finite; the fit reports the overflow when it ends.
+            return vec![0.0; n];
+        }
+        row
+    }
+
+    /// An error if a kernel value computed so far did not fit single precision.
+    pub fn check(&self) -> Result<()> {
+        match *self.overflow.lock().unwrap_or_else(PoisonError::into_inner) {
+            None => Ok(()),
+            Some(value) => Err(self.kernel.overflow(value, "the training samples")),
+        }
+    }
+}
+
+/// `Q` of one binary problem gathered from cached kernel rows: variable `a` is sample
+/// `members[a]` with label `signs[a]` (±1), both kept in the solver's order.
+pub(crate) struct GatheredQ<'a> {
+    source: &'a KernelRows,
+    members: Vec<usize>,
+    signs: Vec<f32>,
+    buffer: Vec<f32>,
+}
+
+impl<'a> GatheredQ<'a> {
+    pub(crate) fn new(
+        source: &'a KernelRows,
+        members: Vec<usize>,
+        signs: Vec<f32>,
+        buffer: Vec<f32>,
+    ) -> Self {
+        debug_assert_eq!(members.len(), signs.len());
+        Self {
+            source,
+            members,
+            signs,
+            buffer,
+        }
+    }
+
+    /// The gather buffer, for reuse.
+    pub(crate) fn into_buffer(self) -> Vec<f32> {
+        self.buffer
+    }
+}
+
+impl QRows for GatheredQ<'_> {
+    fn size(&self) -> usize {
+        self.members.len()
+    }
+
+    fn row(&mut self, i: usize, range: Range<usize>) -> &[f32] {
+        let full = self.source.row(self.members[i]);
+        let sign = self.signs[i];
+        self.buffer.clear();
+        self.buffer.extend(
+            self.members[range.clone()]
+                .iter()
+                .zip(&self.signs[range])
+                // ±1 · ±1 · K: exact, the bits of the precomputed path's negation.
+                .map(|(&m, &s)| sign * s * full[m]),
+        );
+        &self.buffer
+    }
+
+    fn swap(&mut self, i: usize, j: usize) {
+        self.members.swap(i, j);
+        self.signs.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{Gram, Kernel};
+    use ndarray::Array2;
+
+    fn data(n: usize, d: usize) -> Array2<f64> {
+        Array2::from_shape_fn((n, d), |(i, j)| {
+            ((i * 31 + j * 17) as f64 * 0.173).sin() * 3.0
+        })
+    }
+
+    #[test]
+    fn rows_are_the_bits_of_the_kernel_matrix() {
+        for (n, d) in [(1, 3), (5, 1), (40, 7), (300, 100), (517, 33)] {
+            let x = data(n, d);
+            for kernel in Kernel::ALL {
+                let f = KernelFunction {
+                    kernel,
+                    gamma: 0.01,
+                    degree: 3,
+                    coef0: 0.5,
+                };
+                let gram = Gram::new(x.view());
+                let whole = f.matrix_from_gram(&gram);
+                let rows = KernelRows::new(x.view(), f, 3 * n * 4);
+                for i in (0..n).rev() {
+                    let row = rows.row(i);
+                    for j in 0..n {
+                        assert_eq!(
+                            row[j].to_bits(),
+                            (whole[[i, j]] as f32).to_bits(),
+                            "{kernel} n {n} d {d}: ({i}, {j})"
+                        );
+                    }
+                    assert_eq!(rows.diagonal(i).to_bits(), whole[[i, i]].to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_cache_keeps_the_most_recent_rows_within_its_capacity() {
+        let x = data(50, 4);
+        let f = KernelFunction {
+            kernel: Kernel::Rbf,
+            gamma: 0.1,
+            degree: 3,
+            coef0: 0.0,
+        };
+        let rows = KernelRows::new(x.view(), f, 3 * 50 * 4);
+        assert_eq!(rows.capacity_rows(), 3);
+        for i in [0, 1, 2, 0, 3, 0, 1] {
+            rows.row(i);
+        }
+        // 0, 1, 2 computed; 0 hit; 3 evicts 1 (oldest); 0 hit; 1 recomputed.
+        assert_eq!(rows.counts(), (7, 5));
+        let cache = rows.cache.lock().unwrap();
+        assert_eq!(cache.held, 3);
+        assert!(cache.rows[1].is_some() && cache.rows[0].is_some() && cache.rows[3].is_some());
+        assert!(cache.rows[2].is_none());
+    }
+
+    #[test]
+    fn an_overflow_is_reported_not_solved_on() {
+        let x = Array2::from_elem((3, 2), 1e20);
+        let f = KernelFunction {
+            kernel: Kernel::Linear,
+            gamma: 1.0,
+            degree: 3,
+            coef0: 0.0,
+        };
+        let rows = KernelRows::new(x.view(), f, 1 << 20);
+        assert!(rows.check().is_ok());
+        assert!(rows.row(0).iter().all(|&v| v == 0.0));
+        let message = rows.check().unwrap_err().to_string();
+        assert!(message.contains("linear kernel"), "{message}");
+    }
+
+    #[test]
+    fn gathered_rows_follow_swaps() {
+        let x = data(6, 3);
+        let f = KernelFunction {
+            kernel: Kernel::Rbf,
+            gamma: 0.2,
+            degree: 3,
+            coef0: 0.0,
+        };
+        let rows = KernelRows::new(x.view(), f, 1 << 20);
+        let members = vec![4, 1, 5];
+        let signs = vec![1.0, 1.0, -1.0];
+        let mut q = GatheredQ::new(&rows, members, signs, Vec::new());
+        q.swap(0, 2);
+        // Variable 0 is now sample 5 (label −1), variable 2 sample 4 (+1).
+        let row = q.row(0, 0..3).to_vec();
+        let full = rows.row(5);
+        assert_eq!(row, vec![full[5], -full[1], -full[4]]);
+        assert_eq!(
+            q.row(2, 1..3).to_vec(),
+            vec![rows.row(4)[1], rows.row(4)[4]]
+        );
+    }
+}
