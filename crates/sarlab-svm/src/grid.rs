@@ -579,12 +579,27 @@ fn run_base(
         let mut folds_used: Vec<usize> = jobs.iter().map(|&(_, f)| f).collect();
         folds_used.sort_unstable();
         folds_used.dedup();
-        // One cache of this kernel's rows over the base serves every fold's view.
-        let cached_rows = match storage {
+        // One cache of this kernel's rows serves every fold it is used by: its rows
+        // are the samples some of those folds train on (`position[r]` for base row r),
+        // so no row carries columns no fold reads.
+        let (cached_rows, position) = match storage {
             Storage::Cached { cache_bytes } => {
-                Some(Arc::new(KernelRows::new(rows, kernel, cache_bytes)))
+                let mut trained = vec![false; rows.nrows()];
+                for &f in &folds_used {
+                    for &r in &base.folds[f].train {
+                        trained[r] = true;
+                    }
+                }
+                let members: Vec<usize> = (0..rows.nrows()).filter(|&r| trained[r]).collect();
+                let mut position = vec![usize::MAX; rows.nrows()];
+                for (p, &r) in members.iter().enumerate() {
+                    position[r] = p;
+                }
+                let subset = rows.select(Axis(0), &members);
+                let cache = KernelRows::new(subset.view(), kernel, cache_bytes);
+                (Some(Arc::new(cache)), position)
             }
-            Storage::Whole => None,
+            Storage::Whole => (None, Vec::new()),
         };
         // Per fold: the training kernel as class blocks, and the kernel between the
         // validation and the training samples, both straight from the Gram matrix.
@@ -604,12 +619,15 @@ fn run_base(
                         )?,
                         validation_kernel(gram, &kernel, fold)?,
                     ),
-                    (None, Some(cache)) => FoldKernel::Cached(ClassBlocks::from_kernel_rows(
-                        Arc::clone(cache),
-                        &fold.train,
-                        labels,
-                        n_classes,
-                    )?),
+                    (None, Some(cache)) => {
+                        let samples: Vec<usize> = fold.train.iter().map(|&r| position[r]).collect();
+                        FoldKernel::Cached(ClassBlocks::from_kernel_rows(
+                            Arc::clone(cache),
+                            &samples,
+                            labels,
+                            n_classes,
+                        )?)
+                    }
                     (None, None) => unreachable!("a Gram matrix or a row cache"),
                 };
                 Ok((f, kernels))

@@ -22,6 +22,11 @@ use crate::error::Result;
 use crate::kernel::{KernelFunction, sq_norms};
 use crate::smo::QRows;
 
+thread_local! {
+    /// Each thread's inner products of the row it computes, reused.
+    static DOTS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// No entry (end of the recency list).
 const NONE: usize = usize::MAX;
 
@@ -29,7 +34,9 @@ const NONE: usize = usize::MAX;
 /// they fit the cache.
 #[derive(Debug)]
 pub struct KernelRows {
-    /// The samples, row-major `n × d`.
+    /// The samples, column-major (`x[k · n + i]` is feature `k` of sample `i`): the
+    /// layout faer's GEMM reads without packing, so a row costs one pass over the data
+    /// instead of a copy of it first (the products are the same bits either way).
     x: Vec<f64>,
     n: usize,
     d: usize,
@@ -53,7 +60,14 @@ struct Recency {
     newest: usize,
     oldest: usize,
     held: usize,
+    /// Evicted rows no solver still reads, refilled by the next computations instead
+    /// of being freed and allocated again (which, across threads, leaves the allocator
+    /// holding far more than the cache).
+    spare: Vec<Arc<[f32]>>,
 }
+
+/// Evicted rows kept for reuse at most.
+const SPARE_ROWS: usize = 8;
 
 impl Recency {
     fn new(n: usize) -> Self {
@@ -64,6 +78,7 @@ impl Recency {
             newest: NONE,
             oldest: NONE,
             held: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -105,7 +120,12 @@ impl Recency {
         while self.held > capacity && self.oldest != NONE {
             let oldest = self.oldest;
             self.unlink(oldest);
-            self.rows[oldest] = None;
+            if let Some(mut evicted) = self.rows[oldest].take()
+                && self.spare.len() < SPARE_ROWS
+                && Arc::get_mut(&mut evicted).is_some()
+            {
+                self.spare.push(evicted);
+            }
             self.held -= 1;
         }
     }
@@ -117,7 +137,7 @@ impl KernelRows {
     pub fn new(x: ArrayView2<'_, f64>, kernel: KernelFunction, cache_bytes: usize) -> Self {
         let (n, d) = x.dim();
         let sq = sq_norms(x);
-        let x: Vec<f64> = x.as_standard_layout().iter().copied().collect();
+        let x: Vec<f64> = x.t().iter().copied().collect();
         let row_bytes = (n * std::mem::size_of::<f32>()).max(1);
         Self {
             x,
@@ -174,7 +194,8 @@ impl KernelRows {
         }
         // Computed outside the lock, so other solvers keep reading meanwhile; if another
         // thread computed the same row in between, its copy is kept (the same bits).
-        let row: Arc<[f32]> = self.compute(i).into();
+        let spare = lock().spare.pop();
+        let row = self.compute(i, spare);
         let mut cache = lock();
         if let Some(existing) = cache.get(i) {
             return existing;
@@ -183,23 +204,34 @@ impl KernelRows {
         row
     }
 
-    fn compute(&self, i: usize) -> Vec<f32> {
+    /// Row `i`, written into `spare` when it is an unshared row of this cache.
+    fn compute(&self, i: usize, spare: Option<Arc<[f32]>>) -> Arc<[f32]> {
         self.computed.fetch_add(1, Ordering::Relaxed);
         let (n, d) = (self.n, self.d);
-        let mut dots = vec![0.0; n];
-        if d > 0 {
-            let all = MatRef::from_row_major_slice(&self.x, n, d);
-            rows_times_transpose(&self.x[i * d..(i + 1) * d], 1, d, all, &mut dots);
-        }
-        // As the Gram matrix: the diagonal is the squared norm itself.
-        dots[i] = self.sq[i];
-        self.kernel.apply_to_row(&mut dots, self.sq[i], &self.sq);
-        let row: Vec<f32> = dots.iter().map(|&v| v as f32).collect();
-        if let Some(&bad) = row.iter().find(|v| !v.is_finite()) {
+        let mut row = spare
+            .filter(|r| r.len() == n)
+            .unwrap_or_else(|| std::iter::repeat_n(0.0, n).collect());
+        let out = Arc::get_mut(&mut row).expect("a new or spare row is unshared");
+        DOTS.with_borrow_mut(|dots| {
+            dots.clear();
+            dots.resize(n, 0.0);
+            if d > 0 {
+                let all = MatRef::from_column_major_slice(&self.x, n, d);
+                let sample: Vec<f64> = (0..d).map(|k| self.x[k * n + i]).collect();
+                rows_times_transpose(&sample, 1, d, all, dots);
+            }
+            // As the Gram matrix: the diagonal is the squared norm itself.
+            dots[i] = self.sq[i];
+            self.kernel.apply_to_row(dots, self.sq[i], &self.sq);
+            for (o, &v) in out.iter_mut().zip(dots.iter()) {
+                *o = v as f32;
+            }
+        });
+        if let Some(&bad) = out.iter().find(|v| !v.is_finite()) {
             let mut first = self.overflow.lock().unwrap_or_else(PoisonError::into_inner);
             first.get_or_insert(f64::from(bad));
             // Zeros keep the solve finite; the fit reports the overflow when it ends.
-            return vec![0.0; n];
+            out.fill(0.0);
         }
         row
     }
@@ -283,7 +315,15 @@ mod tests {
 
     #[test]
     fn rows_are_the_bits_of_the_kernel_matrix() {
-        for (n, d) in [(1, 3), (5, 1), (40, 7), (300, 100), (517, 33)] {
+        for (n, d) in [
+            (1, 3),
+            (5, 1),
+            (40, 7),
+            (300, 100),
+            (517, 33),
+            (130, 1764),
+            (2100, 12),
+        ] {
             let x = data(n, d);
             for kernel in Kernel::ALL {
                 let f = KernelFunction {
