@@ -574,6 +574,8 @@ fn run_base(
         .iter()
         .map(|fold| fold.validation.iter().map(|&i| base.labels[i]).collect())
         .collect();
+    // The rows of one kernel's cache, refilled by the next kernel's.
+    let mut spare_rows = Vec::new();
     for (kernel, jobs) in groups.into_values() {
         let start = Instant::now();
         let mut folds_used: Vec<usize> = jobs.iter().map(|&(_, f)| f).collect();
@@ -596,7 +598,8 @@ fn run_base(
                     position[r] = p;
                 }
                 let subset = rows.select(Axis(0), &members);
-                let cache = KernelRows::new(subset.view(), kernel, cache_bytes);
+                let spare = std::mem::take(&mut spare_rows);
+                let cache = KernelRows::with_spare_rows(subset.view(), kernel, cache_bytes, spare);
                 (Some(Arc::new(cache)), position)
             }
             Storage::Whole => (None, Vec::new()),
@@ -709,6 +712,10 @@ fn run_base(
                 .flatten()
                 .map(|((g, f), evaluation)| ((g, base.folds[f].index), evaluation)),
         );
+        drop(blocks);
+        if let Some(cache) = cached_rows.and_then(|c| Arc::try_unwrap(c).ok()) {
+            spare_rows = cache.into_spare_rows();
+        }
     }
     Ok(results)
 }

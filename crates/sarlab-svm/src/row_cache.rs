@@ -135,6 +135,19 @@ impl KernelRows {
     /// Rows of `kernel` over the rows of `x`, at most `cache_bytes` of them kept (at
     /// least two rows, the pair a solver step reads).
     pub fn new(x: ArrayView2<'_, f64>, kernel: KernelFunction, cache_bytes: usize) -> Self {
+        Self::with_spare_rows(x, kernel, cache_bytes, Vec::new())
+    }
+
+    /// [`KernelRows::new`] that fills the rows of `spare` (those at least a row long,
+    /// typically a previous cache's, see [`KernelRows::into_spare_rows`]) before it
+    /// allocates any: caches used one after another then share their memory instead of
+    /// leaving the allocator holding both.
+    pub fn with_spare_rows(
+        x: ArrayView2<'_, f64>,
+        kernel: KernelFunction,
+        cache_bytes: usize,
+        spare: Vec<Arc<[f32]>>,
+    ) -> Self {
         let (n, d) = x.dim();
         let sq = sq_norms(x);
         let x: Vec<f64> = x.t().iter().copied().collect();
@@ -146,7 +159,10 @@ impl KernelRows {
             sq,
             kernel,
             capacity_rows: (cache_bytes / row_bytes).max(2),
-            cache: Mutex::new(Recency::new(n)),
+            cache: Mutex::new(Recency {
+                spare: spare.into_iter().filter(|r| r.len() >= n).collect(),
+                ..Recency::new(n)
+            }),
             overflow: Mutex::new(None),
             computed: AtomicUsize::new(0),
             requests: AtomicUsize::new(0),
@@ -185,7 +201,8 @@ impl KernelRows {
         self.kernel.from_dot(s, s, s)
     }
 
-    /// `K(xᵢ, xⱼ)` for every sample `j`, in single precision.
+    /// `K(xᵢ, xⱼ)` for every sample `j`, in single precision (entries past
+    /// [`KernelRows::len`], in a reused longer row, are not part of it).
     pub fn row(&self, i: usize) -> Arc<[f32]> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let lock = || self.cache.lock().unwrap_or_else(PoisonError::into_inner);
@@ -208,10 +225,12 @@ impl KernelRows {
     fn compute(&self, i: usize, spare: Option<Arc<[f32]>>) -> Arc<[f32]> {
         self.computed.fetch_add(1, Ordering::Relaxed);
         let (n, d) = (self.n, self.d);
+        // A spare row may be longer (a previous cache's, over a few more samples): only
+        // its first n values are this row's.
         let mut row = spare
-            .filter(|r| r.len() == n)
+            .filter(|r| r.len() >= n)
             .unwrap_or_else(|| std::iter::repeat_n(0.0, n).collect());
-        let out = Arc::get_mut(&mut row).expect("a new or spare row is unshared");
+        let out = &mut Arc::get_mut(&mut row).expect("a new or spare row is unshared")[..n];
         DOTS.with_borrow_mut(|dots| {
             dots.clear();
             dots.resize(n, 0.0);
@@ -234,6 +253,21 @@ impl KernelRows {
             out.fill(0.0);
         }
         row
+    }
+
+    /// The cached rows no one else holds, for [`KernelRows::with_spare_rows`].
+    pub fn into_spare_rows(self) -> Vec<Arc<[f32]>> {
+        let cache = self
+            .cache
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache
+            .rows
+            .into_iter()
+            .flatten()
+            .chain(cache.spare)
+            .filter_map(|mut row| Arc::get_mut(&mut row).is_some().then_some(row))
+            .collect()
     }
 
     /// An error if a kernel value computed so far did not fit single precision.
@@ -370,6 +404,30 @@ mod tests {
         assert_eq!(cache.held, 3);
         assert!(cache.rows[1].is_some() && cache.rows[0].is_some() && cache.rows[3].is_some());
         assert!(cache.rows[2].is_none());
+    }
+
+    #[test]
+    fn a_previous_caches_rows_are_refilled_with_the_same_values() {
+        let (long, short) = (data(60, 5), data(57, 5));
+        let f = KernelFunction {
+            kernel: Kernel::Rbf,
+            gamma: 0.3,
+            degree: 3,
+            coef0: 0.0,
+        };
+        let first = KernelRows::new(long.view(), f, 1 << 20);
+        for i in 0..10 {
+            first.row(i);
+        }
+        let spare = first.into_spare_rows();
+        assert_eq!(spare.len(), 10);
+        let second = KernelRows::with_spare_rows(short.view(), f, 1 << 20, spare);
+        let fresh = KernelRows::new(short.view(), f, 1 << 20);
+        for i in 0..12 {
+            let (a, b) = (second.row(i), fresh.row(i));
+            assert_eq!(&a[..57], &b[..], "row {i}");
+        }
+        assert!(second.row(3).len() == 60 && second.row(11).len() == 57);
     }
 
     #[test]
