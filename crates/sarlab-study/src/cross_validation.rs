@@ -193,7 +193,11 @@ impl StudyRun<'_> {
             };
             let kernel_memory = self.study.kernel_memory;
             memory::require(
-                problem.bounded(kernel_memory, problem.cross_validation_bytes()),
+                problem.bounded(
+                    kernel_memory,
+                    problem.cross_validation_bytes(),
+                    problem.cross_validation_kernel_bytes(),
+                ),
                 || {
                     format!(
                         "cross-validating {} ({} train chips × {} features, {} folds)",

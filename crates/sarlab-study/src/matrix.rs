@@ -172,12 +172,17 @@ impl MatrixSearch {
         let test_rows = self.test.as_ref().map_or(0, |t| t.x.nrows());
         let kernel_memory = self.settings.memory;
         crate::memory::require(
-            problem.bounded(
-                kernel_memory,
-                problem
-                    .cross_validation_bytes()
-                    .max(problem.refit_bytes(test_rows)),
-            ),
+            problem
+                .bounded(
+                    kernel_memory,
+                    problem.cross_validation_bytes(),
+                    problem.cross_validation_kernel_bytes(),
+                )
+                .max(problem.bounded(
+                    kernel_memory,
+                    problem.refit_bytes(test_rows),
+                    problem.refit_kernel_bytes(test_rows),
+                )),
             || {
                 format!(
                     "the SVM grid search on {} ({} rows × {} columns, {} classes, {folds} folds)",

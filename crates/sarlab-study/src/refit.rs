@@ -163,7 +163,11 @@ impl StudyRun<'_> {
         };
         let probability = plan.spec.svm.probability.then_some(plan.spec.seed);
         let kernel_memory = self.study.kernel_memory;
-        let refit_bytes = problem.bounded(kernel_memory, problem.refit_bytes(labels.test.len()));
+        let refit_bytes = problem.bounded(
+            kernel_memory,
+            problem.refit_bytes(labels.test.len()),
+            problem.refit_kernel_bytes(labels.test.len()),
+        );
         let peak = match probability {
             Some(_) => refit_bytes.max(problem.probability_bytes()),
             None => refit_bytes,

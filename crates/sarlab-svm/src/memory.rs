@@ -126,22 +126,53 @@ impl ProblemSize<'_> {
         blocks + sorted_copy + decisions + pair_machines + classes * classes * F64
     }
 
-    /// `whole_bytes` (an estimate for kernels held whole) as bounded by `memory`: with
-    /// a budget or a cache the kernels take at most that, beside the features.
-    pub fn bounded(&self, memory: KernelMemory, whole_bytes: f64) -> f64 {
-        let features = self.samples as f64 * self.features as f64 * F64;
-        let in_flight = if self.transformed {
+    /// Of [`ProblemSize::cross_validation_bytes`], what the kernels take (Gram
+    /// matrices, class blocks, validation kernels, pair machines' `Q`).
+    pub fn cross_validation_kernel_bytes(&self) -> f64 {
+        let n = self.samples as f64;
+        let k = self.folds.max(1) as f64;
+        let (m, v) = (n * (k - 1.0) / k, n / k);
+        let gram = n * (n + 1.0) / 2.0 * F64;
+        let fold = m * m * F32 + v * m * F64;
+        let threads = self.threads.max(1) as f64;
+        let per_base = if self.transformed {
+            gram + fold
+        } else {
+            gram + k * fold
+        };
+        self.in_flight() * per_base + threads * self.largest_pair((k - 1.0) / k)
+    }
+
+    /// Of [`ProblemSize::refit_bytes`], what the kernels take.
+    pub fn refit_kernel_bytes(&self, test: usize) -> f64 {
+        let n = self.samples as f64;
+        n * n * F32
+            + (test.min(1024) as f64) * n * F64
+            + self.threads.max(1) as f64 * self.largest_pair(1.0)
+    }
+
+    /// Sets of features in flight at once during cross-validation.
+    fn in_flight(&self) -> f64 {
+        if self.transformed {
             (self.folds.max(1)).min(self.threads.max(1)) as f64
         } else {
             1.0
-        };
-        match memory {
-            KernelMemory::Whole => whole_bytes,
-            KernelMemory::Budget { bytes } => whole_bytes.min(bytes as f64 + in_flight * features),
-            KernelMemory::Cached { cache_bytes } => {
-                whole_bytes.min(in_flight * (cache_bytes as f64 + features))
-            }
         }
+    }
+
+    /// An estimate `whole_bytes` of which `kernel_bytes` are kernels held whole, with
+    /// the kernels bounded by `memory` (a budget or a cache per set of features in
+    /// flight, beside their features); what is not a kernel is counted as it is.
+    pub fn bounded(&self, memory: KernelMemory, whole_bytes: f64, kernel_bytes: f64) -> f64 {
+        let features = self.samples as f64 * self.features as f64 * F64;
+        let cap = match memory {
+            KernelMemory::Whole => return whole_bytes,
+            KernelMemory::Budget { bytes } => bytes as f64 + self.in_flight() * features,
+            KernelMemory::Cached { cache_bytes } => {
+                self.in_flight() * (cache_bytes as f64 + features)
+            }
+        };
+        whole_bytes - kernel_bytes + kernel_bytes.min(cap)
     }
 
     /// Peak bytes of fitting Platt sigmoids after the refit
@@ -192,9 +223,21 @@ mod tests {
         let budget = KernelMemory::Budget {
             bytes: 4_000_000_000,
         };
-        let bounded = large.bounded(budget, whole);
+        let kernels = large.cross_validation_kernel_bytes();
+        assert!(kernels <= whole && kernels > 0.9 * whole);
+        let bounded = large.bounded(budget, whole, kernels);
         assert!(bounded < 4.1e9 + 1e6, "{bounded}");
-        assert_eq!(large.bounded(KernelMemory::Whole, whole), whole);
+        assert_eq!(large.bounded(KernelMemory::Whole, whole, kernels), whole);
+        // What is not a kernel is not bounded: 10⁵ classes' confusion matrices.
+        let many = ProblemSize {
+            samples: 200_000,
+            ..problem(200_000, 100_000)
+        };
+        let whole = many.cross_validation_bytes();
+        let bounded = many.bounded(budget, whole, many.cross_validation_kernel_bytes());
+        assert!(bounded > 4e12, "{bounded}");
+        let refit = large.refit_bytes(1000);
+        assert!(large.bounded(budget, refit, large.refit_kernel_bytes(1000)) < 4.2e9);
         assert_eq!(budget.storage(3e9, 0.0, 1), Storage::Whole);
         assert_eq!(
             budget.storage(3e9, 0.0, 2),
