@@ -72,9 +72,10 @@ impl FromStr for MemoryBudget {
             }
             return Ok(MemoryBudget::ShareOfAvailable(value / 100.0));
         }
+        // The unit is the trailing letters, so that `3e9` stays a number.
         let split = text
-            .find(|c: char| c.is_ascii_alphabetic())
-            .unwrap_or(text.len());
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len();
         let (number, unit) = text.split_at(split);
         let value: f64 = number.trim().parse().map_err(|_| bad("not a number"))?;
         let scale = match unit.trim().to_ascii_lowercase().as_str() {
