@@ -88,42 +88,27 @@ impl ProblemSize<'_> {
         pair * pair * F32
     }
 
-    /// Peak bytes of [`crate::cross_validate_grid`] on this problem.
+    /// Peak bytes of [`crate::cross_validate_grid`] on this problem: the kernels, each
+    /// fold's transformed copy of the features in flight, and the confusion matrices.
     pub fn cross_validation_bytes(&self) -> f64 {
-        let n = self.samples as f64;
         let k = self.folds.max(1) as f64;
-        let (m, v) = (n * (k - 1.0) / k, n / k);
-        let gram = n * (n + 1.0) / 2.0 * F64;
-        // A fold's training blocks and its validation kernel.
-        let fold = m * m * F32 + v * m * F64;
-        let threads = self.threads.max(1) as f64;
-        let in_flight = if self.transformed {
-            k.min(threads)
+        let copies = if self.transformed {
+            self.in_flight() * self.samples as f64 * self.features as f64 * F64
         } else {
-            1.0
+            0.0
         };
-        let per_base = if self.transformed {
-            gram + fold + n * self.features as f64 * F64
-        } else {
-            gram + k * fold
-        };
-        let pair_machines = threads * self.largest_pair((k - 1.0) / k);
         let classes = self.class_counts.len() as f64;
         let confusions = self.configurations as f64 * k * classes * classes * F64;
-        in_flight * per_base + pair_machines + confusions
+        self.cross_validation_kernel_bytes() + copies + confusions
     }
 
     /// Peak bytes of fitting on every training row and scoring `test` rows
-    /// ([`crate::refit_and_test`]).
+    /// ([`crate::refit_and_test`]): the kernels, the class-sorted copy of the features
+    /// and a confusion matrix.
     pub fn refit_bytes(&self, test: usize) -> f64 {
-        let n = self.samples as f64;
-        let blocks = n * n * F32;
-        let sorted_copy = n * self.features as f64 * F64;
-        // The decision kernel goes in blocks of 1024 rows against (at most) every row.
-        let decisions = (test.min(1024) as f64) * n * F64;
-        let pair_machines = self.threads.max(1) as f64 * self.largest_pair(1.0);
+        let sorted_copy = self.samples as f64 * self.features as f64 * F64;
         let classes = self.class_counts.len() as f64;
-        blocks + sorted_copy + decisions + pair_machines + classes * classes * F64
+        self.refit_kernel_bytes(test) + sorted_copy + classes * classes * F64
     }
 
     /// Of [`ProblemSize::cross_validation_bytes`], what the kernels take (Gram
@@ -133,6 +118,7 @@ impl ProblemSize<'_> {
         let k = self.folds.max(1) as f64;
         let (m, v) = (n * (k - 1.0) / k, n / k);
         let gram = n * (n + 1.0) / 2.0 * F64;
+        // A fold's training blocks and its validation kernel.
         let fold = m * m * F32 + v * m * F64;
         let threads = self.threads.max(1) as f64;
         let per_base = if self.transformed {
@@ -146,6 +132,7 @@ impl ProblemSize<'_> {
     /// Of [`ProblemSize::refit_bytes`], what the kernels take.
     pub fn refit_kernel_bytes(&self, test: usize) -> f64 {
         let n = self.samples as f64;
+        // The decision kernel goes in blocks of 1024 rows against (at most) every row.
         n * n * F32
             + (test.min(1024) as f64) * n * F64
             + self.threads.max(1) as f64 * self.largest_pair(1.0)
