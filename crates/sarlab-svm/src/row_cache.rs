@@ -220,12 +220,15 @@ impl KernelRows {
     pub fn row(&self, i: usize) -> Arc<[f32]> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let lock = || self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(row) = lock().get(i) {
-            return row;
-        }
+        let spare = {
+            let mut cache = lock();
+            if let Some(row) = cache.get(i) {
+                return row;
+            }
+            cache.spare.pop()
+        };
         // Computed outside the lock, so other solvers keep reading meanwhile; if another
         // thread computed the same row in between, its copy is kept (the same bits).
-        let spare = lock().spare.pop();
         let row = self.compute(i, spare);
         let mut cache = lock();
         if let Some(existing) = cache.get(i) {
