@@ -188,6 +188,20 @@ impl<F: Fn(String, PathBuf) + Sync> Observer for StudyProgress<F> {
                     println!("refit {name}: test {metric} {value:.4} ({seconds:.1} s)");
                 }
             }
+            Event::RecordedElsewhere {
+                count,
+                done,
+                study_total,
+            } => {
+                if !self.terminal {
+                    println!(
+                        "cv {done}/{study_total}: {count} configuration(s) recorded by other workers"
+                    );
+                }
+            }
+            Event::WaitingForWorkers { configurations } => eprintln!(
+                "waiting for {configurations} configuration(s) other workers sharing the database are computing"
+            ),
             Event::ReportWritten { .. } => {}
         }
     }

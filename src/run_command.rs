@@ -52,13 +52,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
     match &outcome.report {
         Some(_) => print_summary(&plan, args, &outcome, seconds),
         None => println!(
-            "study {} shard {}/{}: {} configuration(s) run now, {} already finished, {seconds:.1} s; runs in {} (study run {}). \
+            "study {} shard {}/{}: {} configuration(s) run now, {} already finished{}, {seconds:.1} s; runs in {} (study run {}). \
              When every shard is done: sarlab merge MERGED.db SHARD.db... && sarlab run {} --db MERGED.db (test refits and report)",
             plan.spec.name,
             shard.index,
             shard.count,
             outcome.ran,
             outcome.skipped,
+            by_others(&outcome),
             args.db.display(),
             outcome.run,
             args.spec.display(),
@@ -153,18 +154,27 @@ fn kill_on_signal(db: PathBuf, uuid: String) -> Result<()> {
     Ok(())
 }
 
+/// `, N by other workers` when workers sharing the database computed some.
+fn by_others(outcome: &Outcome) -> String {
+    match outcome.by_others {
+        0 => String::new(),
+        n => format!(", {n} by other workers"),
+    }
+}
+
 fn print_summary(plan: &Plan, args: &RunArgs, outcome: &Outcome, seconds: f64) {
     let Some(written) = &outcome.report else {
         return;
     };
     let r = &written.report;
     println!(
-        "study {}: {} feature method(s), {} configuration(s) ({} run now, {} already finished) on {} train / {} test chips, {:.1} s",
+        "study {}: {} feature method(s), {} configuration(s) ({} run now, {} already finished{}) on {} train / {} test chips, {:.1} s",
         plan.spec.name,
         r.methods.len(),
         plan.configurations(),
         outcome.ran,
         outcome.skipped,
+        by_others(outcome),
         r.train_chips,
         r.test_chips,
         seconds

@@ -334,14 +334,43 @@ fn sigint_marks_the_study_killed_and_leaves_a_consistent_database() {
         )
         .expect("end time")
     );
-    // Whatever configuration runs were written are whole.
+    // Whatever configuration runs were written are whole; the configurations the study
+    // had claimed and not finished are released KILLED, with nothing recorded for them.
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(*) FROM runs WHERE status != 'FINISHED' AND parent_uuid IS NOT NULL"
+            "SELECT COUNT(*) FROM runs r WHERE r.status = 'FINISHED' AND r.parent_uuid IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id)"
         ),
         0
     );
+    for (status, reason) in unfinished_claims(&db) {
+        assert_eq!(status, "KILLED");
+        assert!(
+            reason.contains("before computing it: interrupted by SIGINT"),
+            "{reason}"
+        );
+    }
+}
+
+/// (status, reason) of every configuration run that is not finished: claims.
+fn unfinished_claims(db: &Connection) -> Vec<(String, String)> {
+    let mut stmt = db
+        .prepare(
+            "SELECT r.status, COALESCE(r.failure_reason, ''), \
+             (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id) \
+             + (SELECT COUNT(*) FROM params p WHERE p.run_id = r.id) FROM runs r \
+             WHERE r.status != 'FINISHED' AND r.parent_uuid IS NOT NULL",
+        )
+        .expect("prepare");
+    stmt.query_map([], |r| {
+        let rows: i64 = r.get(2)?;
+        assert_eq!(rows, 0, "a claim holds no parameters or metrics");
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
 }
 
 #[test]
@@ -352,7 +381,7 @@ fn kill_9_mid_sweep_then_rerun_finishes_only_the_missing_configurations() {
     wait_for_count(
         &ws,
         &mut child,
-        "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL",
+        "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL AND status = 'FINISHED'",
         1,
     );
     child.kill().expect("SIGKILL");
@@ -368,16 +397,19 @@ fn kill_9_mid_sweep_then_rerun_finishes_only_the_missing_configurations() {
         (1..SLOW_CONFIGURATIONS).contains(&finished),
         "{finished} configuration runs finished before the kill"
     );
+    // Configuration runs are written whole or not at all: the others are the killed
+    // study's claims (none if it died between recording a setting and claiming the
+    // next), left RUNNING with it and holding nothing.
+    let claims = unfinished_claims(&db);
+    assert!(
+        claims.iter().all(|(status, _)| status == "RUNNING"),
+        "{claims:?}"
+    );
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL"
+            "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NULL AND status = 'RUNNING'"
         ),
-        finished,
-        "configuration runs are written whole or not at all"
-    );
-    assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM runs WHERE status = 'RUNNING'"),
         1,
         "the killed study run is left RUNNING"
     );
@@ -416,6 +448,165 @@ fn kill_9_mid_sweep_then_rerun_finishes_only_the_missing_configurations() {
     for row in &survivors {
         assert!(now.contains(row), "{row:?} changed or vanished");
     }
+}
+
+/// The numbers in `out`'s summary line: (run now, computed by other workers).
+fn work_split(out: &std::process::Output) -> (i64, i64) {
+    let text = stdout(out);
+    let number_before = |marker: &str| -> i64 {
+        text.rfind(marker).map_or(0, |at| {
+            let digits: String = text[..at]
+                .chars()
+                .rev()
+                .take_while(char::is_ascii_digit)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            digits.parse().unwrap_or(0)
+        })
+    };
+    (
+        number_before(" run now"),
+        number_before(" by other workers"),
+    )
+}
+
+/// Every configuration of the plan has exactly one run, FINISHED, and nothing is left
+/// RUNNING.
+fn assert_each_configuration_once(db: &Connection) {
+    assert_eq!(integrity(db), "ok");
+    assert_eq!(stage_count(db, "cv"), SLOW_CONFIGURATIONS);
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL AND status = 'FINISHED'"
+        ),
+        SLOW_CONFIGURATIONS + 2,
+        "100 CV runs and one test run per feature method"
+    );
+    assert_eq!(
+        count(db, "SELECT COUNT(DISTINCT config_hash) FROM runs"),
+        count(db, "SELECT COUNT(*) FROM runs")
+    );
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM runs WHERE status = 'RUNNING'"),
+        0
+    );
+}
+
+#[test]
+fn four_workers_on_one_database_split_the_plan_and_equal_one_process() {
+    let ws = Workspace::new();
+    ws.write("slow.toml", SLOW_SPEC);
+    assert_success(&ws.sarlab(&[
+        "run",
+        "slow.toml",
+        "--db",
+        "single.db",
+        "--reports",
+        "single",
+    ]));
+
+    let workers: Vec<Child> = (0..4)
+        .map(|_| {
+            spawn_sarlab(
+                &ws,
+                &["run", "slow.toml", "--db", "shared.db", "--reports", "out"],
+            )
+        })
+        .collect();
+    let mut ran = Vec::new();
+    for worker in workers {
+        let out = worker.wait_with_output().expect("worker finishes");
+        assert_success(&out);
+        let (now, others) = work_split(&out);
+        // Each worker saw the whole plan: what it did not compute, others did.
+        assert_eq!(now + others, SLOW_CONFIGURATIONS, "{}", stdout(&out));
+        // And every worker wrote the report of the whole study.
+        assert!(
+            stdout(&out).contains("best method by mean CV"),
+            "{}",
+            stdout(&out)
+        );
+        ran.push(now);
+    }
+    assert_eq!(
+        ran.iter().sum::<i64>(),
+        SLOW_CONFIGURATIONS,
+        "each configuration computed once: {ran:?}"
+    );
+    assert!(
+        ran.iter().filter(|&&n| n > 0).count() >= 2,
+        "the work was split: {ran:?}"
+    );
+    let (shared, single) = (ws.db("shared.db"), ws.db("single.db"));
+    assert_each_configuration_once(&shared);
+    assert_eq!(
+        count(
+            &shared,
+            "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NULL"
+        ),
+        4
+    );
+    assert_eq!(
+        configuration_metrics(&shared, "cv"),
+        configuration_metrics(&single, "cv")
+    );
+    assert_eq!(
+        configuration_metrics(&shared, "test"),
+        configuration_metrics(&single, "test")
+    );
+}
+
+#[test]
+fn a_worker_killed_mid_sweep_leaves_its_claims_to_the_others() {
+    let ws = Workspace::new();
+    ws.write("slow.toml", SLOW_SPEC);
+    let mut workers: Vec<Child> = (0..3)
+        .map(|_| {
+            spawn_sarlab(
+                &ws,
+                &["run", "slow.toml", "--db", "runs.db", "--reports", "out"],
+            )
+        })
+        .collect();
+    let mut victim = workers.remove(0);
+    // The victim holds claims: SIGKILL, so nothing of it runs to release them.
+    let victim_pid = victim.id();
+    wait_for_count(
+        &ws,
+        &mut victim,
+        &format!(
+            "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL AND status = 'RUNNING' AND pid = {victim_pid}"
+        ),
+        1,
+    );
+    victim.kill().expect("SIGKILL");
+    victim.wait().expect("reaped");
+    let mut ran = 0;
+    for worker in workers {
+        let out = worker.wait_with_output().expect("worker finishes");
+        assert_success(&out);
+        ran += work_split(&out).0;
+    }
+    let db = ws.db("runs.db");
+    assert_each_configuration_once(&db);
+    let victim_claims = count(
+        &db,
+        &format!("SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL AND pid = {victim_pid}"),
+    );
+    assert_eq!(victim_claims, 0, "every claim of the victim was taken over");
+    assert!(ran <= SLOW_CONFIGURATIONS && ran > 0, "{ran}");
+    let (status, reason): (String, String) = db
+        .query_row(
+            "SELECT status, failure_reason FROM runs r WHERE parent_uuid IS NULL AND pid = ?1",
+            [victim_pid],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the victim's study run");
+    assert_eq!(status, "FAILED");
+    assert!(reason.contains("ended without finishing"), "{reason}");
 }
 
 #[test]

@@ -9,8 +9,9 @@ use sarlab_svm::{
     CvOutcome, CvSettings, FeatureTransform, FitDone, METRIC_NAMES, ProblemSize,
     cross_validate_grid_with_copies,
 };
-use sarlab_track::{Metric, NewRun, now_ms};
+use sarlab_track::{ClaimState, Metric, NewRun, now_ms};
 
+use crate::claims::Wanted;
 use crate::engine::StudyRun;
 use crate::error::{Context, Result};
 use crate::load;
@@ -67,6 +68,25 @@ impl Tally<'_> {
     }
 }
 
+/// What cross-validation did with this shard's configurations.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CvCounts {
+    /// Computed and recorded by this process.
+    pub ran: usize,
+    /// Finished in the database before this study began.
+    pub skipped: usize,
+    /// Recorded by other workers sharing the database while this one ran.
+    pub by_others: usize,
+}
+
+/// How far cross-validation is, study-wide, for progress events.
+struct Progress {
+    study_total: usize,
+    started: Instant,
+    /// Configurations finished since cross-validation began, here or elsewhere.
+    done: usize,
+}
+
 /// Training rows per class.
 pub(crate) fn class_counts(y: &[usize], n_classes: usize) -> Vec<usize> {
     let mut counts = vec![0; n_classes];
@@ -101,15 +121,16 @@ impl StudyRun<'_> {
         })
     }
 
-    /// Cross-validates this shard's configurations that are not finished yet; returns
-    /// how many were run and how many skipped.
+    /// Cross-validates this shard's configurations that are not finished yet, claiming
+    /// them a share at a time so that workers sharing the database split them, and
+    /// waiting for the ones other workers hold until every one is finished.
     pub(crate) fn cross_validate(
         &mut self,
         dataset: &Dataset,
         y_train: &[usize],
-    ) -> Result<(usize, usize)> {
+    ) -> Result<CvCounts> {
         let plan = self.plan;
-        let (mut ran, mut skipped) = (0, 0);
+        let mut counts = CvCounts::default();
         // What is left to do, first, so that progress can count the whole study.
         let mut work = Vec::with_capacity(plan.features.len());
         for fi in 0..plan.features.len() {
@@ -120,148 +141,243 @@ impl StudyRun<'_> {
                 }
                 let hash = self.hash_of(&dataset.digest, fi, gi, "cv");
                 match self.finished(&hash)? {
-                    Some(_) => skipped += 1,
+                    Some(_) => counts.skipped += 1,
                     None => pending.push((gi, hash)),
                 }
             }
             work.push(pending);
         }
-        let study_total: usize = work.iter().map(Vec::len).sum();
-        let started = Instant::now();
-        let mut done_before = 0;
+        let mut progress = Progress {
+            study_total: work.iter().map(Vec::len).sum(),
+            started: Instant::now(),
+            done: 0,
+        };
         // Settings that differ only in PCA follow each other in the plan: their train
         // features are extracted once.
         let mut last: Option<(String, load::TrainingFeatures, Vec<usize>)> = None;
-        for (fi, pending) in work.into_iter().enumerate() {
-            if pending.is_empty() {
-                continue;
+        let mut announced_wait = false;
+        loop {
+            let mut claimed_any = false;
+            let settings_left = work.iter().filter(|p| !p.is_empty()).count();
+            for (fi, pending) in work.iter_mut().enumerate() {
+                while !pending.is_empty() {
+                    let names: Vec<String> = pending
+                        .iter()
+                        .map(|(gi, _)| plan.run_name(fi, *gi))
+                        .collect();
+                    let wanted: Vec<Wanted<'_>> = pending
+                        .iter()
+                        .zip(&names)
+                        .map(|((_, hash), name)| Wanted {
+                            name,
+                            hash,
+                            redo: false,
+                        })
+                        .collect();
+                    // Workers spread over the settings left, and split a setting
+                    // when there are more of them than settings: a setting's features
+                    // are extracted by each worker that takes part of it.
+                    let share = self.live_workers()?.div_ceil(settings_left);
+                    let states = self.claim(&wanted, share)?;
+                    let mut mine = Vec::new();
+                    let mut elsewhere = 0;
+                    let mut left = Vec::new();
+                    for (item, state) in pending.drain(..).zip(states) {
+                        match state {
+                            ClaimState::Claimed { .. } => mine.push(item),
+                            ClaimState::Finished { .. } => elsewhere += 1,
+                            ClaimState::Busy { .. } | ClaimState::Left => left.push(item),
+                        }
+                    }
+                    *pending = left;
+                    if elsewhere > 0 {
+                        self.by_others(elsewhere, &mut counts, &mut progress);
+                    }
+                    if mine.is_empty() {
+                        // The rest of this setting is in other workers' hands.
+                        break;
+                    }
+                    claimed_any = true;
+                    let recorded = self.cross_validate_claimed(
+                        fi, &mine, dataset, y_train, &mut last, &progress,
+                    )?;
+                    progress.done += mine.len();
+                    counts.ran += recorded;
+                    if recorded < mine.len() {
+                        // Claims taken over from this worker, finished by another first.
+                        counts.by_others += mine.len() - recorded;
+                    }
+                }
             }
-            let feature = &plan.features[fi];
-            let key = format!(
-                "{} {:?} {:?}",
-                feature.preprocess, feature.method, feature.augment
-            );
-            if last.as_ref().is_none_or(|(k, _, _)| *k != key) {
-                // The previous setting's features go before this one's are made.
-                drop(last.take());
-                let features =
-                    load::extract_training(feature, dataset, plan.spec.seed, self.observer)?;
-                let labels = features.labels(y_train);
-                last = Some((key, features, labels));
+            let waiting: usize = work.iter().map(Vec::len).sum();
+            if waiting == 0 {
+                return Ok(counts);
             }
-            let Some((_, features, y_rows)) = last.as_ref() else {
-                unreachable!("features were just extracted");
-            };
-            let (x_train, feature_seconds) = (&features.x, &features.seconds);
-            let names: Vec<String> = pending
-                .iter()
-                .map(|(gi, _)| plan.run_name(fi, *gi))
-                .collect();
-            let tally = Tally {
-                method: feature.method.name(),
-                names: &names,
-                folds: plan.spec.svm.folds,
-                metric: plan.spec.svm.metric,
-                started,
-                study_total,
-                state: Mutex::new(TallyState {
-                    folds_done: vec![0; names.len()],
-                    metric_sum: vec![0.0; names.len()],
-                    seconds: vec![0.0; names.len()],
-                    done: done_before,
-                }),
-            };
-            self.observer.on(Event::ConfigurationsStarted {
-                method: feature.method.name(),
-                names: &names,
-                folds: plan.spec.svm.folds,
-                study_total,
-            });
-            let grid: Vec<_> = pending
-                .iter()
-                .map(|(gi, _)| plan.grid[*gi].svm.clone())
-                .collect();
-            let transform = self.transform(fi, dataset)?;
-            let problem = ProblemSize {
-                samples: x_train.nrows(),
-                features: x_train.ncols(),
-                class_counts: &class_counts(y_rows, dataset.classes.len()),
-                folds: plan.spec.svm.folds,
-                configurations: grid.len(),
-                transformed: !transform.is_identity(),
-                threads: rayon::current_num_threads(),
-            };
-            let kernel_memory = self.study.kernel_memory;
-            memory::require(
-                problem.bounded(
-                    kernel_memory,
-                    problem.cross_validation_bytes(),
-                    problem.cross_validation_kernel_bytes(),
-                ),
-                || {
-                    format!(
-                        "cross-validating {} ({} train chips × {} features, {} folds)",
-                        feature.method.name(),
-                        x_train.nrows(),
-                        x_train.ncols(),
-                        plan.spec.svm.folds
-                    )
-                },
-            )?;
-            let start_ms = now_ms();
-            let observer = self.observer;
-            let outcomes = cross_validate_grid_with_copies(
-                x_train.view(),
-                y_rows,
-                &features.copy_of,
-                dataset.classes.len(),
-                &grid,
-                &CvSettings {
-                    folds: plan.spec.svm.folds,
-                    seed: plan.spec.seed,
-                    transform,
-                    backend: plan.spec.svm.backend,
-                    memory: kernel_memory,
-                },
-                &|fit: FitDone<'_>| tally.fold_done(fit, observer),
-            )
-            .context_with(|| format!("cross-validating {}", feature.method.name()))?;
-            done_before += names.len();
-            let end_ms = now_ms();
-            let finished: Vec<NewRun<'_>> = pending
-                .iter()
-                .zip(&outcomes)
-                .map(|((gi, hash), outcome)| NewRun {
-                    artifacts: Vec::new(),
-                    experiment_id: self.experiment,
-                    parent: Some(self.parent),
-                    name: plan.run_name(fi, *gi),
-                    config_hash: hash.clone(),
-                    params: plan.params_of(fi, *gi, "cv"),
-                    metrics: cv_metrics(outcome, feature, x_train.ncols(), *feature_seconds),
-                    tags: cv_tags(
-                        &plan.run_name(fi, *gi),
-                        outcome,
-                        &dataset.digest,
-                        plan.spec.svm.metric,
-                    ),
-                    start_ms,
-                    end_ms,
-                    predictions: Vec::new(),
-                })
-                .collect();
-            // A setting's grid in one transaction: all of it is recorded or none.
-            match self.study.force {
-                true => self.store.replace_finished_runs(&finished)?,
-                false => self.store.record_finished_runs(&finished)?,
-            };
-            self.observer.on(Event::ConfigurationsRecorded {
-                method: feature.method.name(),
-                count: finished.len(),
-            });
-            ran += finished.len();
+            if !claimed_any {
+                if !announced_wait {
+                    announced_wait = true;
+                    // The features of the last setting are not needed while waiting.
+                    drop(last.take());
+                    self.observer.on(Event::WaitingForWorkers {
+                        configurations: waiting,
+                    });
+                }
+                self.wait_for_workers()?;
+            }
         }
-        Ok((ran, skipped))
+    }
+
+    /// Counts `count` configurations another worker recorded, for progress too.
+    fn by_others(&self, count: usize, counts: &mut CvCounts, progress: &mut Progress) {
+        counts.by_others += count;
+        progress.done += count;
+        self.observer.on(Event::RecordedElsewhere {
+            count,
+            done: progress.done,
+            study_total: progress.study_total,
+        });
+    }
+
+    /// Cross-validates the claimed configurations `pending` (grid index, hash) of
+    /// feature setting `fi` and records them in one transaction; returns how many were
+    /// recorded (fewer when another worker finished some first).
+    fn cross_validate_claimed(
+        &mut self,
+        fi: usize,
+        pending: &[(usize, String)],
+        dataset: &Dataset,
+        y_train: &[usize],
+        last: &mut Option<(String, load::TrainingFeatures, Vec<usize>)>,
+        progress: &Progress,
+    ) -> Result<usize> {
+        let plan = self.plan;
+        let study_total = progress.study_total;
+        let started = progress.started;
+        let done_before = progress.done;
+        let feature = &plan.features[fi];
+        let key = format!(
+            "{} {:?} {:?}",
+            feature.preprocess, feature.method, feature.augment
+        );
+        if last.as_ref().is_none_or(|(k, _, _)| *k != key) {
+            // The previous setting's features go before this one's are made.
+            drop(last.take());
+            let features = load::extract_training(feature, dataset, plan.spec.seed, self.observer)?;
+            let labels = features.labels(y_train);
+            *last = Some((key, features, labels));
+        }
+        let Some((_, features, y_rows)) = last.as_ref() else {
+            unreachable!("features were just extracted");
+        };
+        let (x_train, feature_seconds) = (&features.x, &features.seconds);
+        let names: Vec<String> = pending
+            .iter()
+            .map(|(gi, _)| plan.run_name(fi, *gi))
+            .collect();
+        let tally = Tally {
+            method: feature.method.name(),
+            names: &names,
+            folds: plan.spec.svm.folds,
+            metric: plan.spec.svm.metric,
+            started,
+            study_total,
+            state: Mutex::new(TallyState {
+                folds_done: vec![0; names.len()],
+                metric_sum: vec![0.0; names.len()],
+                seconds: vec![0.0; names.len()],
+                done: done_before,
+            }),
+        };
+        self.observer.on(Event::ConfigurationsStarted {
+            method: feature.method.name(),
+            names: &names,
+            folds: plan.spec.svm.folds,
+            study_total,
+        });
+        let grid: Vec<_> = pending
+            .iter()
+            .map(|(gi, _)| plan.grid[*gi].svm.clone())
+            .collect();
+        let transform = self.transform(fi, dataset)?;
+        let problem = ProblemSize {
+            samples: x_train.nrows(),
+            features: x_train.ncols(),
+            class_counts: &class_counts(y_rows, dataset.classes.len()),
+            folds: plan.spec.svm.folds,
+            configurations: grid.len(),
+            transformed: !transform.is_identity(),
+            threads: rayon::current_num_threads(),
+        };
+        let kernel_memory = self.study.kernel_memory;
+        memory::require(
+            problem.bounded(
+                kernel_memory,
+                problem.cross_validation_bytes(),
+                problem.cross_validation_kernel_bytes(),
+            ),
+            || {
+                format!(
+                    "cross-validating {} ({} train chips × {} features, {} folds)",
+                    feature.method.name(),
+                    x_train.nrows(),
+                    x_train.ncols(),
+                    plan.spec.svm.folds
+                )
+            },
+        )?;
+        let start_ms = now_ms();
+        let observer = self.observer;
+        let outcomes = cross_validate_grid_with_copies(
+            x_train.view(),
+            y_rows,
+            &features.copy_of,
+            dataset.classes.len(),
+            &grid,
+            &CvSettings {
+                folds: plan.spec.svm.folds,
+                seed: plan.spec.seed,
+                transform,
+                backend: plan.spec.svm.backend,
+                memory: kernel_memory,
+            },
+            &|fit: FitDone<'_>| tally.fold_done(fit, observer),
+        )
+        .context_with(|| format!("cross-validating {}", feature.method.name()))?;
+        let end_ms = now_ms();
+        let finished: Vec<NewRun<'_>> = pending
+            .iter()
+            .zip(&outcomes)
+            .map(|((gi, hash), outcome)| NewRun {
+                artifacts: Vec::new(),
+                experiment_id: self.experiment,
+                parent: Some(self.parent),
+                name: plan.run_name(fi, *gi),
+                config_hash: hash.clone(),
+                params: plan.params_of(fi, *gi, "cv"),
+                metrics: cv_metrics(outcome, feature, x_train.ncols(), *feature_seconds),
+                tags: cv_tags(
+                    &plan.run_name(fi, *gi),
+                    outcome,
+                    &dataset.digest,
+                    plan.spec.svm.metric,
+                ),
+                start_ms,
+                end_ms,
+                predictions: Vec::new(),
+            })
+            .collect();
+        // The claimed configurations in one transaction: all are recorded or none.
+        let recorded = self
+            .store
+            .finish_claimed_runs(&finished)?
+            .iter()
+            .filter(|uuid| uuid.is_some())
+            .count();
+        self.observer.on(Event::ConfigurationsRecorded {
+            method: feature.method.name(),
+            count: recorded,
+        });
+        Ok(recorded)
     }
 }
 

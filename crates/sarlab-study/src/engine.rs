@@ -21,13 +21,14 @@ use sarlab_io::{Dataset, Split};
 use sarlab_report::StudyReport;
 use sarlab_track::{ParamValue, RunStatus, Store, config_hash, environment_tags, now_ms};
 
+use crate::cross_validation::CvCounts;
 use crate::error::{Error, Result};
 use crate::heartbeat::{Heartbeat, STALE_AFTER};
 use crate::load;
 use crate::observer::{Event, Observer};
 use crate::plan::Plan;
-use crate::refit::TestedModel;
-use crate::results::Recorded;
+use crate::refit::{TestedModel, Wait};
+use crate::results::{CvRecord, Recorded, best_record};
 use crate::shard::Shard;
 
 /// How a plan is run: which shard, whether finished configurations are redone, where
@@ -60,6 +61,9 @@ pub struct Outcome {
     pub ran: usize,
     /// Configurations already finished in the database.
     pub skipped: usize,
+    /// Configurations other workers sharing the database computed while this one ran
+    /// (claimed by them first; see `sarlab_track::Store::claim_runs`).
+    pub by_others: usize,
     /// The report, unless this was one shard of a sharded study (the test refits and
     /// the report come from a run of the spec on the merged database).
     pub report: Option<WrittenReport>,
@@ -94,12 +98,13 @@ pub struct Trained {
 impl Study {
     /// Runs `plan` against `store`, telling `observer` what happens.
     pub fn run(&self, plan: &Plan, store: &mut Store, observer: &dyn Observer) -> Result<Outcome> {
-        let (parent, (ran, skipped, report)) =
+        let (parent, (counts, report)) =
             self.guarded(plan, store, observer, "study", |run| run.execute())?;
         Ok(Outcome {
             run: parent,
-            ran,
-            skipped,
+            ran: counts.ran,
+            skipped: counts.skipped,
+            by_others: counts.by_others,
             report,
         })
     }
@@ -136,6 +141,7 @@ impl Study {
         body: impl FnOnce(&mut StudyRun<'_>) -> Result<T>,
     ) -> Result<(String, T)> {
         let experiment = store.experiment(&plan.spec.name)?;
+        let started_ms = now_ms();
         for (uuid, reason) in store.fail_dead_runs(Some(experiment), STALE_AFTER)? {
             observer.on(Event::DeadRunFailed {
                 run: &uuid,
@@ -154,6 +160,7 @@ impl Study {
             store,
             experiment,
             parent: &parent,
+            started_ms,
             observer,
         };
         // A panic (a bug) must not leave the study run RUNNING: catch it, record it as
@@ -263,6 +270,9 @@ pub(crate) struct StudyRun<'a> {
     pub store: &'a mut Store,
     pub experiment: i64,
     pub parent: &'a str,
+    /// When this invocation began (ms since the epoch): `--force` redoes what finished
+    /// before it.
+    pub started_ms: i64,
     pub observer: &'a dyn Observer,
 }
 
@@ -273,26 +283,55 @@ pub(crate) struct Labels {
 }
 
 impl StudyRun<'_> {
-    fn execute(&mut self) -> Result<(usize, usize, Option<WrittenReport>)> {
+    fn execute(&mut self) -> Result<(CvCounts, Option<WrittenReport>)> {
         let (dataset, labels) = self.load()?;
         check_folds(self.plan, &dataset)?;
-        let (ran, skipped) = self.cross_validate(&dataset, &labels.train)?;
+        let counts = self.cross_validate(&dataset, &labels.train)?;
         if !self.study.shard.is_whole() {
             // The best configuration of a method needs every shard's runs.
-            return Ok((ran, skipped, None));
+            return Ok((counts, None));
         }
         let records = self.recorded(&dataset.digest).cv_records()?;
+        // The refits to make, in order: each method's best, then (`test = "all"`) every
+        // configuration, so an interrupted study has the bests first.
+        let mut refits: Vec<&CvRecord> = Vec::new();
         for method in self.plan.methods() {
-            self.ensure_tested(method, &records, &dataset, &labels)?;
+            let best = best_record(self.plan, method, &records).ok_or_else(|| {
+                Error::Study(format!("feature method {method} has no configurations"))
+            })?;
+            refits.push(best);
         }
         if self.plan.spec.svm.test == crate::spec::TestScope::All {
-            // After the bests, so an interrupted study has those first.
-            for record in &records {
-                self.ensure_model(record.feature, record.grid, Some(record), &dataset, &labels)?;
+            refits.extend(&records);
+        }
+        // Workers sharing the database take the refits nobody holds first, then wait
+        // for the ones another worker is making.
+        let mut busy = Vec::new();
+        for record in refits {
+            let made = self.ensure_model(
+                record.feature,
+                record.grid,
+                Some(record),
+                &dataset,
+                &labels,
+                Wait::No,
+            )?;
+            if made.is_none() {
+                busy.push(record);
             }
         }
+        for record in busy {
+            self.ensure_model(
+                record.feature,
+                record.grid,
+                Some(record),
+                &dataset,
+                &labels,
+                Wait::Yes,
+            )?;
+        }
         let report = self.write_report(&dataset, &records)?;
-        Ok((ran, skipped, Some(report)))
+        Ok((counts, Some(report)))
     }
 
     /// `sarlab train`: the configuration whose hash starts with `config`, refit.
@@ -347,7 +386,9 @@ impl StudyRun<'_> {
         };
         let records = self.recorded(&dataset.digest).cv_records()?;
         let cv = records.iter().find(|r| r.feature == fi && r.grid == gi);
-        let tested = self.ensure_model(fi, gi, cv, &dataset, &labels)?;
+        let tested = self
+            .ensure_model(fi, gi, cv, &dataset, &labels, Wait::Yes)?
+            .ok_or_else(|| Error::Study("a refit waited for returned nothing".to_owned()))?;
         Ok((tested, plan.run_name(fi, gi)))
     }
 

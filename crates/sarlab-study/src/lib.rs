@@ -40,6 +40,7 @@
 //! ```
 
 mod axis;
+mod claims;
 mod cross_validation;
 mod engine;
 mod error;

@@ -29,18 +29,31 @@ pub(crate) fn load_dataset(plan: &Plan, observer: &dyn Observer) -> Result<Datas
         } else {
             let task = Task::GenerateDataset;
             observer.on(Event::TaskStarted { task, steps: 0 });
-            let chips = synth::write_dataset(path, &config).context_with(|| {
-                format!(
-                    "cannot generate the synthetic dataset in {}",
-                    path.display()
-                )
-            })?;
-            observer.on(Event::TaskFinished { task });
-            observer.on(Event::DatasetGenerated {
-                path,
-                chips,
-                seed: config.seed,
-            });
+            match synth::write_dataset(path, &config) {
+                Ok(chips) => {
+                    observer.on(Event::TaskFinished { task });
+                    observer.on(Event::DatasetGenerated {
+                        path,
+                        chips,
+                        seed: config.seed,
+                    });
+                }
+                // Another process sharing the spec generated it first (each writes to a
+                // folder of its own and renames it into place, so what is there is
+                // whole): use theirs if it has the spec's settings.
+                Err(_) if path.exists() => {
+                    observer.on(Event::TaskFinished { task });
+                    check_synthetic_matches(path, &config)?;
+                }
+                Err(err) => {
+                    return Err(err).context_with(|| {
+                        format!(
+                            "cannot generate the synthetic dataset in {}",
+                            path.display()
+                        )
+                    });
+                }
+            }
         }
     }
     let cannot_use = || {

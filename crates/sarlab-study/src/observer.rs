@@ -85,6 +85,18 @@ pub enum Event<'a> {
         method: &'static str,
         count: usize,
     },
+    /// `count` configurations were found recorded by other workers sharing the
+    /// database; `done` of `study_total` are now finished, study-wide.
+    RecordedElsewhere {
+        count: usize,
+        done: usize,
+        study_total: usize,
+    },
+    /// Nothing is left to claim: `configurations` are being computed by other workers,
+    /// and this one waits for them (taking over the claims of any that dies).
+    WaitingForWorkers {
+        configurations: usize,
+    },
     /// A method's best configuration was refit on the train split and scored on test.
     Refit {
         method: &'static str,

@@ -8,13 +8,14 @@ use ndarray::{CowArray, Ix2};
 use sarlab_io::{Dataset, Split};
 use sarlab_model::{Model, ModelParts};
 use sarlab_svm::{Evaluation, Refit, refit_and_test_staged};
-use sarlab_track::{Metric, NewRun, ParamValue, Prediction, now_ms};
+use sarlab_track::{ClaimState, Metric, NewRun, ParamValue, Prediction, now_ms};
 
+use crate::claims::Wanted;
 use crate::engine::{Labels, StudyRun};
 use crate::error::{Context, Error, Result};
 use crate::load;
 use crate::observer::Event;
-use crate::results::{CvRecord, best_record};
+use crate::results::CvRecord;
 
 /// Metrics of a test refit.
 fn test_metrics(
@@ -59,26 +60,18 @@ pub struct TestedModel {
     pub model: PathBuf,
 }
 
-impl StudyRun<'_> {
-    /// Makes sure the best CV configuration of `method` has a finished test run with
-    /// its saved model: refits it on train and scores it on test unless the database
-    /// has such a run whose model file is still there, unchanged (and `force` does not
-    /// redo it).
-    pub(crate) fn ensure_tested(
-        &mut self,
-        method: &'static str,
-        records: &[CvRecord],
-        dataset: &Dataset,
-        labels: &Labels,
-    ) -> Result<TestedModel> {
-        let best = best_record(self.plan, method, records).ok_or_else(|| {
-            Error::Study(format!("feature method {method} has no configurations"))
-        })?;
-        self.ensure_model(best.feature, best.grid, Some(best), dataset, labels)
-    }
+/// Whether a refit another worker holds is waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    Yes,
+    No,
+}
 
-    /// The test run and model of configuration (`feature`, `grid`), refit now unless a
-    /// finished one with an intact model file exists.
+impl StudyRun<'_> {
+    /// The test run and model of configuration (`feature`, `grid`): a finished run
+    /// whose model file is intact (unless `force`), else refit now, claimed in the
+    /// database so no other worker refits it too. When another live worker holds the
+    /// claim: `None` with [`Wait::No`]; with [`Wait::Yes`], its run once it is recorded.
     pub(crate) fn ensure_model(
         &mut self,
         feature: usize,
@@ -86,18 +79,47 @@ impl StudyRun<'_> {
         cv: Option<&CvRecord>,
         dataset: &Dataset,
         labels: &Labels,
-    ) -> Result<TestedModel> {
+        wait: Wait,
+    ) -> Result<Option<TestedModel>> {
         let hash = self.hash_of(&dataset.digest, feature, grid, "test");
-        if let Some(uuid) = self.finished(&hash)? {
-            if let Some(model) = self.intact_model(&uuid)? {
-                return Ok(TestedModel { run: uuid, model });
-            }
+        let name = self.plan.run_name(feature, grid);
+        loop {
             // A run recorded before models were saved, or whose model file is gone or
-            // changed: refit it and replace the run, so that run and file agree.
-            return self.refit(feature, grid, cv, dataset, labels, hash, true);
+            // changed, is refit and replaced, so that run and file agree.
+            let mut redo = false;
+            if let Some(uuid) = self.finished(&hash)? {
+                if let Some(model) = self.intact_model(&uuid)? {
+                    return Ok(Some(TestedModel { run: uuid, model }));
+                }
+                redo = true;
+            }
+            let wanted = [Wanted {
+                name: &name,
+                hash: &hash,
+                redo,
+            }];
+            let state = self.claim(&wanted, 1)?.remove(0);
+            match state {
+                ClaimState::Claimed { .. } => {
+                    return self
+                        .refit(feature, grid, cv, dataset, labels, hash)
+                        .map(Some);
+                }
+                ClaimState::Finished { uuid } => {
+                    // Finished by another worker since this study began.
+                    let model = self.intact_model(&uuid)?.ok_or_else(|| {
+                        Error::Study(format!(
+                            "test run {uuid} of `{name}`, recorded by another worker, has no intact model file"
+                        ))
+                    })?;
+                    return Ok(Some(TestedModel { run: uuid, model }));
+                }
+                ClaimState::Busy { .. } | ClaimState::Left => match wait {
+                    Wait::No => return Ok(None),
+                    Wait::Yes => self.wait_for_workers()?,
+                },
+            }
         }
-        let replace = self.study.force;
-        self.refit(feature, grid, cv, dataset, labels, hash, replace)
     }
 
     /// The model file of run `uuid`, if it is recorded and its bytes still have the
@@ -142,7 +164,6 @@ impl StudyRun<'_> {
         dataset: &Dataset,
         labels: &Labels,
         hash: String,
-        replace: bool,
     ) -> Result<TestedModel> {
         let plan = self.plan;
         let feature = &plan.features[fi];
@@ -278,9 +299,23 @@ impl StudyRun<'_> {
                 })
                 .collect(),
         };
-        let uuid = match replace {
-            true => self.store.replace_finished_run(&run)?,
-            false => self.store.record_finished_run(&run)?,
+        let uuid = match self
+            .store
+            .finish_claimed_runs(std::slice::from_ref(&run))?
+            .remove(0)
+        {
+            Some(uuid) => uuid,
+            // Another worker took the claim over and recorded its refit first.
+            None => match self.store.run_by_hash(self.experiment, &run.config_hash)? {
+                Some((uuid, _)) => uuid,
+                None => {
+                    return Err(Error::Study(format!(
+                        "the test run of `{}` vanished from {} while it was recorded",
+                        run.name,
+                        self.store.path().display()
+                    )));
+                }
+            },
         };
         Ok(TestedModel {
             run: uuid,
@@ -351,6 +386,7 @@ impl StudyRun<'_> {
 mod tests {
     use super::*;
     use crate::plan::Plan;
+    use crate::results::best_record;
     use std::path::Path;
 
     fn record(feature: usize, grid: usize, selection: f64) -> CvRecord {

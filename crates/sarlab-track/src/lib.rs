@@ -16,9 +16,13 @@
 //! * the schema is versioned (`PRAGMA user_version`) and upgraded forward in place;
 //! * a RUNNING run records its process (pid, host) and a heartbeat, so a run whose
 //!   process died is found and marked FAILED ([`Store::fail_dead_runs`]);
+//! * a configuration is claimed (recorded RUNNING under its worker's run) before it is
+//!   computed ([`Store::claim_runs`]), so processes sharing one database split a plan;
+//!   a dead worker's claims are taken over, an ended run's claims are released;
 //! * databases merge ([`Store::merge_from`]) by run id and configuration hash, so shard
 //!   databases fold into one without duplicates, and merging twice changes nothing.
 
+mod claims;
 mod error;
 pub mod filter;
 mod merge;
@@ -30,6 +34,7 @@ mod schema;
 mod store;
 mod values;
 
+pub use claims::{ClaimRequest, ClaimState};
 pub use error::{Error, Result};
 pub use filter::{Field, Filter, FilterError};
 pub use merge::MergeCounts;

@@ -255,11 +255,12 @@ impl Store {
         })
     }
 
-    /// Records that a RUNNING run's process is alive.
+    /// Records that a RUNNING run's process is alive, and with it the configurations
+    /// the run has claimed ([`Store::claim_runs`]).
     pub fn heartbeat(&mut self, uuid: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE runs SET heartbeat_ms = ?2 WHERE uuid = ?1 AND status = 'RUNNING'",
+                "UPDATE runs SET heartbeat_ms = ?2 WHERE (uuid = ?1 OR parent_uuid = ?1) AND status = 'RUNNING'",
                 params![uuid, now_ms()],
             )
         })?;
@@ -294,27 +295,14 @@ impl Store {
             drop(stmt);
             let mut failed = Vec::new();
             for (uuid, heartbeat, pid, host) in running {
-                let silent_ms = now - heartbeat.unwrap_or(0);
-                let owner_gone = match (pid, host.as_deref()) {
-                    (Some(pid), Some(host)) if host == this_host => {
-                        pid != std::process::id() && !process_exists(pid)
-                    }
-                    _ => false,
-                };
-                let reason = if owner_gone {
-                    format!(
-                        "process {} on {this_host} ended without finishing the run (last heartbeat {:.0} s before it was noticed)",
-                        pid.unwrap_or_default(),
-                        silent_ms as f64 / 1000.0
-                    )
-                } else if silent_ms > stale_after.as_millis() as i64 {
-                    format!(
-                        "no heartbeat for {:.0} s (stale after {} s): its process{} died",
-                        silent_ms as f64 / 1000.0,
-                        stale_after.as_secs(),
-                        host.map(|h| format!(" on {h}")).unwrap_or_default()
-                    )
-                } else {
+                let Some(reason) = owner_gone(
+                    now,
+                    heartbeat,
+                    pid,
+                    host.as_deref(),
+                    &this_host,
+                    stale_after,
+                ) else {
                     continue;
                 };
                 tx.execute(
@@ -340,13 +328,31 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a run with a final status (and, for FAILED/KILLED, the reason).
+    /// Ends a run with a final status (and, for FAILED/KILLED, the reason). The
+    /// configurations it still holds claimed ([`Store::claim_runs`]) end with it, not
+    /// computed (FAILED, or KILLED with a killed run), so other workers take them up.
     pub fn end_run(&mut self, uuid: &str, status: RunStatus, reason: Option<&str>) -> Result<()> {
         let changed = self.write(|tx| {
-            tx.execute(
+            let now = now_ms();
+            let changed = tx.execute(
                 "UPDATE runs SET status = ?2, end_ms = ?3, heartbeat_ms = ?3, failure_reason = ?4 WHERE uuid = ?1",
-                params![uuid, status.as_str(), now_ms(), reason],
-            )
+                params![uuid, status.as_str(), now, reason],
+            )?;
+            let claims_end = match status {
+                RunStatus::Killed => RunStatus::Killed,
+                _ => RunStatus::Failed,
+            };
+            let why = format!(
+                "claimed by run {uuid}, which ended {} before computing it{}",
+                status.as_str(),
+                reason.map(|r| format!(": {r}")).unwrap_or_default()
+            );
+            tx.execute(
+                "UPDATE runs SET status = ?2, end_ms = ?3, heartbeat_ms = ?3, failure_reason = ?4
+                 WHERE parent_uuid = ?1 AND status = 'RUNNING'",
+                params![uuid, claims_end.as_str(), now, why],
+            )?;
+            Ok(changed)
         })?;
         if changed == 0 {
             return Err(Error::NoSuchRun(uuid.to_owned()));
@@ -372,20 +378,32 @@ impl Store {
     /// [`Store::record_finished_run`] does one at a time: a sweep's runs logged together
     /// share the index pages they touch, so each costs a fraction of a lone commit.
     pub fn record_finished_runs(&mut self, runs: &[NewRun<'_>]) -> Result<Vec<String>> {
-        self.insert_finished_runs(runs, false)
+        self.insert_finished_runs(runs, Existing::Keep)
+            .map(|uuids| uuids.into_iter().flatten().collect())
     }
 
     /// [`Store::record_finished_runs`] with [`Store::replace_finished_run`]'s replacing.
     pub fn replace_finished_runs(&mut self, runs: &[NewRun<'_>]) -> Result<Vec<String>> {
-        self.insert_finished_runs(runs, true)
+        self.insert_finished_runs(runs, Existing::Replace)
+            .map(|uuids| uuids.into_iter().flatten().collect())
     }
 
     fn insert_finished_run(&mut self, run: &NewRun<'_>, replace: bool) -> Result<String> {
-        let mut uuids = self.insert_finished_runs(std::slice::from_ref(run), replace)?;
-        Ok(uuids.remove(0))
+        let existing = match replace {
+            true => Existing::Replace,
+            false => Existing::Keep,
+        };
+        let mut uuids = self.insert_finished_runs(std::slice::from_ref(run), existing)?;
+        Ok(uuids.remove(0).unwrap_or_default())
     }
 
-    fn insert_finished_runs(&mut self, runs: &[NewRun<'_>], replace: bool) -> Result<Vec<String>> {
+    /// Writes `runs` in one transaction; per run, its uuid, or `None` where
+    /// [`Existing::ReplaceUnlessFinished`] found the configuration already finished.
+    pub(crate) fn insert_finished_runs(
+        &mut self,
+        runs: &[NewRun<'_>],
+        existing: Existing,
+    ) -> Result<Vec<Option<String>>> {
         if let Some(bad) = runs
             .iter()
             .flat_map(|run| &run.metrics)
@@ -418,7 +436,7 @@ impl Store {
                 }
             }
             runs.iter()
-                .map(|run| insert_finished(tx, run, replace))
+                .map(|run| insert_finished(tx, run, existing))
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map(Ok)
         });
@@ -649,21 +667,40 @@ fn open_backoff(attempt: u32) -> Duration {
     Duration::from_secs_f64(base as f64 * jitter / 1000.0)
 }
 
-/// Inserts one finished run inside `tx` (see [`Store::record_finished_run`]).
+/// What recording a finished run does to a run with the same configuration hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// Keep it; the new run is not written.
+    Keep,
+    /// Replace it.
+    Replace,
+    /// Replace it (a claim, or a failed attempt) unless it is FINISHED: then another
+    /// worker finished the configuration first, and its run stands.
+    ReplaceUnlessFinished,
+}
+
+/// Inserts one finished run inside `tx` (see [`Store::record_finished_run`]); `None`
+/// when [`Existing::ReplaceUnlessFinished`] kept a finished run.
 fn insert_finished(
     tx: &rusqlite::Transaction<'_>,
     run: &NewRun<'_>,
-    replace: bool,
-) -> rusqlite::Result<String> {
-    let existing: Option<(i64, String)> = tx
-        .prepare_cached("SELECT id, uuid FROM runs WHERE experiment_id = ?1 AND config_hash = ?2")?
+    mode: Existing,
+) -> rusqlite::Result<Option<String>> {
+    let existing: Option<(i64, String, String)> = tx
+        .prepare_cached(
+            "SELECT id, uuid, status FROM runs WHERE experiment_id = ?1 AND config_hash = ?2",
+        )?
         .query_row(params![run.experiment_id, run.config_hash], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    if let Some((old_id, old_uuid)) = existing {
-        if !replace {
-            return Ok(old_uuid);
+    if let Some((old_id, old_uuid, status)) = existing {
+        match mode {
+            Existing::Keep => return Ok(Some(old_uuid)),
+            Existing::ReplaceUnlessFinished if status == RunStatus::Finished.as_str() => {
+                return Ok(None);
+            }
+            Existing::Replace | Existing::ReplaceUnlessFinished => {}
         }
         // Children of the replaced run (none for configuration runs) keep
         // existing, detached; its own rows go with it (explicitly: this writer runs
@@ -730,7 +767,42 @@ fn insert_finished(
     for a in &run.artifacts {
         insert_artifact.execute(params![id, a.path, a.kind, a.sha256])?;
     }
-    Ok(uuid)
+    Ok(Some(uuid))
+}
+
+/// Why a RUNNING run's owner is taken for dead, if it is: its process on this host is
+/// gone, or its heartbeat is older than `stale_after`.
+pub(crate) fn owner_gone(
+    now: i64,
+    heartbeat: Option<i64>,
+    pid: Option<u32>,
+    host: Option<&str>,
+    this_host: &str,
+    stale_after: Duration,
+) -> Option<String> {
+    let silent_ms = now - heartbeat.unwrap_or(0);
+    let process_gone = match (pid, host) {
+        (Some(pid), Some(host)) if host == this_host => {
+            pid != std::process::id() && !process_exists(pid)
+        }
+        _ => false,
+    };
+    if process_gone {
+        Some(format!(
+            "process {} on {this_host} ended without finishing the run (last heartbeat {:.0} s before it was noticed)",
+            pid.unwrap_or_default(),
+            silent_ms as f64 / 1000.0
+        ))
+    } else if silent_ms > stale_after.as_millis() as i64 {
+        Some(format!(
+            "no heartbeat for {:.0} s (stale after {} s): its process{} died",
+            silent_ms as f64 / 1000.0,
+            stale_after.as_secs(),
+            host.map(|h| format!(" on {h}")).unwrap_or_default()
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
