@@ -20,6 +20,7 @@ mod params;
 mod pipeline;
 mod probability;
 mod row_cache;
+mod search;
 mod smo;
 mod svc;
 mod svm_grid;
@@ -42,6 +43,10 @@ pub use params::{ClassWeight, SvmParams};
 pub use pipeline::{DECISION_BLOCK_ROWS, Decisions, FittedModel, FittedTransform};
 pub use probability::{PROBABILITY_FOLDS, PlattScaling, couple, fit_sigmoid, sigmoid};
 pub use row_cache::KernelRows;
+pub use search::{
+    Halving, LogUniform, MAX_SAMPLES, MinResources, RandomSearch, Rung, SearchStrategy,
+    halving_schedule, keep_count, stratified_rows, survivors,
+};
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks, fit_machines};
 pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue, first_repeat};
