@@ -382,6 +382,29 @@ pub struct SvmGridArgs {
     /// ones are computed row by row into a cache within it, with the same answers.
     #[arg(long, value_name = "SIZE|N%", default_value = "60%")]
     pub memory_budget: sarlab_study::memory::MemoryBudget,
+    /// How configurations are chosen: `grid` (every point), `random` (--samples points
+    /// of the grid, or with C / γ drawn log-uniformly), `halving` (successive halving
+    /// over rows, scikit-learn's HalvingGridSearchCV schedule; the last rung uses
+    /// every row).
+    #[arg(long, default_value = "grid", value_parser = ["grid", "random", "halving"])]
+    pub search: String,
+    /// Random search: how many configurations to draw.
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Random search: draw C log-uniformly from LOW,HIGH instead of the --C list.
+    #[arg(long, value_name = "LOW,HIGH", value_delimiter = ',', num_args = 1)]
+    pub c_log_uniform: Option<Vec<f64>>,
+    /// Random search: draw γ log-uniformly from LOW,HIGH instead of the --gamma list.
+    #[arg(long, value_name = "LOW,HIGH", value_delimiter = ',', num_args = 1)]
+    pub gamma_log_uniform: Option<Vec<f64>>,
+    /// Halving: each rung keeps 1/FACTOR of the candidates and multiplies the rows by
+    /// FACTOR (default 3).
+    #[arg(long)]
+    pub factor: Option<f64>,
+    /// Halving: rows of the first rung: exhaust (default), smallest (2 × folds ×
+    /// classes) or a number.
+    #[arg(long, value_name = "exhaust|smallest|N")]
+    pub min_resources: Option<String>,
     /// Write the best configuration's test predictions (int64, original labels).
     #[arg(long, value_name = "P.npy", requires = "test")]
     pub predictions: Option<PathBuf>,

@@ -199,6 +199,16 @@ impl<F: Fn(String, PathBuf) + Sync> Observer for StudyProgress<F> {
                     );
                 }
             }
+            Event::RungStarted {
+                method,
+                rung,
+                rungs,
+                candidates,
+                chips,
+            } => eprintln!(
+                "halving {method}: rung {}/{rungs}, {candidates} candidate(s) on {chips} train chips",
+                rung + 1
+            ),
             Event::WaitingForWorkers { configurations } => eprintln!(
                 "waiting for {configurations} configuration(s) other workers sharing the database are computing"
             ),

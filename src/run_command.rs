@@ -154,6 +154,34 @@ fn kill_on_signal(db: PathBuf, uuid: String) -> Result<()> {
     Ok(())
 }
 
+/// Each method's halving rungs: `candidates × chips` per rung, and the cross-validations
+/// made against the full grid's.
+fn print_rungs(outcome: &Outcome) {
+    let mut methods: Vec<&str> = Vec::new();
+    for rung in &outcome.rungs {
+        if !methods.contains(&rung.method) {
+            methods.push(rung.method);
+        }
+    }
+    for method in methods {
+        let rungs: Vec<_> = outcome
+            .rungs
+            .iter()
+            .filter(|r| r.method == method)
+            .collect();
+        let steps: Vec<String> = rungs
+            .iter()
+            .map(|r| format!("{} × {} chips", r.candidates, r.chips))
+            .collect();
+        let made: usize = rungs.iter().map(|r| r.candidates).sum();
+        let grid = rungs.first().map_or(0, |r| r.candidates);
+        println!(
+            "  halving {method}: {} ({made} cross-validations; the full grid is {grid} on every chip)",
+            steps.join(" → ")
+        );
+    }
+}
+
 /// `, N by other workers` when workers sharing the database computed some.
 fn by_others(outcome: &Outcome) -> String {
     match outcome.by_others {
@@ -179,6 +207,7 @@ fn print_summary(plan: &Plan, args: &RunArgs, outcome: &Outcome, seconds: f64) {
         r.test_chips,
         seconds
     );
+    print_rungs(outcome);
     println!(
         "  {:<10} {:>16} {:>16} {:>9} {:>9}  best parameters",
         "method", "CV acc %", "CV macro-F1 %", "test acc", "test F1"

@@ -8,15 +8,81 @@ use sarlab_io::npy;
 use sarlab_io::safe_write::{Protected, refuse_overwrite};
 use sarlab_study::matrix::{LabelledMatrix, MatrixOutcome, MatrixSearch, describe_point};
 use sarlab_svm::{
-    Backend, ClassWeight, CvSettings, FeatureTransform, Gamma, Kernel, Metric, SvmGrid, SvmParams,
+    Backend, ClassWeight, CvSettings, FeatureTransform, Gamma, Halving, Kernel, LogUniform, Metric,
+    MinResources, RandomSearch, SearchStrategy, SvmGrid, SvmParams,
 };
 use sarlab_transform::pca::{PcaParams, PcaSolver};
 
 use crate::cli::SvmGridArgs;
 use crate::progress;
 
-/// The grid of the command line, checked and expanded by [`SvmGrid`].
-fn configurations_of(args: &SvmGridArgs) -> Result<Vec<SvmParams>> {
+/// `--search` and its settings; a setting of another strategy is an error.
+fn strategy_of(args: &SvmGridArgs) -> Result<SearchStrategy> {
+    let range =
+        |flag: &str, values: &Option<Vec<f64>>, name: &'static str| -> Result<Option<LogUniform>> {
+            match values.as_deref() {
+                None => Ok(None),
+                Some([low, high]) => LogUniform::new(name, *low, *high)
+                    .map(Some)
+                    .map_err(|e| anyhow!("--{flag}: {e}")),
+                Some(other) => bail!("--{flag}: expected LOW,HIGH, got {} value(s)", other.len()),
+            }
+        };
+    let c = range("c-log-uniform", &args.c_log_uniform, "C")?;
+    let gamma = range("gamma-log-uniform", &args.gamma_log_uniform, "gamma")?;
+    let random_only = [
+        ("samples", args.samples.is_some()),
+        ("c-log-uniform", c.is_some()),
+        ("gamma-log-uniform", gamma.is_some()),
+    ];
+    let halving_only = [
+        ("factor", args.factor.is_some()),
+        ("min-resources", args.min_resources.is_some()),
+    ];
+    let refuse = |flags: &[(&str, bool)], owner: &str| -> Result<()> {
+        match flags.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => bail!(
+                "--{flag} applies to --search {owner}, not --search {}",
+                args.search
+            ),
+            None => Ok(()),
+        }
+    };
+    match args.search.as_str() {
+        "grid" => {
+            refuse(&random_only, "random")?;
+            refuse(&halving_only, "halving")?;
+            Ok(SearchStrategy::Grid)
+        }
+        "random" => {
+            refuse(&halving_only, "halving")?;
+            let samples = args.samples.ok_or_else(|| {
+                anyhow!("--search random needs --samples N (how many grid points to draw)")
+            })?;
+            Ok(SearchStrategy::Random(RandomSearch { samples, c, gamma }))
+        }
+        "halving" => {
+            refuse(&random_only, "random")?;
+            let min_resources = match &args.min_resources {
+                Some(text) => text
+                    .parse::<MinResources>()
+                    .map_err(|e| anyhow!("--min-resources: {e}"))?,
+                None => MinResources::default(),
+            };
+            let halving = Halving {
+                factor: args.factor.unwrap_or(Halving::default().factor),
+                min_resources,
+            };
+            halving.validate().map_err(|e| anyhow!("--factor: {e}"))?;
+            Ok(SearchStrategy::Halving(halving))
+        }
+        other => bail!("--search {other}: expected grid, random or halving"),
+    }
+}
+
+/// The grid of the command line, checked and expanded by [`SvmGrid`] (or sampled from
+/// it, for random search).
+fn configurations_of(args: &SvmGridArgs, strategy: &SearchStrategy) -> Result<Vec<SvmParams>> {
     let kernels: Vec<Kernel> = args
         .kernel
         .iter()
@@ -45,7 +111,11 @@ fn configurations_of(args: &SvmGridArgs) -> Result<Vec<SvmParams>> {
             ..SvmParams::default()
         },
     };
-    grid.points().map_err(|e| match e {
+    let points = match strategy {
+        SearchStrategy::Random(random) => random.points(&grid, args.seed),
+        _ => grid.points(),
+    };
+    points.map_err(|e| match e {
         sarlab_svm::Error::InvalidParameter { name, message } => {
             let flag = match name {
                 "tolerance" => "tol".to_owned(),
@@ -59,7 +129,8 @@ fn configurations_of(args: &SvmGridArgs) -> Result<Vec<SvmParams>> {
 
 pub fn grid(args: &SvmGridArgs) -> Result<()> {
     let started = Instant::now();
-    let configurations = configurations_of(args)?;
+    let strategy = strategy_of(args)?;
+    let configurations = configurations_of(args, &strategy)?;
     let metric: Metric = args
         .metric
         .parse()
@@ -119,9 +190,31 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
         },
         configurations,
         metric,
+        strategy,
+    };
+    let fits = match &search.strategy {
+        SearchStrategy::Halving(halving) => {
+            let classes = {
+                let mut labels = search.train.labels.clone();
+                labels.sort_unstable();
+                labels.dedup();
+                labels.len()
+            };
+            sarlab_svm::halving_schedule(
+                halving,
+                search.configurations.len(),
+                search.train.x.nrows(),
+                args.folds,
+                classes,
+            )
+            .map_or(search.configurations.len(), |rungs| {
+                rungs.iter().map(|r| r.candidates).sum()
+            })
+        }
+        _ => search.configurations.len(),
     };
     let bar = progress::bar(
-        search.configurations.len() * args.folds,
+        fits * args.folds,
         format!("svm grid ({} configurations)", search.configurations.len()),
     );
     let outcome = search.run(&|_| bar.inc(1))?;
@@ -144,24 +237,44 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
 }
 
 fn print_table(args: &SvmGridArgs, search: &MatrixSearch, outcome: &MatrixOutcome, seconds: f64) {
-    let (configurations, classes) = (&search.configurations, &outcome.classes);
+    let classes = &outcome.classes;
+    let configurations: Vec<&SvmParams> = outcome
+        .evaluated
+        .iter()
+        .map(|&i| &search.configurations[i])
+        .collect();
     let has_test = search.test.is_some();
-    let search = &outcome.search;
     println!(
-        "svm grid: {} configuration(s) × {} folds on {} ({} classes), {:.2} s",
-        configurations.len(),
+        "svm grid: {} configuration(s) × {} folds on {} ({} classes, {} search), {:.2} s",
+        search.configurations.len(),
         args.folds,
         args.train.display(),
         classes.len(),
+        search.strategy.name(),
         seconds
     );
+    for rung in &outcome.rungs {
+        println!(
+            "  halving rung {}: {} candidate(s) on {} rows",
+            rung.rung.index,
+            rung.candidates.len(),
+            rung.rows
+        );
+    }
+    if !outcome.rungs.is_empty() {
+        println!(
+            "  halving last rung: {} candidate(s) on every row",
+            configurations.len()
+        );
+    }
+    let search = &outcome.search;
     println!(
         "  {:>16} {:>16} {:>8}  configuration",
         "CV acc %",
         format!("CV {} %", search.metric),
         "SVs"
     );
-    for (i, (outcome, params)) in search.outcomes.iter().zip(configurations).enumerate() {
+    for (i, (outcome, params)) in search.outcomes.iter().zip(&configurations).enumerate() {
         let (acc, acc_std) = outcome.mean_std_of("accuracy");
         let (m, m_std) = outcome.mean_std_of(&search.metric);
         let svs = outcome
@@ -181,7 +294,7 @@ fn print_table(args: &SvmGridArgs, search: &MatrixSearch, outcome: &MatrixOutcom
             describe_point(params)
         );
     }
-    println!("best: {}", describe_point(&configurations[search.best]));
+    println!("best: {}", describe_point(configurations[search.best]));
     if let Some((e, _)) = &search.test {
         println!(
             "test: accuracy {:.2} %, macro-F1 {:.2} %, balanced accuracy {:.2} % ({} support vectors)",

@@ -14,6 +14,7 @@ use sarlab_track::{ClaimState, Metric, NewRun, now_ms};
 use crate::claims::Wanted;
 use crate::engine::StudyRun;
 use crate::error::{Context, Result};
+use crate::halving::{Rung, subset_rows};
 use crate::load;
 use crate::memory;
 use crate::observer::{Event, Observer};
@@ -69,7 +70,7 @@ impl Tally<'_> {
 }
 
 /// What cross-validation did with this shard's configurations.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct CvCounts {
     /// Computed and recorded by this process.
     pub ran: usize,
@@ -77,6 +78,8 @@ pub(crate) struct CvCounts {
     pub skipped: usize,
     /// Recorded by other workers sharing the database while this one ran.
     pub by_others: usize,
+    /// The rungs of each method's halving search (`[search] strategy = "halving"`).
+    pub rungs: Vec<crate::halving::RungSummary>,
 }
 
 /// How far cross-validation is, study-wide, for progress events.
@@ -123,13 +126,18 @@ impl StudyRun<'_> {
 
     /// Cross-validates this shard's configurations that are not finished yet, claiming
     /// them a share at a time so that workers sharing the database split them, and
-    /// waiting for the ones other workers hold until every one is finished.
+    /// waiting for the ones other workers hold until every one is finished. With
+    /// `[search] strategy = "halving"`, each method's configurations go through the
+    /// rungs of its halving search instead ([`StudyRun::cross_validate_halving`]).
     pub(crate) fn cross_validate(
         &mut self,
         dataset: &Dataset,
         y_train: &[usize],
     ) -> Result<CvCounts> {
         let plan = self.plan;
+        if let sarlab_svm::SearchStrategy::Halving(halving) = &plan.search {
+            return self.cross_validate_halving(halving, dataset, y_train);
+        }
         let mut counts = CvCounts::default();
         // What is left to do, first, so that progress can count the whole study.
         let mut work = Vec::with_capacity(plan.features.len());
@@ -147,6 +155,22 @@ impl StudyRun<'_> {
             }
             work.push(pending);
         }
+        self.run_work(work, &Rung::Full, dataset, y_train, &mut counts)?;
+        Ok(counts)
+    }
+
+    /// Computes `work` (per feature setting, the grid index and hash of each pending
+    /// configuration) at `rung`, claiming and waiting as [`StudyRun::cross_validate`]
+    /// says; adds what happened to `counts`.
+    pub(crate) fn run_work(
+        &mut self,
+        mut work: Vec<Vec<(usize, String)>>,
+        rung: &Rung,
+        dataset: &Dataset,
+        y_train: &[usize],
+        counts: &mut CvCounts,
+    ) -> Result<()> {
+        let plan = self.plan;
         let mut progress = Progress {
             study_total: work.iter().map(Vec::len).sum(),
             started: Instant::now(),
@@ -163,7 +187,7 @@ impl StudyRun<'_> {
                 while !pending.is_empty() {
                     let names: Vec<String> = pending
                         .iter()
-                        .map(|(gi, _)| plan.run_name(fi, *gi))
+                        .map(|(gi, _)| rung.run_name(plan, fi, *gi))
                         .collect();
                     let wanted: Vec<Wanted<'_>> = pending
                         .iter()
@@ -191,7 +215,7 @@ impl StudyRun<'_> {
                     }
                     *pending = left;
                     if elsewhere > 0 {
-                        self.by_others(elsewhere, &mut counts, &mut progress);
+                        self.by_others(elsewhere, counts, &mut progress);
                     }
                     if mine.is_empty() {
                         // The rest of this setting is in other workers' hands.
@@ -199,7 +223,7 @@ impl StudyRun<'_> {
                     }
                     claimed_any = true;
                     let recorded = self.cross_validate_claimed(
-                        fi, &mine, dataset, y_train, &mut last, &progress,
+                        fi, &mine, rung, dataset, y_train, &mut last, &progress,
                     )?;
                     progress.done += mine.len();
                     counts.ran += recorded;
@@ -211,7 +235,7 @@ impl StudyRun<'_> {
             }
             let waiting: usize = work.iter().map(Vec::len).sum();
             if waiting == 0 {
-                return Ok(counts);
+                return Ok(());
             }
             if !claimed_any {
                 if !announced_wait {
@@ -241,10 +265,12 @@ impl StudyRun<'_> {
     /// Cross-validates the claimed configurations `pending` (grid index, hash) of
     /// feature setting `fi` and records them in one transaction; returns how many were
     /// recorded (fewer when another worker finished some first).
+    #[allow(clippy::too_many_arguments)]
     fn cross_validate_claimed(
         &mut self,
         fi: usize,
         pending: &[(usize, String)],
+        rung: &Rung,
         dataset: &Dataset,
         y_train: &[usize],
         last: &mut Option<(String, load::TrainingFeatures, Vec<usize>)>,
@@ -269,10 +295,19 @@ impl StudyRun<'_> {
         let Some((_, features, y_rows)) = last.as_ref() else {
             unreachable!("features were just extracted");
         };
-        let (x_train, feature_seconds) = (&features.x, &features.seconds);
+        // A halving rung below the last sees a stratified subsample of the chips (with
+        // their augmented copies).
+        let subset = rung
+            .chips()
+            .map(|chips| subset_rows(features, y_rows, chips));
+        let (x_train, y_rows, copy_of) = match &subset {
+            Some((x, y, copies)) => (x, y.as_slice(), copies.as_slice()),
+            None => (&features.x, y_rows.as_slice(), features.copy_of.as_slice()),
+        };
+        let feature_seconds = &features.seconds;
         let names: Vec<String> = pending
             .iter()
-            .map(|(gi, _)| plan.run_name(fi, *gi))
+            .map(|(gi, _)| rung.run_name(plan, fi, *gi))
             .collect();
         let tally = Tally {
             method: feature.method.name(),
@@ -330,7 +365,7 @@ impl StudyRun<'_> {
         let outcomes = cross_validate_grid_with_copies(
             x_train.view(),
             y_rows,
-            &features.copy_of,
+            copy_of,
             dataset.classes.len(),
             &grid,
             &CvSettings {
@@ -351,15 +386,16 @@ impl StudyRun<'_> {
                 artifacts: Vec::new(),
                 experiment_id: self.experiment,
                 parent: Some(self.parent),
-                name: plan.run_name(fi, *gi),
+                name: rung.run_name(plan, fi, *gi),
                 config_hash: hash.clone(),
-                params: plan.params_of(fi, *gi, "cv"),
+                params: rung.params_of(plan, fi, *gi),
                 metrics: cv_metrics(outcome, feature, x_train.ncols(), *feature_seconds),
                 tags: cv_tags(
-                    &plan.run_name(fi, *gi),
+                    &rung.run_name(plan, fi, *gi),
                     outcome,
                     &dataset.digest,
                     plan.spec.svm.metric,
+                    rung.stage(),
                 ),
                 start_ms,
                 end_ms,
@@ -442,6 +478,7 @@ fn cv_tags(
     outcome: &CvOutcome,
     digest: &str,
     metric: sarlab_svm::Metric,
+    stage: &str,
 ) -> Vec<(String, String)> {
     let mut warnings = Vec::new();
     for (fold, evaluation) in outcome.folds.iter().enumerate() {
@@ -466,7 +503,7 @@ fn cv_tags(
             Some(sum.map_or_else(|| cm.clone(), |s| s + cm))
         });
     let mut tags = vec![
-        ("stage".to_owned(), "cv".to_owned()),
+        ("stage".to_owned(), stage.to_owned()),
         ("dataset_digest".to_owned(), digest.to_owned()),
         ("selection_metric".to_owned(), metric.to_string()),
     ];

@@ -64,6 +64,8 @@ pub struct Outcome {
     /// Configurations other workers sharing the database computed while this one ran
     /// (claimed by them first; see `sarlab_track::Store::claim_runs`).
     pub by_others: usize,
+    /// The rungs of each method's halving search, in order (empty for other searches).
+    pub rungs: Vec<crate::halving::RungSummary>,
     /// The report, unless this was one shard of a sharded study (the test refits and
     /// the report come from a run of the spec on the merged database).
     pub report: Option<WrittenReport>,
@@ -105,6 +107,7 @@ impl Study {
             ran: counts.ran,
             skipped: counts.skipped,
             by_others: counts.by_others,
+            rungs: counts.rungs,
             report,
         })
     }

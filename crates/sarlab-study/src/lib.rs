@@ -46,6 +46,7 @@ mod engine;
 mod error;
 mod feature_axes;
 mod filters;
+mod halving;
 mod heartbeat;
 mod load;
 mod locate;
@@ -65,6 +66,7 @@ mod sweep;
 pub use axis::{Axis, MAX_AXIS_VALUES};
 pub use engine::{Outcome, Study, Trained, WrittenReport};
 pub use error::{Error, Result};
+pub use halving::RungSummary;
 pub use load::prepared;
 pub use observer::{Event, Observer, Silent, Task};
 pub use plan::{

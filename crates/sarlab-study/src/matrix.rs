@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sarlab_io::npy;
 use sarlab_svm::{
-    CvSettings, Evaluation, FitDone, GridSearch, METRIC_NAMES, Metric, SvmParams, grid_search,
-    per_class,
+    CvOutcome, CvSettings, Evaluation, FitDone, GridSearch, METRIC_NAMES, Metric, Rung,
+    SearchStrategy, SvmParams, cross_validate_grid, grid_search, halving_schedule, keep_count,
+    per_class, stratified_rows, survivors,
 };
 use serde_json::{Value, json};
 
@@ -80,6 +81,20 @@ pub struct MatrixSearch {
     pub configurations: Vec<SvmParams>,
     pub settings: CvSettings,
     pub metric: Metric,
+    /// `Grid` and `Random` cross-validate every configuration (random search draws
+    /// them beforehand, [`sarlab_svm::RandomSearch::points`]); `Halving` runs
+    /// successive halving over the rows ([`sarlab_svm::halving_schedule`]).
+    pub strategy: SearchStrategy,
+}
+
+/// One rung of a halving search: `candidates` (indices into the configurations)
+/// cross-validated on `rows` training rows.
+#[derive(Debug, Clone)]
+pub struct MatrixRung {
+    pub rung: Rung,
+    pub rows: usize,
+    pub candidates: Vec<usize>,
+    pub outcomes: Vec<CvOutcome>,
 }
 
 /// What the search found.
@@ -88,6 +103,11 @@ pub struct MatrixOutcome {
     /// Class `k` is training label `classes[k]`.
     pub classes: Vec<i64>,
     pub search: GridSearch,
+    /// Which configurations `search.outcomes` are (indices into
+    /// `MatrixSearch::configurations`): all of them, or the last halving rung's.
+    pub evaluated: Vec<usize>,
+    /// The halving rungs below the last (empty for grid and random search).
+    pub rungs: Vec<MatrixRung>,
     /// Test labels as class indices, when a test split was given.
     pub y_test: Option<Vec<usize>>,
     /// Iteration-cap and solver warnings, one line each.
@@ -193,6 +213,16 @@ impl MatrixSearch {
                 )
             },
         )?;
+        let (rungs, evaluated) = match &self.strategy {
+            SearchStrategy::Halving(halving) => {
+                self.halving_rungs(halving, &y, classes.len(), on_fit)?
+            }
+            _ => (Vec::new(), (0..self.configurations.len()).collect()),
+        };
+        let finalists: Vec<SvmParams> = evaluated
+            .iter()
+            .map(|&i| self.configurations[i].clone())
+            .collect();
         let search = grid_search(
             train.x.view(),
             &y,
@@ -201,19 +231,75 @@ impl MatrixSearch {
                 .zip(y_test.as_deref())
                 .map(|(t, y)| (t.x.view(), y)),
             classes.len(),
-            &self.configurations,
+            &finalists,
             &self.settings,
             self.metric.name(),
             on_fit,
         )
         .context_with(|| "SVM grid search".to_owned())?;
-        let warnings = warnings_of(&search, &self.configurations);
+        let warnings = warnings_of(&search, &finalists);
         Ok(MatrixOutcome {
             classes,
             search,
+            evaluated,
+            rungs,
             y_test,
             warnings,
         })
+    }
+
+    /// The rungs of a halving search below the last, and the candidates left for the
+    /// last (which uses every row, so it is the grid search of those candidates).
+    fn halving_rungs(
+        &self,
+        halving: &sarlab_svm::Halving,
+        y: &[usize],
+        n_classes: usize,
+        on_fit: &(dyn Fn(FitDone<'_>) + Sync),
+    ) -> Result<(Vec<MatrixRung>, Vec<usize>)> {
+        let x = &self.train.x;
+        let folds = self.settings.folds;
+        let schedule = halving_schedule(
+            halving,
+            self.configurations.len(),
+            x.nrows(),
+            folds,
+            n_classes,
+        )
+        .map_err(|e| Error::Study(format!("the halving search: {e}")))?;
+        let mut alive: Vec<usize> = (0..self.configurations.len()).collect();
+        let mut rungs = Vec::new();
+        for step in &schedule[..schedule.len() - 1] {
+            let rows = stratified_rows(y, n_classes, step.resources, folds, self.settings.seed);
+            let x_rung = x.select(ndarray::Axis(0), &rows);
+            let y_rung: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
+            let candidates: Vec<SvmParams> = alive
+                .iter()
+                .map(|&i| self.configurations[i].clone())
+                .collect();
+            let outcomes = cross_validate_grid(
+                x_rung.view(),
+                &y_rung,
+                n_classes,
+                &candidates,
+                &self.settings,
+                on_fit,
+            )
+            .context_with(|| format!("halving rung {} on {} rows", step.index, rows.len()))?;
+            let scores: Vec<f64> = outcomes
+                .iter()
+                .map(|o| o.mean_std_of(self.metric.name()).0)
+                .collect();
+            let keep = survivors(&scores, keep_count(alive.len(), halving.factor));
+            rungs.push(MatrixRung {
+                rung: *step,
+                rows: rows.len(),
+                candidates: alive.clone(),
+                outcomes,
+            });
+            alive = keep.into_iter().map(|k| alive[k]).collect();
+        }
+        Ok((rungs, alive))
     }
 }
 
@@ -305,7 +391,7 @@ impl MatrixOutcome {
             .search
             .outcomes
             .iter()
-            .zip(&search.configurations)
+            .zip(self.evaluated.iter().map(|&i| &search.configurations[i]))
             .map(|(outcome, params)| {
                 let cv: BTreeMap<&str, Value> = METRIC_NAMES
                     .iter()
@@ -355,9 +441,22 @@ impl MatrixOutcome {
             "metric": self.search.metric,
             "backend": search.settings.backend.name(),
             "configurations": configs,
+            "search": search.strategy.name(),
+            "rungs": self.rungs.iter().map(|r| json!({
+                "rung": r.rung.index,
+                "rows": r.rows,
+                "candidates": r.candidates.iter().map(|&i| json!({
+                    "index": i,
+                    "params": point_json(&search.configurations[i]),
+                })).collect::<Vec<_>>(),
+                "cv": r.outcomes.iter().map(|o| {
+                    let (mean, std) = o.mean_std_of(&self.search.metric);
+                    json!({ "mean": mean, "std": std })
+                }).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
             "best": {
-                "index": best,
-                "params": point_json(&search.configurations[best]),
+                "index": self.evaluated[best],
+                "params": point_json(&search.configurations[self.evaluated[best]]),
                 "cv": { "mean": mean, "std": std },
             },
             "test": test,

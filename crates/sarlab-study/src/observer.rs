@@ -85,6 +85,15 @@ pub enum Event<'a> {
         method: &'static str,
         count: usize,
     },
+    /// Rung `rung` (of `rungs`) of `method`'s halving search starts: `candidates`
+    /// configurations on `chips` train chips.
+    RungStarted {
+        method: &'static str,
+        rung: usize,
+        rungs: usize,
+        candidates: usize,
+        chips: usize,
+    },
     /// `count` configurations were found recorded by other workers sharing the
     /// database; `done` of `study_total` are now finished, study-wide.
     RecordedElsewhere {

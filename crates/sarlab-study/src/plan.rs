@@ -14,14 +14,17 @@ use sarlab_filter::Preprocess;
 use sarlab_filter::augment::Augment;
 use sarlab_io::synth::SynthConfig;
 use sarlab_io::{DatasetOptions, DecodeOptions, DepressionSplits, FolderLayout};
-use sarlab_svm::{Gamma, SvmGrid, SvmParams, SweptValue};
+use sarlab_svm::{
+    Gamma, Halving, LogUniform, MinResources, RandomSearch, SearchStrategy, SvmGrid, SvmParams,
+    SweptValue,
+};
 use sarlab_track::ParamValue;
 use sarlab_transform::pca::{PcaParams, PcaSolver};
 
 use crate::error::{Error, Result};
 use crate::feature_axes::{self, Sweep};
 use crate::filters;
-use crate::spec::{DatasetSource, PcaSolverName, Spec};
+use crate::spec::{DatasetSource, DistributionSpec, PcaSolverName, SearchName, Spec};
 
 /// Plans larger than this need the caller's explicit consent (`sarlab run
 /// --allow-large`): a mistyped axis should not start a study that cannot finish.
@@ -64,6 +67,10 @@ pub struct Plan {
     pub spec_text: String,
     pub features: Vec<FeatureConfig>,
     pub grid: Vec<GridPoint>,
+    /// How the configurations are searched; with `Random` the grid holds the sampled
+    /// points, with `Halving` every configuration is a candidate of its method's
+    /// halving search.
+    pub search: SearchStrategy,
 }
 
 /// `k=v k=v` for the parameters that vary between configurations (not `feature`).
@@ -105,7 +112,8 @@ impl Plan {
         };
         check_spec(&spec).map_err(invalid)?;
         let features = expand_features(&spec, &text).map_err(invalid)?;
-        let grid = expand_grid(&spec).map_err(invalid)?;
+        let search = search_strategy(&spec).map_err(invalid)?;
+        let grid = expand_grid(&spec, &search).map_err(invalid)?;
         let configurations = features.len().saturating_mul(grid.len());
         if configurations > MAX_CONFIGURATIONS {
             return Err(invalid(format!(
@@ -120,6 +128,7 @@ impl Plan {
             spec_text: text,
             features,
             grid,
+            search,
         })
     }
 
@@ -675,7 +684,7 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
 
 /// The SVM grid, checked and enumerated by [`SvmGrid`], with each point's recorded
 /// parameters.
-fn expand_grid(spec: &Spec) -> Result<Vec<GridPoint>, String> {
+fn expand_grid(spec: &Spec, search: &SearchStrategy) -> Result<Vec<GridPoint>, String> {
     let svm = &spec.svm;
     let grid = SvmGrid {
         kernels: svm.kernel.0.clone(),
@@ -691,10 +700,15 @@ fn expand_grid(spec: &Spec) -> Result<Vec<GridPoint>, String> {
             ..SvmParams::default()
         },
     };
-    let points = grid.points().map_err(|e| match e {
-        sarlab_svm::Error::InvalidParameter { name, message } => {
-            format!("`svm.{name}` {message}")
-        }
+    let points = match search {
+        SearchStrategy::Random(random) => random.points(&grid, spec.seed),
+        _ => grid.points(),
+    }
+    .map_err(|e| match e {
+        sarlab_svm::Error::InvalidParameter { name, message } => match name {
+            "samples" => format!("`search.{name}` {message}"),
+            _ => format!("`svm.{name}` {message}"),
+        },
         other => other.to_string(),
     })?;
     Ok(points
@@ -704,6 +718,85 @@ fn expand_grid(spec: &Spec) -> Result<Vec<GridPoint>, String> {
             svm,
         })
         .collect())
+}
+
+/// `[search]` as the SVM crate's strategy; a setting of another strategy is an error.
+fn search_strategy(spec: &Spec) -> Result<SearchStrategy, String> {
+    let Some(search) = &spec.search else {
+        return Ok(SearchStrategy::Grid);
+    };
+    let misplaced = |key: &str, given: bool, owner: &str| -> Result<(), String> {
+        match given {
+            true => Err(format!(
+                "`search.{key}` applies to strategy = \"{owner}\", not \"{}\"",
+                strategy_name(search.strategy)
+            )),
+            false => Ok(()),
+        }
+    };
+    let halving_keys = |owner: &str| -> Result<(), String> {
+        misplaced("factor", search.factor.is_some(), owner)?;
+        misplaced("min_resources", search.min_resources.is_some(), owner)
+    };
+    let random_keys = |owner: &str| -> Result<(), String> {
+        misplaced("samples", search.samples.is_some(), owner)?;
+        misplaced("C", search.c.is_some(), owner)?;
+        misplaced("gamma", search.gamma.is_some(), owner)
+    };
+    let distribution = |name: &'static str, d: Option<DistributionSpec>| {
+        d.map(|d| LogUniform::new(name, d.log_uniform[0], d.log_uniform[1]))
+            .transpose()
+            .map_err(|e| format!("`search.{name}`: {e}"))
+    };
+    match search.strategy {
+        SearchName::Grid => {
+            halving_keys("halving")?;
+            random_keys("random")?;
+            Ok(SearchStrategy::Grid)
+        }
+        SearchName::Random => {
+            halving_keys("halving")?;
+            let samples = search.samples.ok_or_else(|| {
+                "`search.samples` is missing: strategy = \"random\" draws that many SVM grid points".to_owned()
+            })?;
+            Ok(SearchStrategy::Random(RandomSearch {
+                samples,
+                c: distribution("C", search.c)?,
+                gamma: distribution("gamma", search.gamma)?,
+            }))
+        }
+        SearchName::Halving => {
+            random_keys("random")?;
+            let min_resources = match &search.min_resources {
+                None => MinResources::default(),
+                Some(toml::Value::String(text)) => text
+                    .parse::<MinResources>()
+                    .map_err(|e| format!("`search.min_resources`: {e}"))?,
+                Some(toml::Value::Integer(n)) if *n > 0 => MinResources::Rows(*n as usize),
+                Some(other) => {
+                    return Err(format!(
+                        "`search.min_resources` = {other}: expected \"exhaust\", \"smallest\" or a number of rows > 0"
+                    ));
+                }
+            };
+            let halving = Halving {
+                factor: search.factor.unwrap_or(Halving::default().factor),
+                min_resources,
+            };
+            halving
+                .validate()
+                .map_err(|e| format!("`search.factor`: {e}"))?;
+            Ok(SearchStrategy::Halving(halving))
+        }
+    }
+}
+
+fn strategy_name(name: SearchName) -> &'static str {
+    match name {
+        SearchName::Grid => "grid",
+        SearchName::Random => "random",
+        SearchName::Halving => "halving",
+    }
 }
 
 /// The parameters a grid point's kernel uses ([`SvmParams::swept`]) as recorded values:

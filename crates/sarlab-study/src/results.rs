@@ -132,7 +132,8 @@ impl Recorded<'_> {
     }
 
     /// CV summaries of every configuration of the plan, in enumeration order; a
-    /// configuration without a finished run is an error.
+    /// configuration without a finished run is an error (with halving, the
+    /// configurations eliminated before the last rung are left out).
     pub(crate) fn cv_records(&self) -> Result<Vec<CvRecord>> {
         let plan = self.plan;
         let metric = plan.spec.svm.metric;
@@ -140,6 +141,10 @@ impl Recorded<'_> {
         for fi in 0..plan.features.len() {
             for gi in 0..plan.grid.len() {
                 let Some(uuid) = self.finished_run(&self.hash_of(fi, gi, "cv"))? else {
+                    if matches!(plan.search, sarlab_svm::SearchStrategy::Halving(_)) {
+                        // Eliminated at an earlier rung: only survivors reach full CV.
+                        continue;
+                    }
                     return Err(Error::Study(format!(
                         "configuration `{}` has no finished cross-validation run in {}",
                         plan.run_name(fi, gi),

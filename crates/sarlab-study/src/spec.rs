@@ -32,6 +32,43 @@ pub struct Spec {
     pub features: Vec<FeatureSpec>,
     pub reduce: Option<ReduceSpec>,
     pub svm: SvmSpec,
+    /// How configurations are chosen: the full grid (default), a random sample, or
+    /// successive halving.
+    pub search: Option<SearchSpec>,
+}
+
+/// `[search]`: `strategy = "grid" | "random" | "halving"` and that strategy's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSpec {
+    pub strategy: SearchName,
+    /// `random`: how many SVM grid points to draw (per feature setting).
+    pub samples: Option<usize>,
+    /// `random`: C drawn from a distribution instead of the `svm.C` list.
+    #[serde(rename = "C")]
+    pub c: Option<DistributionSpec>,
+    /// `random`: γ drawn from a distribution instead of the `svm.gamma` list.
+    pub gamma: Option<DistributionSpec>,
+    /// `halving`: each rung keeps `1 / factor` of the candidates (default 3).
+    pub factor: Option<f64>,
+    /// `halving`: `"exhaust"` (default), `"smallest"` or a number of rows.
+    pub min_resources: Option<toml::Value>,
+}
+
+/// A sweep distribution: `{ log_uniform = [low, high] }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionSpec {
+    pub log_uniform: [f64; 2],
+}
+
+/// `search.strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchName {
+    Grid,
+    Random,
+    Halving,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -683,3 +683,111 @@ fn the_observer_hears_the_study_in_order() {
 fn plan_pairs(classes: usize) -> usize {
     classes * (classes - 1) / 2
 }
+
+/// A study large enough for two halving rungs: 240 train chips, 8 candidates per
+/// method (2 intensities × 2 C × 2 γ).
+fn halving_spec(search: &str) -> String {
+    SPEC.replace("train_per_class = 6", "train_per_class = 30") + search
+}
+
+/// (params, metrics without timings as bits) of the run with `hash`.
+fn recorded_numbers(store: &Store, hash: &str) -> Option<(String, Vec<(String, i64, u64)>)> {
+    let experiment = store.experiment_id("engine").expect("query")?;
+    let (uuid, status) = store.run_by_hash(experiment, hash).expect("query")?;
+    assert_eq!(status, RunStatus::Finished);
+    let run = store.run(&uuid).expect("run");
+    let mut metrics: Vec<(String, i64, u64)> = run
+        .metrics
+        .iter()
+        .filter(|m| !m.key.contains("seconds"))
+        .map(|m| (m.key.clone(), m.step, m.value.to_bits()))
+        .collect();
+    metrics.sort();
+    Some((format!("{:?}", run.params), metrics))
+}
+
+#[test]
+fn halving_keeps_the_best_third_per_rung_and_its_last_rung_is_the_grids_cv() {
+    let bench = Bench::new();
+    let plan = bench.plan(&halving_spec("\n[search]\nstrategy = \"halving\"\n"));
+    let outcome = bench
+        .run(&plan, "halving.db", Shard::all())
+        .expect("halving");
+    let rungs: Vec<(&str, usize, usize, usize)> = outcome
+        .rungs
+        .iter()
+        .map(|r| (r.method, r.index, r.chips, r.candidates))
+        .collect();
+    // scikit-learn's schedule for 8 candidates on 240 rows, 3 folds, 8 classes:
+    // min_resources = max(2·3·8, 240 // 3) = 80; then every row for ⌈8 / 3⌉ = 3.
+    assert_eq!(
+        rungs,
+        [
+            ("raw", 0, 80, 8),
+            ("raw", 1, 240, 3),
+            ("hog", 0, 80, 8),
+            ("hog", 1, 240, 3)
+        ]
+    );
+    assert_eq!(outcome.ran, 2 * (8 + 3));
+    let store = Store::open(&bench.path("halving.db")).expect("open");
+    let digest = digest_of(&store, &outcome);
+    let experiment = store.experiment_id("engine").expect("query").expect("id");
+    let metric = plan.spec.svm.metric;
+    for method in ["raw", "hog"] {
+        let candidates: Vec<(usize, usize)> = (0..plan.features.len())
+            .filter(|&fi| plan.features[fi].method.name() == method)
+            .flat_map(|fi| (0..plan.grid.len()).map(move |gi| (fi, gi)))
+            .collect();
+        // Rung 0: every candidate, recorded as a `halving` run on 80 chips.
+        let mut scores = Vec::new();
+        for &(fi, gi) in &candidates {
+            let mut params = plan.params_of(fi, gi, "halving");
+            params.push(("halving.rung".to_owned(), 0usize.into()));
+            params.push(("halving.resources".to_owned(), 80usize.into()));
+            let (uuid, _) = store
+                .run_by_hash(experiment, &config_hash(&digest, &params))
+                .expect("query")
+                .expect("rung 0 run");
+            let run = store.run(&uuid).expect("run");
+            assert_eq!(run.tags["stage"], "halving");
+            scores.push(run.metric(&format!("cv_{metric}_mean"), 0).expect("mean"));
+        }
+        // The last rung: the best three by rung-0 score (ties to the first), as CV runs.
+        let kept = sarlab_svm::survivors(&scores, 3);
+        for (k, &(fi, gi)) in candidates.iter().enumerate() {
+            let cv = config_hash(&digest, &plan.params_of(fi, gi, "cv"));
+            let present = store.run_by_hash(experiment, &cv).expect("query").is_some();
+            assert_eq!(present, kept.contains(&k), "{method} candidate {k}");
+        }
+    }
+    // A grid search of the same spec gives those CV runs the same hashes and numbers.
+    let grid_plan = bench.plan(&halving_spec(""));
+    let grid = bench
+        .run(&grid_plan, "grid.db", Shard::all())
+        .expect("grid");
+    let grid_store = Store::open(&bench.path("grid.db")).expect("open");
+    let mut compared = 0;
+    for hash in cv_hashes(&grid_plan, &digest_of(&grid_store, &grid)) {
+        if let Some(numbers) = recorded_numbers(&store, &hash) {
+            assert_eq!(
+                Some(numbers),
+                recorded_numbers(&grid_store, &hash),
+                "{hash}"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 6);
+    // Each method's pick comes from the survivors, refit and reported as usual.
+    let report = outcome.report.expect("report").report;
+    assert_eq!(report.methods.len(), 2);
+    // Halving needs every candidate's score at each rung: no shards.
+    let err = bench
+        .run(&plan, "shard.db", Shard { index: 0, count: 2 })
+        .expect_err("sharded halving");
+    assert!(err.to_string().contains("cannot be sharded"), "{err}");
+    // A rerun finds every rung recorded.
+    let again = bench.run(&plan, "halving.db", Shard::all()).expect("again");
+    assert_eq!((again.ran, again.skipped), (0, 22));
+}

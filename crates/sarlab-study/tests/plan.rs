@@ -432,3 +432,97 @@ mod typed_values {
         }
     }
 }
+
+#[test]
+fn random_search_draws_seeded_points_of_the_grid_or_of_distributions() {
+    let grid = plan_of(&MINIMAL.replace("C = [1, 10]", "C = [0.1, 1, 10, 100]")).expect("grid");
+    let text = MINIMAL.replace("C = [1, 10]", "C = [0.1, 1, 10, 100]")
+        + "[search]\nstrategy = \"random\"\nsamples = 3\n";
+    let random = plan_of(&text).expect("random");
+    assert_eq!(random.grid.len(), 3);
+    assert_eq!(random.features.len(), grid.features.len());
+    // Points of the grid, in grid order, with the grid's recorded parameters (so a
+    // configuration has the same hash whichever search reached it).
+    let positions: Vec<usize> = random
+        .grid
+        .iter()
+        .map(|p| {
+            grid.grid
+                .iter()
+                .position(|q| q.params == p.params)
+                .expect("a grid point")
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let again = plan_of(&text).expect("again");
+    assert_eq!(
+        again.grid.iter().map(|p| &p.params).collect::<Vec<_>>(),
+        random.grid.iter().map(|p| &p.params).collect::<Vec<_>>()
+    );
+    let reseeded = plan_of(&text.replace("seed = 1", "seed = 2")).expect("reseeded");
+    assert_ne!(
+        reseeded.grid.iter().map(|p| &p.params).collect::<Vec<_>>(),
+        random.grid.iter().map(|p| &p.params).collect::<Vec<_>>()
+    );
+    let drawn = plan_of(
+        &(MINIMAL.to_owned()
+            + "[search]\nstrategy = \"random\"\nsamples = 20\nC = { log_uniform = [0.5, 50] }\ngamma = { log_uniform = [1e-4, 1e-2] }\n"),
+    )
+    .expect("distributions");
+    assert_eq!(drawn.grid.len(), 20);
+    for point in &drawn.grid {
+        assert!((0.5..=50.0).contains(&point.svm.c), "{}", point.svm.c);
+        match point.svm.gamma {
+            Gamma::Value(g) => assert!((1e-4..=1e-2).contains(&g), "{g}"),
+            other => panic!("gamma {other:?} was not drawn"),
+        }
+    }
+}
+
+#[test]
+fn search_settings_are_checked_and_named() {
+    let with = |search: &str| plan_of(&(MINIMAL.to_owned() + "[search]\n" + search));
+    assert!(with("strategy = \"grid\"\n").is_ok());
+    let halving = with("strategy = \"halving\"\nfactor = 2\nmin_resources = \"smallest\"\n")
+        .expect("halving");
+    assert_eq!(halving.search.name(), "halving");
+    assert!(with("strategy = \"halving\"\nmin_resources = 500\n").is_ok());
+    for (search, needle) in [
+        ("strategy = \"best\"\n", "best"),
+        ("strategy = \"random\"\n", "`search.samples` is missing"),
+        ("strategy = \"random\"\nsamples = 0\n", "search.samples"),
+        (
+            "strategy = \"grid\"\nsamples = 3\n",
+            "`search.samples` applies to strategy = \"random\"",
+        ),
+        (
+            "strategy = \"random\"\nsamples = 3\nfactor = 3\n",
+            "`search.factor` applies to strategy = \"halving\"",
+        ),
+        (
+            "strategy = \"halving\"\nC = { log_uniform = [1, 10] }\n",
+            "`search.C` applies",
+        ),
+        ("strategy = \"halving\"\nfactor = 1\n", "search.factor"),
+        (
+            "strategy = \"halving\"\nmin_resources = \"most\"\n",
+            "search.min_resources",
+        ),
+        (
+            "strategy = \"halving\"\nmin_resources = -4\n",
+            "search.min_resources",
+        ),
+        (
+            "strategy = \"random\"\nsamples = 3\nC = { log_uniform = [10, 1] }\n",
+            "search.C",
+        ),
+        (
+            "strategy = \"random\"\nsamples = 3\ngamma = { uniform = [1, 2] }\n",
+            "uniform",
+        ),
+        ("strategy = \"grid\"\nrungs = 3\n", "rungs"),
+    ] {
+        let err = with(search).expect_err(search);
+        assert!(err.contains(needle), "{search}: {err}");
+    }
+}
