@@ -380,3 +380,117 @@ fn bad_input_names_the_file_or_flag() {
         assert_failure_mentions(&out, &needles);
     }
 }
+
+#[test]
+fn halving_and_random_search_score_what_the_grid_scores() {
+    let (ws, _, _) = workspace_with_data();
+    let grid = run_json(&ws, &[]);
+    let grid_configs = grid["configurations"].as_array().expect("configurations");
+    assert_eq!(grid["search"], "grid");
+    assert_eq!(grid_configs.len(), 6);
+    let cv_of = |params: &Value| -> Value {
+        grid_configs
+            .iter()
+            .find(|c| c["params"] == *params)
+            .map(|c| c["cv"].clone())
+            .expect("a grid configuration")
+    };
+
+    // 6 candidates on 90 rows, 4 folds, 3 classes: scikit-learn's schedule starts at
+    // max(2·4·3, 90 // 3) = 30 rows; ⌈6 / 3⌉ = 2 go on to every row.
+    let halving = run_json(&ws, &["--search", "halving"]);
+    assert_eq!(halving["search"], "halving");
+    let rungs = halving["rungs"].as_array().expect("rungs");
+    assert_eq!(rungs.len(), 1);
+    assert_eq!(rungs[0]["rows"], 30);
+    assert_eq!(
+        rungs[0]["candidates"].as_array().expect("candidates").len(),
+        6
+    );
+    let finalists = halving["configurations"].as_array().expect("finalists");
+    assert_eq!(finalists.len(), 2);
+    // The last rung is the grid's CV of the finalists, number for number.
+    for finalist in finalists {
+        assert_eq!(finalist["cv"], cv_of(&finalist["params"]));
+    }
+    // Its finalists are rung 0's two best.
+    let scores: Vec<f64> = rungs[0]["cv"]
+        .as_array()
+        .expect("cv")
+        .iter()
+        .map(|c| c["mean"].as_f64().unwrap_or(f64::NAN))
+        .collect();
+    let kept = sarlab_svm::survivors(&scores, 2);
+    let kept_params: Vec<&Value> = kept
+        .iter()
+        .map(|&k| &rungs[0]["candidates"][k]["params"])
+        .collect();
+    let finalist_params: Vec<&Value> = finalists.iter().map(|f| &f["params"]).collect();
+    assert_eq!(kept_params, finalist_params);
+    assert!(halving["test"]["evaluation"]["metrics"]["accuracy"].is_number());
+
+    let random = run_json(&ws, &["--search", "random", "--samples", "3"]);
+    let sampled = random["configurations"].as_array().expect("sampled");
+    assert_eq!(sampled.len(), 3);
+    for config in sampled {
+        assert_eq!(config["cv"], cv_of(&config["params"]));
+    }
+    // The same seed draws the same points.
+    let again = run_json(&ws, &["--search", "random", "--samples", "3"]);
+    let params_of = |json: &Value| -> Vec<Value> {
+        json["configurations"]
+            .as_array()
+            .expect("configurations")
+            .iter()
+            .map(|c| c["params"].clone())
+            .collect()
+    };
+    assert_eq!(params_of(&again), params_of(&random));
+    let drawn = run_json(
+        &ws,
+        &[
+            "--search",
+            "random",
+            "--samples",
+            "4",
+            "--c-log-uniform",
+            "0.5,50",
+        ],
+    );
+    for config in drawn["configurations"].as_array().expect("drawn") {
+        let c = config["params"]["C"].as_f64().expect("C");
+        assert!((0.5..=50.0).contains(&c), "{c}");
+    }
+
+    for (extra, needle) in [
+        (
+            &["--factor", "2"][..],
+            "--factor applies to --search halving",
+        ),
+        (&["--search", "random"][..], "--samples"),
+        (
+            &["--search", "halving", "--samples", "2"][..],
+            "--samples applies to --search random",
+        ),
+        (&["--search", "halving", "--factor", "0.5"][..], "--factor"),
+        (
+            &["--search", "halving", "--min-resources", "1000"][..],
+            "min_resources",
+        ),
+        (
+            &[
+                "--search",
+                "random",
+                "--samples",
+                "2",
+                "--c-log-uniform",
+                "5",
+            ][..],
+            "LOW,HIGH",
+        ),
+    ] {
+        let mut args = GRID.to_vec();
+        args.extend_from_slice(extra);
+        assert_failure_mentions(&ws.sarlab(&args), &[needle]);
+    }
+}
