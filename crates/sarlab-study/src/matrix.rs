@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sarlab_io::npy;
 use sarlab_svm::{
-    CvOutcome, CvSettings, Evaluation, FitDone, GridSearch, METRIC_NAMES, Metric, Rung,
-    SearchStrategy, SvmParams, cross_validate_grid, grid_search, halving_schedule, keep_count,
-    per_class, stratified_rows, survivors,
+    CvSettings, Evaluation, FitDone, GridSearch, HalvingRung, METRIC_NAMES, Metric, SearchStrategy,
+    SvmParams, grid_search, halving_rungs, per_class,
 };
 use serde_json::{Value, json};
 
@@ -87,16 +86,6 @@ pub struct MatrixSearch {
     pub strategy: SearchStrategy,
 }
 
-/// One rung of a halving search: `candidates` (indices into the configurations)
-/// cross-validated on `rows` training rows.
-#[derive(Debug, Clone)]
-pub struct MatrixRung {
-    pub rung: Rung,
-    pub rows: usize,
-    pub candidates: Vec<usize>,
-    pub outcomes: Vec<CvOutcome>,
-}
-
 /// What the search found.
 #[derive(Debug, Clone)]
 pub struct MatrixOutcome {
@@ -107,7 +96,7 @@ pub struct MatrixOutcome {
     /// `MatrixSearch::configurations`): all of them, or the last halving rung's.
     pub evaluated: Vec<usize>,
     /// The halving rungs below the last (empty for grid and random search).
-    pub rungs: Vec<MatrixRung>,
+    pub rungs: Vec<HalvingRung>,
     /// Test labels as class indices, when a test split was given.
     pub y_test: Option<Vec<usize>>,
     /// Iteration-cap and solver warnings, one line each.
@@ -214,9 +203,17 @@ impl MatrixSearch {
             },
         )?;
         let (rungs, evaluated) = match &self.strategy {
-            SearchStrategy::Halving(halving) => {
-                self.halving_rungs(halving, &y, classes.len(), on_fit)?
-            }
+            SearchStrategy::Halving(halving) => halving_rungs(
+                train.x.view(),
+                &y,
+                classes.len(),
+                &self.configurations,
+                &self.settings,
+                self.metric.name(),
+                halving,
+                on_fit,
+            )
+            .map_err(|e| Error::Study(format!("the halving search: {e}")))?,
             _ => (Vec::new(), (0..self.configurations.len()).collect()),
         };
         let finalists: Vec<SvmParams> = evaluated
@@ -246,60 +243,6 @@ impl MatrixSearch {
             y_test,
             warnings,
         })
-    }
-
-    /// The rungs of a halving search below the last, and the candidates left for the
-    /// last (which uses every row, so it is the grid search of those candidates).
-    fn halving_rungs(
-        &self,
-        halving: &sarlab_svm::Halving,
-        y: &[usize],
-        n_classes: usize,
-        on_fit: &(dyn Fn(FitDone<'_>) + Sync),
-    ) -> Result<(Vec<MatrixRung>, Vec<usize>)> {
-        let x = &self.train.x;
-        let folds = self.settings.folds;
-        let schedule = halving_schedule(
-            halving,
-            self.configurations.len(),
-            x.nrows(),
-            folds,
-            n_classes,
-        )
-        .map_err(|e| Error::Study(format!("the halving search: {e}")))?;
-        let mut alive: Vec<usize> = (0..self.configurations.len()).collect();
-        let mut rungs = Vec::new();
-        for step in &schedule[..schedule.len() - 1] {
-            let rows = stratified_rows(y, n_classes, step.resources, folds, self.settings.seed);
-            let x_rung = x.select(ndarray::Axis(0), &rows);
-            let y_rung: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
-            let candidates: Vec<SvmParams> = alive
-                .iter()
-                .map(|&i| self.configurations[i].clone())
-                .collect();
-            let outcomes = cross_validate_grid(
-                x_rung.view(),
-                &y_rung,
-                n_classes,
-                &candidates,
-                &self.settings,
-                on_fit,
-            )
-            .context_with(|| format!("halving rung {} on {} rows", step.index, rows.len()))?;
-            let scores: Vec<f64> = outcomes
-                .iter()
-                .map(|o| o.mean_std_of(self.metric.name()).0)
-                .collect();
-            let keep = survivors(&scores, keep_count(alive.len(), halving.factor));
-            rungs.push(MatrixRung {
-                rung: *step,
-                rows: rows.len(),
-                candidates: alive.clone(),
-                outcomes,
-            });
-            alive = keep.into_iter().map(|k| alive[k]).collect();
-        }
-        Ok((rungs, alive))
     }
 }
 

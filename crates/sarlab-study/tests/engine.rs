@@ -690,8 +690,11 @@ fn halving_spec(search: &str) -> String {
     SPEC.replace("train_per_class = 6", "train_per_class = 30") + search
 }
 
-/// (params, metrics without timings as bits) of the run with `hash`.
-fn recorded_numbers(store: &Store, hash: &str) -> Option<(String, Vec<(String, i64, u64)>)> {
+/// A run's parameters (as text) and metrics without timings (as bits).
+type RunNumbers = (String, Vec<(String, i64, u64)>);
+
+/// [`RunNumbers`] of the run with `hash`.
+fn recorded_numbers(store: &Store, hash: &str) -> Option<RunNumbers> {
     let experiment = store.experiment_id("engine").expect("query")?;
     let (uuid, status) = store.run_by_hash(experiment, hash).expect("query")?;
     assert_eq!(status, RunStatus::Finished);

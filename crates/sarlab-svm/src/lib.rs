@@ -11,6 +11,7 @@
 mod error;
 mod folds;
 mod grid;
+mod halving_search;
 mod kernel;
 mod linfa_backend;
 mod machines;
@@ -32,6 +33,7 @@ pub use grid::{
     TestPredictions, cross_validate_grid, cross_validate_grid_with_copies, grid_search, mean_std,
     prepare, refit_and_test, refit_and_test_staged,
 };
+pub use halving_search::{HalvingRung, halving_rungs};
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
 pub use machines::{Machines, PairMachine};
 pub use memory::{KernelMemory, ProblemSize};
