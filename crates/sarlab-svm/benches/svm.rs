@@ -18,9 +18,15 @@
 //! scikit-learn runs `scripts/bench/svm_sklearn.py` through `$SARLAB_PYTHON` (default
 //! `python3`); the comparison is skipped with the reason when it cannot run.
 //!
-//! `cargo bench -p sarlab-svm --bench svm` (criterion groups, then the comparison), or
-//! `cargo bench -p sarlab-svm --bench svm -- compare-only` (only the comparison table), or
-//! `… -- grid-only` (sarlab's randomized grid four times, for profiling).
+//! - `halving`: the same 3 C × 3 γ grid's cross-validation (exact PCA) as a full grid
+//!   and as successive halving (factor 3, `exhaust`: 9 candidates on 305 rows, 3 on
+//!   915, 1 on every row), with the best CV accuracy of each, their fit time and the
+//!   fits saved.
+//!
+//! `cargo bench -p sarlab-svm --bench svm` (criterion groups, then the comparisons), or
+//! `cargo bench -p sarlab-svm --bench svm -- compare-only` (only the comparison tables), or
+//! `… -- grid-only` (sarlab's randomized grid four times, for profiling), or `… --
+//! halving-only` (only the halving comparison).
 
 // The allocator the `sarlab` binary uses, so the engine is timed as it runs there.
 #[global_allocator]
@@ -34,8 +40,8 @@ use criterion::{Criterion, criterion_group};
 use ndarray::Array2;
 use sarlab_features::{BlockNorm, FeatureMethod, HogParams};
 use sarlab_svm::{
-    Backend, CvSettings, FeatureTransform, Gamma, GridSearch, StratifiedKFold, Svc, SvmParams,
-    grid_search,
+    Backend, CvOutcome, CvSettings, FeatureTransform, Gamma, GridSearch, Halving, HalvingRung,
+    StratifiedKFold, Svc, SvmParams, cross_validate_grid, grid_search, halving_rungs,
 };
 use sarlab_transform::StandardScaler;
 use sarlab_transform::pca::{Pca, PcaParams, PcaSolver};
@@ -174,6 +180,115 @@ fn run_grid(data: &MstarFeatures, solver: PcaSolver) -> GridSearch {
     .expect("grid search")
 }
 
+/// The grid's cross-validation alone (no refit), exact PCA per fold.
+fn run_cv_grid(data: &MstarFeatures) -> Vec<CvOutcome> {
+    cross_validate_grid(
+        data.x_hog.view(),
+        &data.y,
+        data.n_classes,
+        &grid(),
+        &grid_settings(PcaSolver::Exact),
+        &|_| {},
+    )
+    .expect("grid CV")
+}
+
+/// The same grid by successive halving: the rungs below the last, then the last rung's
+/// cross-validation of the finalists on every row.
+fn run_halving(data: &MstarFeatures) -> (Vec<HalvingRung>, Vec<usize>, Vec<CvOutcome>) {
+    let params = grid();
+    let settings = grid_settings(PcaSolver::Exact);
+    let (rungs, finalists) = halving_rungs(
+        data.x_hog.view(),
+        &data.y,
+        data.n_classes,
+        &params,
+        &settings,
+        "accuracy",
+        &Halving::default(),
+        &|_| {},
+    )
+    .expect("halving rungs");
+    let last: Vec<SvmParams> = finalists.iter().map(|&i| params[i].clone()).collect();
+    let outcomes = cross_validate_grid(
+        data.x_hog.view(),
+        &data.y,
+        data.n_classes,
+        &last,
+        &settings,
+        &|_| {},
+    )
+    .expect("last rung");
+    (rungs, finalists, outcomes)
+}
+
+/// Fit and predict seconds summed over every fold of `outcomes`.
+fn fit_seconds(outcomes: &[CvOutcome]) -> f64 {
+    outcomes
+        .iter()
+        .flat_map(|o| &o.folds)
+        .map(|e| e.fit_seconds + e.predict_seconds)
+        .sum()
+}
+
+/// The best mean CV accuracy of `outcomes`.
+fn best_accuracy(outcomes: &[CvOutcome]) -> f64 {
+    outcomes
+        .iter()
+        .map(|o| o.mean_std_of("accuracy").0)
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// Halving against the full grid, timed now on the same features.
+fn compare_halving(data: &MstarFeatures) {
+    let (grid_wall, grid_outcomes) = best_of(1, || run_cv_grid(data));
+    let (halving_wall, (rungs, finalists, last)) = best_of(1, || run_halving(data));
+    let folds = 5;
+    let grid_fits = grid().len() * folds;
+    let halving_fits =
+        (rungs.iter().map(|r| r.candidates.len()).sum::<usize>() + last.len()) * folds;
+    let halving_fit: f64 =
+        rungs.iter().map(|r| fit_seconds(&r.outcomes)).sum::<f64>() + fit_seconds(&last);
+    let grid_fit = fit_seconds(&grid_outcomes);
+    let (grid_best, halving_best) = (best_accuracy(&grid_outcomes), best_accuracy(&last));
+    println!(
+        "\nhalving vs grid, 3 C x 3 gamma x 5 folds, HOG {}x{} + scaler + exact PCA(100), {} threads:",
+        data.x_hog.nrows(),
+        data.x_hog.ncols(),
+        rayon::current_num_threads()
+    );
+    for rung in &rungs {
+        println!(
+            "  rung {}: {} candidates on {} rows",
+            rung.rung.index,
+            rung.candidates.len(),
+            rung.rows
+        );
+    }
+    let params = grid();
+    println!(
+        "  last rung: {} on every row ({})",
+        last.len(),
+        finalists
+            .iter()
+            .map(|&i| format!("C={} gamma={}", params[i].c, params[i].gamma))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    println!(
+        "  grid: best CV accuracy {:.2} %, {grid_fits} fits, fit+predict {grid_fit:.2} s, wall {grid_wall:.2} s",
+        100.0 * grid_best
+    );
+    println!(
+        "  halving: best CV accuracy {:.2} % ({:+.2} pp), {halving_fits} fits ({} saved), fit+predict {halving_fit:.2} s ({:.2} of the grid's), wall {halving_wall:.2} s ({:.2} of the grid's)",
+        100.0 * halving_best,
+        100.0 * (halving_best - grid_best),
+        grid_fits - halving_fits,
+        halving_fit / grid_fit,
+        halving_wall / grid_wall
+    );
+}
+
 fn benches_on(c: &mut Criterion, data: &MstarFeatures) {
     let pool = one_thread();
     let svc = Svc::new(fit_params(), data.n_classes);
@@ -200,6 +315,18 @@ fn benches_on(c: &mut Criterion, data: &MstarFeatures) {
     });
     group.bench_function("sarlab, exact PCA", |b| {
         b.iter(|| run_grid(black_box(data), PcaSolver::Exact))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group(format!(
+        "CV of 3 C x 3 gamma x 5 folds, HOG {}x{} + scaler + exact PCA(100): grid vs halving",
+        data.x_hog.nrows(),
+        data.x_hog.ncols()
+    ));
+    group.sample_size(10);
+    group.bench_function("grid", |b| b.iter(|| run_cv_grid(black_box(data))));
+    group.bench_function("halving (factor 3, exhaust)", |b| {
+        b.iter(|| run_halving(black_box(data)))
     });
     group.finish();
 }
@@ -397,6 +524,7 @@ fn benches(c: &mut Criterion) {
     if let Some(data) = load() {
         benches_on(c, &data);
         compare(&data);
+        compare_halving(&data);
     }
 }
 
@@ -426,6 +554,13 @@ fn main() {
     if std::env::args().any(|a| a == "compare-only") {
         if let Some(data) = load() {
             compare(&data);
+            compare_halving(&data);
+        }
+        return;
+    }
+    if std::env::args().any(|a| a == "halving-only") {
+        if let Some(data) = load() {
+            compare_halving(&data);
         }
         return;
     }
