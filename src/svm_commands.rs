@@ -206,6 +206,7 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
                 search.train.x.nrows(),
                 args.folds,
                 classes,
+                sarlab_svm::rows_for_pca(args.pca, args.folds, classes),
             )
             .map_or(search.configurations.len(), |rungs| {
                 rungs.iter().map(|r| r.candidates).sum()

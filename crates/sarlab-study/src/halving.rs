@@ -10,7 +10,7 @@
 
 use ndarray::{Array2, Axis};
 use sarlab_io::Dataset;
-use sarlab_svm::{Halving, halving_schedule, keep_count, stratified_rows, survivors};
+use sarlab_svm::{Halving, halving_schedule, keep_count, rows_for_pca, stratified_rows, survivors};
 use sarlab_track::{ParamValue, config_hash};
 
 use crate::cross_validation::CvCounts;
@@ -140,8 +140,21 @@ impl StudyRun<'_> {
                 .filter(|&fi| plan.features[fi].method.name() == method)
                 .flat_map(|fi| (0..plan.grid.len()).map(move |gi| (fi, gi)))
                 .collect();
-            let schedule = halving_schedule(halving, alive.len(), y_train.len(), folds, n_classes)
-                .map_err(|e| Error::Study(format!("the halving search of {method}: {e}")))?;
+            // The first rung must leave every training fold enough rows for the
+            // method's largest PCA.
+            let components = alive
+                .iter()
+                .filter_map(|&(fi, _)| plan.features[fi].pca.map(|p| p.components))
+                .max();
+            let schedule = halving_schedule(
+                halving,
+                alive.len(),
+                y_train.len(),
+                folds,
+                n_classes,
+                rows_for_pca(components, folds, n_classes),
+            )
+            .map_err(|e| Error::Study(format!("the halving search of {method}: {e}")))?;
             for (r, step) in schedule.iter().enumerate() {
                 let rung = match r + 1 == schedule.len() {
                     true => Rung::Full,

@@ -8,7 +8,9 @@ use ndarray::{ArrayView2, Axis};
 use crate::error::Result;
 use crate::grid::{CvOutcome, CvSettings, FitDone, cross_validate_grid};
 use crate::params::SvmParams;
-use crate::search::{Halving, Rung, halving_schedule, keep_count, stratified_rows, survivors};
+use crate::search::{
+    Halving, Rung, halving_schedule, keep_count, rows_for_pca, stratified_rows, survivors,
+};
 
 /// One rung below the last: `candidates` (indices into the configurations)
 /// cross-validated on `rows` training rows, with their outcomes in that order.
@@ -36,7 +38,19 @@ pub fn halving_rungs(
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<(Vec<HalvingRung>, Vec<usize>)> {
     let folds = settings.folds;
-    let schedule = halving_schedule(halving, configurations.len(), x.nrows(), folds, n_classes)?;
+    let min_rows = rows_for_pca(
+        settings.transform.pca.map(|p| p.components),
+        folds,
+        n_classes,
+    );
+    let schedule = halving_schedule(
+        halving,
+        configurations.len(),
+        x.nrows(),
+        folds,
+        n_classes,
+        min_rows,
+    )?;
     let mut alive: Vec<usize> = (0..configurations.len()).collect();
     let mut rungs = Vec::new();
     for step in &schedule[..schedule.len() - 1] {

@@ -47,7 +47,7 @@ pub use probability::{PROBABILITY_FOLDS, PlattScaling, couple, fit_sigmoid, sigm
 pub use row_cache::KernelRows;
 pub use search::{
     Halving, LogUniform, MAX_SAMPLES, MinResources, RandomSearch, Rung, SearchStrategy,
-    halving_schedule, keep_count, stratified_rows, survivors,
+    halving_schedule, keep_count, rows_for_pca, stratified_rows, survivors,
 };
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks, fit_machines};

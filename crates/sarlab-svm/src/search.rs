@@ -230,13 +230,16 @@ fn floor_log(x: f64, base: f64) -> usize {
 
 /// The rungs of a halving search over `n_candidates` candidates and `max_resources`
 /// rows, with `folds`-fold CV on `n_classes` classes: scikit-learn's
-/// `HalvingGridSearchCV` schedule, except that the last rung uses all the rows.
+/// `HalvingGridSearchCV` schedule, except that the last rung uses all the rows and the
+/// first has at least `min_rows` (what the pipeline needs, [`rows_for_pca`]; 0 for
+/// scikit-learn's schedule exactly).
 pub fn halving_schedule(
     halving: &Halving,
     n_candidates: usize,
     max_resources: usize,
     folds: usize,
     n_classes: usize,
+    min_rows: usize,
 ) -> Result<Vec<Rung>> {
     halving.validate()?;
     if n_candidates == 0 {
@@ -255,7 +258,8 @@ pub fn halving_schedule(
             let last = (required - 1) as i32;
             smallest.max((max_resources as f64 / factor.powi(last)).floor() as usize)
         }
-    };
+    }
+    .max(min_rows);
     if min_resources > max_resources {
         return Err(Error::InvalidParameter {
             name: "min_resources",
@@ -288,6 +292,15 @@ pub fn halving_schedule(
         last.resources = max_resources;
     }
     Ok(rungs)
+}
+
+/// The rows a rung needs so that every training fold can fit `components` principal
+/// components: `⌈components · folds / (folds − 1)⌉`, plus one per class for the
+/// stratified rounding; 0 without PCA.
+pub fn rows_for_pca(components: Option<usize>, folds: usize, n_classes: usize) -> usize {
+    components.map_or(0, |k| {
+        (k * folds).div_ceil(folds.saturating_sub(1).max(1)) + n_classes
+    })
 }
 
 /// The candidates a rung passes on: the `keep` best by `scores` (highest first; NaN
@@ -381,7 +394,7 @@ mod tests {
 
     #[test]
     fn the_schedule_keeps_a_third_and_triples_the_rows() {
-        let rungs = halving_schedule(&Halving::default(), 9, 2746, 5, 10).expect("schedule");
+        let rungs = halving_schedule(&Halving::default(), 9, 2746, 5, 10, 0).expect("schedule");
         let got: Vec<(usize, usize)> = rungs.iter().map(|r| (r.candidates, r.resources)).collect();
         // scikit-learn: n_candidates_ [9, 3, 1], n_resources_ [305, 915, 2745]; the last
         // rung here takes every row.
@@ -390,10 +403,10 @@ mod tests {
             min_resources: MinResources::Smallest,
             ..Halving::default()
         };
-        let rungs = halving_schedule(&smallest, 27, 2746, 5, 10).expect("smallest");
+        let rungs = halving_schedule(&smallest, 27, 2746, 5, 10, 0).expect("smallest");
         let got: Vec<(usize, usize)> = rungs.iter().map(|r| (r.candidates, r.resources)).collect();
         assert_eq!(got, [(27, 100), (9, 300), (3, 900), (1, 2746)]);
-        assert!(halving_schedule(&smallest, 9, 50, 5, 10).is_err());
+        assert!(halving_schedule(&smallest, 9, 50, 5, 10, 0).is_err());
         assert!(
             halving_schedule(
                 &Halving {
@@ -403,10 +416,17 @@ mod tests {
                 9,
                 100,
                 2,
-                2
+                2,
+                0
             )
             .is_err()
         );
+        // A pipeline with PCA(100) on 5 folds needs 125 + 10 rows in the first rung.
+        let floor = rows_for_pca(Some(100), 5, 10);
+        assert_eq!(floor, 135);
+        let rungs = halving_schedule(&Halving::default(), 30, 2746, 5, 10, floor).expect("floor");
+        let got: Vec<(usize, usize)> = rungs.iter().map(|r| (r.candidates, r.resources)).collect();
+        assert_eq!(got, [(30, 135), (10, 405), (4, 1215), (2, 2746)]);
     }
 
     #[test]

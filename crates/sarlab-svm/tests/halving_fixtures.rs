@@ -37,7 +37,7 @@ fn rungs_match_scikit_learn_except_that_the_last_takes_every_row() {
                 .expect("min_resources"),
         };
         let rungs =
-            halving_schedule(&halving, candidates, samples, folds, classes).expect("schedule");
+            halving_schedule(&halving, candidates, samples, folds, classes, 0).expect("schedule");
         let what = format!(
             "{candidates} candidates, {samples} rows, {classes} classes, factor {factor}, min_resources {min_resources}"
         );
