@@ -426,7 +426,7 @@ mod tests {
         assert_eq!(floor, 135);
         let rungs = halving_schedule(&Halving::default(), 30, 2746, 5, 10, floor).expect("floor");
         let got: Vec<(usize, usize)> = rungs.iter().map(|r| (r.candidates, r.resources)).collect();
-        assert_eq!(got, [(30, 135), (10, 405), (4, 1215), (2, 2746)]);
+        assert_eq!(got, [(30, 135), (10, 405), (4, 2746)]);
     }
 
     #[test]
