@@ -3,17 +3,20 @@
 //! 1. start (or resume) the study's own run in the database, marking runs of dead
 //!    processes FAILED;
 //! 2. load the dataset (generating the synthetic default if it is missing);
-//! 3. for every feature setting with configurations not yet finished: extract train
-//!    features, cross-validate the pending SVM grid points, and record them as
-//!    finished runs, one transaction per setting;
+//! 3. for every feature setting with configurations not yet finished: claim a share of
+//!    them in the database (so workers sharing it split the plan), extract train
+//!    features, cross-validate the claimed SVM grid points, and record them as finished
+//!    runs, one transaction per claim; then wait for the configurations other workers
+//!    hold (with `[search] strategy = "halving"`, rung by rung per method);
 //! 4. per feature method, take the configuration with the best mean CV selection
 //!    metric (ties to the first in grid order), refit it on the whole train split and
-//!    score it on the test split (a run of its own);
+//!    score it on the test split (a run of its own, claimed like a configuration);
 //! 5. write the report from what the database holds, end the study run.
 //!
-//! Any error after step 1, and any panic, marks the study run FAILED with the reason. Configuration
-//! runs are written whole or not at all, so a failed or interrupted study leaves only
-//! complete runs, and a rerun skips them.
+//! Any error after step 1, and any panic, marks the study run FAILED with the reason, and
+//! releases its claims. Configuration runs' results are written whole or not at all, so
+//! a failed or interrupted study leaves only complete runs (and released claims), and a
+//! rerun skips them.
 
 use std::path::{Path, PathBuf};
 
