@@ -405,6 +405,14 @@ pub struct SvmGridArgs {
     /// classes) or a number.
     #[arg(long, value_name = "exhaust|smallest|N")]
     pub min_resources: Option<String>,
+    /// `smo` (libsvm's, every kernel) or `liblinear` (dual coordinate descent for
+    /// `--kernel linear`: scikit-learn's LinearSVC model — squared hinge by default,
+    /// one-vs-rest, regularised intercept — for many rows).
+    #[arg(long, default_value = "smo", value_parser = ["smo", "liblinear"])]
+    pub solver: String,
+    /// liblinear's loss: squared_hinge (LinearSVC's default) or hinge.
+    #[arg(long)]
+    pub loss: Option<String>,
     /// Write the best configuration's test predictions (int64, original labels).
     #[arg(long, value_name = "P.npy", requires = "test")]
     pub predictions: Option<PathBuf>,

@@ -8,8 +8,8 @@ use sarlab_io::npy;
 use sarlab_io::safe_write::{Protected, refuse_overwrite};
 use sarlab_study::matrix::{LabelledMatrix, MatrixOutcome, MatrixSearch, describe_point};
 use sarlab_svm::{
-    Backend, ClassWeight, CvSettings, FeatureTransform, Gamma, Halving, Kernel, LogUniform, Metric,
-    MinResources, RandomSearch, SearchStrategy, SvmGrid, SvmParams,
+    Backend, ClassWeight, CvSettings, FeatureTransform, Gamma, Halving, Kernel, LinearLoss,
+    LogUniform, Metric, MinResources, RandomSearch, SearchStrategy, SvmGrid, SvmParams,
 };
 use sarlab_transform::pca::{PcaParams, PcaSolver};
 
@@ -130,6 +130,25 @@ fn configurations_of(args: &SvmGridArgs, strategy: &SearchStrategy) -> Result<Ve
 pub fn grid(args: &SvmGridArgs) -> Result<()> {
     let started = Instant::now();
     let strategy = strategy_of(args)?;
+    let linear = match args.solver.as_str() {
+        "liblinear" => {
+            if args.kernel.iter().any(|k| k != "linear") {
+                bail!("--solver liblinear fits linear models: give --kernel linear");
+            }
+            Some(match &args.loss {
+                Some(text) => text
+                    .parse::<LinearLoss>()
+                    .map_err(|e| anyhow!("--loss: {e}"))?,
+                None => LinearLoss::default(),
+            })
+        }
+        _ => {
+            if args.loss.is_some() {
+                bail!("--loss applies to --solver liblinear");
+            }
+            None
+        }
+    };
     let configurations = configurations_of(args, &strategy)?;
     let metric: Metric = args
         .metric
@@ -191,6 +210,7 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
         configurations,
         metric,
         strategy,
+        linear,
     };
     let fits = match &search.strategy {
         SearchStrategy::Halving(halving) => {

@@ -494,3 +494,76 @@ fn halving_and_random_search_score_what_the_grid_scores() {
         assert_failure_mentions(&ws.sarlab(&args), &[needle]);
     }
 }
+
+#[test]
+fn the_liblinear_solver_fits_linear_svc_models_through_the_same_grid() {
+    let (ws, _, _) = workspace_with_data();
+    let base = [
+        "svm",
+        "grid",
+        "--train",
+        "x.npy",
+        "--train-labels",
+        "y.npy",
+        "--test",
+        "xt.npy",
+        "--test-labels",
+        "yt.npy",
+        "--kernel",
+        "linear",
+        "--C",
+        "0.1,10",
+        "--folds",
+        "4",
+        "--standardize",
+        "--solver",
+        "liblinear",
+    ];
+    let json = |extra: &[&str]| -> Value {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        args.push("--json");
+        let out = ws.sarlab(&args);
+        assert_success(&out);
+        serde_json::from_str(&stdout(&out)).expect("JSON")
+    };
+    let squared = json(&[]);
+    assert_eq!(squared["solver"], "liblinear (squared_hinge)");
+    let configs = squared["configurations"]
+        .as_array()
+        .expect("configurations");
+    assert_eq!(configs.len(), 2);
+    for config in configs {
+        assert_eq!(config["folds"].as_array().expect("folds").len(), 4);
+        assert!(config["cv"]["accuracy"]["mean"].as_f64().expect("mean") > 0.5);
+    }
+    assert!(
+        squared["test"]["evaluation"]["metrics"]["accuracy"]
+            .as_f64()
+            .expect("test")
+            > 0.5
+    );
+    let hinge = json(&["--loss", "hinge"]);
+    assert_eq!(hinge["solver"], "liblinear (hinge)");
+    // The same seed, the same numbers.
+    let again = json(&[]);
+    assert_eq!(
+        again["configurations"][1]["cv"],
+        squared["configurations"][1]["cv"]
+    );
+    for (extra, needle) in [
+        (&["--kernel", "rbf"][..], "--kernel linear"),
+        (&["--loss", "cubic"][..], "--loss"),
+        (
+            &["--search", "halving"][..],
+            "halving with the linear solver",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        assert_failure_mentions(&ws.sarlab(&args), &[needle]);
+    }
+    let mut smo = GRID.to_vec();
+    smo.extend_from_slice(&["--loss", "hinge"]);
+    assert_failure_mentions(&ws.sarlab(&smo), &["--loss applies to --solver liblinear"]);
+}

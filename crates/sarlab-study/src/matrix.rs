@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sarlab_io::npy;
 use sarlab_svm::{
-    CvSettings, Evaluation, FitDone, GridSearch, HalvingRung, METRIC_NAMES, Metric, SearchStrategy,
-    SvmParams, grid_search, halving_rungs, per_class,
+    CvSettings, Evaluation, FitDone, GridSearch, HalvingRung, LinearLoss, METRIC_NAMES, Metric,
+    SearchStrategy, SvmParams, grid_search, halving_rungs, linear_grid_search, per_class,
 };
 use serde_json::{Value, json};
 
@@ -84,6 +84,9 @@ pub struct MatrixSearch {
     /// them beforehand, [`sarlab_svm::RandomSearch::points`]); `Halving` runs
     /// successive halving over the rows ([`sarlab_svm::halving_schedule`]).
     pub strategy: SearchStrategy,
+    /// `Some(loss)`: fit with the linear solver (liblinear's dual coordinate descent,
+    /// `LinearSVC`'s model) instead of the kernel SVM; every configuration is linear.
+    pub linear: Option<LinearLoss>,
 }
 
 /// What the search found.
@@ -202,6 +205,38 @@ impl MatrixSearch {
                 )
             },
         )?;
+        if let Some(loss) = self.linear {
+            if matches!(self.strategy, SearchStrategy::Halving(_)) {
+                return Err(Error::Study(
+                    "halving with the linear solver is not supported: use grid or random search"
+                        .to_owned(),
+                ));
+            }
+            let search = linear_grid_search(
+                train.x.view(),
+                &y,
+                self.test
+                    .as_ref()
+                    .zip(y_test.as_deref())
+                    .map(|(t, y)| (t.x.view(), y)),
+                classes.len(),
+                &self.configurations,
+                &self.settings,
+                self.metric.name(),
+                loss,
+                on_fit,
+            )
+            .context_with(|| "linear SVM grid search".to_owned())?;
+            let warnings = warnings_of(&search, &self.configurations);
+            return Ok(MatrixOutcome {
+                classes,
+                search,
+                evaluated: (0..self.configurations.len()).collect(),
+                rungs: Vec::new(),
+                y_test,
+                warnings,
+            });
+        }
         let (rungs, evaluated) = match &self.strategy {
             SearchStrategy::Halving(halving) => halving_rungs(
                 train.x.view(),
@@ -383,6 +418,10 @@ impl MatrixOutcome {
             "seed": search.settings.seed,
             "metric": self.search.metric,
             "backend": search.settings.backend.name(),
+            "solver": match search.linear {
+                Some(loss) => format!("liblinear ({loss})"),
+                None => "smo".to_owned(),
+            },
             "configurations": configs,
             "search": search.strategy.name(),
             "rungs": self.rungs.iter().map(|r| json!({

@@ -13,6 +13,8 @@ mod folds;
 mod grid;
 mod halving_search;
 mod kernel;
+mod linear;
+mod linear_grid;
 mod linfa_backend;
 mod machines;
 mod memory;
@@ -35,6 +37,8 @@ pub use grid::{
 };
 pub use halving_search::{HalvingRung, halving_rungs};
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
+pub use linear::{LinearLoss, LinearModel, LinearParams, fit_linear};
+pub use linear_grid::linear_grid_search;
 pub use machines::{Machines, PairMachine};
 pub use memory::{KernelMemory, ProblemSize};
 pub use metrics::{
