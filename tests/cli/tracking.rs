@@ -610,6 +610,68 @@ fn a_worker_killed_mid_sweep_leaves_its_claims_to_the_others() {
 }
 
 #[test]
+fn workers_share_a_halving_search_rung_by_rung() {
+    let ws = Workspace::new();
+    let halving = format!("{SLOW_SPEC}\n[search]\nstrategy = \"halving\"\n");
+    ws.write("halving.toml", &halving);
+    let single = ws.sarlab(&[
+        "run",
+        "halving.toml",
+        "--db",
+        "single.db",
+        "--reports",
+        "single",
+    ]);
+    assert_success(&single);
+    // Per method: 50 candidates on 80 chips → 17 on 240 → 6 on all 1200.
+    let runs = 2 * (50 + 17 + 6);
+    assert_eq!(work_split(&single), (runs, 0), "{}", stdout(&single));
+    let workers: Vec<Child> = (0..3)
+        .map(|_| {
+            spawn_sarlab(
+                &ws,
+                &[
+                    "run",
+                    "halving.toml",
+                    "--db",
+                    "shared.db",
+                    "--reports",
+                    "out",
+                ],
+            )
+        })
+        .collect();
+    let mut ran = 0;
+    for worker in workers {
+        let out = worker.wait_with_output().expect("worker finishes");
+        assert_success(&out);
+        let (now, others) = work_split(&out);
+        assert_eq!(now + others, runs, "{}", stdout(&out));
+        ran += now;
+    }
+    assert_eq!(ran, runs, "each rung's candidates computed once");
+    let (shared, single) = (ws.db("shared.db"), ws.db("single.db"));
+    assert_eq!(
+        count(&shared, "SELECT COUNT(DISTINCT config_hash) FROM runs"),
+        count(&shared, "SELECT COUNT(*) FROM runs")
+    );
+    assert_eq!(
+        count(
+            &shared,
+            "SELECT COUNT(*) FROM runs WHERE status != 'FINISHED'"
+        ),
+        0
+    );
+    for stage in ["halving", "cv", "test"] {
+        assert_eq!(
+            configuration_metrics(&shared, stage),
+            configuration_metrics(&single, stage),
+            "{stage}"
+        );
+    }
+}
+
+#[test]
 fn force_reruns_and_replaces_finished_configurations() {
     let ws = Workspace::new();
     ws.write("tiny.toml", TINY_SPEC);

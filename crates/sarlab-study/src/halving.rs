@@ -175,7 +175,12 @@ impl StudyRun<'_> {
                 for &(fi, gi) in &alive {
                     let hash = rung.hash_of(plan, &dataset.digest, fi, gi);
                     match self.finished(&hash)? {
-                        Some(_) => counts.skipped += 1,
+                        // A later rung finds what fellow workers recorded since this
+                        // study began: theirs, not "already finished".
+                        Some(uuid) => match self.store.run(&uuid)?.end_ms {
+                            Some(end) if end >= self.started_ms => counts.by_others += 1,
+                            _ => counts.skipped += 1,
+                        },
                         None => work[fi].push((gi, hash.clone())),
                     }
                     hashes.push(hash);
