@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use sarlab_study::{DatabaseState, Plan, PlanPreview, Shard};
+use sarlab_svm::SearchStrategy;
 
 use crate::cli::RunArgs;
 
@@ -24,6 +25,21 @@ pub fn print(plan: &Plan, args: &RunArgs, shard: &Shard) -> Result<()> {
             false => format!(", shard {}/{}", shard.index, shard.count),
         }
     );
+    match &plan.search {
+        SearchStrategy::Grid => {}
+        SearchStrategy::Random(random) => println!(
+            "search: random, {} SVM grid point(s) drawn per feature setting (seed {}): the table counts those",
+            plan.grid.len().min(random.samples),
+            plan.spec.seed
+        ),
+        SearchStrategy::Halving(halving) => println!(
+            "search: halving (factor {}, min_resources {}) per method: the table counts every \
+             candidate at full size, the most it could run; rungs on subsamples of the train \
+             chips come first and only the best 1/{} of each rung go on (how many rungs depends \
+             on the train chips, read when it runs)",
+            halving.factor, halving.min_resources, halving.factor
+        ),
+    }
     let db = args.db.display();
     match &preview.database {
         DatabaseState::Missing => {

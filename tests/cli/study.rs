@@ -407,6 +407,35 @@ fn pca_is_a_sweep_axis_fitted_inside_the_folds() {
 }
 
 #[test]
+fn a_dry_run_says_how_a_random_or_halving_search_reads_the_table() {
+    let ws = Workspace::new();
+    ws.write(
+        "tiny.toml",
+        &format!("{TINY_SPEC}\n[search]\nstrategy = \"random\"\nsamples = 3\n"),
+    );
+    let text = stdout(&ws.run_tiny(&["--dry-run"]));
+    assert!(
+        text.contains("search: random, 3 SVM grid point(s) drawn per feature setting"),
+        "{text}"
+    );
+    // 2 methods × 3 sampled points.
+    assert!(
+        text.contains("total                   6         0       6"),
+        "{text}"
+    );
+    ws.write(
+        "tiny.toml",
+        &format!("{TINY_SPEC}\n[search]\nstrategy = \"halving\"\n"),
+    );
+    let text = stdout(&ws.run_tiny(&["--dry-run"]));
+    assert!(
+        text.contains("search: halving (factor 3, min_resources exhaust)"),
+        "{text}"
+    );
+    assert!(!ws.path("runs.db").exists() && !ws.path("data").exists());
+}
+
+#[test]
 fn a_dry_run_previews_the_plan_and_touches_neither_data_nor_database() {
     let ws = Workspace::new();
     ws.write("tiny.toml", TINY_SPEC);
