@@ -185,18 +185,19 @@ impl StudyRun<'_> {
                     }
                     hashes.push(hash);
                 }
+                let chips = rung.chips().map_or(y_train.len(), <[usize]>::len);
                 self.observer.on(Event::RungStarted {
                     method,
                     rung: step.index,
                     rungs: schedule.len(),
                     candidates: alive.len(),
-                    chips: rung.chips().map_or(y_train.len(), <[usize]>::len),
+                    chips,
                 });
                 self.run_work(work, &rung, dataset, y_train, &mut counts)?;
                 counts.rungs.push(RungSummary {
                     method,
                     index: step.index,
-                    chips: rung.chips().map_or(y_train.len(), <[usize]>::len),
+                    chips,
                     candidates: alive.len(),
                 });
                 if rung == Rung::Full {

@@ -205,37 +205,11 @@ impl MatrixSearch {
                 )
             },
         )?;
-        if let Some(loss) = self.linear {
-            if matches!(self.strategy, SearchStrategy::Halving(_)) {
-                return Err(Error::Study(
-                    "halving with the linear solver is not supported: use grid or random search"
-                        .to_owned(),
-                ));
-            }
-            let search = linear_grid_search(
-                train.x.view(),
-                &y,
-                self.test
-                    .as_ref()
-                    .zip(y_test.as_deref())
-                    .map(|(t, y)| (t.x.view(), y)),
-                classes.len(),
-                &self.configurations,
-                &self.settings,
-                self.metric.name(),
-                loss,
-                on_fit,
-            )
-            .context_with(|| "linear SVM grid search".to_owned())?;
-            let warnings = warnings_of(&search, &self.configurations);
-            return Ok(MatrixOutcome {
-                classes,
-                search,
-                evaluated: (0..self.configurations.len()).collect(),
-                rungs: Vec::new(),
-                y_test,
-                warnings,
-            });
+        if self.linear.is_some() && matches!(self.strategy, SearchStrategy::Halving(_)) {
+            return Err(Error::Study(
+                "halving with the linear solver is not supported: use grid or random search"
+                    .to_owned(),
+            ));
         }
         let (rungs, evaluated) = match &self.strategy {
             SearchStrategy::Halving(halving) => halving_rungs(
@@ -255,20 +229,36 @@ impl MatrixSearch {
             .iter()
             .map(|&i| self.configurations[i].clone())
             .collect();
-        let search = grid_search(
-            train.x.view(),
-            &y,
-            self.test
-                .as_ref()
-                .zip(y_test.as_deref())
-                .map(|(t, y)| (t.x.view(), y)),
-            classes.len(),
-            &finalists,
-            &self.settings,
-            self.metric.name(),
-            on_fit,
-        )
-        .context_with(|| "SVM grid search".to_owned())?;
+        let test = self
+            .test
+            .as_ref()
+            .zip(y_test.as_deref())
+            .map(|(t, y)| (t.x.view(), y));
+        let search = match self.linear {
+            Some(loss) => linear_grid_search(
+                train.x.view(),
+                &y,
+                test,
+                classes.len(),
+                &finalists,
+                &self.settings,
+                self.metric.name(),
+                loss,
+                on_fit,
+            )
+            .context_with(|| "linear SVM grid search".to_owned())?,
+            None => grid_search(
+                train.x.view(),
+                &y,
+                test,
+                classes.len(),
+                &finalists,
+                &self.settings,
+                self.metric.name(),
+                on_fit,
+            )
+            .context_with(|| "SVM grid search".to_owned())?,
+        };
         let warnings = warnings_of(&search, &finalists);
         Ok(MatrixOutcome {
             classes,

@@ -179,23 +179,8 @@ fn a_study_on_cached_kernel_rows_records_the_same_numbers() {
     let whole_store = Store::open(&bench.path("whole.db")).expect("open");
     let digest = digest_of(&whole_store, &whole);
     assert_eq!(digest, digest_of(&cached_store, &cached));
-    let experiment = |store: &Store| store.experiment_id("engine").expect("query").expect("id");
     // Every configuration's metrics, timings aside.
-    let numbers = |store: &Store, hash: &str| {
-        let (uuid, _) = store
-            .run_by_hash(experiment(store), hash)
-            .expect("query")
-            .expect("recorded");
-        let run = store.run(&uuid).expect("run");
-        let mut metrics: Vec<(String, i64, u64)> = run
-            .metrics
-            .iter()
-            .filter(|m| !m.key.contains("seconds"))
-            .map(|m| (m.key.clone(), m.step, m.value.to_bits()))
-            .collect();
-        metrics.sort();
-        (run.params, metrics)
-    };
+    let numbers = |store: &Store, hash: &str| recorded_numbers(store, hash).expect("recorded");
     let hashes = cv_hashes(&plan, &digest);
     assert_eq!(hashes.len(), plan.configurations());
     for hash in &hashes {

@@ -957,20 +957,14 @@ pub struct GridSearch {
     pub test: Option<(Evaluation, TestPredictions)>,
 }
 
-/// Runs [`cross_validate_grid`], picks the best configuration by the mean CV value of
-/// `metric` (a name from [`crate::METRIC_NAMES`]) and refits it on `(x, y)` to score
-/// `test` if given.
-#[allow(clippy::too_many_arguments)]
-pub fn grid_search(
-    x: ArrayView2<'_, f64>,
-    y: &[usize],
+/// What every grid search checks first: a known `metric`, a configuration to search,
+/// and a test split labelled within `n_classes`.
+pub(crate) fn check_search(
+    grid: &[SvmParams],
+    metric: &str,
     test: Option<(ArrayView2<'_, f64>, &[usize])>,
     n_classes: usize,
-    grid: &[SvmParams],
-    settings: &CvSettings,
-    metric: &str,
-    on_fit: &(dyn Fn(FitDone<'_>) + Sync),
-) -> Result<GridSearch> {
+) -> Result<()> {
     if !crate::metrics::METRIC_NAMES.contains(&metric) {
         return Err(Error::InvalidParameter {
             name: "metric",
@@ -989,12 +983,12 @@ pub fn grid_search(
     if let Some((x_test, y_test)) = test {
         check_labelled(x_test, y_test, n_classes)?;
     }
-    // The refit's transform does not depend on which configuration wins: it is prepared
-    // alongside the cross-validation.
-    let (outcomes, transformed) =
-        cross_validate(x, y, &[], n_classes, (grid, settings), on_fit, |moments| {
-            test.map(|(x_test, _)| transformed_split(x, x_test, moments, &settings.transform))
-        })?;
+    Ok(())
+}
+
+/// The index of the best mean CV `metric` (the first on ties, as scikit-learn's
+/// `best_index_`).
+pub(crate) fn best_outcome(outcomes: &[CvOutcome], metric: &str) -> usize {
     let mut best = 0;
     let mut best_score = f64::NEG_INFINITY;
     for (i, outcome) in outcomes.iter().enumerate() {
@@ -1004,6 +998,31 @@ pub fn grid_search(
             best_score = score;
         }
     }
+    best
+}
+
+/// Runs [`cross_validate_grid`], picks the best configuration by the mean CV value of
+/// `metric` (a name from [`crate::METRIC_NAMES`]) and refits it on `(x, y)` to score
+/// `test` if given.
+#[allow(clippy::too_many_arguments)]
+pub fn grid_search(
+    x: ArrayView2<'_, f64>,
+    y: &[usize],
+    test: Option<(ArrayView2<'_, f64>, &[usize])>,
+    n_classes: usize,
+    grid: &[SvmParams],
+    settings: &CvSettings,
+    metric: &str,
+    on_fit: &(dyn Fn(FitDone<'_>) + Sync),
+) -> Result<GridSearch> {
+    check_search(grid, metric, test, n_classes)?;
+    // The refit's transform does not depend on which configuration wins: it is prepared
+    // alongside the cross-validation.
+    let (outcomes, transformed) =
+        cross_validate(x, y, &[], n_classes, (grid, settings), on_fit, |moments| {
+            test.map(|(x_test, _)| transformed_split(x, x_test, moments, &settings.transform))
+        })?;
+    let best = best_outcome(&outcomes, metric);
     let test = match (test, transformed) {
         (Some((_, y_test)), Some(transformed)) => {
             let (train, test, transform_seconds) = transformed?;

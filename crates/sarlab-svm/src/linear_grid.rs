@@ -11,11 +11,12 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::folds::StratifiedKFold;
 use crate::grid::{
-    CvOutcome, CvSettings, Evaluation, FitDone, GridSearch, TestPredictions, prepare,
+    CvOutcome, CvSettings, Evaluation, FitDone, GridSearch, TestPredictions, best_outcome,
+    check_search, prepare,
 };
 use crate::kernel::Kernel;
 use crate::linear::{LinearLoss, LinearModel, LinearParams, fit_linear};
-use crate::metrics::{ClassificationMetrics, METRIC_NAMES, confusion_matrix};
+use crate::metrics::{ClassificationMetrics, confusion_matrix};
 use crate::params::SvmParams;
 
 fn linear_params(point: &SvmParams, loss: LinearLoss, seed: u64) -> Result<LinearParams> {
@@ -94,18 +95,7 @@ pub fn linear_grid_search(
     loss: LinearLoss,
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<GridSearch> {
-    if !METRIC_NAMES.contains(&metric) {
-        return Err(Error::InvalidParameter {
-            name: "metric",
-            message: format!("`{metric}` is not one of {}", METRIC_NAMES.join(", ")),
-        });
-    }
-    if grid.is_empty() {
-        return Err(Error::InvalidParameter {
-            name: "grid",
-            message: "no configurations to search".to_owned(),
-        });
-    }
+    check_search(grid, metric, test, n_classes)?;
     let params: Vec<LinearParams> = grid
         .iter()
         .map(|p| linear_params(p, loss, settings.seed))
@@ -159,15 +149,7 @@ pub fn linear_grid_search(
     for (&(c, _), evaluation) in jobs.iter().zip(evaluations) {
         outcomes[c].folds.push(evaluation);
     }
-    let mut best = 0;
-    let mut best_score = f64::NEG_INFINITY;
-    for (i, outcome) in outcomes.iter().enumerate() {
-        let score = outcome.mean_std_of(metric).0;
-        if score > best_score {
-            best = i;
-            best_score = score;
-        }
-    }
+    let best = best_outcome(&outcomes, metric);
     let test = match test {
         Some((x_test, y_test)) => {
             let start = Instant::now();
