@@ -406,10 +406,17 @@ pub struct SvmGridArgs {
     #[arg(long, value_name = "exhaust|smallest|N")]
     pub min_resources: Option<String>,
     /// `smo` (libsvm's, every kernel) or `liblinear` (dual coordinate descent for
-    /// `--kernel linear`: scikit-learn's LinearSVC model — squared hinge by default,
-    /// one-vs-rest, regularised intercept — for many rows).
-    #[arg(long, default_value = "smo", value_parser = ["smo", "liblinear"])]
-    pub solver: String,
+    /// `--kernel linear`, or another kernel through `--approximation`: scikit-learn's
+    /// LinearSVC model — squared hinge by default, one-vs-rest, regularised intercept —
+    /// for many rows).
+    #[arg(long, default_value = "smo")]
+    pub solver: sarlab_svm::Solver,
+    /// With `--solver liblinear`: map the features by a kernel approximation first —
+    /// `nystroem:N` (N landmarks, any kernel; scikit-learn's Nystroem) or
+    /// `random_fourier:N` (rbf; scikit-learn's RBFSampler) — seeded by --seed, with the
+    /// configuration's kernel and γ.
+    #[arg(long, value_name = "METHOD:N")]
+    pub approximation: Option<sarlab_svm::KernelApproximation>,
     /// liblinear's loss: squared_hinge (LinearSVC's default) or hinge.
     #[arg(long)]
     pub loss: Option<String>,

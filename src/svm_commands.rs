@@ -9,7 +9,8 @@ use sarlab_io::safe_write::{Protected, refuse_overwrite};
 use sarlab_study::matrix::{LabelledMatrix, MatrixOutcome, MatrixSearch, describe_point};
 use sarlab_svm::{
     Backend, ClassWeight, CvSettings, FeatureTransform, Gamma, Halving, Kernel, LinearLoss,
-    LogUniform, Metric, MinResources, RandomSearch, SearchStrategy, SvmGrid, SvmParams,
+    LinearSolver, LogUniform, Metric, MinResources, RandomSearch, SearchStrategy, Solver, SvmGrid,
+    SvmParams,
 };
 use sarlab_transform::pca::{PcaParams, PcaSolver};
 
@@ -130,21 +131,32 @@ fn configurations_of(args: &SvmGridArgs, strategy: &SearchStrategy) -> Result<Ve
 pub fn grid(args: &SvmGridArgs) -> Result<()> {
     let started = Instant::now();
     let strategy = strategy_of(args)?;
-    let linear = match args.solver.as_str() {
-        "liblinear" => {
-            if args.kernel.iter().any(|k| k != "linear") {
-                bail!("--solver liblinear fits linear models: give --kernel linear");
+    let linear = match args.solver {
+        Solver::Liblinear => {
+            let approximation = args.approximation;
+            if approximation.is_none() && args.kernel.iter().any(|k| k != "linear") {
+                bail!(
+                    "--solver liblinear fits linear models: give --kernel linear, or approximate the kernel with --approximation nystroem:N or random_fourier:N"
+                );
             }
-            Some(match &args.loss {
-                Some(text) => text
-                    .parse::<LinearLoss>()
-                    .map_err(|e| anyhow!("--loss: {e}"))?,
-                None => LinearLoss::default(),
+            Some(LinearSolver {
+                loss: match &args.loss {
+                    Some(text) => text
+                        .parse::<LinearLoss>()
+                        .map_err(|e| anyhow!("--loss: {e}"))?,
+                    None => LinearLoss::default(),
+                },
+                approximation,
             })
         }
-        _ => {
+        Solver::Smo => {
             if args.loss.is_some() {
                 bail!("--loss applies to --solver liblinear");
+            }
+            if args.approximation.is_some() {
+                bail!(
+                    "--approximation maps the features for the linear solver: add --solver liblinear"
+                );
             }
             None
         }
@@ -266,12 +278,16 @@ fn print_table(args: &SvmGridArgs, search: &MatrixSearch, outcome: &MatrixOutcom
         .collect();
     let has_test = search.test.is_some();
     println!(
-        "svm grid: {} configuration(s) × {} folds on {} ({} classes, {} search), {:.2} s",
+        "svm grid: {} configuration(s) × {} folds on {} ({} classes, {} search, {}), {:.2} s",
         search.configurations.len(),
         args.folds,
         args.train.display(),
         classes.len(),
         search.strategy.name(),
+        match &search.linear {
+            Some(solver) => solver.to_string(),
+            None => "smo".to_owned(),
+        },
         seconds
     );
     for rung in &outcome.rungs {

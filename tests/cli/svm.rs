@@ -567,3 +567,175 @@ fn the_liblinear_solver_fits_linear_svc_models_through_the_same_grid() {
     smo.extend_from_slice(&["--loss", "hinge"]);
     assert_failure_mentions(&ws.sarlab(&smo), &["--loss applies to --solver liblinear"]);
 }
+
+/// Two classes on concentric rings (radius 1 and 2.5, jittered), which no line
+/// separates and an RBF kernel separates easily.
+fn rings(rows: usize, offset: usize) -> (Array2<f64>, Vec<i64>) {
+    let mut x = Array2::zeros((rows, 2));
+    let mut y = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let t = (i + offset) as f64;
+        let class = i % 2;
+        let radius = [1.0, 2.5][class] + 0.25 * (t * 2.9).sin();
+        let angle = t * 2.399_963;
+        x[[i, 0]] = radius * angle.cos();
+        x[[i, 1]] = radius * angle.sin();
+        y.push(class as i64);
+    }
+    (x, y)
+}
+
+#[test]
+fn a_kernel_approximation_lets_the_linear_solver_fit_an_rbf_kernel() {
+    let ws = Workspace::new();
+    let (x, y) = rings(240, 0);
+    let (xt, yt) = rings(120, 1000);
+    write_matrix(&ws, "x.npy", &x);
+    write_labels(&ws, "y.npy", &y);
+    write_matrix(&ws, "xt.npy", &xt);
+    write_labels(&ws, "yt.npy", &yt);
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "svm",
+            "grid",
+            "--train",
+            "x.npy",
+            "--train-labels",
+            "y.npy",
+            "--test",
+            "xt.npy",
+            "--test-labels",
+            "yt.npy",
+            "--C",
+            "1,10",
+            "--folds",
+            "3",
+            "--solver",
+            "liblinear",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = ws.sarlab(&args);
+        assert_success(&out);
+        serde_json::from_str(&stdout(&out)).expect("JSON")
+    };
+    // What the map decides (timings aside): CV scores, each fold's solver passes and
+    // γ, the test metrics.
+    let numbers = |json: &Value| -> Vec<Value> {
+        let mut out = vec![json["test"]["evaluation"]["metrics"].clone()];
+        for config in json["configurations"].as_array().expect("configurations") {
+            out.push(config["cv"].clone());
+            for fold in config["folds"].as_array().expect("folds") {
+                out.push(fold["solver_iterations"].clone());
+                out.push(fold["gamma_value"].clone());
+            }
+        }
+        out
+    };
+    let test_accuracy = |json: &Value| {
+        json["test"]["evaluation"]["metrics"]["accuracy"]
+            .as_f64()
+            .expect("test accuracy")
+    };
+    let linear = run(&["--kernel", "linear"]);
+    let nystroem = run(&[
+        "--kernel",
+        "rbf",
+        "--gamma",
+        "scale,2",
+        "--approximation",
+        "nystroem:60",
+    ]);
+    let fourier = run(&[
+        "--kernel",
+        "rbf",
+        "--gamma",
+        "1",
+        "--approximation",
+        "random_fourier:200",
+    ]);
+    assert_eq!(
+        nystroem["solver"],
+        "liblinear (squared_hinge) on nystroem:60"
+    );
+    assert_eq!(
+        nystroem["configurations"]
+            .as_array()
+            .expect("configs")
+            .len(),
+        4
+    );
+    // A line cannot separate rings; the approximated RBF kernel does.
+    assert!(test_accuracy(&linear) < 0.75, "{}", test_accuracy(&linear));
+    assert!(
+        test_accuracy(&nystroem) > 0.95,
+        "{}",
+        test_accuracy(&nystroem)
+    );
+    assert!(
+        test_accuracy(&fourier) > 0.95,
+        "{}",
+        test_accuracy(&fourier)
+    );
+    // The map's random choices are seeded: the same seed, the same numbers; another
+    // seed draws other landmarks.
+    let again = run(&[
+        "--kernel",
+        "rbf",
+        "--gamma",
+        "scale,2",
+        "--approximation",
+        "nystroem:60",
+    ]);
+    assert_eq!(numbers(&again), numbers(&nystroem));
+    let reseeded = run(&[
+        "--kernel",
+        "rbf",
+        "--gamma",
+        "1",
+        "--approximation",
+        "random_fourier:200",
+        "--seed",
+        "5",
+    ]);
+    assert_ne!(numbers(&reseeded), numbers(&fourier));
+    for (extra, needle) in [
+        (
+            &["--kernel", "poly", "--approximation", "random_fourier:50"][..],
+            "random Fourier features approximate the rbf kernel",
+        ),
+        (
+            &["--kernel", "rbf", "--approximation", "nystroem:0"][..],
+            "expected 1 to 16384 components",
+        ),
+        (
+            &["--kernel", "rbf", "--approximation", "sketch:10"][..],
+            "expected nystroem or random_fourier",
+        ),
+        (&["--kernel", "rbf"][..], "--approximation nystroem:N"),
+    ] {
+        let mut args = vec![
+            "svm",
+            "grid",
+            "--train",
+            "x.npy",
+            "--train-labels",
+            "y.npy",
+            "--solver",
+            "liblinear",
+        ];
+        args.extend_from_slice(extra);
+        assert_failure_mentions(&ws.sarlab(&args), &[needle]);
+    }
+    let smo = ws.sarlab(&[
+        "svm",
+        "grid",
+        "--train",
+        "x.npy",
+        "--train-labels",
+        "y.npy",
+        "--approximation",
+        "nystroem:10",
+    ]);
+    assert_failure_mentions(&smo, &["add --solver liblinear"]);
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sarlab_io::npy;
 use sarlab_svm::{
-    CvSettings, Evaluation, FitDone, GridSearch, HalvingRung, LinearLoss, METRIC_NAMES, Metric,
+    CvSettings, Evaluation, FitDone, GridSearch, HalvingRung, LinearSolver, METRIC_NAMES, Metric,
     SearchStrategy, SvmParams, grid_search, halving_rungs, linear_grid_search, per_class,
 };
 use serde_json::{Value, json};
@@ -84,9 +84,10 @@ pub struct MatrixSearch {
     /// them beforehand, [`sarlab_svm::RandomSearch::points`]); `Halving` runs
     /// successive halving over the rows ([`sarlab_svm::halving_schedule`]).
     pub strategy: SearchStrategy,
-    /// `Some(loss)`: fit with the linear solver (liblinear's dual coordinate descent,
-    /// `LinearSVC`'s model) instead of the kernel SVM; every configuration is linear.
-    pub linear: Option<LinearLoss>,
+    /// `Some`: fit with the linear solver (liblinear's dual coordinate descent,
+    /// `LinearSVC`'s model) instead of the kernel SVM, on the features or on a kernel
+    /// approximation of them.
+    pub linear: Option<LinearSolver>,
 }
 
 /// What the search found.
@@ -183,8 +184,14 @@ impl MatrixSearch {
         };
         let test_rows = self.test.as_ref().map_or(0, |t| t.x.nrows());
         let kernel_memory = self.settings.memory;
-        crate::memory::require(
-            problem
+        let peak = match &self.linear {
+            Some(solver) => problem.linear_bytes(
+                solver
+                    .approximation
+                    .map_or(0, |a| a.output_len(train.x.nrows())),
+                test_rows,
+            ),
+            None => problem
                 .bounded(
                     kernel_memory,
                     problem.cross_validation_bytes(),
@@ -195,16 +202,16 @@ impl MatrixSearch {
                     problem.refit_bytes(test_rows),
                     problem.refit_kernel_bytes(test_rows),
                 )),
-            || {
-                format!(
-                    "the SVM grid search on {} ({} rows × {} columns, {} classes, {folds} folds)",
-                    train.x_path.display(),
-                    train.x.nrows(),
-                    train.x.ncols(),
-                    classes.len()
-                )
-            },
-        )?;
+        };
+        crate::memory::require(peak, || {
+            format!(
+                "the SVM grid search on {} ({} rows × {} columns, {} classes, {folds} folds)",
+                train.x_path.display(),
+                train.x.nrows(),
+                train.x.ncols(),
+                classes.len()
+            )
+        })?;
         if self.linear.is_some() && matches!(self.strategy, SearchStrategy::Halving(_)) {
             return Err(Error::Study(
                 "halving with the linear solver is not supported: use grid or random search"
@@ -234,8 +241,8 @@ impl MatrixSearch {
             .as_ref()
             .zip(y_test.as_deref())
             .map(|(t, y)| (t.x.view(), y));
-        let search = match self.linear {
-            Some(loss) => linear_grid_search(
+        let search = match &self.linear {
+            Some(solver) => linear_grid_search(
                 train.x.view(),
                 &y,
                 test,
@@ -243,7 +250,7 @@ impl MatrixSearch {
                 &finalists,
                 &self.settings,
                 self.metric.name(),
-                loss,
+                solver,
                 on_fit,
             )
             .context_with(|| "linear SVM grid search".to_owned())?,
@@ -408,8 +415,8 @@ impl MatrixOutcome {
             "seed": search.settings.seed,
             "metric": self.search.metric,
             "backend": search.settings.backend.name(),
-            "solver": match search.linear {
-                Some(loss) => format!("liblinear ({loss})"),
+            "solver": match &search.linear {
+                Some(solver) => solver.to_string(),
                 None => "smo".to_owned(),
             },
             "configurations": configs,

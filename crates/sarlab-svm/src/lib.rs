@@ -8,6 +8,7 @@
 //! Compute only: inputs are in-memory feature matrices and labels; no IO. Results are
 //! deterministic for a given seed, whatever the number of threads.
 
+mod approximation;
 mod error;
 mod folds;
 mod grid;
@@ -25,9 +26,11 @@ mod probability;
 mod row_cache;
 mod search;
 mod smo;
+mod solver;
 mod svc;
 mod svm_grid;
 
+pub use approximation::{FeatureMap, KernelApproximation, MAX_COMPONENTS};
 pub use error::{Error, Result};
 pub use folds::{Fold, StratifiedKFold};
 pub use grid::{
@@ -38,7 +41,7 @@ pub use grid::{
 pub use halving_search::{HalvingRung, halving_rungs};
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
 pub use linear::{LinearLoss, LinearModel, LinearParams, fit_linear};
-pub use linear_grid::linear_grid_search;
+pub use linear_grid::{LinearPipeline, linear_grid_search};
 pub use machines::{Machines, PairMachine};
 pub use memory::{KernelMemory, ProblemSize};
 pub use metrics::{
@@ -54,5 +57,6 @@ pub use search::{
     halving_schedule, keep_count, rows_for_pca, stratified_rows, survivors,
 };
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
+pub use solver::{LinearSolver, Solver};
 pub use svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks, fit_machines};
 pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue, first_repeat};

@@ -18,6 +18,7 @@ use std::str::FromStr;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::params::ClassWeight;
@@ -224,12 +225,20 @@ pub fn fit_linear(
         .outer_iter()
         .map(|row| row.dot(&row) + params.intercept_scaling * params.intercept_scaling)
         .collect();
-    for (m, &(positive, cp, cn)) in machines.iter().enumerate() {
-        let signs: Vec<f64> = y
-            .iter()
-            .map(|&label| if label == positive { 1.0 } else { -1.0 })
-            .collect();
-        let solution = solve_dual(x, &signs, &sq_norms, cp, cn, params, m as u64);
+    // Machines are independent and each seeded by its index: solved in parallel, the
+    // answers do not depend on the number of threads.
+    let solutions: Vec<DualSolution> = machines
+        .par_iter()
+        .enumerate()
+        .map(|(m, &(positive, cp, cn))| {
+            let signs: Vec<f64> = y
+                .iter()
+                .map(|&label| if label == positive { 1.0 } else { -1.0 })
+                .collect();
+            solve_dual(x, &signs, &sq_norms, cp, cn, params, m as u64)
+        })
+        .collect();
+    for (m, solution) in solutions.into_iter().enumerate() {
         coef.row_mut(m)
             .iter_mut()
             .zip(&solution.w)

@@ -162,6 +162,25 @@ impl ProblemSize<'_> {
         whole_bytes - kernel_bytes + kernel_bytes.min(cap)
     }
 
+    /// Peak bytes of a grid search with the linear solver
+    /// ([`crate::linear_grid_search`]) whose features are mapped to `mapped` columns
+    /// (0 without a kernel approximation), refit and scored on `test` rows: every
+    /// fold's transformed rows, one fold's mapped rows, the solver's per-row state of
+    /// the machines in flight, or the refit's transformed and mapped rows — whichever
+    /// is larger. No kernel: the memory budget does not apply.
+    pub fn linear_bytes(&self, mapped: usize, test: usize) -> f64 {
+        let n = self.samples as f64;
+        let k = self.folds.max(1) as f64;
+        let d = self.features as f64;
+        let m = mapped as f64;
+        let solver = self.threads.max(1) as f64 * 4.0 * n * F64;
+        let folds = k * n * d * F64 + n * m * F64 + solver;
+        let refit = n * (d + m) * F64 + test as f64 * (d + m) * F64 + solver;
+        let classes = self.class_counts.len() as f64;
+        let confusions = self.configurations as f64 * k * classes * classes * F64;
+        folds.max(refit) + confusions
+    }
+
     /// Peak bytes of fitting Platt sigmoids after the refit
     /// ([`crate::PlattScaling::fit`]): per thread, a pair's kernel in double precision
     /// and its folds' `Q` in single, beside the transformed training rows.
