@@ -192,12 +192,17 @@ fn bench(c: &mut Criterion) {
     for (method, path) in &setup.models {
         let size = std::fs::metadata(path).expect("model file").len();
         let model = Model::load(path).expect("load");
+        let svc = model
+            .fitted
+            .classifier
+            .svc()
+            .expect("the study fits kernel SVMs");
         println!(
             "{method}: model {:.2} MB ({} support vectors × {} features, {} pair machines)",
             size as f64 / 1e6,
-            model.fitted.svc.support_vectors.nrows(),
-            model.fitted.svc.support_vectors.ncols(),
-            model.fitted.svc.machines.pairs.len()
+            svc.support_vectors.nrows(),
+            svc.support_vectors.ncols(),
+            svc.machines.pairs.len()
         );
         group.bench_function(format!("{method}/{CHIPS} chips"), |b| {
             b.iter(|| {

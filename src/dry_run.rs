@@ -25,6 +25,16 @@ pub fn print(plan: &Plan, args: &RunArgs, shard: &Shard) -> Result<()> {
             false => format!(", shard {}/{}", shard.index, shard.count),
         }
     );
+    if let Some(solver) = &plan.linear_solver {
+        println!(
+            "solver: {solver}{}",
+            match solver.approximation {
+                Some(_) =>
+                    ", the map fitted on each fold's training rows (seeded by the spec seed)",
+                None => "",
+            }
+        );
+    }
     match &plan.search {
         SearchStrategy::Grid => {}
         SearchStrategy::Random(random) => println!(

@@ -147,6 +147,7 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
                     None => LinearLoss::default(),
                 },
                 approximation,
+                seed: args.seed,
             })
         }
         Solver::Smo => {
@@ -161,7 +162,10 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
             None
         }
     };
-    let configurations = configurations_of(args, &strategy)?;
+    let mut configurations = configurations_of(args, &strategy)?;
+    for configuration in &mut configurations {
+        configuration.linear_solver = linear;
+    }
     let metric: Metric = args
         .metric
         .parse()
@@ -222,7 +226,6 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
         configurations,
         metric,
         strategy,
-        linear,
     };
     let fits = match &search.strategy {
         SearchStrategy::Halving(halving) => {
@@ -284,7 +287,7 @@ fn print_table(args: &SvmGridArgs, search: &MatrixSearch, outcome: &MatrixOutcom
         args.train.display(),
         classes.len(),
         search.strategy.name(),
-        match &search.linear {
+        match search.linear_solver() {
             Some(solver) => solver.to_string(),
             None => "smo".to_owned(),
         },

@@ -355,3 +355,88 @@ fn phoenix_chips_are_predicted_and_scored_by_their_own_target_type() {
     );
     assert!(summary.contains("skipped 2 file(s)"), "{summary}");
 }
+
+#[test]
+fn a_nystroem_study_saves_linear_models_that_predict_what_was_recorded() {
+    let ws = Workspace::new();
+    let spec = TINY_SPEC.replace(
+        "[svm]\n",
+        "[svm]\nsolver = \"liblinear\"\napproximation = { nystroem = 40 }\n",
+    );
+    ws.write("tiny.toml", &spec);
+    let dry = ws.sarlab(&["run", "tiny.toml", "--db", "runs.db", "--dry-run"]);
+    assert_success(&dry);
+    assert!(
+        stdout(&dry).contains("solver: liblinear (squared_hinge) on nystroem:40"),
+        "{}",
+        stdout(&dry)
+    );
+    let out = ws.run_tiny(&[]);
+    assert_success(&out);
+    assert!(ws.path("out/tiny/index.html").is_file());
+    let db = ws.db("runs.db");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM params WHERE key = 'approximation' AND value = 'nystroem:40'"
+        ),
+        count(
+            &db,
+            "SELECT COUNT(*) FROM runs WHERE parent_uuid IS NOT NULL"
+        ),
+        "every configuration run records its approximation"
+    );
+    let models = strings(&db, "SELECT path FROM artifacts WHERE kind = 'model'");
+    assert_eq!(models.len(), 2);
+    for model in &models {
+        let predicted = ws.sarlab(&[
+            "predict",
+            model,
+            "data",
+            "--split",
+            "test",
+            "--out",
+            "p.csv",
+            "--decision-values",
+        ]);
+        assert_success(&predicted);
+        let text = std::fs::read_to_string(ws.path("p.csv")).expect("csv");
+        let header = text.lines().next().expect("header");
+        let classes: Vec<String> = serde_json::from_str(
+            &strings(&db, "SELECT value FROM tags WHERE key = 'classes' LIMIT 1")[0],
+        )
+        .expect("classes");
+        for class in &classes {
+            assert!(header.contains(&format!(",decision_{class}")), "{header}");
+        }
+        let rows = csv_rows(&text);
+        let recorded = strings(
+            &db,
+            &format!(
+                "SELECT p.chip || '|' || p.predicted || '|' || p.decision_values FROM predictions p
+                 JOIN artifacts a ON a.run_id = p.run_id WHERE a.path = '{model}'"
+            ),
+        );
+        assert_eq!(recorded.len(), rows.len());
+        for row in recorded {
+            let mut parts = row.splitn(3, '|');
+            let (chip, label, values) = (
+                parts.next().expect("chip"),
+                parts.next().expect("label"),
+                parts.next().expect("values"),
+            );
+            let (predicted, decisions) = &rows[chip];
+            assert_eq!(predicted, &classes[label.parse::<usize>().expect("index")]);
+            let recorded_values: Vec<f64> = serde_json::from_str(values).expect("values");
+            let mine: Vec<f64> = decisions
+                .iter()
+                .map(|v| v.parse().expect("a number"))
+                .collect();
+            assert_eq!(mine, recorded_values, "{chip}");
+        }
+        assert_failure_mentions(
+            &ws.sarlab(&["predict", model, "data", "--probability"]),
+            &["no probability estimates"],
+        );
+    }
+}

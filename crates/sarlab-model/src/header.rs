@@ -6,8 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The model format this sarlab writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest model format this sarlab reads, and the one it writes for linear models
+/// (`svm.linear`, `linear.*` and `map.*` arrays). Kernel-SVM models are still written
+/// as version 1, which every reader of version 1 reads, so their files keep their
+/// bytes.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The version of files that hold a kernel SVM.
+pub const SVC_FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +125,26 @@ pub struct Svm {
     pub support_vectors: usize,
     /// Platt scaling per pair machine (`svm.prob_a`, `svm.prob_b`), when fitted.
     pub probability: Option<Probability>,
+    /// liblinear's linear SVM instead of a kernel SVM (format 2): `kernel` is the
+    /// kernel its map approximates, or `linear`. Absent for kernel SVMs, whose files
+    /// keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear: Option<Linear>,
+}
+
+/// The linear solver's settings and the shape of its model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linear {
+    /// `squared_hinge` or `hinge`.
+    pub loss: String,
+    /// `nystroem:N` or `random_fourier:N` when the features are mapped (`map.*`
+    /// arrays): the approximation's setting; the arrays hold the map as fitted.
+    pub approximation: Option<String>,
+    /// Machines (`linear.coef` rows): one for two classes, else one per class.
+    pub machines: usize,
+    /// Seed of the map's random choices and of the solver's visiting order.
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

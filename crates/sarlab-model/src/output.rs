@@ -27,7 +27,9 @@ pub enum Value {
 
 impl Model {
     /// Column names: `chip`, `true_class`, `predicted`, `votes_<class>` per class,
-    /// then `decision_<a>_vs_<b>` per pair machine and `p_<class>` when asked for.
+    /// then `decision_<a>_vs_<b>` per pair machine (a linear model: `decision_<class>`
+    /// per one-vs-rest machine, `decision_<b>_vs_<a>` for two classes) and `p_<class>`
+    /// when asked for.
     pub fn prediction_columns(&self, columns: Columns) -> Vec<String> {
         let classes = self.classes();
         let mut names = vec![
@@ -39,11 +41,10 @@ impl Model {
         if columns.decision_values {
             names.extend(
                 self.fitted
-                    .svc
-                    .machines
-                    .pairs
-                    .iter()
-                    .map(|m| format!("decision_{}_vs_{}", classes[m.pos], classes[m.neg])),
+                    .classifier
+                    .decision_names(classes)
+                    .into_iter()
+                    .map(|name| format!("decision_{name}")),
             );
         }
         if columns.probabilities {

@@ -143,7 +143,10 @@ fn a_saved_model_decides_as_the_refit_did_for_every_kernel() {
         assert_eq!(sha, sarlab_io::sha256_hex(&std::fs::read(&path).unwrap()));
         let loaded = Model::load(&path).expect("load");
         assert_eq!(loaded.header, t.model.header, "{kernel}");
-        assert_eq!(loaded.fitted.svc.machines, t.model.fitted.svc.machines);
+        assert_eq!(
+            loaded.fitted.classifier.svc().map(|s| &s.machines),
+            t.model.fitted.classifier.svc().map(|s| &s.machines)
+        );
         assert_eq!(loaded.fitted.platt, t.model.fitted.platt);
         let chips = test_chips(&t.data);
         let got = decisions(&loaded, &chips);

@@ -344,22 +344,28 @@ impl StudyRun<'_> {
             threads: rayon::current_num_threads(),
         };
         let kernel_memory = self.study.kernel_memory;
-        memory::require(
-            problem.bounded(
+        let peak = match &plan.linear_solver {
+            Some(solver) => problem.linear_bytes(
+                solver
+                    .approximation
+                    .map_or(0, |a| a.output_len(x_train.nrows())),
+                0,
+            ),
+            None => problem.bounded(
                 kernel_memory,
                 problem.cross_validation_bytes(),
                 problem.cross_validation_kernel_bytes(),
             ),
-            || {
-                format!(
-                    "cross-validating {} ({} train chips × {} features, {} folds)",
-                    feature.method.name(),
-                    x_train.nrows(),
-                    x_train.ncols(),
-                    plan.spec.svm.folds
-                )
-            },
-        )?;
+        };
+        memory::require(peak, || {
+            format!(
+                "cross-validating {} ({} train chips × {} features, {} folds)",
+                feature.method.name(),
+                x_train.nrows(),
+                x_train.ncols(),
+                plan.spec.svm.folds
+            )
+        })?;
         let start_ms = now_ms();
         let observer = self.observer;
         let outcomes = cross_validate_grid_with_copies(

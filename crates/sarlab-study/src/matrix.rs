@@ -9,7 +9,7 @@ use ndarray::Array2;
 use sarlab_io::npy;
 use sarlab_svm::{
     CvSettings, Evaluation, FitDone, GridSearch, HalvingRung, LinearSolver, METRIC_NAMES, Metric,
-    SearchStrategy, SvmParams, grid_search, halving_rungs, linear_grid_search, per_class,
+    SearchStrategy, SvmParams, grid_search, halving_rungs, per_class,
 };
 use serde_json::{Value, json};
 
@@ -84,10 +84,6 @@ pub struct MatrixSearch {
     /// them beforehand, [`sarlab_svm::RandomSearch::points`]); `Halving` runs
     /// successive halving over the rows ([`sarlab_svm::halving_schedule`]).
     pub strategy: SearchStrategy,
-    /// `Some`: fit with the linear solver (liblinear's dual coordinate descent,
-    /// `LinearSVC`'s model) instead of the kernel SVM, on the features or on a kernel
-    /// approximation of them.
-    pub linear: Option<LinearSolver>,
 }
 
 /// What the search found.
@@ -108,6 +104,11 @@ pub struct MatrixOutcome {
 }
 
 impl MatrixSearch {
+    /// The linear solver the configurations name (`SvmParams::linear_solver`), if any.
+    pub fn linear_solver(&self) -> Option<LinearSolver> {
+        self.configurations.first().and_then(|c| c.linear_solver)
+    }
+
     /// Runs the search; `on_fit` hears every scored fold.
     pub fn run(&self, on_fit: &(dyn Fn(FitDone<'_>) + Sync)) -> Result<MatrixOutcome> {
         let train = &self.train;
@@ -184,7 +185,7 @@ impl MatrixSearch {
         };
         let test_rows = self.test.as_ref().map_or(0, |t| t.x.nrows());
         let kernel_memory = self.settings.memory;
-        let peak = match &self.linear {
+        let peak = match &self.linear_solver() {
             Some(solver) => problem.linear_bytes(
                 solver
                     .approximation
@@ -212,12 +213,6 @@ impl MatrixSearch {
                 classes.len()
             )
         })?;
-        if self.linear.is_some() && matches!(self.strategy, SearchStrategy::Halving(_)) {
-            return Err(Error::Study(
-                "halving with the linear solver is not supported: use grid or random search"
-                    .to_owned(),
-            ));
-        }
         let (rungs, evaluated) = match &self.strategy {
             SearchStrategy::Halving(halving) => halving_rungs(
                 train.x.view(),
@@ -241,31 +236,17 @@ impl MatrixSearch {
             .as_ref()
             .zip(y_test.as_deref())
             .map(|(t, y)| (t.x.view(), y));
-        let search = match &self.linear {
-            Some(solver) => linear_grid_search(
-                train.x.view(),
-                &y,
-                test,
-                classes.len(),
-                &finalists,
-                &self.settings,
-                self.metric.name(),
-                solver,
-                on_fit,
-            )
-            .context_with(|| "linear SVM grid search".to_owned())?,
-            None => grid_search(
-                train.x.view(),
-                &y,
-                test,
-                classes.len(),
-                &finalists,
-                &self.settings,
-                self.metric.name(),
-                on_fit,
-            )
-            .context_with(|| "SVM grid search".to_owned())?,
-        };
+        let search = grid_search(
+            train.x.view(),
+            &y,
+            test,
+            classes.len(),
+            &finalists,
+            &self.settings,
+            self.metric.name(),
+            on_fit,
+        )
+        .context_with(|| "SVM grid search".to_owned())?;
         let warnings = warnings_of(&search, &finalists);
         Ok(MatrixOutcome {
             classes,
@@ -415,7 +396,7 @@ impl MatrixOutcome {
             "seed": search.settings.seed,
             "metric": self.search.metric,
             "backend": search.settings.backend.name(),
-            "solver": match &search.linear {
+            "solver": match search.linear_solver() {
                 Some(solver) => solver.to_string(),
                 None => "smo".to_owned(),
             },

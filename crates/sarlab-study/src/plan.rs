@@ -15,8 +15,8 @@ use sarlab_filter::augment::Augment;
 use sarlab_io::synth::SynthConfig;
 use sarlab_io::{DatasetOptions, DecodeOptions, DepressionSplits, FolderLayout};
 use sarlab_svm::{
-    Gamma, Halving, LogUniform, MinResources, RandomSearch, SearchStrategy, SvmGrid, SvmParams,
-    SweptValue,
+    Backend, Gamma, Halving, KernelApproximation, LinearSolver, LogUniform, MinResources,
+    RandomSearch, SearchStrategy, Solver, SvmGrid, SvmParams, SweptValue,
 };
 use sarlab_track::ParamValue;
 use sarlab_transform::pca::{PcaParams, PcaSolver};
@@ -71,6 +71,9 @@ pub struct Plan {
     /// points, with `Halving` every configuration is a candidate of its method's
     /// halving search.
     pub search: SearchStrategy,
+    /// `Some`: every configuration is fitted by liblinear (`svm.solver`), on the
+    /// features or on `svm.approximation` of the kernel; `None`: libsvm's SMO.
+    pub linear_solver: Option<LinearSolver>,
 }
 
 /// `k=v k=v` for the parameters that vary between configurations (not `feature`).
@@ -113,7 +116,8 @@ impl Plan {
         check_spec(&spec).map_err(invalid)?;
         let features = expand_features(&spec, &text).map_err(invalid)?;
         let search = search_strategy(&spec).map_err(invalid)?;
-        let grid = expand_grid(&spec, &search).map_err(invalid)?;
+        let linear_solver = linear_solver(&spec).map_err(invalid)?;
+        let grid = expand_grid(&spec, &search, linear_solver).map_err(invalid)?;
         let configurations = features.len().saturating_mul(grid.len());
         if configurations > MAX_CONFIGURATIONS {
             return Err(invalid(format!(
@@ -129,7 +133,17 @@ impl Plan {
             features,
             grid,
             search,
+            linear_solver,
         })
+    }
+
+    /// Whether the test refits fit Platt sigmoids: `svm.probability`, by default on for
+    /// libsvm's SMO (the linear solver has none).
+    pub fn probability(&self) -> bool {
+        self.spec
+            .svm
+            .probability
+            .unwrap_or(self.linear_solver.is_none())
     }
 
     pub fn configurations(&self) -> usize {
@@ -161,7 +175,7 @@ impl Plan {
     /// Parameters shared by every configuration run of the study.
     fn common_params(&self, stage: &str) -> Vec<(String, ParamValue)> {
         let svm = &self.spec.svm;
-        vec![
+        let mut params = vec![
             ("folds".to_owned(), svm.folds.into()),
             ("seed".to_owned(), ParamValue::Int(self.spec.seed as i64)),
             ("standardize".to_owned(), svm.standardize.into()),
@@ -178,7 +192,17 @@ impl Plan {
                     .map_or(ParamValue::from("libsvm"), ParamValue::from),
             ),
             ("stage".to_owned(), stage.into()),
-        ]
+        ];
+        // Only studies of the linear solver record it, so the hashes of SMO studies
+        // stay what they were.
+        if let Some(solver) = &self.linear_solver {
+            params.push(("solver".to_owned(), "liblinear".into()));
+            params.push(("loss".to_owned(), solver.loss.to_string().into()));
+            if let Some(approximation) = solver.approximation {
+                params.push(("approximation".to_owned(), approximation.to_string().into()));
+            }
+        }
+        params
     }
 
     /// The run name of configuration (`feature`, `grid`).
@@ -684,7 +708,11 @@ fn expand_features(spec: &Spec, text: &str) -> Result<Vec<FeatureConfig>, String
 
 /// The SVM grid, checked and enumerated by [`SvmGrid`], with each point's recorded
 /// parameters.
-fn expand_grid(spec: &Spec, search: &SearchStrategy) -> Result<Vec<GridPoint>, String> {
+fn expand_grid(
+    spec: &Spec,
+    search: &SearchStrategy,
+    linear_solver: Option<LinearSolver>,
+) -> Result<Vec<GridPoint>, String> {
     let svm = &spec.svm;
     let grid = SvmGrid {
         kernels: svm.kernel.0.clone(),
@@ -697,6 +725,7 @@ fn expand_grid(spec: &Spec, search: &SearchStrategy) -> Result<Vec<GridPoint>, S
             shrinking: svm.shrinking,
             class_weight: svm.class_weight.clone(),
             max_iterations: svm.max_iterations,
+            linear_solver,
             ..SvmParams::default()
         },
     };
@@ -718,6 +747,59 @@ fn expand_grid(spec: &Spec, search: &SearchStrategy) -> Result<Vec<GridPoint>, S
             svm,
         })
         .collect())
+}
+
+/// `svm.solver`, `svm.loss` and `svm.approximation` as the SVM crate's linear solver
+/// (`None` for SMO); a setting of the other solver is an error. Which kernels the
+/// solver can fit is checked with each grid point.
+fn linear_solver(spec: &Spec) -> Result<Option<LinearSolver>, String> {
+    let svm = &spec.svm;
+    if svm.solver == Solver::Smo {
+        for (key, given) in [
+            ("loss", svm.loss.is_some()),
+            ("approximation", svm.approximation.is_some()),
+        ] {
+            if given {
+                return Err(format!(
+                    "`svm.{key}` applies to solver = \"liblinear\", not \"smo\""
+                ));
+            }
+        }
+        return Ok(None);
+    }
+    if svm.probability == Some(true) {
+        return Err(
+            "`svm.probability` = true: the liblinear solver fits no Platt sigmoids (LinearSVC has no predict_proba); leave it out or set it false"
+                .to_owned(),
+        );
+    }
+    if svm.backend != Backend::default() {
+        return Err(format!(
+            "`svm.backend` = \"{}\" applies to solver = \"smo\"",
+            svm.backend.name()
+        ));
+    }
+    let approximation = match svm.approximation {
+        None => None,
+        Some(table) => Some(
+            match (table.nystroem, table.random_fourier) {
+                (Some(n), None) => KernelApproximation::new("nystroem", n),
+                (None, Some(n)) => KernelApproximation::new("random_fourier", n),
+                _ => {
+                    return Err(
+                    "`svm.approximation`: give one of { nystroem = N } or { random_fourier = N }"
+                        .to_owned(),
+                );
+                }
+            }
+            .map_err(|e| format!("`svm.approximation`: {e}"))?,
+        ),
+    };
+    Ok(Some(LinearSolver {
+        loss: svm.loss.unwrap_or_default(),
+        approximation,
+        seed: spec.seed,
+    }))
 }
 
 /// `[search]` as the SVM crate's strategy; a setting of another strategy is an error.

@@ -182,13 +182,21 @@ impl StudyRun<'_> {
             transformed: false,
             threads: rayon::current_num_threads(),
         };
-        let probability = plan.spec.svm.probability.then_some(plan.spec.seed);
+        let probability = plan.probability().then_some(plan.spec.seed);
         let kernel_memory = self.study.kernel_memory;
-        let refit_bytes = problem.bounded(
-            kernel_memory,
-            problem.refit_bytes(labels.test.len()),
-            problem.refit_kernel_bytes(labels.test.len()),
-        );
+        let refit_bytes = match &plan.linear_solver {
+            Some(solver) => problem.linear_bytes(
+                solver
+                    .approximation
+                    .map_or(0, |a| a.output_len(x_train.nrows())),
+                labels.test.len(),
+            ),
+            None => problem.bounded(
+                kernel_memory,
+                problem.refit_bytes(labels.test.len()),
+                problem.refit_kernel_bytes(labels.test.len()),
+            ),
+        };
         let peak = match probability {
             Some(_) => refit_bytes.max(problem.probability_bytes()),
             None => refit_bytes,

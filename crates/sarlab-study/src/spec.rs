@@ -329,14 +329,32 @@ pub struct SvmSpec {
     pub metric: Metric,
     /// Fit Platt sigmoids (libsvm's `probability`) for the saved models of the test
     /// refits. They never change a decision, so they are not part of a configuration's
-    /// hash.
-    #[serde(default = "yes")]
-    pub probability: bool,
+    /// hash. Default: on for libsvm's SMO; the linear solver has none.
+    pub probability: Option<bool>,
+    /// `"smo"` (default: libsvm's, every kernel, exact) or `"liblinear"` (dual
+    /// coordinate descent, `LinearSVC`'s model: `kernel = "linear"`, or another kernel
+    /// through `approximation`).
+    #[serde(default, deserialize_with = "axis::parsed")]
+    pub solver: sarlab_svm::Solver,
+    /// liblinear's loss: `"squared_hinge"` (default) or `"hinge"`.
+    #[serde(default, deserialize_with = "axis::parsed_option")]
+    pub loss: Option<sarlab_svm::LinearLoss>,
+    /// liblinear on a kernel approximation: `{ nystroem = 1000 }` (landmarks, any
+    /// kernel) or `{ random_fourier = 1000 }` (rbf), seeded by the spec seed.
+    pub approximation: Option<ApproximationSpec>,
     /// Which configurations are refit and scored on the test split: each method's best
     /// (by CV), or every one, for ablation tables. Selection stays by CV either way, so
     /// this is not part of a configuration's hash.
     #[serde(default, deserialize_with = "axis::parsed")]
     pub test: TestScope,
+}
+
+/// `svm.approximation`: one method and its number of components.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproximationSpec {
+    pub nystroem: Option<usize>,
+    pub random_fourier: Option<usize>,
 }
 
 /// `svm.test`: which configurations get a test run.

@@ -322,7 +322,7 @@ fn the_best_configuration_is_refit_on_the_train_split_only() {
                 pca: feature.pca,
             },
             plan.spec.svm.backend,
-            plan.spec.svm.probability.then_some(plan.spec.seed),
+            plan.probability().then_some(plan.spec.seed),
         )
         .expect("refit");
         let (evaluation, predicted) = (&refit.evaluation, &refit.predictions);

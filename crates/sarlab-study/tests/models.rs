@@ -254,3 +254,188 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
         assert_eq!(kernels, &["linear", "poly", "rbf", "sigmoid"]);
     }
 }
+
+const LINEAR_SPEC: &str = r#"
+name = "linear-models"
+seed = 5
+
+[dataset]
+source = "synthetic"
+path = "data"
+
+[dataset.synthetic]
+chip_size = 40
+train_per_class = 10
+test_per_class = 4
+
+[preprocess]
+crop = 32
+intensity = "db"
+
+[[features]]
+method = "raw"
+downsample = 2
+
+[[features]]
+method = "hog"
+pixels_per_cell = 8
+cells_per_block = 2
+
+[reduce]
+pca = 12
+
+[svm]
+solver = "liblinear"
+C = [0.1, 1]
+folds = 2
+"#;
+
+/// A liblinear study (`svm` lines appended to [`LINEAR_SPEC`]) run in `dir`: its
+/// plan and store.
+fn linear_study(dir: &std::path::Path, svm_lines: &str) -> (Plan, Store) {
+    let text = format!("{LINEAR_SPEC}{svm_lines}\n").replace(
+        "path = \"data\"",
+        &format!("path = {:?}", dir.join("data").display().to_string()),
+    );
+    let spec_path = dir.join("linear.toml");
+    std::fs::write(&spec_path, &text).expect("spec");
+    let plan = Plan::new(
+        Spec::parse(&text, &spec_path).expect("spec"),
+        &spec_path,
+        text.clone(),
+    )
+    .expect("plan");
+    let mut store = Store::open(&dir.join("runs.db")).expect("db");
+    study(dir).run(&plan, &mut store, &Silent).expect("study");
+    (plan, store)
+}
+
+#[test]
+fn linear_and_approximated_kernel_models_predict_the_recorded_test_split_bit_for_bit() {
+    for (svm_lines, approximation, kernel) in [
+        ("kernel = \"linear\"", None, "linear"),
+        (
+            "kernel = \"rbf\"\ngamma = [\"scale\", 0.5]\napproximation = { nystroem = 30 }",
+            Some("nystroem:30"),
+            "rbf",
+        ),
+        (
+            "kernel = \"rbf\"\nloss = \"hinge\"\napproximation = { random_fourier = 64 }",
+            Some("random_fourier:64"),
+            "rbf",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let (_, store) = linear_study(dir.path(), svm_lines);
+        let models = store
+            .model_artifacts(Some("linear-models"))
+            .expect("models");
+        assert_eq!(models.len(), 2, "one model per method ({svm_lines})");
+        let chips = test_chips(&dir.path().join("data"));
+        for artifact in &models {
+            let run = store.run(&artifact.run).expect("test run");
+            let param = |key: &str| run.params.get(key).map(ToString::to_string);
+            assert_eq!(param("solver").as_deref(), Some("liblinear"));
+            assert_eq!(
+                param("approximation").as_deref(),
+                approximation,
+                "{svm_lines}"
+            );
+            let bytes = std::fs::read(&artifact.path).expect("model bytes");
+            let model = Model::from_bytes(&bytes).expect("model");
+            let linear = model.header.svm.linear.as_ref().expect("a linear model");
+            assert_eq!(linear.approximation.as_deref(), approximation);
+            let classes = model.classes().len();
+            assert!(classes > 2);
+            assert_eq!(linear.machines, classes, "one machine per class");
+            assert_eq!(model.header.svm.kernel, kernel);
+            assert!(model.probability().is_none());
+            let recorded: BTreeMap<String, (usize, Vec<u64>)> = store
+                .predictions(&artifact.run)
+                .expect("predictions")
+                .into_iter()
+                .map(|p| {
+                    let bits = p.decision_values.iter().map(|v| v.to_bits()).collect();
+                    (p.chip, (p.predicted, bits))
+                })
+                .collect();
+            let mut predicted = Vec::new();
+            model
+                .predict_chips(&chips, false, |block| {
+                    predicted.extend(block);
+                    Ok(())
+                })
+                .expect("predict");
+            assert_eq!(predicted.len(), recorded.len());
+            for p in &predicted {
+                let (label, bits) = &recorded[&p.name];
+                let mine: Vec<u64> = p.decision_values.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(
+                    (&p.predicted, &mine),
+                    (label, bits),
+                    "{svm_lines} {}",
+                    p.name
+                );
+                assert_eq!(
+                    mine.len(),
+                    classes,
+                    "a decision value per one-vs-rest machine"
+                );
+                assert_eq!(p.votes.iter().sum::<u32>(), 1);
+                assert_eq!(p.votes[p.predicted], 1);
+            }
+            // Probabilities are asked of a model that has none: a clear error.
+            let err = model
+                .predict_chips(&chips[..1], true, |_| Ok(()))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("probability"), "{err}");
+            // The file round-trips to the same bytes.
+            assert_eq!(model.to_bytes().expect("bytes"), bytes);
+        }
+    }
+}
+
+/// An error and the errors it wraps, as the CLI prints them.
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(&format!(": {inner}"));
+        source = inner.source();
+    }
+    text
+}
+
+#[test]
+fn a_linear_solver_spec_with_settings_it_cannot_use_is_refused_by_key() {
+    for (svm_lines, needle) in [
+        ("kernel = \"rbf\"", "`svm.kernel`"),
+        ("probability = true", "`svm.probability`"),
+        (
+            "kernel = \"poly\"\napproximation = { random_fourier = 10 }",
+            "random Fourier features approximate the rbf kernel",
+        ),
+        (
+            "approximation = { nystroem = 10, random_fourier = 10 }",
+            "`svm.approximation`: give one of",
+        ),
+        ("approximation = { nystroem = 0 }", "`svm.approximation`"),
+        ("approximation = { sketch = 10 }", "sketch"),
+        ("loss = \"cubic\"", "cubic"),
+    ] {
+        let text = format!("{LINEAR_SPEC}{svm_lines}\n");
+        let path = std::path::Path::new("linear.toml");
+        let err = Spec::parse(&text, path)
+            .and_then(|spec| Plan::new(spec, path, text.clone()))
+            .map_err(|e| with_sources(&e))
+            .expect_err(svm_lines);
+        assert!(err.contains(needle), "{svm_lines}: {err}");
+    }
+    let smo = LINEAR_SPEC.replace("solver = \"liblinear\"", "loss = \"hinge\"");
+    let path = std::path::Path::new("smo.toml");
+    let err = Plan::new(Spec::parse(&smo, path).expect("spec"), path, smo.clone())
+        .expect_err("loss without liblinear")
+        .to_string();
+    assert!(err.contains("applies to solver = \"liblinear\""), "{err}");
+}

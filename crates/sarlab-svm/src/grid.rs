@@ -36,7 +36,7 @@ use crate::memory::{KernelMemory, Storage};
 use crate::metrics::ClassificationMetrics;
 use crate::metrics::confusion_matrix;
 use crate::params::SvmParams;
-use crate::pipeline::{FittedModel, FittedTransform};
+use crate::pipeline::{Classifier, FittedModel, FittedTransform};
 use crate::probability::PlattScaling;
 use crate::row_cache::KernelRows;
 use crate::svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks};
@@ -267,6 +267,23 @@ pub fn cross_validate_grid_with_copies(
         .map(|(outcomes, ())| outcomes)
 }
 
+/// Whether the configurations name the linear solver (all of them) or libsvm's SMO
+/// (all of them): one search does not mix the two, whose scores are of different models.
+pub(crate) fn uses_linear_solver(grid: &[SvmParams]) -> Result<bool> {
+    let linear = grid.iter().filter(|p| p.linear_solver.is_some()).count();
+    match linear {
+        0 => Ok(false),
+        n if n == grid.len() => Ok(true),
+        _ => Err(Error::InvalidParameter {
+            name: "solver",
+            message: format!(
+                "{linear} of {} configurations name the linear solver: a search uses one solver for all",
+                grid.len()
+            ),
+        }),
+    }
+}
+
 /// Stratified folds over the chips (`y[..originals]`), each fold's training part
 /// extended by the copies of its chips (`copy_of`, rows from `originals` on).
 fn folds_with_copies(
@@ -332,6 +349,12 @@ fn cross_validate<R: Send>(
         params.validate()?;
     }
     let folds = folds_with_copies(y, copy_of, n_classes, settings)?;
+    if uses_linear_solver(grid)? {
+        let outcomes = crate::linear_grid::cross_validate_linear(
+            x, y, &folds, n_classes, grid, settings, on_fit,
+        )?;
+        return Ok((outcomes, alongside(None)));
+    }
     let mut results: Vec<Vec<Option<Evaluation>>> = vec![vec![None; folds.len()]; grid.len()];
 
     let (evaluations, side) = if settings.backend == Backend::Linfa {
@@ -854,6 +877,24 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
 ) -> std::result::Result<Refit, E> {
     check_labelled(x_train.view(), y_train, n_classes)?;
     params.validate()?;
+    if params.linear_solver.is_some() {
+        if probability.is_some() {
+            return Err(Error::InvalidParameter {
+                name: "probability",
+                message: "the linear solver fits no Platt sigmoids (LinearSVC has no predict_proba): turn probability off".to_owned(),
+            }
+            .into());
+        }
+        return crate::linear_grid::refit_linear_staged(
+            x_train,
+            y_train,
+            test_features,
+            y_test,
+            n_classes,
+            params,
+            transform,
+        );
+    }
     let start = Instant::now();
     let fitted = FittedTransform::fit(Rows::all(x_train.view()), transform)?;
     let train = fitted.apply(Rows::all(x_train.view()))?;
@@ -877,7 +918,7 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
     drop(train);
     let model = FittedModel {
         transform: fitted,
-        svc,
+        classifier: Classifier::Svc(svc),
         input_len,
         platt,
     };
@@ -887,12 +928,15 @@ pub fn refit_and_test_staged<'t, E: From<Error>>(
     let decisions = model.decide(x_test.view())?;
     let predict_seconds = start.elapsed().as_secs_f64();
     drop(x_test);
+    let Classifier::Svc(svc) = &model.classifier else {
+        unreachable!("the kernel SVM's refit holds a C-SVC");
+    };
     let evaluation = evaluation(
-        &model.svc.machines,
-        &model.svc.kernel,
+        &svc.machines,
+        &svc.kernel,
         y_test,
         &decisions.labels,
-        model.svc.fit_seconds + transform_seconds,
+        svc.fit_seconds + transform_seconds,
         predict_seconds,
         cached,
     );
@@ -1016,6 +1060,32 @@ pub fn grid_search(
     on_fit: &(dyn Fn(FitDone<'_>) + Sync),
 ) -> Result<GridSearch> {
     check_search(grid, metric, test, n_classes)?;
+    if uses_linear_solver(grid)? {
+        let (outcomes, ()) =
+            cross_validate(x, y, &[], n_classes, (grid, settings), on_fit, |_| ())?;
+        let best = best_outcome(&outcomes, metric);
+        let test = match test {
+            Some((x_test, y_test)) => {
+                let refit = crate::linear_grid::refit_linear_staged(
+                    CowArray::from(x),
+                    y,
+                    || Ok::<_, Error>(CowArray::from(x_test)),
+                    y_test,
+                    n_classes,
+                    &grid[best],
+                    &settings.transform,
+                )?;
+                Some((refit.evaluation, refit.predictions))
+            }
+            None => None,
+        };
+        return Ok(GridSearch {
+            outcomes,
+            best,
+            metric: metric.to_owned(),
+            test,
+        });
+    }
     // The refit's transform does not depend on which configuration wins: it is prepared
     // alongside the cross-validation.
     let (outcomes, transformed) =

@@ -41,7 +41,6 @@ pub use grid::{
 pub use halving_search::{HalvingRung, halving_rungs};
 pub use kernel::{Gamma, Gram, Kernel, KernelFunction, MAX_POLY_DEGREE, inner_products, sq_norms};
 pub use linear::{LinearLoss, LinearModel, LinearParams, fit_linear};
-pub use linear_grid::{LinearPipeline, linear_grid_search};
 pub use machines::{Machines, PairMachine};
 pub use memory::{KernelMemory, ProblemSize};
 pub use metrics::{
@@ -49,7 +48,9 @@ pub use metrics::{
     per_class_from_confusion,
 };
 pub use params::{ClassWeight, SvmParams};
-pub use pipeline::{DECISION_BLOCK_ROWS, Decisions, FittedModel, FittedTransform};
+pub use pipeline::{
+    Classifier, DECISION_BLOCK_ROWS, Decisions, FittedModel, FittedTransform, LinearClassifier,
+};
 pub use probability::{PROBABILITY_FOLDS, PlattScaling, couple, fit_sigmoid, sigmoid};
 pub use row_cache::KernelRows;
 pub use search::{

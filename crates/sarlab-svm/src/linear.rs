@@ -149,8 +149,12 @@ impl LinearModel {
     /// Class indices: the sign of the one machine for two classes, else the machine
     /// with the largest decision (the first on ties, as numpy's `argmax`).
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<usize>> {
-        let decisions = self.decision_function(x)?;
-        Ok(decisions
+        Ok(self.labels_of(self.decision_function(x)?.view()))
+    }
+
+    /// [`LinearModel::predict`] from the decision values.
+    pub fn labels_of(&self, decisions: ArrayView2<'_, f64>) -> Vec<usize> {
+        decisions
             .outer_iter()
             .map(|row| {
                 if self.n_classes == 2 {
@@ -165,7 +169,7 @@ impl LinearModel {
                     best
                 }
             })
-            .collect())
+            .collect()
     }
 }
 

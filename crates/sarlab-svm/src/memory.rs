@@ -163,7 +163,7 @@ impl ProblemSize<'_> {
     }
 
     /// Peak bytes of a grid search with the linear solver
-    /// ([`crate::linear_grid_search`]) whose features are mapped to `mapped` columns
+    /// ([`crate::grid_search`] of configurations with a linear solver) whose features are mapped to `mapped` columns
     /// (0 without a kernel approximation), refit and scored on `test` rows: every
     /// fold's transformed rows, one fold's mapped rows, the solver's per-row state of
     /// the machines in flight, or the refit's transformed and mapped rows — whichever

@@ -5,6 +5,7 @@ use ndarray::ArrayView2;
 use crate::error::{Error, Result};
 use crate::kernel::{Gamma, Kernel, KernelFunction, MAX_POLY_DEGREE};
 use crate::smo::SolverSettings;
+use crate::solver::LinearSolver;
 
 /// Per-class multipliers of C.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -119,8 +120,13 @@ pub struct SvmParams {
     pub tolerance: f64,
     pub shrinking: bool,
     pub class_weight: ClassWeight,
-    /// Iteration cap per binary machine; `None` is libsvm's `max(10⁷, 100·l)`.
+    /// Iteration cap per binary machine; `None` is libsvm's `max(10⁷, 100·l)` (for
+    /// the linear solver: passes over the data, `None` is `LinearSVC`'s 1000).
     pub max_iterations: Option<usize>,
+    /// `None`: libsvm's SMO on the kernel (`SVC`'s model). `Some`: liblinear's dual
+    /// coordinate descent (`LinearSVC`'s model) on the features, or on a kernel
+    /// approximation of `kernel` when the solver has one.
+    pub linear_solver: Option<LinearSolver>,
 }
 
 impl Default for SvmParams {
@@ -135,6 +141,7 @@ impl Default for SvmParams {
             shrinking: true,
             class_weight: ClassWeight::Uniform,
             max_iterations: None,
+            linear_solver: None,
         }
     }
 }
@@ -180,6 +187,9 @@ impl SvmParams {
                     self.degree
                 ),
             });
+        }
+        if let Some(solver) = &self.linear_solver {
+            solver.check(self)?;
         }
         if self.max_iterations == Some(0) {
             return Err(Error::InvalidParameter {

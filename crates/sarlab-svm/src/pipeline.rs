@@ -1,15 +1,20 @@
 //! What a refit leaves behind: the feature transform fitted on the training split and
-//! the C-SVC trained on its output — everything that turns a feature vector into a
-//! label, as a saved model holds it.
+//! the classifier trained on its output — libsvm's C-SVC, or liblinear's linear SVM on
+//! the transformed rows or their kernel approximation — everything that turns a
+//! feature vector into a label, as a saved model holds it.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use sarlab_transform::moments::Moments;
 use sarlab_transform::pca::Pca;
 use sarlab_transform::{Rows, StandardScaler};
 
+use crate::approximation::FeatureMap;
 use crate::error::{Error, Result};
 use crate::grid::FeatureTransform;
+use crate::kernel::KernelFunction;
+use crate::linear::LinearModel;
 use crate::probability::PlattScaling;
+use crate::solver::LinearSolver;
 use crate::svc::SvcModel;
 
 /// Rows decided together by [`FittedModel::decide`] (and chips read together by
@@ -105,25 +110,130 @@ fn weighted(scaler: StandardScaler, transform: &FeatureTransform) -> Result<Stan
     })
 }
 
-/// The one-vs-one answers for a block of rows.
+/// The answers for a block of rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decisions {
     /// The predicted class of every row (an index into the model's classes).
     pub labels: Vec<usize>,
-    /// Rows × pair machines, in the order of [`SvcModel::decision_function`].
+    /// Rows × decision columns, in the order of [`Classifier::decision_names`].
     pub decision_values: Array2<f64>,
-    /// Rows × classes: the votes each class got.
+    /// Rows × classes: the votes each class got (one-vs-one); a linear model's one
+    /// vote goes to the class it predicts.
     pub votes: Array2<u32>,
 }
 
-/// A fitted transform and the C-SVC trained on its output.
+/// liblinear's linear SVM on the transformed rows, or on their kernel approximation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearClassifier {
+    pub solver: LinearSolver,
+    /// The approximation's fitted map, when the solver has one.
+    pub map: Option<FeatureMap>,
+    /// The kernel `map` approximates, γ resolved on the transformed training rows.
+    pub kernel: Option<KernelFunction>,
+    pub model: LinearModel,
+    pub fit_seconds: f64,
+}
+
+impl LinearClassifier {
+    /// `(rows, machines)` decision values of transformed rows.
+    pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        match &self.map {
+            Some(map) => self.model.decision_function(map.transform(x)?.view()),
+            None => self.model.decision_function(x),
+        }
+    }
+}
+
+/// What decides a transformed row.
+#[derive(Debug, Clone)]
+pub enum Classifier {
+    /// libsvm's one-vs-one C-SVC: a decision value per pair machine.
+    Svc(SvcModel),
+    /// liblinear's one-vs-rest linear SVM: a decision value per machine (one machine,
+    /// for the second class against the first, with two classes).
+    Linear(LinearClassifier),
+}
+
+impl Classifier {
+    /// The C-SVC, when it is one.
+    pub fn svc(&self) -> Option<&SvcModel> {
+        match self {
+            Classifier::Svc(svc) => Some(svc),
+            Classifier::Linear(_) => None,
+        }
+    }
+
+    /// Decision values of transformed rows, rows × [`Classifier::decision_names`].
+    pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        match self {
+            Classifier::Svc(svc) => svc.decision_function(x),
+            Classifier::Linear(linear) => linear.decision_function(x),
+        }
+    }
+
+    /// What each decision column is, in class names: `a_vs_b` for a pair machine
+    /// (positive for `a`), `b_vs_a` for the one linear machine of two classes, the class
+    /// for a one-vs-rest machine.
+    pub fn decision_names(&self, classes: &[String]) -> Vec<String> {
+        let name = |k: usize| classes.get(k).cloned().unwrap_or_else(|| k.to_string());
+        match self {
+            Classifier::Svc(svc) => svc
+                .machines
+                .pairs
+                .iter()
+                .map(|m| format!("{}_vs_{}", name(m.pos), name(m.neg)))
+                .collect(),
+            Classifier::Linear(linear) => match linear.model.n_classes {
+                2 => vec![format!("{}_vs_{}", name(1), name(0))],
+                n => (0..n).map(name).collect(),
+            },
+        }
+    }
+
+    /// Seconds the solver took.
+    pub fn fit_seconds(&self) -> f64 {
+        match self {
+            Classifier::Svc(svc) => svc.fit_seconds,
+            Classifier::Linear(linear) => linear.fit_seconds,
+        }
+    }
+
+    fn decisions(&self, decision_values: Array2<f64>) -> Decisions {
+        match self {
+            Classifier::Svc(svc) => {
+                let votes = svc.machines.votes(decision_values.view());
+                let labels = svc.machines.winners(votes.view());
+                Decisions {
+                    labels,
+                    decision_values,
+                    votes,
+                }
+            }
+            Classifier::Linear(linear) => {
+                let labels = linear.model.labels_of(decision_values.view());
+                let mut votes = Array2::zeros((labels.len(), linear.model.n_classes));
+                for (row, &label) in labels.iter().enumerate() {
+                    votes[(row, label)] = 1;
+                }
+                Decisions {
+                    labels,
+                    decision_values,
+                    votes,
+                }
+            }
+        }
+    }
+}
+
+/// A fitted transform and the classifier trained on its output.
 #[derive(Debug, Clone)]
 pub struct FittedModel {
     pub transform: FittedTransform,
-    pub svc: SvcModel,
+    pub classifier: Classifier,
     /// Features a row must have (before the transform).
     pub input_len: usize,
-    /// Platt sigmoids of the pair machines, when probabilities were fitted.
+    /// Platt sigmoids of the pair machines, when probabilities were fitted (C-SVC
+    /// only).
     pub platt: Option<PlattScaling>,
 }
 
@@ -132,16 +242,19 @@ impl FittedModel {
     /// [`DECISION_BLOCK_ROWS`].
     pub fn decide(&self, x: ArrayView2<'_, f64>) -> Result<Decisions> {
         self.check_rows(x)?;
-        let pairs = self.svc.machines.pairs.len();
-        let mut decision_values = Array2::zeros((x.nrows(), pairs));
+        let columns = match &self.classifier {
+            Classifier::Svc(svc) => svc.machines.pairs.len(),
+            Classifier::Linear(linear) => linear.model.coef.nrows(),
+        };
+        let mut decision_values = Array2::zeros((x.nrows(), columns));
         for (block, mut out) in x
             .axis_chunks_iter(Axis(0), DECISION_BLOCK_ROWS)
             .zip(decision_values.axis_chunks_iter_mut(Axis(0), DECISION_BLOCK_ROWS))
         {
             let transformed = self.transform.apply(Rows::all(block))?;
-            out.assign(&self.svc.decision_function(transformed.view())?);
+            out.assign(&self.classifier.decision_function(transformed.view())?);
         }
-        Ok(self.decisions(decision_values))
+        Ok(self.classifier.decisions(decision_values))
     }
 
     /// [`FittedModel::decide`] for rows the caller no longer needs, transformed in place
@@ -150,7 +263,9 @@ impl FittedModel {
         self.check_rows(x.view())?;
         let projected = self.transform.apply_in_place(x.view_mut())?;
         let features = projected.as_ref().map_or(x.view(), |p| p.view());
-        Ok(self.decisions(self.svc.decision_function(features)?))
+        Ok(self
+            .classifier
+            .decisions(self.classifier.decision_function(features)?))
     }
 
     fn check_rows(&self, x: ArrayView2<'_, f64>) -> Result<()> {
@@ -165,16 +280,6 @@ impl FittedModel {
             });
         }
         crate::machines::check_finite(x)
-    }
-
-    fn decisions(&self, decision_values: Array2<f64>) -> Decisions {
-        let votes = self.svc.machines.votes(decision_values.view());
-        let labels = self.svc.machines.winners(votes.view());
-        Decisions {
-            labels,
-            decision_values,
-            votes,
-        }
     }
 }
 
@@ -257,7 +362,7 @@ mod tests {
             .expect("svc");
         let model = FittedModel {
             transform: fitted,
-            svc,
+            classifier: Classifier::Svc(svc),
             input_len: 5,
             platt: None,
         };

@@ -44,12 +44,14 @@ impl fmt::Display for Solver {
     }
 }
 
-/// The linear solver's settings: its loss, and the kernel approximation (if any) that
-/// maps the features first.
+/// The linear solver's settings: its loss, the kernel approximation (if any) that
+/// maps the features first, and the seed of the map's random choices and of the order
+/// rows are visited in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LinearSolver {
     pub loss: LinearLoss,
     pub approximation: Option<KernelApproximation>,
+    pub seed: u64,
 }
 
 impl LinearSolver {

@@ -140,16 +140,26 @@ impl SvmGrid {
             });
         }
         // The shared settings on an otherwise default point, then one axis value at a
-        // time on that point, so each error is about the value that caused it.
+        // time on that point, so each error is about the value that caused it; the
+        // linear solver is checked against each kernel of the list.
         let shared = SvmParams {
             kernel: Kernel::Rbf,
             c: 1.0,
             gamma: Gamma::Scale,
             degree: 3,
             coef0: 0.0,
+            linear_solver: None,
             ..self.base.clone()
         };
         shared.validate()?;
+        if let Some(solver) = &self.base.linear_solver {
+            for &kernel in &self.kernels {
+                solver.check(&SvmParams {
+                    kernel,
+                    ..shared.clone()
+                })?;
+            }
+        }
         for &c in &self.c {
             SvmParams {
                 c,
