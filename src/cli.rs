@@ -362,9 +362,10 @@ pub struct SvmGridArgs {
     /// uniform or balanced.
     #[arg(long, default_value = "uniform")]
     pub class_weight: String,
-    /// Solver stopping tolerance (libsvm's eps).
-    #[arg(long, default_value_t = 1e-3)]
-    pub tol: f64,
+    /// Solver stopping tolerance: default libsvm's eps 1e-3 (`--solver smo`),
+    /// LinearSVC's 1e-4 (`--solver liblinear`).
+    #[arg(long)]
+    pub tol: Option<f64>,
     /// Turn off libsvm's shrinking heuristic (same solution, usually slower).
     #[arg(long)]
     pub no_shrinking: bool,

@@ -105,7 +105,10 @@ fn configurations_of(args: &SvmGridArgs, strategy: &SearchStrategy) -> Result<Ve
         degree: args.degree.clone(),
         coef0: args.coef0.clone(),
         base: SvmParams {
-            tolerance: args.tol,
+            tolerance: args.tol.unwrap_or(match args.solver {
+                Solver::Smo => 1e-3,
+                Solver::Liblinear => 1e-4,
+            }),
             shrinking: !args.no_shrinking,
             class_weight,
             max_iterations: args.max_iterations,
@@ -174,6 +177,9 @@ pub fn grid(args: &SvmGridArgs) -> Result<()> {
         .backend
         .parse()
         .map_err(|e| anyhow!("--backend: {e}"))?;
+    if linear.is_some() && backend != Backend::default() {
+        bail!("--backend {} applies to --solver smo", backend.name());
+    }
     if args.folds < 2 {
         bail!(
             "--folds {}: cross-validation needs at least 2 folds",

@@ -733,6 +733,10 @@ fn a_kernel_approximation_lets_the_linear_solver_fit_an_rbf_kernel() {
             "expected nystroem or random_fourier",
         ),
         (&["--kernel", "rbf"][..], "--approximation nystroem:N"),
+        (
+            &["--kernel", "linear", "--backend", "linfa"][..],
+            "applies to --solver smo",
+        ),
     ] {
         let mut args = vec![
             "svm",

@@ -137,6 +137,11 @@ impl Plan {
         })
     }
 
+    /// The solver's stopping tolerance (`svm.tolerance`, default per solver).
+    pub fn tolerance(&self) -> f64 {
+        tolerance(&self.spec.svm, self.linear_solver.is_some())
+    }
+
     /// Whether the test refits fit Platt sigmoids: `svm.probability`, by default on for
     /// libsvm's SMO (the linear solver has none).
     pub fn probability(&self) -> bool {
@@ -179,7 +184,7 @@ impl Plan {
             ("folds".to_owned(), svm.folds.into()),
             ("seed".to_owned(), ParamValue::Int(self.spec.seed as i64)),
             ("standardize".to_owned(), svm.standardize.into()),
-            ("tolerance".to_owned(), svm.tolerance.into()),
+            ("tolerance".to_owned(), self.tolerance().into()),
             (
                 "class_weight".to_owned(),
                 svm.class_weight.to_string().into(),
@@ -721,7 +726,7 @@ fn expand_grid(
         degree: svm.degree.0.clone(),
         coef0: svm.coef0.0.clone(),
         base: SvmParams {
-            tolerance: svm.tolerance,
+            tolerance: tolerance(svm, linear_solver.is_some()),
             shrinking: svm.shrinking,
             class_weight: svm.class_weight.clone(),
             max_iterations: svm.max_iterations,
@@ -747,6 +752,11 @@ fn expand_grid(
             svm,
         })
         .collect())
+}
+
+/// `svm.tolerance`, or the solver's default: libsvm's 1e-3, `LinearSVC`'s 1e-4.
+fn tolerance(svm: &crate::spec::SvmSpec, linear: bool) -> f64 {
+    svm.tolerance.unwrap_or(if linear { 1e-4 } else { 1e-3 })
 }
 
 /// `svm.solver`, `svm.loss` and `svm.approximation` as the SVM crate's linear solver

@@ -304,8 +304,9 @@ pub struct SvmSpec {
     /// Standardise features (fitted on training folds only) before the SVM.
     #[serde(default = "yes")]
     pub standardize: bool,
-    #[serde(default = "default_tolerance")]
-    pub tolerance: f64,
+    /// The solver's stopping tolerance; default libsvm's 1e-3 for `smo`, `LinearSVC`'s
+    /// 1e-4 for `liblinear` (`Plan::tolerance`).
+    pub tolerance: Option<f64>,
     /// Degree of the polynomial kernel (swept only for `kernel = "poly"`).
     #[serde(default = "default_degree")]
     pub degree: Axis<u32>,
@@ -395,9 +396,6 @@ fn default_kernel() -> Axis<Kernel> {
 }
 fn default_gamma() -> Axis<Gamma> {
     Axis::one(SvmParams::default().gamma)
-}
-fn default_tolerance() -> f64 {
-    SvmParams::default().tolerance
 }
 fn default_degree() -> Axis<u32> {
     Axis::one(SvmParams::default().degree)

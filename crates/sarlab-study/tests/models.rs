@@ -384,6 +384,19 @@ fn linear_and_approximated_kernel_models_predict_the_recorded_test_split_bit_for
                 assert_eq!(p.votes.iter().sum::<u32>(), 1);
                 assert_eq!(p.votes[p.predicted], 1);
             }
+            // A chip alone gets the bits it gets in the whole split.
+            let mut alone = Vec::new();
+            model
+                .predict_chips(&chips[3..4], false, |block| {
+                    alone.extend(block);
+                    Ok(())
+                })
+                .expect("predict one");
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&alone[0].decision_values),
+                bits(&predicted[3].decision_values)
+            );
             // Probabilities are asked of a model that has none: a clear error.
             let err = model
                 .predict_chips(&chips[..1], true, |_| Ok(()))

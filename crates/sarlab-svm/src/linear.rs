@@ -137,7 +137,9 @@ impl LinearModel {
                 ),
             });
         }
-        let mut out = x.dot(&self.coef.t());
+        // The products keep to one arithmetic path (`sarlab_transform::gemm`), so a
+        // row's decision values do not depend on the rows decided with it.
+        let mut out = crate::kernel::inner_products(x, self.coef.view());
         for mut row in out.outer_iter_mut() {
             row.iter_mut()
                 .zip(&self.intercept)
