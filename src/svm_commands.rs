@@ -105,10 +105,7 @@ fn configurations_of(args: &SvmGridArgs, strategy: &SearchStrategy) -> Result<Ve
         degree: args.degree.clone(),
         coef0: args.coef0.clone(),
         base: SvmParams {
-            tolerance: args.tol.unwrap_or(match args.solver {
-                Solver::Smo => 1e-3,
-                Solver::Liblinear => 1e-4,
-            }),
+            tolerance: args.tol.unwrap_or(args.solver.default_tolerance()),
             shrinking: !args.no_shrinking,
             class_weight,
             max_iterations: args.max_iterations,

@@ -51,6 +51,51 @@ fn csv_rows(text: &str) -> BTreeMap<String, (String, Vec<String>)> {
         .collect()
 }
 
+/// Asserts that every prediction recorded for `model`'s test run is in `predicted`
+/// (from [`csv_rows`]) with the same class and, bit for bit, the same decision values
+/// (the CSV's shortest round-trip text parses back to the recorded doubles); returns
+/// how many were recorded.
+fn assert_recorded(
+    db: &rusqlite::Connection,
+    model: &str,
+    predicted: &BTreeMap<String, (String, Vec<String>)>,
+    what: &str,
+) -> usize {
+    let classes: Vec<String> = serde_json::from_str(
+        &strings(db, "SELECT value FROM tags WHERE key = 'classes' LIMIT 1")[0],
+    )
+    .expect("classes");
+    let recorded = strings(
+        db,
+        &format!(
+            "SELECT p.chip || '|' || p.predicted || '|' || p.decision_values FROM predictions p
+             JOIN artifacts a ON a.run_id = p.run_id WHERE a.path = '{model}'"
+        ),
+    );
+    for row in &recorded {
+        let mut parts = row.splitn(3, '|');
+        let (chip, label, values) = (
+            parts.next().expect("chip"),
+            parts.next().expect("label"),
+            parts.next().expect("values"),
+        );
+        let values: Vec<f64> = serde_json::from_str(values).expect("decision values");
+        let (class, text) = &predicted[chip];
+        assert_eq!(
+            class,
+            &classes[label.parse::<usize>().expect("class index")],
+            "{what} {chip}"
+        );
+        let mine: Vec<u64> = text
+            .iter()
+            .map(|t| t.parse::<f64>().expect("a number").to_bits())
+            .collect();
+        let theirs: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(mine, theirs, "{what} {chip}");
+    }
+    recorded.len()
+}
+
 #[test]
 fn saved_models_reproduce_the_recorded_test_split_from_every_input_form() {
     let (ws, models) = studied();
@@ -94,39 +139,7 @@ fn saved_models_reproduce_the_recorded_test_split_from_every_input_form() {
         // parses back to the recorded doubles.
         let predicted = csv_rows(&std::fs::read_to_string(ws.path("p.csv")).expect("csv"));
         assert_eq!(predicted.len(), 32);
-        let classes: Vec<String> = serde_json::from_str(
-            &strings(&db, "SELECT value FROM tags WHERE key = 'classes' LIMIT 1")[0],
-        )
-        .expect("classes");
-        let recorded = strings(
-            &db,
-            &format!(
-                "SELECT p.chip || '|' || p.predicted || '|' || p.decision_values FROM predictions p
-                 JOIN artifacts a ON a.run_id = p.run_id WHERE a.path = '{model}'"
-            ),
-        );
-        assert_eq!(recorded.len(), 32);
-        for row in recorded {
-            let mut parts = row.splitn(3, '|');
-            let (chip, label, values) = (
-                parts.next().unwrap(),
-                parts.next().unwrap(),
-                parts.next().unwrap(),
-            );
-            let values: Vec<f64> = serde_json::from_str(values).expect("decision values");
-            let (class, text) = &predicted[chip];
-            assert_eq!(
-                class,
-                &classes[label.parse::<usize>().unwrap()],
-                "{method} {chip}"
-            );
-            let mine: Vec<u64> = text
-                .iter()
-                .map(|t| t.parse::<f64>().unwrap().to_bits())
-                .collect();
-            let theirs: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
-            assert_eq!(mine, theirs, "{method} {chip}");
-        }
+        assert_eq!(assert_recorded(&db, model, &predicted, method), 32);
 
         // A manifest naming the same chips in another order: the same answers.
         let mut manifest = String::from("path,label,split\n");
@@ -410,30 +423,7 @@ fn a_nystroem_study_saves_linear_models_that_predict_what_was_recorded() {
             assert!(header.contains(&format!(",decision_{class}")), "{header}");
         }
         let rows = csv_rows(&text);
-        let recorded = strings(
-            &db,
-            &format!(
-                "SELECT p.chip || '|' || p.predicted || '|' || p.decision_values FROM predictions p
-                 JOIN artifacts a ON a.run_id = p.run_id WHERE a.path = '{model}'"
-            ),
-        );
-        assert_eq!(recorded.len(), rows.len());
-        for row in recorded {
-            let mut parts = row.splitn(3, '|');
-            let (chip, label, values) = (
-                parts.next().expect("chip"),
-                parts.next().expect("label"),
-                parts.next().expect("values"),
-            );
-            let (predicted, decisions) = &rows[chip];
-            assert_eq!(predicted, &classes[label.parse::<usize>().expect("index")]);
-            let recorded_values: Vec<f64> = serde_json::from_str(values).expect("values");
-            let mine: Vec<f64> = decisions
-                .iter()
-                .map(|v| v.parse().expect("a number"))
-                .collect();
-            assert_eq!(mine, recorded_values, "{chip}");
-        }
+        assert_eq!(assert_recorded(&db, model, &rows, model), rows.len());
         assert_failure_mentions(
             &ws.sarlab(&["predict", model, "data", "--probability"]),
             &["no probability estimates"],

@@ -345,12 +345,7 @@ impl StudyRun<'_> {
         };
         let kernel_memory = self.study.kernel_memory;
         let peak = match &plan.linear_solver {
-            Some(solver) => problem.linear_bytes(
-                solver
-                    .approximation
-                    .map_or(0, |a| a.output_len(x_train.nrows())),
-                0,
-            ),
+            Some(solver) => problem.linear_bytes(solver.mapped_len(x_train.nrows()), 0),
             None => problem.bounded(
                 kernel_memory,
                 problem.cross_validation_bytes(),

@@ -186,12 +186,7 @@ impl MatrixSearch {
         let test_rows = self.test.as_ref().map_or(0, |t| t.x.nrows());
         let kernel_memory = self.settings.memory;
         let peak = match &self.linear_solver() {
-            Some(solver) => problem.linear_bytes(
-                solver
-                    .approximation
-                    .map_or(0, |a| a.output_len(train.x.nrows())),
-                test_rows,
-            ),
+            Some(solver) => problem.linear_bytes(solver.mapped_len(train.x.nrows()), test_rows),
             None => problem
                 .bounded(
                     kernel_memory,

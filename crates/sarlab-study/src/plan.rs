@@ -139,7 +139,7 @@ impl Plan {
 
     /// The solver's stopping tolerance (`svm.tolerance`, default per solver).
     pub fn tolerance(&self) -> f64 {
-        tolerance(&self.spec.svm, self.linear_solver.is_some())
+        tolerance(&self.spec.svm)
     }
 
     /// Whether the test refits fit Platt sigmoids: `svm.probability`, by default on for
@@ -726,7 +726,7 @@ fn expand_grid(
         degree: svm.degree.0.clone(),
         coef0: svm.coef0.0.clone(),
         base: SvmParams {
-            tolerance: tolerance(svm, linear_solver.is_some()),
+            tolerance: tolerance(svm),
             shrinking: svm.shrinking,
             class_weight: svm.class_weight.clone(),
             max_iterations: svm.max_iterations,
@@ -754,9 +754,10 @@ fn expand_grid(
         .collect())
 }
 
-/// `svm.tolerance`, or the solver's default: libsvm's 1e-3, `LinearSVC`'s 1e-4.
-fn tolerance(svm: &crate::spec::SvmSpec, linear: bool) -> f64 {
-    svm.tolerance.unwrap_or(if linear { 1e-4 } else { 1e-3 })
+/// `svm.tolerance`, or the solver's default ([`Solver::default_tolerance`]).
+fn tolerance(svm: &crate::spec::SvmSpec) -> f64 {
+    svm.tolerance
+        .unwrap_or_else(|| svm.solver.default_tolerance())
 }
 
 /// `svm.solver`, `svm.loss` and `svm.approximation` as the SVM crate's linear solver

@@ -185,12 +185,9 @@ impl StudyRun<'_> {
         let probability = plan.probability().then_some(plan.spec.seed);
         let kernel_memory = self.study.kernel_memory;
         let refit_bytes = match &plan.linear_solver {
-            Some(solver) => problem.linear_bytes(
-                solver
-                    .approximation
-                    .map_or(0, |a| a.output_len(x_train.nrows())),
-                labels.test.len(),
-            ),
+            Some(solver) => {
+                problem.linear_bytes(solver.mapped_len(x_train.nrows()), labels.test.len())
+            }
             None => problem.bounded(
                 kernel_memory,
                 problem.refit_bytes(labels.test.len()),

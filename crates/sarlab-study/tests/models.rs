@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sarlab_io::{DatasetIndex, Split};
-use sarlab_model::{InputChip, Model};
+use sarlab_model::{ChipPrediction, InputChip, Model};
 use sarlab_study::{Plan, Shard, Silent, Spec, Study};
 use sarlab_track::Store;
 
@@ -104,6 +104,31 @@ fn test_chips(data: &std::path::Path) -> Vec<InputChip> {
         .collect()
 }
 
+/// A test run's recorded predictions: `chip → (predicted class, decision-value bits)`.
+fn recorded_predictions(store: &Store, run: &str) -> BTreeMap<String, (usize, Vec<u64>)> {
+    store
+        .predictions(run)
+        .expect("predictions")
+        .into_iter()
+        .map(|p| {
+            let bits = p.decision_values.iter().map(|v| v.to_bits()).collect();
+            (p.chip, (p.predicted, bits))
+        })
+        .collect()
+}
+
+/// `model`'s predictions of `chips`, from their files.
+fn predict_all(model: &Model, chips: &[InputChip], probability: bool) -> Vec<ChipPrediction> {
+    let mut predicted = Vec::new();
+    model
+        .predict_chips(chips, probability, |block| {
+            predicted.extend(block);
+            Ok(())
+        })
+        .expect("predict");
+    predicted
+}
+
 #[test]
 fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
     let dir = tempfile::tempdir().expect("temporary folder");
@@ -190,22 +215,8 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
             sarlab_io::sha256_hex(&std::fs::read(&artifact.path).expect("read")),
             artifact.sha256
         );
-        let recorded: BTreeMap<String, (usize, Vec<u64>)> = store
-            .predictions(&artifact.run)
-            .expect("predictions")
-            .into_iter()
-            .map(|p| {
-                let bits = p.decision_values.iter().map(|v| v.to_bits()).collect();
-                (p.chip, (p.predicted, bits))
-            })
-            .collect();
-        let mut predicted = Vec::new();
-        model
-            .predict_chips(&chips, true, |block| {
-                predicted.extend(block);
-                Ok(())
-            })
-            .expect("predict");
+        let recorded = recorded_predictions(&store, &artifact.run);
+        let predicted = predict_all(&model, &chips, true);
         assert_eq!(predicted.len(), recorded.len());
         for p in &predicted {
             let (label, bits) = &recorded[&p.name];
@@ -229,13 +240,7 @@ fn every_saved_model_predicts_the_recorded_test_split_bit_for_bit() {
         // A chip alone, or in a batch of two or three, gets the bits it gets in the
         // whole split: nothing depends on the batch.
         for (batch, range) in [(1, 0..1), (2, 5..7), (3, 11..14)] {
-            let mut alone = Vec::new();
-            model
-                .predict_chips(&chips[range.clone()], false, |block| {
-                    alone.extend(block);
-                    Ok(())
-                })
-                .expect("predict");
+            let alone = predict_all(&model, &chips[range.clone()], false);
             for (p, whole) in alone.iter().zip(&predicted[range.clone()]) {
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
@@ -350,22 +355,8 @@ fn linear_and_approximated_kernel_models_predict_the_recorded_test_split_bit_for
             assert_eq!(linear.machines, classes, "one machine per class");
             assert_eq!(model.header.svm.kernel, kernel);
             assert!(model.probability().is_none());
-            let recorded: BTreeMap<String, (usize, Vec<u64>)> = store
-                .predictions(&artifact.run)
-                .expect("predictions")
-                .into_iter()
-                .map(|p| {
-                    let bits = p.decision_values.iter().map(|v| v.to_bits()).collect();
-                    (p.chip, (p.predicted, bits))
-                })
-                .collect();
-            let mut predicted = Vec::new();
-            model
-                .predict_chips(&chips, false, |block| {
-                    predicted.extend(block);
-                    Ok(())
-                })
-                .expect("predict");
+            let recorded = recorded_predictions(&store, &artifact.run);
+            let predicted = predict_all(&model, &chips, false);
             assert_eq!(predicted.len(), recorded.len());
             for p in &predicted {
                 let (label, bits) = &recorded[&p.name];
@@ -385,13 +376,7 @@ fn linear_and_approximated_kernel_models_predict_the_recorded_test_split_bit_for
                 assert_eq!(p.votes[p.predicted], 1);
             }
             // A chip alone gets the bits it gets in the whole split.
-            let mut alone = Vec::new();
-            model
-                .predict_chips(&chips[3..4], false, |block| {
-                    alone.extend(block);
-                    Ok(())
-                })
-                .expect("predict one");
+            let alone = predict_all(&model, &chips[3..4], false);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(
                 bits(&alone[0].decision_values),

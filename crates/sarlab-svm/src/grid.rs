@@ -436,8 +436,16 @@ fn cross_validate<R: Send>(
         results[g][f] = Some(evaluation);
     }
 
-    let outcomes = grid
-        .iter()
+    Ok((outcomes_of(grid, results), side))
+}
+
+/// The outcome of every configuration from its per-fold evaluations
+/// (`results[configuration][fold]`), each of which must have been filled in.
+pub(crate) fn outcomes_of(
+    grid: &[SvmParams],
+    results: Vec<Vec<Option<Evaluation>>>,
+) -> Vec<CvOutcome> {
+    grid.iter()
         .zip(results)
         .map(|(params, folds)| CvOutcome {
             params: params.clone(),
@@ -446,8 +454,7 @@ fn cross_validate<R: Send>(
                 .map(|e| e.expect("every fold evaluated"))
                 .collect(),
         })
-        .collect();
-    Ok((outcomes, side))
+        .collect()
 }
 
 /// Fold `index`'s base: the transform fitted on its training part (from the whole

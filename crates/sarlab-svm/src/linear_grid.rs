@@ -17,7 +17,8 @@ use sarlab_transform::Rows;
 use crate::approximation::FeatureMap;
 use crate::error::{Error, Result};
 use crate::grid::{
-    CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, Refit, TestPredictions, prepare,
+    CvOutcome, CvSettings, Evaluation, FeatureTransform, FitDone, Refit, TestPredictions,
+    outcomes_of, prepare,
 };
 use crate::kernel::KernelFunction;
 use crate::linear::{LinearModel, LinearParams, fit_linear};
@@ -223,17 +224,7 @@ pub(crate) fn cross_validate_linear(
             }
         }
     }
-    Ok(grid
-        .iter()
-        .zip(evaluations)
-        .map(|(p, folds)| CvOutcome {
-            params: p.clone(),
-            folds: folds
-                .into_iter()
-                .map(|e| e.expect("every fold scored"))
-                .collect(),
-        })
-        .collect())
+    Ok(outcomes_of(grid, evaluations))
 }
 
 /// [`crate::refit_and_test_staged`] for a configuration of the linear solver: the

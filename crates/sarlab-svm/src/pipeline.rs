@@ -190,11 +190,11 @@ impl Classifier {
         }
     }
 
-    /// Seconds the solver took.
-    pub fn fit_seconds(&self) -> f64 {
+    /// Columns of decision values: pair machines, or linear machines.
+    pub fn decision_columns(&self) -> usize {
         match self {
-            Classifier::Svc(svc) => svc.fit_seconds,
-            Classifier::Linear(linear) => linear.fit_seconds,
+            Classifier::Svc(svc) => svc.machines.pairs.len(),
+            Classifier::Linear(linear) => linear.model.coef.nrows(),
         }
     }
 
@@ -242,11 +242,7 @@ impl FittedModel {
     /// [`DECISION_BLOCK_ROWS`].
     pub fn decide(&self, x: ArrayView2<'_, f64>) -> Result<Decisions> {
         self.check_rows(x)?;
-        let columns = match &self.classifier {
-            Classifier::Svc(svc) => svc.machines.pairs.len(),
-            Classifier::Linear(linear) => linear.model.coef.nrows(),
-        };
-        let mut decision_values = Array2::zeros((x.nrows(), columns));
+        let mut decision_values = Array2::zeros((x.nrows(), self.classifier.decision_columns()));
         for (block, mut out) in x
             .axis_chunks_iter(Axis(0), DECISION_BLOCK_ROWS)
             .zip(decision_values.axis_chunks_iter_mut(Axis(0), DECISION_BLOCK_ROWS))

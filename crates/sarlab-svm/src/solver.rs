@@ -21,6 +21,17 @@ pub enum Solver {
     Liblinear,
 }
 
+impl Solver {
+    /// The stopping tolerance when none is given: libsvm's `eps` (1e-3) for SMO,
+    /// `LinearSVC`'s `tol` (1e-4) for liblinear.
+    pub fn default_tolerance(self) -> f64 {
+        match self {
+            Solver::Smo => 1e-3,
+            Solver::Liblinear => 1e-4,
+        }
+    }
+}
+
 impl FromStr for Solver {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -73,6 +84,14 @@ impl LinearSolver {
                 approximation.check_kernel(point.kernel)
             }
         }
+    }
+}
+
+impl LinearSolver {
+    /// Columns a training set of `rows` rows has once mapped (0 without an
+    /// approximation): what the memory estimates count.
+    pub fn mapped_len(&self, rows: usize) -> usize {
+        self.approximation.map_or(0, |a| a.output_len(rows))
     }
 }
 

@@ -5,33 +5,8 @@
 
 use ndarray::{Array2, Axis};
 use sarlab_svm::{FeatureMap, Kernel, KernelFunction, LinearParams, fit_linear};
+use sarlab_testkit::fixture::{floats, matrix, usizes};
 use serde_json::Value;
-
-fn matrix(value: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = value
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("a row")
-                .iter()
-                .map(|v| v.as_f64().expect("a number"))
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows.first().map_or(0, Vec::len));
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).expect("rectangular")
-}
-
-fn indices(value: &Value) -> Vec<usize> {
-    value
-        .as_array()
-        .expect("indices")
-        .iter()
-        .map(|v| v.as_u64().expect("index") as usize)
-        .collect()
-}
 
 fn fixture() -> Value {
     serde_json::from_str(include_str!("fixtures/kernel_approximation.json")).expect("fixture")
@@ -59,7 +34,7 @@ fn nystroem_and_linear_svc_on_it_match_scikit_learn() {
         let data = &datasets[case["dataset"].as_u64().expect("index") as usize];
         let x = matrix(&data["x_train"]);
         let x_test = matrix(&data["x_test"]);
-        let y = indices(&data["y_train"]);
+        let y = usizes(&data["y_train"]);
         let n_classes = data["classes"].as_u64().expect("classes") as usize;
         let kernel = KernelFunction {
             kernel: case["kernel"]
@@ -71,7 +46,7 @@ fn nystroem_and_linear_svc_on_it_match_scikit_learn() {
             degree: case["degree"].as_u64().expect("degree") as u32,
             coef0: case["coef0"].as_f64().expect("coef0"),
         };
-        let landmarks = indices(&case["landmarks"]);
+        let landmarks = usizes(&case["landmarks"]);
         let what = format!("{} {kernel} on {} landmarks", data["name"], landmarks.len());
         let map = FeatureMap::nystroem(x.select(Axis(0), &landmarks), kernel).expect(&what);
         let train = map.transform(x.view()).expect(&what);
@@ -98,7 +73,7 @@ fn nystroem_and_linear_svc_on_it_match_scikit_learn() {
         );
         assert_eq!(
             model.predict(test.view()).expect(&what),
-            indices(&case["predicted"]),
+            usizes(&case["predicted"]),
             "{what}: predictions"
         );
     }
@@ -115,12 +90,7 @@ fn random_fourier_features_match_rbf_sampler() {
         let x_test = matrix(&data["x_test"]);
         // scikit-learn's weights are `d × m`; the map keeps one projection per row.
         let projections = matrix(&case["weights"]).t().to_owned();
-        let offsets: Vec<f64> = case["offsets"]
-            .as_array()
-            .expect("offsets")
-            .iter()
-            .map(|v| v.as_f64().expect("offset"))
-            .collect();
+        let offsets = floats(&case["offsets"]);
         let map = FeatureMap::random_fourier(projections, offsets).expect("map");
         assert_close(
             &map.transform(x_test.view()).expect("mapped"),

@@ -3,26 +3,9 @@
 //! primal optimum — weights, intercepts, decision values and predictions of held-out
 //! rows — agrees whatever order each solver visited the rows in.
 
-use ndarray::Array2;
 use sarlab_svm::{ClassWeight, LinearLoss, LinearParams, fit_linear};
+use sarlab_testkit::fixture::{matrix, usizes};
 use serde_json::Value;
-
-fn matrix(value: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = value
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("a row")
-                .iter()
-                .map(|v| v.as_f64().expect("a number"))
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows.first().map_or(0, Vec::len));
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).expect("rectangular")
-}
 
 fn close(a: f64, b: f64, scale: f64) -> bool {
     (a - b).abs() <= 1e-6 * scale.max(1.0)
@@ -39,12 +22,7 @@ fn weights_intercepts_and_predictions_match_linear_svc() {
         let data = &datasets[case["dataset"].as_u64().expect("index") as usize];
         let x = matrix(&data["x_train"]);
         let x_test = matrix(&data["x_test"]);
-        let y: Vec<usize> = data["y_train"]
-            .as_array()
-            .expect("labels")
-            .iter()
-            .map(|v| v.as_u64().expect("label") as usize)
-            .collect();
+        let y = usizes(&data["y_train"]);
         let n_classes = data["classes"].as_u64().expect("classes") as usize;
         let params = LinearParams {
             c: case["C"].as_f64().expect("C"),
@@ -96,12 +74,7 @@ fn weights_intercepts_and_predictions_match_linear_svc() {
                 "{what}: decision {ours} vs {theirs}"
             );
         }
-        let predicted: Vec<usize> = case["predicted"]
-            .as_array()
-            .expect("predicted")
-            .iter()
-            .map(|v| v.as_u64().expect("class") as usize)
-            .collect();
+        let predicted = usizes(&case["predicted"]);
         assert_eq!(
             model.predict(x_test.view()).expect("predict"),
             predicted,
