@@ -39,7 +39,7 @@ use crate::params::SvmParams;
 use crate::pipeline::{Classifier, FittedModel, FittedTransform};
 use crate::probability::PlattScaling;
 use crate::row_cache::KernelRows;
-use crate::svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks};
+use crate::svc::{Backend, ClassBlocks, Engine, QBuffers, Svc, SvcModel, fit_chain, largest_pair};
 
 /// What is done to the features before the SVM, fitted on the training part only
 /// (each CV training fold, or the whole train split for the refit) and applied to the
@@ -614,6 +614,7 @@ fn run_base(
         // One cache of this kernel's rows serves every fold it is used by: its rows
         // are the samples some of those folds train on (`position[r]` for base row r),
         // so no row carries columns no fold reads.
+        let mut whole_pairs = false;
         let (cached_rows, position) = match storage {
             Storage::Cached { cache_bytes } => {
                 let mut trained = vec![false; rows.nrows()];
@@ -627,6 +628,14 @@ fn run_base(
                 for (p, &r) in members.iter().enumerate() {
                     position[r] = p;
                 }
+                // When one pair machine's `Q` per thread fits the cache's bytes, each is
+                // computed whole by one GEMM over its own samples instead of row by row
+                // against every sample (the same bits, far fewer operations).
+                let largest_pair = folds_used
+                    .iter()
+                    .map(|&f| largest_pair(&fold_labels[f], n_classes))
+                    .fold(0.0, f64::max);
+                whole_pairs = threads as f64 * largest_pair <= cache_bytes as f64;
                 let subset = rows.select(Axis(0), &members);
                 let spare = std::mem::take(&mut spare_rows);
                 let cache = KernelRows::with_spare_rows(subset.view(), kernel, cache_bytes, spare);
@@ -659,6 +668,7 @@ fn run_base(
                             &samples,
                             labels,
                             n_classes,
+                            whole_pairs,
                         )?)
                     }
                     (None, None) => unreachable!("a Gram matrix or a row cache"),
@@ -668,8 +678,8 @@ fn run_base(
             .collect::<Result<_>>()?;
         let kernel_share = start.elapsed().as_secs_f64() / jobs.len() as f64;
         // Chains of jobs on one fold whose parameters differ only in C, in ascending C:
-        // each fit may reuse the pair machines of the one before (exactly, see
-        // `fit_class_blocks`).
+        // each pair machine's `Q` is built once for the chain, and each fit may reuse
+        // the pair machines of the one before (exactly, see `fit_class_blocks_over_c`).
         let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
         for &(g, f) in &jobs {
             match chains
@@ -683,23 +693,19 @@ fn run_base(
         for (_, gs) in &mut chains {
             gs.sort_by(|&a, &b| grid[a].c.total_cmp(&grid[b].c).then(a.cmp(&b)));
         }
+        let q_buffers = QBuffers::default();
         let evaluations = chains
             .par_iter()
             .map(|(f, gs)| {
-                let mut previous: Option<(usize, Machines)> = None;
-                let mut out = Vec::with_capacity(gs.len());
                 let fold = &base.folds[*f];
-                for &g in gs {
-                    let start = Instant::now();
-                    let fold_blocks = match &blocks[f] {
-                        FoldKernel::Whole(b, _) | FoldKernel::Cached(b) => b,
-                    };
-                    let machines = fit_class_blocks(
-                        fold_blocks,
-                        &grid[g],
-                        previous.as_ref().map(|(h, m)| (&grid[*h], m)),
-                    )?;
-                    let fit_seconds = start.elapsed().as_secs_f64() + kernel_share + shared_per_job;
+                let fold_blocks = match &blocks[f] {
+                    FoldKernel::Whole(b, _) | FoldKernel::Cached(b) => b,
+                };
+                let chain: Vec<SvmParams> = gs.iter().map(|&g| grid[g].clone()).collect();
+                let fits = fit_chain(fold_blocks, &chain, &q_buffers)?;
+                let mut out = Vec::with_capacity(gs.len());
+                for (&g, (machines, seconds)) in gs.iter().zip(fits) {
+                    let fit_seconds = seconds + kernel_share + shared_per_job;
                     let start = Instant::now();
                     let decisions = match &blocks[f] {
                         FoldKernel::Whole(_, validation_kernel) => {
@@ -731,7 +737,6 @@ fn run_base(
                         evaluation: &scored,
                     });
                     out.push(((g, *f), scored));
-                    previous = Some((g, machines));
                 }
                 Ok(out)
             })

@@ -59,5 +59,8 @@ pub use search::{
 };
 pub use smo::{BinarySolution, QMatrix, SolverSettings, solve};
 pub use solver::{LinearSolver, Solver};
-pub use svc::{Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks, fit_machines};
+pub use svc::{
+    Backend, ClassBlocks, Engine, Svc, SvcModel, fit_class_blocks, fit_class_blocks_over_c,
+    fit_machines,
+};
 pub use svm_grid::{MAX_GRID_POINTS, SvmGrid, SweptValue, first_repeat};

@@ -117,6 +117,29 @@ impl QMatrix {
         Self { n, data: buffer }
     }
 
+    /// `fill(start, rows)` writes rows `start..start + rows.len() / n` (at most
+    /// `tile_rows` of them, row-major) into `buffer`'s storage.
+    pub fn from_row_tiles(
+        n: usize,
+        mut buffer: Vec<f32>,
+        tile_rows: usize,
+        mut fill: impl FnMut(usize, &mut [f32]),
+    ) -> Self {
+        buffer.clear();
+        buffer.resize(n * n, 0.0);
+        if n > 0 {
+            for (t, rows) in buffer.chunks_mut(tile_rows.max(1) * n).enumerate() {
+                fill(t * tile_rows.max(1), rows);
+            }
+        }
+        Self { n, data: buffer }
+    }
+
+    /// The values, row-major.
+    pub(crate) fn values_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
     /// The storage, for reuse.
     pub fn into_buffer(self) -> Vec<f32> {
         self.data
@@ -150,6 +173,47 @@ impl QRows for QMatrix {
         for row in self.data.chunks_exact_mut(n) {
             row.swap(i, j);
         }
+    }
+}
+
+/// A [`QMatrix`] read through a permutation instead of swapped in place: a swap exchanges
+/// two indices, and a row is gathered from the unchanged matrix in the current order.
+/// Swapping a large matrix in place touches a column of every row (a cache miss per
+/// row); gathering reads one row that is already being read. The matrix stays as it was
+/// built, so every C of a fold solves on the same one.
+pub struct PermutedQ<'q> {
+    q: &'q QMatrix,
+    order: Vec<usize>,
+    buffer: Vec<f32>,
+}
+
+impl<'q> PermutedQ<'q> {
+    pub fn new(q: &'q QMatrix) -> Self {
+        Self {
+            q,
+            order: (0..q.n).collect(),
+            buffer: Vec::with_capacity(q.n),
+        }
+    }
+}
+
+impl QRows for PermutedQ<'_> {
+    fn size(&self) -> usize {
+        self.q.n
+    }
+
+    #[inline(always)]
+    fn row(&mut self, i: usize, range: std::ops::Range<usize>) -> &[f32] {
+        let n = self.q.n;
+        let row = &self.q.data[self.order[i] * n..(self.order[i] + 1) * n];
+        self.buffer.clear();
+        self.buffer
+            .extend(self.order[range].iter().map(|&j| row[j]));
+        &self.buffer
+    }
+
+    fn swap(&mut self, i: usize, j: usize) {
+        self.order.swap(i, j);
     }
 }
 

@@ -9,7 +9,7 @@
 //! Training works on rows of a kernel matrix through an index list, so cross-validation
 //! folds are index views into one shared kernel rather than copies of the data.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use linfa::prelude::*;
@@ -22,7 +22,7 @@ use crate::machines::{Machines, PairMachine, check_labelled, present_classes};
 use crate::memory::{KernelMemory, Storage};
 use crate::params::SvmParams;
 use crate::row_cache::{GatheredQ, KernelRows};
-use crate::smo::{BinarySolution, QMatrix, SolverSettings, solve};
+use crate::smo::{BinarySolution, PermutedQ, QMatrix, SolverSettings, solve};
 
 /// The training part of a kernel matrix regrouped by class and rounded to single
 /// precision (libsvm's `Qfloat`), so each pair machine's `Q` is four contiguous block
@@ -50,9 +50,13 @@ enum BlockValues {
     /// `K[order[a], order[b]]` rounded to `f32`, row-major.
     Dense(Vec<f32>),
     /// Rows of a bounded cache: training position `s` is sample `samples[s]` of it.
+    /// With `whole_pairs`, each pair machine's `Q` is instead computed whole from the
+    /// cache's samples ([`KernelRows::pair_matrix`]) — for when one `Q` per thread fits
+    /// the memory the cache was given.
     Cached {
         rows: Arc<KernelRows>,
         samples: Vec<usize>,
+        whole_pairs: bool,
     },
 }
 
@@ -233,12 +237,14 @@ impl ClassBlocks {
 
     /// Blocks whose kernel rows come from the bounded cache `rows`: training position
     /// `s` (label `y[s]`) is sample `samples[s]` of `rows`. Nothing of the kernel is
-    /// computed here; the fits compute the rows they need.
+    /// computed here; the fits compute the rows they need — or, with `whole_pairs`, each
+    /// pair machine's `Q` whole, one per thread solving (the same bits either way).
     pub fn from_kernel_rows(
         rows: Arc<KernelRows>,
         samples: &[usize],
         y: &[usize],
         n_classes: usize,
+        whole_pairs: bool,
     ) -> Result<Self> {
         let (classes, order, starts) = class_layout(samples.len(), y, n_classes)?;
         if let Some(&bad) = samples.iter().find(|&&s| s >= rows.len()) {
@@ -258,6 +264,7 @@ impl ClassBlocks {
             values: BlockValues::Cached {
                 rows,
                 samples: samples.to_vec(),
+                whole_pairs,
             },
             diagonal,
             y: y.to_vec(),
@@ -278,20 +285,9 @@ impl ClassBlocks {
         }
     }
 
-    /// One binary machine's solve: the positions `sorted` (indices into `order`; the
-    /// first `n_pos` labelled +1) with upper bounds `bounds`. `buffer` is reused storage.
-    fn solve_pair(
-        &self,
-        sorted: &[usize],
-        n_pos: usize,
-        bounds: Vec<f64>,
-        settings: &SolverSettings,
-        buffer: &mut Vec<f32>,
-    ) -> BinarySolution {
-        let qd = sorted.iter().map(|&a| self.diagonal[a]).collect();
-        let labels = (0..sorted.len())
-            .map(|a| if a < n_pos { 1 } else { -1 })
-            .collect();
+    /// One binary machine's `Q`: the positions `sorted` (indices into `order`; the
+    /// first `n_pos` labelled +1). `buffer` is reused storage.
+    fn pair_q(&self, sorted: &[usize], n_pos: usize, buffer: Vec<f32>) -> PairQ<'_> {
         match &self.values {
             BlockValues::Dense(values) => {
                 let m = self.order.len();
@@ -299,7 +295,7 @@ impl ClassBlocks {
                 let neg_range = sorted
                     .get(n_pos)
                     .map_or(0..0, |&s| s..s + sorted.len() - n_pos);
-                let mut q = QMatrix::from_rows(sorted.len(), std::mem::take(buffer), |a, out| {
+                PairQ::Whole(QMatrix::from_rows(sorted.len(), buffer, |a, out| {
                     let row = &values[sorted[a] * m..(sorted[a] + 1) * m];
                     let (same, other) = out.split_at_mut(n_pos);
                     let (pos_values, neg_values) =
@@ -311,20 +307,22 @@ impl ClassBlocks {
                         same.iter_mut().zip(pos_values).for_each(|(o, &v)| *o = -v);
                         other.copy_from_slice(neg_values);
                     }
-                });
-                let solution = solve(&mut q, qd, labels, bounds, settings);
-                *buffer = q.into_buffer();
-                solution
+                }))
             }
-            BlockValues::Cached { rows, samples } => {
-                let members = sorted.iter().map(|&a| samples[self.order[a]]).collect();
-                let signs = (0..sorted.len())
+            BlockValues::Cached {
+                rows,
+                samples,
+                whole_pairs,
+            } => {
+                let members: Vec<usize> = sorted.iter().map(|&a| samples[self.order[a]]).collect();
+                let signs: Vec<f32> = (0..sorted.len())
                     .map(|a| if a < n_pos { 1.0 } else { -1.0 })
                     .collect();
-                let mut q = GatheredQ::new(rows, members, signs, std::mem::take(buffer));
-                let solution = solve(&mut q, qd, labels, bounds, settings);
-                *buffer = q.into_buffer();
-                solution
+                if *whole_pairs {
+                    PairQ::Whole(rows.pair_matrix(&members, &signs, buffer))
+                } else {
+                    PairQ::Gathered(GatheredQ::new(rows, members, signs, buffer))
+                }
             }
         }
     }
@@ -349,6 +347,130 @@ pub fn fit_machines(
     fit_class_blocks(&blocks, params, None)
 }
 
+/// A pair machine's `Q`: held whole, or gathered from cached rows.
+enum PairQ<'a> {
+    Whole(QMatrix),
+    Gathered(GatheredQ<'a>),
+}
+
+impl PairQ<'_> {
+    /// Solves on `Q`, leaving it as it was given (for the next C).
+    fn solve(
+        &mut self,
+        (qd, labels, bounds): (Vec<f64>, Vec<i8>, Vec<f64>),
+        settings: &SolverSettings,
+    ) -> BinarySolution {
+        match self {
+            PairQ::Whole(q) => solve(&mut PermutedQ::new(q), qd, labels, bounds, settings),
+            PairQ::Gathered(q) => {
+                let solution = solve(q, qd, labels, bounds, settings);
+                q.reset_order();
+                solution
+            }
+        }
+    }
+
+    fn into_buffer(self) -> Vec<f32> {
+        match self {
+            PairQ::Whole(q) => q.into_buffer(),
+            PairQ::Gathered(q) => q.into_buffer(),
+        }
+    }
+}
+
+/// Buffers for pair machines' `Q`, handed from one solve to the next across every fit
+/// that shares the pool, at most one per thread solving: a fresh buffer of hundreds of
+/// megabytes would have all its pages zeroed by the OS again.
+#[derive(Debug, Default)]
+pub(crate) struct QBuffers(Mutex<Vec<Vec<f32>>>);
+
+impl QBuffers {
+    fn take(&self) -> Vec<f32> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default()
+    }
+
+    fn give_back(&self, buffer: Vec<f32>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(buffer);
+    }
+}
+
+/// The one-vs-one pairs of the classes present, in libsvm's order.
+fn class_pairs(blocks: &ClassBlocks) -> Vec<(usize, usize)> {
+    blocks
+        .classes
+        .iter()
+        .enumerate()
+        .flat_map(|(a, &i)| blocks.classes[a + 1..].iter().map(move |&j| (i, j)))
+        .collect()
+}
+
+/// One pair machine's variables: positions into `order`, class `pos` first.
+struct PairProblem {
+    pos: usize,
+    neg: usize,
+    sorted: Vec<usize>,
+    n_pos: usize,
+}
+
+impl PairProblem {
+    fn new(blocks: &ClassBlocks, pos: usize, neg: usize) -> Self {
+        let (pos_range, neg_range) = (blocks.range(pos), blocks.range(neg));
+        let n_pos = pos_range.len();
+        Self {
+            pos,
+            neg,
+            sorted: pos_range.chain(neg_range).collect(),
+            n_pos,
+        }
+    }
+
+    /// The solver's diagonal, labels and upper bounds under `c`.
+    fn variables(
+        &self,
+        blocks: &ClassBlocks,
+        c: f64,
+        weights: &[f64],
+    ) -> (Vec<f64>, Vec<i8>, Vec<f64>) {
+        let qd = self.sorted.iter().map(|&a| blocks.diagonal[a]).collect();
+        let positive = |a: usize| a < self.n_pos;
+        let labels = (0..self.sorted.len())
+            .map(|a| if positive(a) { 1 } else { -1 })
+            .collect();
+        let bounds = (0..self.sorted.len())
+            .map(|a| c * weights[if positive(a) { self.pos } else { self.neg }])
+            .collect();
+        (qd, labels, bounds)
+    }
+
+    fn machine(&self, blocks: &ClassBlocks, solution: BinarySolution) -> PairMachine {
+        let (mut support, mut coef) = (Vec::new(), Vec::new());
+        for (a, &alpha) in solution.alpha.iter().enumerate() {
+            // libsvm keeps every non-zero α.
+            if alpha != 0.0 {
+                support.push(blocks.order[self.sorted[a]]);
+                coef.push(if a < self.n_pos { alpha } else { -alpha });
+            }
+        }
+        PairMachine {
+            pos: self.pos,
+            neg: self.neg,
+            support,
+            coef,
+            rho: solution.rho,
+            iterations: solution.iterations,
+            hit_iteration_cap: solution.hit_iteration_cap,
+            upper_bound_reached: solution.upper_bound_reached,
+        }
+    }
+}
+
 /// Trains the one-vs-one machines on prepared kernel blocks. `previous`, when given,
 /// must be machines trained on the same blocks; those of its pair machines whose
 /// solve never met an upper bound are reused as they are when `params` differs from
@@ -366,55 +488,23 @@ pub fn fit_class_blocks(
             && before.differs_only_in_c(params)
             && machines.classes == blocks.classes
     });
-    let pairs: Vec<(usize, usize)> = blocks
-        .classes
-        .iter()
-        .enumerate()
-        .flat_map(|(a, &i)| blocks.classes[a + 1..].iter().map(move |&j| (i, j)))
-        .collect();
     let settings = params.solver_settings();
-    let pairs = pairs
+    let buffers = QBuffers::default();
+    let pairs = class_pairs(blocks)
         .par_iter()
         .enumerate()
-        .map_init(Vec::new, |buffer, (p, &(pos, neg))| {
+        .map(|(p, &(pos, neg))| {
             if let Some((_, machines)) = reusable {
                 let before = &machines.pairs[p];
                 if !before.upper_bound_reached && (before.pos, before.neg) == (pos, neg) {
                     return before.clone();
                 }
             }
-            let (pos_range, neg_range) = (blocks.range(pos), blocks.range(neg));
-            let n_pos = pos_range.len();
-            let sorted: Vec<usize> = pos_range.chain(neg_range).collect();
-            let bounds = (0..sorted.len())
-                .map(|a| {
-                    params.c
-                        * if a < n_pos {
-                            weights[pos]
-                        } else {
-                            weights[neg]
-                        }
-                })
-                .collect();
-            let solution = blocks.solve_pair(&sorted, n_pos, bounds, &settings, buffer);
-            let (mut support, mut coef) = (Vec::new(), Vec::new());
-            for (a, &alpha) in solution.alpha.iter().enumerate() {
-                // libsvm keeps every non-zero α.
-                if alpha != 0.0 {
-                    support.push(blocks.order[sorted[a]]);
-                    coef.push(if a < n_pos { alpha } else { -alpha });
-                }
-            }
-            PairMachine {
-                pos,
-                neg,
-                support,
-                coef,
-                rho: solution.rho,
-                iterations: solution.iterations,
-                hit_iteration_cap: solution.hit_iteration_cap,
-                upper_bound_reached: solution.upper_bound_reached,
-            }
+            let problem = PairProblem::new(blocks, pos, neg);
+            let mut q = blocks.pair_q(&problem.sorted, problem.n_pos, buffers.take());
+            let solution = q.solve(problem.variables(blocks, params.c, &weights), &settings);
+            buffers.give_back(q.into_buffer());
+            problem.machine(blocks, solution)
         })
         .collect();
     if let Some(rows) = blocks.kernel_rows() {
@@ -427,8 +517,100 @@ pub fn fit_class_blocks(
     })
 }
 
+/// The machines of every configuration of `chain` — configurations that differ only
+/// in C, ascending — on the same blocks, each with the seconds its fit took: the same
+/// machines, bit for bit, as [`fit_class_blocks`] of each after the one before, but
+/// each pair machine's `Q` is built once for the whole chain (and put back in order
+/// each solve reads it through a permutation) instead of once per C. A fit's seconds are the chain's wall time
+/// shared in proportion to the work done for it (its solves, and an equal share of
+/// building each `Q`).
+pub fn fit_class_blocks_over_c(
+    blocks: &ClassBlocks,
+    chain: &[SvmParams],
+) -> Result<Vec<(Machines, f64)>> {
+    fit_chain(blocks, chain, &QBuffers::default())
+}
+
+/// [`fit_class_blocks_over_c`] with `Q` buffers from `buffers`.
+pub(crate) fn fit_chain(
+    blocks: &ClassBlocks,
+    chain: &[SvmParams],
+    buffers: &QBuffers,
+) -> Result<Vec<(Machines, f64)>> {
+    let start = Instant::now();
+    let Some(first) = chain.first() else {
+        return Ok(Vec::new());
+    };
+    for (before, after) in chain.iter().zip(&chain[1..]) {
+        if !(before.differs_only_in_c(after) && before.c <= after.c) {
+            return Err(Error::InvalidParameter {
+                name: "C",
+                message: format!(
+                    "a chain of fits must differ only in C, ascending; got C = {} then C = {}",
+                    before.c, after.c
+                ),
+            });
+        }
+    }
+    for params in chain {
+        params.validate()?;
+    }
+    let weights = first.class_weight.resolve(&blocks.y, blocks.n_classes)?;
+    let settings = first.solver_settings();
+    // Per pair: its machine under each C, and the seconds spent for each.
+    let per_pair: Vec<(Vec<PairMachine>, Vec<f64>)> = class_pairs(blocks)
+        .par_iter()
+        .map(|&(pos, neg)| {
+            let problem = PairProblem::new(blocks, pos, neg);
+            let built = Instant::now();
+            let mut q = blocks.pair_q(&problem.sorted, problem.n_pos, buffers.take());
+            let build_share = built.elapsed().as_secs_f64() / chain.len() as f64;
+            let mut machines: Vec<PairMachine> = Vec::with_capacity(chain.len());
+            let mut seconds = Vec::with_capacity(chain.len());
+            for params in chain {
+                let solving = Instant::now();
+                let machine = match machines.last() {
+                    Some(before) if !before.upper_bound_reached => before.clone(),
+                    _ => {
+                        let variables = problem.variables(blocks, params.c, &weights);
+                        let solution = q.solve(variables, &settings);
+                        problem.machine(blocks, solution)
+                    }
+                };
+                seconds.push(solving.elapsed().as_secs_f64() + build_share);
+                machines.push(machine);
+            }
+            buffers.give_back(q.into_buffer());
+            (machines, seconds)
+        })
+        .collect();
+    if let Some(rows) = blocks.kernel_rows() {
+        rows.check()?;
+    }
+    let work: Vec<f64> = (0..chain.len())
+        .map(|k| per_pair.iter().map(|(_, s)| s[k]).sum())
+        .collect();
+    let total_work: f64 = work.iter().sum();
+    let wall = start.elapsed().as_secs_f64();
+    Ok((0..chain.len())
+        .map(|k| {
+            let machines = Machines {
+                n_classes: blocks.n_classes,
+                classes: blocks.classes.clone(),
+                pairs: per_pair.iter().map(|(m, _)| m[k].clone()).collect(),
+            };
+            let share = if total_work > 0.0 {
+                work[k] / total_work
+            } else {
+                1.0 / chain.len() as f64
+            };
+            (machines, wall * share)
+        })
+        .collect())
+}
+
 /// Bytes of the largest pair machine's `Q` (single precision).
-fn largest_pair(y: &[usize], n_classes: usize) -> f64 {
+pub(crate) fn largest_pair(y: &[usize], n_classes: usize) -> f64 {
     let mut counts = vec![0usize; n_classes];
     for &label in y {
         counts[label] += 1;
@@ -567,9 +749,18 @@ impl Svc {
                 let blocks = match self.storage(x, y) {
                     Storage::Whole => ClassBlocks::from_rows(x, y, self.n_classes, &kernel)?,
                     Storage::Cached { cache_bytes } => {
+                        let threads = rayon::current_num_threads() as f64;
+                        let whole_pairs =
+                            threads * largest_pair(y, self.n_classes) <= cache_bytes as f64;
                         let rows = Arc::new(KernelRows::new(x, kernel, cache_bytes));
                         let samples: Vec<usize> = (0..x.nrows()).collect();
-                        ClassBlocks::from_kernel_rows(rows, &samples, y, self.n_classes)?
+                        ClassBlocks::from_kernel_rows(
+                            rows,
+                            &samples,
+                            y,
+                            self.n_classes,
+                            whole_pairs,
+                        )?
                     }
                 };
                 fit_class_blocks(&blocks, &self.params, None)?
@@ -1007,9 +1198,68 @@ mod tests {
     }
 
     #[test]
-    fn pair_machines_reused_across_c_equal_cold_fits() {
-        // Classes 0 and 1 overlap (their machine meets C at any C); class 2 is far away
-        // (its machines never do once C is large enough), so both paths are exercised.
+    fn a_chain_over_c_fits_what_one_fit_after_another_does() {
+        let (x, y) = overlapping();
+        let base = SvmParams {
+            gamma: Gamma::Value(0.5),
+            ..SvmParams::default()
+        };
+        let chain: Vec<SvmParams> = [0.01, 0.5, 0.5, 20.0, 1000.0]
+            .into_iter()
+            .map(|c| SvmParams { c, ..base.clone() })
+            .collect();
+        let kernel = base.kernel_function(x.view(), None);
+        let samples: Vec<usize> = (0..x.nrows()).collect();
+        let cached = |bytes, whole_pairs| {
+            let rows = Arc::new(KernelRows::new(x.view(), kernel, bytes));
+            ClassBlocks::from_kernel_rows(rows, &samples, &y, 3, whole_pairs).expect("blocks")
+        };
+        for (what, blocks) in [
+            (
+                "whole",
+                ClassBlocks::from_rows(x.view(), &y, 3, &kernel).expect("blocks"),
+            ),
+            ("gathered rows", cached(0, false)),
+            ("whole pairs", cached(1 << 20, true)),
+        ] {
+            let fits = fit_class_blocks_over_c(&blocks, &chain).expect("chain");
+            assert_eq!(fits.len(), chain.len());
+            let mut previous: Option<(&SvmParams, Machines)> = None;
+            for (params, (machines, seconds)) in chain.iter().zip(&fits) {
+                let one =
+                    fit_class_blocks(&blocks, params, previous.as_ref().map(|(p, m)| (*p, m)))
+                        .expect("fit");
+                let cold = fit_class_blocks(&blocks, params, None).expect("fit");
+                assert_eq!(machines, &one, "{what}: C {}", params.c);
+                assert_eq!(machines, &cold, "{what}: C {}", params.c);
+                assert!(seconds.is_finite() && *seconds >= 0.0);
+                previous = Some((params, one));
+            }
+        }
+        let blocks = ClassBlocks::from_rows(x.view(), &y, 3, &kernel).expect("blocks");
+        let descending = vec![chain[3].clone(), chain[0].clone()];
+        let message = fit_class_blocks_over_c(&blocks, &descending)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("ascending"), "{message}");
+        let other_gamma = vec![
+            chain[0].clone(),
+            SvmParams {
+                gamma: Gamma::Value(0.1),
+                ..chain[1].clone()
+            },
+        ];
+        assert!(fit_class_blocks_over_c(&blocks, &other_gamma).is_err());
+        assert!(
+            fit_class_blocks_over_c(&blocks, &[])
+                .expect("empty")
+                .is_empty()
+        );
+    }
+
+    /// Classes 0 and 1 overlap (their machine meets C at any C); class 2 is far away
+    /// (its machines never do once C is large enough).
+    fn overlapping() -> (Array2<f64>, Vec<usize>) {
         let centres = [[0.0, 0.0], [0.6, 0.0], [0.0, 6.0]];
         let mut x = Vec::new();
         let mut y = Vec::new();
@@ -1021,7 +1271,13 @@ mod tests {
             }
         }
         let flat: Vec<f64> = x.into_iter().flatten().collect();
-        let x = Array2::from_shape_vec((36, 2), flat).expect("shape");
+        (Array2::from_shape_vec((36, 2), flat).expect("shape"), y)
+    }
+
+    #[test]
+    fn pair_machines_reused_across_c_equal_cold_fits() {
+        // Both the reuse and the solve again are exercised.
+        let (x, y) = overlapping();
         let base = SvmParams {
             gamma: Gamma::Value(0.5),
             ..SvmParams::default()

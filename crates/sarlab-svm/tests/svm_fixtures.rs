@@ -69,6 +69,17 @@ fn decisions_predictions_and_support_vectors_equal_libsvm() {
             .fit_rows(x.view(), &y)
             .unwrap_or_else(|e| panic!("{name} (cached): {e}"));
         assert_same_model(&cached, &model, &x_test, &name);
+        // A cache every pair machine's `Q` fits: each computed whole from its samples.
+        let whole_pairs = Svc::new(params.clone(), n_classes)
+            .with_engine(Engine {
+                memory: KernelMemory::Cached {
+                    cache_bytes: 1 << 30,
+                },
+                ..Engine::default()
+            })
+            .fit_rows(x.view(), &y)
+            .unwrap_or_else(|e| panic!("{name} (whole pairs): {e}"));
+        assert_same_model(&whole_pairs, &model, &x_test, &name);
         // γ does not enter the linear kernel (sarlab reports 0 for it).
         assert!(
             params.kernel == Kernel::Linear
