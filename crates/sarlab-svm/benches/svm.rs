@@ -392,7 +392,11 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 
 /// Times sarlab, linfa-svm and scikit-learn now, on the same files, and prints ratios.
 fn compare(data: &MstarFeatures) {
-    let dir = std::env::temp_dir().join(format!("sarlab-svm-bench-{}", std::process::id()));
+    // SARLAB_SVM_BENCH_DIR keeps the files (for scripts/bench/python_bindings.py).
+    let kept = std::env::var_os("SARLAB_SVM_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = kept.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("sarlab-svm-bench-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).expect("bench folder");
     write_npy(&dir.join("x_fit.npy"), &data.x_fit);
     write_npy(&dir.join("x_hog.npy"), &data.x_hog);
@@ -449,7 +453,9 @@ fn compare(data: &MstarFeatures) {
         "scripts/bench/svm_sklearn.py",
         &[dir.display().to_string()],
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    if kept.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let nan = f64::NAN;
     let theirs_f = |key: &str| theirs.as_ref().and_then(|t| t[key].as_f64()).unwrap_or(nan);
 

@@ -1,0 +1,39 @@
+"""sarlab from Python.
+
+The same functions as the ``sarlab`` command line, numpy in and out, with the same
+numbers: chips read as the standard Python loaders read them, scikit-image's HOG,
+numpy's FFT, sarlab's frequency and speckle filters, and libsvm's C-SVC behind a
+scikit-learn estimator.
+
+>>> import numpy as np, sarlab
+>>> image = np.random.default_rng(0).random((32, 32))
+>>> sarlab.hog(image).shape
+(81,)
+"""
+
+from sarlab._sarlab import SarlabError, __version__, read_chip
+from sarlab._filters import apply_filter, fft2, fftshift, frequency_mask, ifft2, ifftshift
+from sarlab._features import hog, hog_batch
+from sarlab._study import Model, load_model, run, runs
+from sarlab._svm import SVC, grid_search, stratified_folds
+
+__all__ = [
+    "Model",
+    "SVC",
+    "SarlabError",
+    "__version__",
+    "apply_filter",
+    "fft2",
+    "fftshift",
+    "frequency_mask",
+    "grid_search",
+    "hog",
+    "hog_batch",
+    "ifft2",
+    "ifftshift",
+    "load_model",
+    "read_chip",
+    "run",
+    "runs",
+    "stratified_folds",
+]

@@ -1,0 +1,12 @@
+"""scikit-learn's estimator checks on sarlab.SVC: every check runs and passes. (The
+sample-weight checks return at once, as SVC.fit takes no sample_weight; scikit-learn
+itself skips its array-API check unless SCIPY_ARRAY_API is set.)"""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import sarlab
+
+
+@parametrize_with_checks([sarlab.SVC()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)

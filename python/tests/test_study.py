@@ -1,0 +1,97 @@
+"""Studies from Python: run a spec (a dict or a file), read its runs as typed
+DataFrames, load the saved models and predict the test chips from their files."""
+
+import glob
+
+import numpy as np
+import pytest
+
+import sarlab
+
+TINY = {
+    "name": "tiny",
+    "seed": 11,
+    "dataset": {
+        "source": "synthetic",
+        "path": "data",
+        "synthetic": {"chip_size": 40, "train_per_class": 8, "test_per_class": 4},
+    },
+    "preprocess": {"crop": 32, "intensity": "db"},
+    "features": [
+        {"method": "raw", "downsample": 2},
+        {"method": "hog", "pixels_per_cell": 8, "cells_per_block": 2},
+    ],
+    "svm": {"C": [1, 10], "gamma": ["scale", 0.001], "folds": 3},
+}
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    outcome = sarlab.run(TINY, db="runs.db", reports="out", models="models")
+    return tmp_path, outcome
+
+
+def test_a_dict_spec_runs_and_a_second_run_skips_everything(study):
+    root, outcome = study
+    assert outcome["ran"] == 8 and outcome["skipped"] == 0
+    assert outcome["report"].endswith("index.html")
+    assert (root / outcome["report"]).is_file() or __import__("os").path.isfile(outcome["report"])
+    again = sarlab.run(TINY, db="runs.db", reports="out", models="models")
+    assert again["ran"] == 0 and again["skipped"] == 8
+
+
+def test_runs_are_typed_dataframes(study):
+    import pandas as pd
+    import polars as pl
+
+    frame = sarlab.runs("runs.db", frame="pandas")
+    cv = frame[frame["tags.stage"] == "cv"]
+    assert len(cv) == 8
+    assert pd.api.types.is_datetime64_any_dtype(frame["start_time"])
+    assert str(frame["start_time"].dt.tz) == "UTC"
+    assert frame["start_time"].notna().all()
+    assert frame["params.C"].dtype == np.float64
+    assert frame["metrics.f1_macro"].dtype == np.float64
+    assert isinstance(frame["status"].dtype, pd.StringDtype)
+    assert set(cv["params.C"]) == {1.0, 10.0}
+    best = sarlab.runs("runs.db", filter="metrics.f1_macro >= 0 and params.C = 10", frame="pandas")
+    assert len(best) > 0 and (best["params.C"] == 10.0).all()
+    polars = sarlab.runs("runs.db", frame="polars")
+    assert polars.height == len(frame)
+    assert polars["metrics.f1_macro"].dtype == pl.Float64
+    assert polars["start_time"].dtype == pl.Datetime("ms", "UTC")
+    with pytest.raises(sarlab.SarlabError, match="filter"):
+        sarlab.runs("runs.db", filter="metrics.f1_macro >>> 2")
+    with pytest.raises(sarlab.SarlabError, match="no run database"):
+        sarlab.runs("missing.db")
+
+
+def test_saved_models_predict_their_recorded_test_accuracy(study):
+    frame = sarlab.runs("runs.db", frame="pandas")
+    tests = frame[frame["tags.stage"] == "test"]
+    assert len(tests) == 2
+    models = sorted(glob.glob("models/tiny/*"))
+    assert len(models) == 2
+    for path in models:
+        model = sarlab.load_model(path)
+        decided = model.decide("data")
+        test_rows = [i for i, n in enumerate(decided["name"]) if n.startswith("test/")]
+        predicted = np.asarray(decided["predicted"])[test_rows]
+        truth = np.asarray(decided["truth"])[test_rows]
+        accuracy = float(np.mean(predicted == truth))
+        assert accuracy in set(tests["metrics.accuracy"].round(12)) or any(
+            abs(accuracy - a) < 1e-12 for a in tests["metrics.accuracy"]
+        )
+        assert decided["decision_values"].shape[0] == len(decided["name"])
+        assert set(model.classes_) >= set(truth)
+
+
+def test_a_bad_spec_names_the_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = dict(TINY, svm={"C": [1], "gama": "scale"})
+    with pytest.raises(sarlab.SarlabError, match="gama"):
+        sarlab.run(bad, db="runs.db")
+    with pytest.raises(ValueError, match="None"):
+        sarlab.run(dict(TINY, seed=None), db="runs.db")
+    assert not (tmp_path / "runs.db").exists()
