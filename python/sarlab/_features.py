@@ -23,11 +23,12 @@ def hog(
     """
     if channel_axis is not None:
         raise ValueError("channel_axis: sarlab's HOG takes one 2-D (grey) image")
-    image = float_image(image)
-    ppc = tuple(int(v) for v in pixels_per_cell)
-    cpb = tuple(int(v) for v in cells_per_block)
+    if not (type(image) is np.ndarray and image.dtype == np.float64 and image.ndim == 2):
+        image = float_image(image)
+    # Sequences of ints are taken as they are (per-chip calls are microseconds long).
+    ppc, cpb = tuple(pixels_per_cell), tuple(cells_per_block)
     features, picture = _sarlab.hog(
-        image, int(orientations), ppc, cpb, str(block_norm), bool(transform_sqrt), bool(visualize)
+        image, orientations, ppc, cpb, block_norm, transform_sqrt, visualize
     )
     if not feature_vector:
         cells = (image.shape[0] // ppc[0], image.shape[1] // ppc[1])

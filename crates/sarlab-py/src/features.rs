@@ -89,17 +89,20 @@ pub fn hog_batch<'py>(
     let (n, rows, cols) = stack.dim();
     let length = params.output_len(rows, cols).map_err(Error::from)?;
     let matrix = py.detach(|| -> Result<ndarray::Array2<f64>> {
-        let rows: Vec<Vec<f64>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
+        // Each descriptor straight into its row of the output.
+        let mut matrix = ndarray::Array2::<f64>::zeros((n, length));
+        matrix
+            .as_slice_mut()
+            .expect("a new matrix is contiguous")
+            .par_chunks_mut(length.max(1))
+            .enumerate()
+            .try_for_each(|(i, row)| -> Result<()> {
                 let image = stack.index_axis(ndarray::Axis(0), i);
                 crate::error::check_finite(image, &format!("images[{i}]"))?;
-                Ok(sarlab_features::hog(image, &params)?)
-            })
-            .collect::<Result<_>>()?;
-        let flat: Vec<f64> = rows.into_iter().flatten().collect();
-        ndarray::Array2::from_shape_vec((n, length), flat)
-            .map_err(|e| Error::Argument(format!("HOG stack: {e}")))
+                row.copy_from_slice(&sarlab_features::hog(image, &params)?);
+                Ok(())
+            })?;
+        Ok(matrix)
     })?;
     Ok(matrix.into_pyarray(py))
 }

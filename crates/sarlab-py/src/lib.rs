@@ -9,6 +9,12 @@
 
 use pyo3::prelude::*;
 
+// The allocator of the `sarlab` binary (see docs/decisions.md): the kernels allocate and
+// free large blocks, which glibc's malloc returns to the OS and faults in again. It
+// serves only this library's Rust allocations (arrays handed to numpy are freed by it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod error;
 mod features;
 mod filter;
