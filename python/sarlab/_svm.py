@@ -1,58 +1,18 @@
 """libsvm's C-SVC behind scikit-learn's estimator protocol, and grid search."""
 
-import inspect
-
 import numpy as np
 
 from sarlab import _sarlab
 from sarlab._arrays import float_rows
+from sarlab._estimator import (
+    _SKLEARN,
+    _Base,
+    _Classifier,
+    check_classification_targets,
+    check_is_fitted,
+    validate_data,
+)
 from sarlab._frames import table
-
-try:  # scikit-learn is optional: with it, SVC is a full scikit-learn classifier.
-    from sklearn.base import BaseEstimator as _Base
-    from sklearn.base import ClassifierMixin as _Classifier
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-
-    class _Base:
-        """``get_params`` / ``set_params`` as scikit-learn's ``BaseEstimator`` has them."""
-
-        @classmethod
-        def _get_param_names(cls):
-            signature = inspect.signature(cls.__init__)
-            return sorted(p for p in signature.parameters if p != "self")
-
-        def get_params(self, deep=True):
-            return {name: getattr(self, name) for name in self._get_param_names()}
-
-        def set_params(self, **params):
-            valid = self._get_param_names()
-            for key, value in params.items():
-                if key not in valid:
-                    raise ValueError(f"Invalid parameter {key!r} for estimator {self!r}")
-                setattr(self, key, value)
-            return self
-
-    class _Classifier:
-        _estimator_type = "classifier"
-
-        def score(self, X, y):
-            return float(np.mean(self.predict(X) == np.asarray(y)))
-
-
-try:  # with scikit-learn, its input checks (and their messages) are the estimator's.
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        from sklearn.utils.validation import validate_data
-    except ImportError:  # scikit-learn < 1.6
-
-        def validate_data(estimator, *args, **kwargs):
-            return estimator._validate_data(*args, **kwargs)
-
-    _SKLEARN = True
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    _SKLEARN = False
 
 
 def _fit_input(estimator, X, y):

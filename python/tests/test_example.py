@@ -20,6 +20,7 @@ train_per_class = 10
 test_per_class = 5
 [preprocess]
 crop = 32
+intensity = "db"
 [[features]]
 method = "raw"
 downsample = 2
@@ -27,6 +28,16 @@ downsample = 2
 method = "hog"
 pixels_per_cell = 8
 cells_per_block = 2
+[[features]]
+method = "gabor"
+frequencies = [[0.1, 0.2, 0.3]]
+orientations = 4
+pool = 8
+[[features]]
+method = "spectral"
+block = 12
+rings = 8
+wedges = 8
 [svm]
 C = [1, 10, 100]
 folds = 5
@@ -43,6 +54,9 @@ def test_the_example_runs(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "configurations run" in out
+    # From Python, every method's CV numbers and test accuracy are the study's.
+    assert "every method reproduces the study: True" in out, out
+    assert out.count("the study's CV numbers: True, its test accuracy: True") == 4, out
     assert "identical: True" in out, out
-    assert "predicts the same labels: True" in out, out
+    assert "same support vectors and predicts the same labels: True" in out, out
     assert (tmp_path / "quickstart.db").is_file()

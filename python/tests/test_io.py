@@ -85,3 +85,112 @@ def test_bad_files_raise_with_the_path(tmp_path):
     cut.write_bytes(cut.read_bytes()[:60])
     with pytest.raises(ValueError, match="cut.png"):
         sarlab.read_chip(cut)
+
+
+def image_folders(root):
+    """train/test × two classes, chips of two sizes and three kinds (8-bit PNG, JPEG,
+    16-bit PNG); returns {path: (label, split)}."""
+    from conftest import write_chips
+
+    labels = {}
+    for split, seed in (("train", 1), ("test", 2)):
+        for k, label in enumerate(("tank", "bmp2")):
+            folder = root / split / label
+            for path in write_chips(folder, [(44, 44), (52, 60)], seed=seed + 10 * k):
+                labels[path] = (label, split)
+            jpeg = write_chips(folder, [(44, 44)], seed=seed + 20 * k, suffix=".jpg")[0]
+            jpeg = jpeg.rename(folder / "x.jpg")
+            labels[jpeg] = (label, split)
+            deep = folder / "y.png"
+            Image.fromarray((np.arange(44 * 44, dtype=np.uint16).reshape(44, 44) * (7 + k))).save(deep)
+            labels[deep] = (label, split)
+    return labels
+
+
+def pil_values(path):
+    array = np.asarray(Image.open(path))
+    return array / (65535.0 if array.dtype == np.uint16 else 255.0)
+
+
+def test_image_folders_load_as_pil_reads_each_file(tmp_path):
+    labels = image_folders(tmp_path)
+    dataset = sarlab.load_dataset(tmp_path)
+    assert dataset.format == "image-folders" and len(dataset) == len(labels)
+    assert dataset.classes == ["bmp2", "tank"]
+    # Mixed sizes: a list of arrays, each PIL's values for its file.
+    assert isinstance(dataset.images, list)
+    for i, path in enumerate(dataset.metadata["path"]):
+        label, split = labels[__import__("pathlib").Path(path)]
+        assert dataset.labels[i] == label and dataset.split[i] == split
+        assert dataset.classes[dataset.y[i]] == label
+        assert np.array_equal(dataset.images[i], pil_values(path)), path
+        assert tuple(dataset.size[i]) == dataset.images[i].shape
+    # Sorted by split (train first), class, name — a study's order.
+    keys = [(s != "train", l, n) for s, l, n in zip(dataset.split, dataset.labels, dataset.metadata["name"])]
+    assert keys == sorted(keys)
+    train = dataset["train"]
+    assert set(train.split) == {"train"} and len(train) == len(dataset) // 2
+    assert all(np.array_equal(a, pil_values(p)) for a, p in zip(train.images, train.metadata["path"]))
+    assert len(dataset.digest) == 64 and dataset.phase is None
+
+
+def test_a_crop_is_each_chip_s_centre_window(tmp_path):
+    image_folders(tmp_path)
+    dataset = sarlab.load_dataset(tmp_path, crop=31)
+    assert isinstance(dataset.images, np.ndarray) and dataset.images.shape == (len(dataset), 31, 31)
+    for image, path in zip(dataset.images, dataset.metadata["path"]):
+        whole = pil_values(path)
+        r0, c0 = (whole.shape[0] - 31) // 2, (whole.shape[1] - 31) // 2
+        assert np.array_equal(image, whole[r0 : r0 + 31, c0 : c0 + 31]), path
+    # The digest is over the files, whatever is kept of them.
+    assert dataset.digest == sarlab.load_dataset(tmp_path).digest
+    with pytest.raises(sarlab.SarlabError, match=r"chip\d+\.png|x\.jpg|y\.png"):
+        sarlab.load_dataset(tmp_path, crop=50)
+
+
+def test_a_manifest_and_its_metadata_frame(tmp_path):
+    from conftest import write_chips
+
+    paths = write_chips(tmp_path / "chips", [(40, 40)] * 6, seed=3)
+    rows = ["path,label,split"]
+    for i, path in enumerate(paths):
+        rows.append(f"chips/{path.name},{'ab'[i % 2]},{'train' if i < 4 else 'test'}")
+    (tmp_path / "list.csv").write_text("\n".join(rows) + "\n")
+    dataset = sarlab.load_dataset(tmp_path / "list.csv")
+    assert dataset.format == "manifest" and dataset.images.shape == (6, 40, 40)
+    by_path = {str(p): p for p in paths}
+    for image, path in zip(dataset.images, dataset.metadata["path"]):
+        assert np.array_equal(image, pil_values(by_path[path]))
+    frame = dataset.to_frame("pandas")
+    assert list(frame.columns[:4]) == ["label", "split", "rows", "cols"]
+    assert frame["rows"].dtype == np.int64 and frame["azimuth_deg"].dtype == np.float64
+    assert frame["azimuth_deg"].isna().all() and (frame["label"].isin(["a", "b"])).all()
+    polars = dataset.to_frame("polars")
+    assert polars.height == 6
+
+
+def test_phoenix_trees_are_split_by_depression(mstar_raw):
+    dataset = sarlab.load_dataset(mstar_raw, train_depression=[15, 17], test_depression=[30])
+    assert dataset.format == "phoenix" and len(dataset) + dataset.skipped["other_depression"] > 0
+    for i, path in enumerate(dataset.metadata["path"]):
+        magnitude, info = sarlab.read_chip(path)
+        image = dataset.images[i]
+        assert np.array_equal(image, magnitude.astype(np.float64)), path
+        assert dataset.labels[i] == info["target_type"]
+        assert dataset.metadata["depression_deg"][i] == info["depression_deg"]
+        phase = dataset.phase[i]
+        assert np.array_equal(phase, info["phase"].astype(np.float64))
+
+
+def test_bad_datasets_are_named(tmp_path):
+    with pytest.raises(sarlab.SarlabError, match="nowhere"):
+        sarlab.load_dataset(tmp_path / "nowhere")
+    with pytest.raises(sarlab.SarlabError, match="dataset format"):
+        sarlab.load_dataset(tmp_path, format="folders")
+    from conftest import write_chips
+
+    write_chips(tmp_path / "test" / "tank", [(20, 20)])
+    (tmp_path / "train" / "tank").mkdir(parents=True)
+    (tmp_path / "train" / "tank" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(sarlab.SarlabError, match="bad.png"):
+        sarlab.load_dataset(tmp_path)

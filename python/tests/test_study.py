@@ -57,6 +57,9 @@ def test_runs_are_typed_dataframes(study):
     assert set(cv["params.C"]) == {1.0, 10.0}
     best = sarlab.runs("runs.db", filter="metrics.f1_macro >= 0 and params.C = 10", frame="pandas")
     assert len(best) > 0 and (best["params.C"] == 10.0).all()
+    # load_dataset's digest is the one every run records for the same files.
+    digest = sarlab.load_dataset("data").digest
+    assert set(cv["tags.dataset_digest"]) == {digest}
     polars = sarlab.runs("runs.db", frame="polars")
     assert polars.height == len(frame)
     assert polars["metrics.f1_macro"].dtype == pl.Float64

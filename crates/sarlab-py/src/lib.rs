@@ -21,6 +21,7 @@ mod filter;
 mod io;
 mod study;
 mod svm;
+mod transform;
 
 #[pymodule]
 fn _sarlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -28,7 +29,14 @@ fn _sarlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(io::read_chip, m)?)?;
     m.add_function(wrap_pyfunction!(features::hog, m)?)?;
+    m.add_function(wrap_pyfunction!(io::load_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(features::hog_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(features::gabor_kernel, m)?)?;
+    m.add_function(wrap_pyfunction!(features::gabor, m)?)?;
+    m.add_function(wrap_pyfunction!(features::gabor_bank, m)?)?;
+    m.add_function(wrap_pyfunction!(features::spectral, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::pca_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(transform::pca_transform, m)?)?;
     m.add_function(wrap_pyfunction!(filter::fft2, m)?)?;
     m.add_function(wrap_pyfunction!(filter::fft2_complex, m)?)?;
     m.add_function(wrap_pyfunction!(filter::ifft2, m)?)?;
