@@ -98,3 +98,57 @@ def test_a_bad_spec_names_the_key(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="None"):
         sarlab.run(dict(TINY, seed=None), db="runs.db")
     assert not (tmp_path / "runs.db").exists()
+
+
+def test_ctrl_c_stops_the_study_killed_and_a_rerun_finishes_it(tmp_path, monkeypatch):
+    import signal
+    import threading
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        **TINY,
+        "name": "interrupted",
+        "dataset": {**TINY["dataset"], "synthetic": {"chip_size": 40, "train_per_class": 40,
+                                                     "test_per_class": 4}},
+        # The slowest setting first: the interrupt comes while it is computed.
+        "features": [{"method": "gabor", "frequencies": [[0.1, 0.2, 0.3]], "orientations": 8,
+                      "pool": 4}] + TINY["features"],
+        "svm": {"C": [0.1, 1, 10, 100, 1000], "gamma": ["scale", 0.001, 0.01], "folds": 5},
+    }
+    per_setting, total = 15, 45
+
+    def interrupt_during_the_first_setting():
+        # Ctrl-C (SIGINT) once the first feature setting is claimed (its configurations
+        # RUNNING), while its features are extracted.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            # Through sarlab itself: a second SQLite library in this process (Python's
+            # sqlite3) must not open a database the bundled one is writing, as POSIX
+            # locks are per process.
+            try:
+                done = int(sarlab.runs("runs.db", frame="pandas")["parent"].notna().sum())
+            except sarlab.SarlabError:  # not created yet
+                done = 0
+            if done > 0:
+                signal.raise_signal(signal.SIGINT)
+                return
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=interrupt_during_the_first_setting)
+    watcher.start()
+    with pytest.raises(KeyboardInterrupt):
+        sarlab.run(spec, db="runs.db", reports="out", models="models")
+    watcher.join()
+    frame = sarlab.runs("runs.db", frame="pandas")
+    study_runs = frame[frame["params.stage"] == "study"]
+    assert list(study_runs["status"]) == ["KILLED"]
+    assert not (frame["status"] == "RUNNING").any()
+    # The stop comes before the next claim: the first setting is recorded whole, the
+    # others not at all (their claims never made).
+    cv = frame[frame["tags.stage"] == "cv"]
+    finished = len(cv)
+    assert finished == per_setting and (cv["status"] == "FINISHED").all()
+    assert (cv["params.feature"] == "gabor").all()
+    again = sarlab.run(spec, db="runs.db", reports="out", models="models")
+    assert again["skipped"] == finished and again["ran"] == total - finished

@@ -8,6 +8,11 @@ object.
                       formula), 9 orientations, 8x8 cells, 2x2 / 3x3 blocks, L2-Hys:
                       sarlab.hog per call, sarlab.hog_batch per chip (1000 chips), and
                       skimage.feature.hog, best of 101 short batches each, one thread.
+  gabor_12 / gabor_12_pooled / spectral_24
+                      sarlab.gabor_bank (0.1, 0.2, 0.3 x 4 angles; pool 0 / 8) and
+                      sarlab.spectral (24x24 block) against the features bench's
+                      scikit-image / numpy peers (scripts/bench/features_skimage.py),
+                      same image, same timing.
   svc_fit             SVC(C=10, gamma="scale").fit on DIR/x_fit.npy / DIR/y.npy (the
                       SVM bench's MSTAR PCA-100 features, written there when
                       SARLAB_SVM_BENCH_DIR=DIR is set for that bench), one thread
@@ -27,16 +32,8 @@ from skimage.feature import hog as skimage_hog  # noqa: E402
 
 import sarlab  # noqa: E402
 
-
-def test_image(n):
-    r, c = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float), indexing="ij")
-    ri, ci = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    x = np.sin(0.37 * r + 0.11 * c) + np.cos(0.05 * r * c) + ((ri * 31 + ci * 17) % 13) / 13.0
-    return (x - x.min()) / (x.max() - x.min())
-
-
-def best_us(fn, number):
-    return min(timeit.repeat(fn, number=number, repeat=101)) / number * 1e6
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from features_skimage import best_us, chip, gabor_bank, spectral  # noqa: E402
 
 
 def best_seconds(fn, repeat):
@@ -48,7 +45,7 @@ def best_seconds(fn, repeat):
     return best
 
 
-x = test_image(64)
+x = chip()
 out = {"sarlab": sarlab.__version__, "threads": os.environ.get("RAYON_NUM_THREADS")}
 for name, blocks in (("hog_2x2", (2, 2)), ("hog_3x3", (3, 3))):
     params = dict(orientations=9, pixels_per_cell=(8, 8), cells_per_block=blocks, block_norm="L2-Hys")
@@ -64,6 +61,18 @@ for name, blocks in (("hog_2x2", (2, 2)), ("hog_3x3", (3, 3))):
         "ratio": theirs / ours,
         "ratio_batch": theirs / batch,
     }
+
+peers = {
+    "gabor_12": (lambda: sarlab.gabor_bank(x, frequencies=[0.1, 0.2, 0.3], orientations=4),
+                 lambda: gabor_bank(x, 0), 1),
+    "gabor_12_pooled": (lambda: sarlab.gabor_bank(x, frequencies=[0.1, 0.2, 0.3], orientations=4, pool=8),
+                        lambda: gabor_bank(x, 8), 1),
+    "spectral_24": (lambda: sarlab.spectral(x, block=24), lambda: spectral(x), 20),
+}
+for name, (ours_fn, theirs_fn, number) in peers.items():
+    assert np.allclose(ours_fn(), theirs_fn(), rtol=1e-10, atol=1e-12)
+    ours, theirs = best_us(ours_fn, number), best_us(theirs_fn, number)
+    out[name] = {"sarlab_us": ours, "peer_us": theirs, "ratio": theirs / ours}
 
 if len(sys.argv) > 1:
     from sklearn.svm import SVC as SklearnSVC

@@ -2,13 +2,15 @@
 //! back as typed columns (the `runs` DataFrame), and load saved models that predict.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use sarlab_model::{InputOptions, Model};
 use sarlab_study::memory::MemoryBudget;
-use sarlab_study::{LARGE_PLAN, Plan, Shard, Silent, Spec, Study, load_plan};
+use sarlab_study::{Event, LARGE_PLAN, Observer, Plan, Shard, Spec, Study, load_plan};
 use sarlab_track::{Filter, ParamValue, RunQuery, Store};
 
 use crate::error::{Error, Result};
@@ -85,10 +87,32 @@ fn plan_of(spec: &Bound<'_, PyAny>, data: Option<&Path>) -> PyResult<Plan> {
     Ok(load_plan(&path, data).map_err(Error::from)?)
 }
 
+/// How often the main thread looks for Ctrl-C while a study runs.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// The study thread's stack: the main thread's usual 8 MB.
+const STUDY_STACK_BYTES: usize = 8 << 20;
+
+/// Tells the engine to stop once Ctrl-C has reached Python: it stops before its next
+/// claim, refit or wait, ends its run KILLED and keeps what finished.
+#[derive(Default)]
+struct Interruptible {
+    stop: AtomicBool,
+}
+
+impl Observer for Interruptible {
+    fn on(&self, _event: Event<'_>) {}
+
+    fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
 /// Runs a study as `sarlab run` does (every configuration recorded in `db`, the test
 /// refits, the report in `<reports>/<name>/`, models in `<models>/<name>/`); returns a
 /// dict: `run` (the study run's uuid), `ran`, `skipped`, `by_others`, `report` (the
-/// report's index.html, or None).
+/// report's index.html, or None). Ctrl-C stops the study at its next claim, refit or
+/// wait (its run KILLED, what finished recorded) and raises `KeyboardInterrupt`.
 #[pyfunction]
 #[pyo3(signature = (spec, db, data = None, reports = PathBuf::from("reports"), models = PathBuf::from("models"), force = false, memory_budget = None, allow_large = false))]
 #[allow(clippy::too_many_arguments)]
@@ -126,9 +150,40 @@ pub fn run_study<'py>(
         build_commit: None,
         kernel_memory: budget.kernel_memory(),
     };
-    let outcome = py.detach(|| -> Result<_> {
-        let mut store = Store::open(&db)?;
-        Ok(study.run(&plan, &mut store, &Silent)?)
+    let observer = Interruptible::default();
+    let outcome = py.detach(|| {
+        std::thread::scope(|scope| -> PyResult<sarlab_study::Outcome> {
+            // The study runs on a thread of its own so that this one can answer Ctrl-C:
+            // Python's signal handlers run only on the main thread, when it asks.
+            let worker = std::thread::Builder::new()
+                .name("sarlab-study".to_owned())
+                .stack_size(STUDY_STACK_BYTES)
+                .spawn_scoped(scope, || -> Result<_> {
+                    let mut store = Store::open(&db)?;
+                    Ok(study.run(&plan, &mut store, &observer)?)
+                })
+                .map_err(|e| Error::Argument(format!("cannot start the study's thread: {e}")))?;
+            let mut interrupt: Option<PyErr> = None;
+            while !worker.is_finished() {
+                std::thread::sleep(SIGNAL_POLL);
+                if interrupt.is_none()
+                    && let Err(err) = Python::attach(|py| py.check_signals())
+                {
+                    observer.stop.store(true, Ordering::SeqCst);
+                    interrupt = Some(err);
+                }
+            }
+            let result = worker.join().unwrap_or_else(|_| {
+                Err(Error::Argument(
+                    "the study's thread panicked (a bug in sarlab, please report it)".to_owned(),
+                ))
+            });
+            match interrupt {
+                // KeyboardInterrupt (or what the handler raised), the study run KILLED.
+                Some(err) => Err(err),
+                None => result.map_err(PyErr::from),
+            }
+        })
     })?;
     let out = PyDict::new(py);
     out.set_item("run", outcome.run)?;

@@ -62,6 +62,7 @@ impl StudyRun<'_> {
     /// Waits one poll interval for other workers, first marking FAILED the runs of
     /// any that died (their claims become free to take).
     pub(crate) fn wait_for_workers(&mut self) -> Result<()> {
+        self.stop_if_requested()?;
         for (uuid, reason) in self
             .store
             .fail_dead_runs(Some(self.experiment), STALE_AFTER)?

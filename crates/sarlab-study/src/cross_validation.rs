@@ -201,6 +201,7 @@ impl StudyRun<'_> {
                     // Workers spread over the settings left, and split a setting
                     // when there are more of them than settings: a setting's features
                     // are extracted by each worker that takes part of it.
+                    self.stop_if_requested()?;
                     let share = self.live_workers()?.div_ceil(settings_left);
                     let states = self.claim(&wanted, share)?;
                     let mut mine = Vec::new();

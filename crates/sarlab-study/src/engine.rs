@@ -182,8 +182,16 @@ impl Study {
             }
             Err(err) => {
                 let reason = err.chain();
-                if let Err(db_err) = store.end_run(&parent, RunStatus::Failed, Some(&reason)) {
-                    tracing::error!("could not mark study run {parent} FAILED: {db_err}");
+                let status = if matches!(err, Error::Interrupted) {
+                    RunStatus::Killed
+                } else {
+                    RunStatus::Failed
+                };
+                if let Err(db_err) = store.end_run(&parent, status, Some(&reason)) {
+                    tracing::error!(
+                        "could not mark study run {parent} {}: {db_err}",
+                        status.as_str()
+                    );
                 }
                 Err(err)
             }
@@ -289,6 +297,15 @@ pub(crate) struct Labels {
 }
 
 impl StudyRun<'_> {
+    /// [`Error::Interrupted`] when the observer asks the study to stop.
+    pub(crate) fn stop_if_requested(&self) -> Result<()> {
+        if self.observer.stop_requested() {
+            Err(Error::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+
     fn execute(&mut self) -> Result<(CvCounts, Option<WrittenReport>)> {
         let (dataset, labels) = self.load()?;
         check_folds(self.plan, &dataset)?;
@@ -314,6 +331,7 @@ impl StudyRun<'_> {
         // for the ones another worker is making.
         let mut busy = Vec::new();
         for record in refits {
+            self.stop_if_requested()?;
             let made = self.ensure_model(
                 record.feature,
                 record.grid,
@@ -327,6 +345,7 @@ impl StudyRun<'_> {
             }
         }
         for record in busy {
+            self.stop_if_requested()?;
             self.ensure_model(
                 record.feature,
                 record.grid,

@@ -36,6 +36,10 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// The observer asked the study to stop ([`crate::Observer::stop_requested`]).
+    #[error("interrupted: the study stopped; the configurations it finished are recorded")]
+    Interrupted,
+
     /// A panic inside the engine, caught so that the study run still ends FAILED.
     #[error("internal error (a bug in sarlab, please report it): {0}")]
     Panicked(String),

@@ -123,6 +123,15 @@ pub enum Event<'a> {
 /// Receives a study's events; called from worker threads too, hence `Sync`.
 pub trait Observer: Sync {
     fn on(&self, event: Event<'_>);
+
+    /// Whether the caller wants the study to stop (an interrupt in a notebook). The
+    /// engine asks between units of work — before each claim of configurations, each
+    /// refit and each wait for other workers — and then ends with
+    /// [`Error::Interrupted`](crate::Error::Interrupted), its run KILLED and its claims
+    /// released; what finished before stays recorded.
+    fn stop_requested(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.

@@ -639,6 +639,71 @@ fn a_panic_inside_the_engine_leaves_a_failed_study_run_and_only_whole_runs() {
     assert_eq!(outcome.ran + outcome.skipped, plan.configurations());
 }
 
+/// Asks the study to stop once the first feature setting's configurations are recorded.
+struct StopAfterFirstSetting(Recorder, std::sync::atomic::AtomicBool);
+
+impl Observer for StopAfterFirstSetting {
+    fn on(&self, event: Event<'_>) {
+        if matches!(event, Event::ConfigurationsRecorded { .. }) {
+            self.1.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.0.on(event);
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn a_stop_request_ends_the_study_killed_keeping_what_finished() {
+    let bench = Bench::new();
+    let plan = bench.plan(SPEC);
+    let observer = StopAfterFirstSetting(Recorder::default(), Default::default());
+    let mut store = Store::open(&bench.path("runs.db")).expect("db");
+    let err = bench
+        .study(Shard::all())
+        .run(&plan, &mut store, &observer)
+        .expect_err("the study stops");
+    assert!(matches!(err, sarlab_study::Error::Interrupted), "{err}");
+    let run = observer
+        .0
+        .study_run
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a study run");
+    let stored = store.run(&run).expect("the study run is recorded");
+    assert_eq!(stored.status, RunStatus::Killed);
+    assert!(
+        stored
+            .failure_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("interrupted"))
+    );
+    let events = observer.0.events.lock().expect("lock").clone();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.starts_with("ConfigurationsRecorded"))
+            .count(),
+        1,
+        "{events:#?}"
+    );
+    assert!(
+        !events.iter().any(|e| e.starts_with("refit")),
+        "{events:#?}"
+    );
+    // The first setting's configurations are kept; a second run does the rest.
+    drop(store);
+    let per_setting = plan.configurations() / plan.features.len();
+    let outcome = bench
+        .run(&plan, "runs.db", Shard::all())
+        .expect("the study now runs");
+    assert_eq!(outcome.skipped, per_setting);
+    assert_eq!(outcome.ran, plan.configurations() - per_setting);
+}
+
 #[test]
 fn the_observer_hears_the_study_in_order() {
     let bench = Bench::new();
