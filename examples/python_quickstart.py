@@ -27,11 +27,16 @@ import sarlab
 SPEC = os.environ.get("SARLAB_EXAMPLE_SPEC", "experiments/quickstart.toml")
 try:
     import tomllib
-
+except ImportError:  # Python < 3.11
+    try:
+        import tomli as tomllib
+    except ImportError:
+        tomllib = None
+if tomllib is not None:
     with open(SPEC, "rb") as f:
         settings = tomllib.load(f)
-except ImportError:  # Python < 3.11: the quickstart's values
-    settings = {
+elif os.path.normpath(SPEC) == os.path.normpath("experiments/quickstart.toml"):
+    settings = {  # the quickstart's values
         "name": "quickstart", "seed": 7, "dataset": {"path": "datasets/synthetic"},
         "preprocess": {"crop": 56, "intensity": "db"},
         "features": [
@@ -42,6 +47,8 @@ except ImportError:  # Python < 3.11: the quickstart's values
         ],
         "svm": {"C": [1, 10, 100], "gamma": "scale", "folds": 5},
     }
+else:
+    raise SystemExit(f"reading {SPEC} needs Python 3.11+ (tomllib) or `pip install tomli`")
 
 
 def single(value):
