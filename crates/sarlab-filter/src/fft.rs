@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis, s};
 use num_complex::Complex64;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
@@ -311,12 +311,27 @@ pub fn ifftshift<T: Clone>(a: ArrayView2<'_, T>) -> Array2<T> {
 /// `numpy.roll` over both axes: element (r, c) moves to ((r+dr)%rows, (c+dc)%cols).
 fn roll<T: Clone>(a: ArrayView2<'_, T>, dr: usize, dc: usize) -> Array2<T> {
     let (rows, cols) = a.dim();
-    Array2::from_shape_fn((rows, cols), |(r, c)| {
-        a[[
-            (r + rows - dr % rows.max(1)) % rows,
-            (c + cols - dc % cols.max(1)) % cols,
-        ]]
-        .clone()
+    if rows == 0 || cols == 0 {
+        return a.to_owned();
+    }
+    let (dr, dc) = (dr % rows, dc % cols);
+    // The last `dr` rows move to the top, then the last `dc` columns to the left: two
+    // block copies instead of two remainders per element.
+    let rolled_rows = ndarray::concatenate(
+        Axis(0),
+        &[a.slice(s![rows - dr.., ..]), a.slice(s![..rows - dr, ..])],
+    );
+    let rolled = rolled_rows.and_then(|r| {
+        ndarray::concatenate(
+            Axis(1),
+            &[r.slice(s![.., cols - dc..]), r.slice(s![.., ..cols - dc])],
+        )
+    });
+    // The blocks always fit together; should they not, the element-wise roll.
+    rolled.unwrap_or_else(|_| {
+        Array2::from_shape_fn((rows, cols), |(r, c)| {
+            a[[(r + rows - dr) % rows, (c + cols - dc) % cols]].clone()
+        })
     })
 }
 
@@ -410,6 +425,26 @@ mod tests {
             // The zero frequency lands at (rows/2, cols/2).
             assert_eq!(fftshift(x.view())[[rows / 2, cols / 2]], 0);
         }
+    }
+
+    #[test]
+    fn roll_moves_every_element_where_numpy_roll_does() {
+        for rows in 1..7 {
+            for cols in 1..7 {
+                let whole = Array2::from_shape_fn((rows * 2, cols), |(r, c)| r * 100 + c);
+                // A strided view (every other row), as callers may pass.
+                let x = whole.slice(s![..;2, ..]);
+                for dr in 0..rows + 2 {
+                    for dc in 0..cols + 2 {
+                        let rolled = roll(x, dr, dc);
+                        for ((r, c), v) in x.indexed_iter() {
+                            assert_eq!(rolled[[(r + dr) % rows, (c + dc) % cols]], *v);
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(roll(Array2::<u8>::zeros((0, 3)).view(), 1, 1).dim(), (0, 3));
     }
 
     #[test]
