@@ -5,6 +5,8 @@ import inspect
 
 import numpy as np
 
+from sarlab._arrays import float_rows
+
 try:  # scikit-learn is optional: with it, sarlab's estimators are full scikit-learn ones.
     from sklearn.base import BaseEstimator as _Base
     from sklearn.base import ClassifierMixin as _Classifier
@@ -61,3 +63,22 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
             return self.fit(X, y, **fit_params).transform(X)
 
 
+
+
+def fitted_input(estimator, X, fitted_attribute):
+    """``X`` as float64 samples × features, checked against what ``estimator`` (fitted
+    when it has ``fitted_attribute``) was fitted on."""
+    if _SKLEARN:
+        check_is_fitted(estimator, fitted_attribute)
+        return validate_data(estimator, X, dtype=np.float64, reset=False)
+    if not hasattr(estimator, fitted_attribute):
+        raise AttributeError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' first."
+        )
+    X = float_rows(X)
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input"
+        )
+    return X

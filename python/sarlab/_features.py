@@ -62,14 +62,17 @@ def hog_batch(
     )
 
 
+def _optional_float(value):
+    return None if value is None else float(value)
+
+
 def gabor_kernel(frequency, theta=0, bandwidth=1, sigma_x=None, sigma_y=None, n_stds=3,
                  offset=0, dtype=np.complex128):
     """``skimage.filters.gabor_kernel``: the complex Gabor kernel (complex128, or
     ``dtype``)."""
     kernel = _sarlab.gabor_kernel(
         float(frequency), float(theta), float(bandwidth),
-        None if sigma_x is None else float(sigma_x),
-        None if sigma_y is None else float(sigma_y), float(n_stds), float(offset),
+        _optional_float(sigma_x), _optional_float(sigma_y), float(n_stds), float(offset),
     )
     return kernel if dtype == np.complex128 else kernel.astype(dtype)
 
@@ -82,8 +85,7 @@ def gabor(image, frequency, theta=0, bandwidth=1, sigma_x=None, sigma_y=None, n_
         raise ValueError(f'mode: sarlab computes mode="reflect" only, got {mode!r}')
     return _sarlab.gabor(
         float_image(image), float(frequency), float(theta), float(bandwidth),
-        None if sigma_x is None else float(sigma_x),
-        None if sigma_y is None else float(sigma_y), float(n_stds), float(offset),
+        _optional_float(sigma_x), _optional_float(sigma_y), float(n_stds), float(offset),
     )
 
 

@@ -9,7 +9,7 @@ from sarlab._estimator import (
     _Base,
     _Classifier,
     check_classification_targets,
-    check_is_fitted,
+    fitted_input,
     validate_data,
 )
 from sarlab._frames import table
@@ -37,20 +37,7 @@ def _fit_input(estimator, X, y):
 
 def _predict_input(estimator, X):
     """``X`` checked against what ``estimator`` was fitted on."""
-    if _SKLEARN:
-        check_is_fitted(estimator, "_native")
-        return validate_data(estimator, X, dtype=np.float64, reset=False)
-    if not hasattr(estimator, "_native"):
-        raise AttributeError(
-            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' first."
-        )
-    X = float_rows(X)
-    if X.shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
-            f"{estimator.n_features_in_} features as input"
-        )
-    return X
+    return fitted_input(estimator, X, "_native")
 
 
 def _ovr_from_ovo(ovo, n_classes):

@@ -7,7 +7,14 @@ import numpy as np
 
 from sarlab import _sarlab
 from sarlab._arrays import float_rows
-from sarlab._estimator import _SKLEARN, _Base, _Transformer, check_is_fitted, validate_data
+from sarlab._estimator import (
+    _SKLEARN,
+    _Base,
+    _Transformer,
+    check_is_fitted,
+    fitted_input,
+    validate_data,
+)
 
 
 def _solver_for(svd_solver, n_samples, n_features, n_components):
@@ -68,22 +75,12 @@ class PCA(_Transformer, _Base):
         self.random_state = random_state
 
     def _validated(self, X, reset):
+        if not reset:
+            return fitted_input(self, X, "components_")
         if _SKLEARN:
-            if not reset:
-                check_is_fitted(self, "components_")
-            return validate_data(self, X, dtype=np.float64, reset=reset, ensure_min_samples=2 if reset else 1)
+            return validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         X = float_rows(X)
-        if reset:
-            self.n_features_in_ = X.shape[1]
-        elif not hasattr(self, "components_"):
-            raise AttributeError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
-            )
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input"
-            )
+        self.n_features_in_ = X.shape[1]
         return X
 
     def fit(self, X, y=None):

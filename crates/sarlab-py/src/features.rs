@@ -17,6 +17,21 @@ use crate::error::{Error, Result};
 /// the memory available before they are allocated.
 const CHECKED_OUTPUT_BYTES: f64 = 64e6;
 
+/// The `(n, length)` features of a stack through `extract`, `length` from the
+/// parameters' `output_len` for the stack's image size, computed without the GIL.
+fn stack_matrix<'py>(
+    py: Python<'py>,
+    images: PyReadonlyArray3<'py, f64>,
+    output_len: impl FnOnce(usize, usize) -> sarlab_features::Result<usize>,
+    extract: impl Fn(ArrayView2<'_, f64>) -> sarlab_features::Result<Vec<f64>> + Sync + Send,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let stack = images.as_array();
+    let (_, rows, cols) = stack.dim();
+    let length = output_len(rows, cols).map_err(Error::from)?;
+    let matrix = py.detach(|| stack_features(stack, length, extract))?;
+    Ok(matrix.into_pyarray(py))
+}
+
 /// Every image of a stack through `extract`, each vector written straight into its row
 /// of an `(n, length)` matrix, the images in parallel; a non-finite sample is an error
 /// naming its image, and a matrix larger than the memory available an error saying so.
@@ -132,12 +147,12 @@ pub fn hog_batch<'py>(
         block_norm,
         transform_sqrt,
     )?;
-    let stack = images.as_array();
-    let (_, rows, cols) = stack.dim();
-    let length = params.output_len(rows, cols).map_err(Error::from)?;
-    let matrix =
-        py.detach(|| stack_features(stack, length, |image| sarlab_features::hog(image, &params)))?;
-    Ok(matrix.into_pyarray(py))
+    stack_matrix(
+        py,
+        images,
+        |rows, cols| params.output_len(rows, cols),
+        |image| sarlab_features::hog(image, &params),
+    )
 }
 
 /// One Gabor filter's parameters, named and defaulted as `skimage.filters.gabor_kernel`'s.
@@ -236,11 +251,12 @@ pub fn gabor_bank<'py>(
         stats,
         pool,
     };
-    let stack = images.as_array();
-    let (_, rows, cols) = stack.dim();
-    let length = params.output_len(rows, cols).map_err(Error::from)?;
-    let matrix = py.detach(|| stack_features(stack, length, |image| params.extract(image)))?;
-    Ok(matrix.into_pyarray(py))
+    stack_matrix(
+        py,
+        images,
+        |rows, cols| params.output_len(rows, cols),
+        |image| params.extract(image),
+    )
 }
 
 /// Spectral features (a study's `method = "spectral"`) of each image of a stack
@@ -263,9 +279,10 @@ pub fn spectral<'py>(
         wedges,
         normalise,
     };
-    let stack = images.as_array();
-    let (_, rows, cols) = stack.dim();
-    let length = params.output_len(rows, cols).map_err(Error::from)?;
-    let matrix = py.detach(|| stack_features(stack, length, |image| params.extract(image)))?;
-    Ok(matrix.into_pyarray(py))
+    stack_matrix(
+        py,
+        images,
+        |rows, cols| params.output_len(rows, cols),
+        |image| params.extract(image),
+    )
 }

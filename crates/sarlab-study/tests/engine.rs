@@ -95,6 +95,17 @@ struct Recorder {
     study_run: Mutex<Option<String>>,
 }
 
+impl Recorder {
+    /// The uuid of the study run it heard start.
+    fn study_run(&self) -> String {
+        self.study_run
+            .lock()
+            .expect("lock")
+            .clone()
+            .expect("a study run")
+    }
+}
+
 impl Observer for Recorder {
     fn on(&self, event: Event<'_>) {
         let line = match &event {
@@ -529,12 +540,7 @@ fn failed(bench: &Bench, plan: &Plan, reports: Option<&Path>) -> (String, String
         .run(plan, &mut store, &recorder)
         .expect_err("the study fails");
     let text = err.chain();
-    let run = recorder
-        .study_run
-        .lock()
-        .expect("lock")
-        .clone()
-        .expect("a study run");
+    let run = recorder.study_run();
     let stored = store.run(&run).expect("the study run is recorded");
     assert_eq!(stored.status, RunStatus::Failed, "{text}");
     assert_eq!(stored.failure_reason.as_deref(), Some(text.as_str()));
@@ -621,13 +627,7 @@ fn a_panic_inside_the_engine_leaves_a_failed_study_run_and_only_whole_runs() {
         text.contains("internal error") && text.contains("a bug at the first fold"),
         "{text}"
     );
-    let run = observer
-        .0
-        .study_run
-        .lock()
-        .expect("lock")
-        .clone()
-        .expect("a study run");
+    let run = observer.0.study_run();
     let stored = store.run(&run).expect("the study run is recorded");
     assert_eq!(stored.status, RunStatus::Failed);
     assert_eq!(stored.failure_reason.as_deref(), Some(text.as_str()));
@@ -666,13 +666,7 @@ fn a_stop_request_ends_the_study_killed_keeping_what_finished() {
         .run(&plan, &mut store, &observer)
         .expect_err("the study stops");
     assert!(matches!(err, sarlab_study::Error::Interrupted), "{err}");
-    let run = observer
-        .0
-        .study_run
-        .lock()
-        .expect("lock")
-        .clone()
-        .expect("a study run");
+    let run = observer.0.study_run();
     let stored = store.run(&run).expect("the study run is recorded");
     assert_eq!(stored.status, RunStatus::Killed);
     assert!(
